@@ -1,0 +1,121 @@
+/*
+ * Row-major iteration over the storage positions of a strided tensor.
+ *
+ * All strided code in the CPU backends goes through here: the outer dimensions are walked with an odometer
+ * (one update per row), the last dimension is a plain loop with its stride. This handles transposed, narrowed
+ * and expanded (stride-0) views without materialising them.
+ */
+package dev.perennial.tensor;
+
+public final class StridedLoop {
+    private StridedLoop() {}
+
+    /** Receives one storage position at a time. */
+    @FunctionalInterface
+    public interface PositionConsumer {
+        void accept(int position);
+    }
+
+    /** Visits the storage position of every element of {@code t} in row-major order. */
+    public static void forEachIndex(Tensor t, PositionConsumer f) {
+        int[] shape = t.shape();
+        if (Shapes.numel(shape) == 0) return;
+        if (shape.length == 0) {
+            f.accept(t.offset());
+            return;
+        }
+        int[] strides = t.strides();
+        int last = shape.length - 1;
+        int n = shape[last], s = strides[last];
+        int rows = (int) (Shapes.numel(shape) / n);
+        RowCursor rc = new RowCursor(shape, strides, t.offset(), 0);
+        for (int r = 0; r < rows; r++) {
+            int base = rc.position();
+            for (int j = 0; j < n; j++) f.accept(base + j * s);
+            rc.next();
+        }
+    }
+
+    /** Element-wise copy with dtype conversion; shapes are equal (checked by the caller). */
+    static void copy(Tensor src, Tensor dst) {
+        Storage in = src.storage(), out = dst.storage();
+        int[] shape = src.shape();
+        if (Shapes.numel(shape) == 0) return;
+        if (shape.length == 0) {
+            copyElement(in, src.offset(), out, dst.offset());
+            return;
+        }
+        int last = shape.length - 1;
+        int n = shape[last];
+        int si = src.strides()[last], so = dst.strides()[last];
+        int rows = (int) (Shapes.numel(shape) / n);
+        RowCursor a = new RowCursor(shape, src.strides(), src.offset(), 0);
+        RowCursor b = new RowCursor(shape, dst.strides(), dst.offset(), 0);
+        boolean f32 = in.dtype() == DType.F32 && out.dtype() == DType.F32;
+        for (int r = 0; r < rows; r++) {
+            int pa = a.position(), pb = b.position();
+            if (f32) {
+                var fi = in.floats();
+                var fo = out.floats();
+                for (int j = 0; j < n; j++) fo.put(pb + j * so, fi.get(pa + j * si));
+            } else {
+                for (int j = 0; j < n; j++) copyElement(in, pa + j * si, out, pb + j * so);
+            }
+            a.next();
+            b.next();
+        }
+    }
+
+    private static void copyElement(Storage in, int i, Storage out, int o) {
+        if (in.dtype().isFloating() || out.dtype().isFloating()) {
+            if (in.dtype() == DType.F64 || out.dtype() == DType.F64) out.setDouble(o, in.getDouble(i));
+            else out.setFloat(o, in.getFloat(i));
+        } else {
+            out.setLong(o, in.getLong(i));
+        }
+    }
+
+    /**
+     * Storage position of the first element of each row (all dims but the last) of a strided view, walked in
+     * row-major order. Can start at any row, so parallel workers each take a range of rows.
+     */
+    public static final class RowCursor {
+        private final int[] shape;
+        private final int[] strides;
+        private final int[] counter;
+        private int position;
+
+        /**
+         * @param shape   logical shape (the last dimension is the row)
+         * @param strides strides to walk with (may be broadcast strides of another shape, e.g. 0)
+         * @param offset  storage position of element 0
+         * @param startRow first row to visit
+         */
+        public RowCursor(int[] shape, int[] strides, int offset, int startRow) {
+            int outer = Math.max(0, shape.length - 1);
+            this.shape = shape;
+            this.strides = strides;
+            this.counter = new int[outer];
+            int pos = offset, rem = startRow;
+            for (int d = outer - 1; d >= 0; d--) {
+                int size = shape[d];
+                counter[d] = size == 0 ? 0 : rem % size;
+                rem = size == 0 ? 0 : rem / size;
+                pos += counter[d] * strides[d];
+            }
+            this.position = pos;
+        }
+
+        public int position() { return position; }
+
+        /** Advances to the next row. */
+        public void next() {
+            for (int d = counter.length - 1; d >= 0; d--) {
+                position += strides[d];
+                if (++counter[d] < shape[d]) return;
+                position -= strides[d] * shape[d];
+                counter[d] = 0;
+            }
+        }
+    }
+}
