@@ -27,8 +27,8 @@ public final class Storage implements AutoCloseable {
     private final DType dtype;
     private final int length;          // elements
     private final ByteBuffer bytes;    // little-endian, position 0, capacity = length * dtype.byteSize()
-    private final Pointer pointer;     // same address as `bytes`
-    private final boolean ownsPointer; // true when close() must free native memory
+    private final Pointer pointer;     // same address as `bytes`; never owns memory (see borrowed())
+    private final Pointer owned;       // the allocation close() frees, or null
     private final Object owner;        // keeps mapped buffers / foreign arrays reachable
     private final boolean readOnly;
     private volatile boolean closed;
@@ -39,13 +39,12 @@ public final class Storage implements AutoCloseable {
     private LongBuffer longs;
     private DoubleBuffer doubles;
 
-    private Storage(DType dtype, int length, ByteBuffer bytes, Pointer pointer, boolean ownsPointer, Object owner,
-                    boolean readOnly) {
+    private Storage(DType dtype, int length, ByteBuffer bytes, Pointer owned, Object owner, boolean readOnly) {
         this.dtype = dtype;
         this.length = length;
         this.bytes = bytes.order(ByteOrder.LITTLE_ENDIAN);
-        this.pointer = pointer;
-        this.ownsPointer = ownsPointer;
+        this.pointer = borrowed(new BytePointer(bytes).address(), bytes.capacity());
+        this.owned = owned;
         this.owner = owner;
         this.readOnly = readOnly;
     }
@@ -56,7 +55,7 @@ public final class Storage implements AutoCloseable {
         BytePointer p = new BytePointer(Math.max(1, nbytes));
         p.zero();
         ByteBuffer buf = p.limit(nbytes).asByteBuffer();
-        return new Storage(dtype, (int) length, buf, p, true, null, false);
+        return new Storage(dtype, (int) length, buf, p, null, false);
     }
 
     /**
@@ -71,8 +70,7 @@ public final class Storage implements AutoCloseable {
                     + dtype + " needs " + nbytes);
         }
         ByteBuffer slice = direct.slice();
-        Pointer p = new BytePointer(slice);
-        return new Storage(dtype, (int) length, slice, p, false, direct, direct.isReadOnly());
+        return new Storage(dtype, (int) length, slice, null, direct, direct.isReadOnly());
     }
 
     /**
@@ -81,10 +79,23 @@ public final class Storage implements AutoCloseable {
      */
     public static Storage wrap(DType dtype, long length, Pointer address, Object owner) {
         long nbytes = checkedBytes(dtype, length);
-        BytePointer bp = new BytePointer(address);
-        bp.capacity(nbytes).limit(nbytes);
-        ByteBuffer buf = bp.asByteBuffer();
-        return new Storage(dtype, (int) length, buf, bp, false, owner, false);
+        ByteBuffer buf = borrowed(address.address() + address.position() * address.sizeof(), nbytes).asByteBuffer();
+        return new Storage(dtype, (int) length, buf, null, owner, false);
+    }
+
+    /**
+     * A pointer to {@code nbytes} at {@code address} that does not own them. JavaCPP pointer copies share the
+     * original's deallocator (closing a copy frees the original), so every pointer handed out is derived from
+     * this non-owning one and can be copied or closed freely.
+     */
+    private static BytePointer borrowed(long at, long nbytes) {
+        return new BytePointer() {
+            {   // note: inside this subclass `address`, `limit`, `capacity` name the inherited fields
+                address = at;
+                capacity = nbytes;
+                limit = nbytes;
+            }
+        };
     }
 
     private static long checkedBytes(DType dtype, long length) {
@@ -107,7 +118,7 @@ public final class Storage implements AutoCloseable {
     /** The raw little-endian bytes (a duplicate: position/limit changes do not affect this storage). */
     public ByteBuffer bytes() { checkOpen(); return bytes.duplicate().order(ByteOrder.LITTLE_ENDIAN); }
 
-    /** The native address of element 0 as a JavaCPP pointer (for BLAS and kernels). */
+    /** The native address of element 0 as a non-owning JavaCPP pointer (for BLAS and kernels). */
     public Pointer pointer() { checkOpen(); return pointer; }
 
     /** The native address of element 0. */
@@ -221,7 +232,7 @@ public final class Storage implements AutoCloseable {
     public void close() {
         if (closed) return;
         closed = true;
-        if (ownsPointer) pointer.close();
+        if (owned != null) owned.close();
     }
 
     public boolean isClosed() { return closed; }

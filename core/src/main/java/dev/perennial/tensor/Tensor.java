@@ -114,6 +114,7 @@ public final class Tensor implements AutoCloseable {
 
     /** True when the elements are laid out row-major without gaps starting at offset(). */
     public boolean isContiguous() {
+        if (numel() == 0) return true;
         int expected = 1;
         for (int d = shape.length - 1; d >= 0; d--) {
             if (shape[d] != 1 && strides[d] != expected) return false;

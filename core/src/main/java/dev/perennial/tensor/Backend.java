@@ -1,0 +1,122 @@
+/*
+ * The operations the LLaVA transformer, training and both continual-learning methods need, written once
+ * against this interface (design.md: "One Backend interface"). Implementations: ReferenceBackend (plain loops,
+ * double accumulation: the definition of every op) and CpuBackend (OpenBLAS GEMM, parallel fused loops); the
+ * CUDA backend arrives with the kernel issue. Every implementation is checked against ReferenceBackend by the
+ * op test table (OpTableTest).
+ *
+ * Conventions shared by all implementations:
+ *  - Inputs may be any strided view (transposed, narrowed, expanded). Outputs are new contiguous tensors.
+ *  - Floating inputs may be F32, F16 or BF16; results are F32. Index inputs are I64 or I32.
+ *  - Binary element-wise ops broadcast with NumPy rules.
+ *  - Row-wise ops (softmax, norms, argmax, top-k, cross-entropy) work on the last dimension.
+ *  - NaN ordering for argmax/top-k: NaN ranks below every number; ties go to the lower index.
+ */
+package dev.perennial.tensor;
+
+import java.util.List;
+
+public interface Backend {
+
+    /** Short name used in logs and test names. */
+    String name();
+
+    // ------------------------------------------------------------------------------------------- GEMM
+
+    /**
+     * Batched matrix product: a [..., M, K] x b [..., K, N] -> [..., M, N]; batch dims broadcast.
+     * A transposed view (e.g. {@code w.transpose(-1, -2)} of a [N, K] weight) is read in place.
+     * b may be F16/BF16: it is widened tile by tile, never copied whole.
+     */
+    Tensor matmul(Tensor a, Tensor b);
+
+    // ------------------------------------------------------------------------------------------- element-wise
+
+    Tensor add(Tensor a, Tensor b);
+    Tensor sub(Tensor a, Tensor b);
+    Tensor mul(Tensor a, Tensor b);
+    Tensor div(Tensor a, Tensor b);
+
+    /** a * s */
+    Tensor scale(Tensor a, float s);
+
+    Tensor exp(Tensor a);
+    Tensor log(Tensor a);
+    Tensor sqrt(Tensor a);
+    Tensor tanh(Tensor a);
+    Tensor erf(Tensor a);
+
+    /** Exact GELU: x/2 * (1 + erf(x / sqrt 2)) (LLaVA projector). */
+    Tensor gelu(Tensor a);
+
+    /** Tanh-approximated GELU: x/2 * (1 + tanh(sqrt(2/pi) * (x + 0.044715 x^3))). */
+    Tensor geluTanh(Tensor a);
+
+    /** x * sigmoid(1.702 x) (CLIP). */
+    Tensor quickGelu(Tensor a);
+
+    /** x * sigmoid(x). */
+    Tensor silu(Tensor a);
+
+    /** silu(gate) * up (LLaMA MLP); shapes broadcast. */
+    Tensor swiglu(Tensor gate, Tensor up);
+
+    // ------------------------------------------------------------------------------------------- row-wise
+
+    /**
+     * Softmax over the last dim of x + mask (mask additive, broadcastable to x, may be null).
+     * A row whose entries are all -inf gives zeros (not NaN).
+     */
+    Tensor softmax(Tensor x, Tensor mask);
+
+    /** log(softmax(x + mask)); an all -inf row gives -inf everywhere. */
+    Tensor logSoftmax(Tensor x, Tensor mask);
+
+    /** (x - mean) / sqrt(var + eps) * weight + bias over the last dim; weight and bias [D] may be null. */
+    Tensor layerNorm(Tensor x, Tensor weight, Tensor bias, float eps);
+
+    /** x * rsqrt(mean(x^2) + eps) * weight over the last dim (LLaMA); weight [D] may be null. */
+    Tensor rmsNorm(Tensor x, Tensor weight, float eps);
+
+    /**
+     * Rotary position embedding, rotate-half (HF Llama, non-interleaved) layout.
+     * x [B, H, T, hd] (hd even); positions [T] or [B, T] (I64/I32); inv_freq_i = theta^(-2i/hd).
+     * out[..., i] = x_i cos - x_{i+hd/2} sin, out[..., i+hd/2] = x_{i+hd/2} cos + x_i sin.
+     */
+    Tensor rope(Tensor x, Tensor positions, float theta);
+
+    // ------------------------------------------------------------------------------------------- indexing
+
+    /** Rows of table [V, D] picked by ids [...] -> [..., D] (F32). An id outside [0, V) is an error. */
+    Tensor embedding(Tensor table, Tensor ids);
+
+    /** Joins tensors along dim; all other dims must match. */
+    Tensor concat(List<Tensor> parts, int dim);
+
+    /** Views of consecutive pieces of the given sizes along dim (sizes must sum to the dim size). */
+    List<Tensor> split(Tensor x, int[] sizes, int dim);
+
+    /** Joins equal-shaped tensors along a new dim. */
+    Tensor stack(List<Tensor> parts, int dim);
+
+    // ------------------------------------------------------------------------------------------- reductions
+
+    Tensor sum(Tensor x, int dim, boolean keepDim);
+    Tensor mean(Tensor x, int dim, boolean keepDim);
+    Tensor max(Tensor x, int dim, boolean keepDim);
+
+    /** Index of the largest element of each last-dim row (I64), [..., N] -> [...]. */
+    Tensor argmax(Tensor x);
+
+    /** The k largest entries of each last-dim row, by value then lower index. */
+    TopK topk(Tensor x, int k);
+
+    /**
+     * Per-row cross-entropy: logits [N, V], targets [N] (I64/I32) -> [N] with
+     * -log softmax(logits[n])[targets[n]], and 0 where targets[n] == ignoreIndex.
+     */
+    Tensor crossEntropy(Tensor logits, Tensor targets, int ignoreIndex);
+
+    /** Values [..., k] (F32) and indices [..., k] (I64) of a top-k selection. */
+    record TopK(Tensor values, Tensor indices) {}
+}

@@ -1,0 +1,488 @@
+/*
+ * The CPU backend: GEMM through a chosen Gemm (OpenBLAS by default, see CpuMatmul), element-wise ops through
+ * ElementwiseLoop (broadcast, coalesced, parallel), and row-wise ops as fused one- or two-pass loops over
+ * float rows with double accumulators, parallel over rows. Large ops use all cores (Parallel); small ones run
+ * on the caller's thread. Behaviour is defined by ReferenceBackend and checked against it in OpTableTest.
+ */
+package dev.perennial.tensor;
+
+import java.nio.FloatBuffer;
+import java.nio.LongBuffer;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+
+public final class CpuBackend implements Backend {
+    private final Gemm gemm;
+    private final CpuMatmul matmul;
+
+    /** A CPU backend with the GEMM named by the perennial.gemm system property (default OpenBLAS). */
+    public CpuBackend() {
+        this(GemmChoice.fromSystemProperty());
+    }
+
+    public CpuBackend(Gemm gemm) {
+        this.gemm = gemm;
+        this.matmul = new CpuMatmul(gemm);
+    }
+
+    @Override
+    public String name() { return "cpu-" + gemm.name(); }
+
+    public Gemm gemm() { return gemm; }
+
+    @Override
+    public Tensor matmul(Tensor a, Tensor b) { return matmul.matmul(a, b); }
+
+    // ------------------------------------------------------------------------------------------- element-wise
+
+    private static Tensor map(Tensor a, ElementwiseLoop.FloatUnary f) {
+        requireFloat(a);
+        Tensor out = Tensor.zeros(DType.F32, a.shape());
+        ElementwiseLoop.unary(a, out, f);
+        return out;
+    }
+
+    private static Tensor zip(Tensor a, Tensor b, ElementwiseLoop.FloatBinary f) {
+        requireFloat(a);
+        requireFloat(b);
+        Tensor out = Tensor.zeros(DType.F32, Shapes.broadcast(a.shape(), b.shape()));
+        ElementwiseLoop.binary(a, b, out, f);
+        return out;
+    }
+
+    private static void requireFloat(Tensor t) {
+        if (!t.dtype().isFloating()) throw new IllegalArgumentException("expected a floating tensor, got " + t);
+    }
+
+    @Override public Tensor add(Tensor a, Tensor b) { return zip(a, b, Float::sum); }
+    @Override public Tensor sub(Tensor a, Tensor b) { return zip(a, b, (x, y) -> x - y); }
+    @Override public Tensor mul(Tensor a, Tensor b) { return zip(a, b, (x, y) -> x * y); }
+    @Override public Tensor div(Tensor a, Tensor b) { return zip(a, b, (x, y) -> x / y); }
+    @Override public Tensor scale(Tensor a, float s) { return map(a, x -> x * s); }
+    @Override public Tensor exp(Tensor a) { return map(a, x -> (float) Math.exp(x)); }
+    @Override public Tensor log(Tensor a) { return map(a, x -> (float) Math.log(x)); }
+    @Override public Tensor sqrt(Tensor a) { return map(a, x -> (float) Math.sqrt(x)); }
+    @Override public Tensor tanh(Tensor a) { return map(a, x -> (float) Math.tanh(x)); }
+    @Override public Tensor erf(Tensor a) { return map(a, x -> (float) MathFunctions.erf(x)); }
+    @Override public Tensor gelu(Tensor a) { return map(a, x -> (float) MathFunctions.gelu(x)); }
+    @Override public Tensor geluTanh(Tensor a) { return map(a, x -> (float) MathFunctions.geluTanh(x)); }
+    @Override public Tensor quickGelu(Tensor a) { return map(a, x -> (float) MathFunctions.quickGelu(x)); }
+    @Override public Tensor silu(Tensor a) { return map(a, x -> (float) MathFunctions.silu(x)); }
+
+    @Override
+    public Tensor swiglu(Tensor gate, Tensor up) {
+        return zip(gate, up, (g, u) -> (float) (MathFunctions.silu(g) * u));
+    }
+
+    // ------------------------------------------------------------------------------------------- row-wise
+
+    /** x as a contiguous F32 tensor (no copy when it already is one). */
+    private static Tensor dense(Tensor x) {
+        requireFloat(x);
+        return x.dtype() == DType.F32 ? x.contiguous() : x.to(DType.F32);
+    }
+
+    private static int rowLength(Tensor x) {
+        if (x.rank() == 0) throw new IllegalArgumentException("row-wise op on a rank-0 tensor");
+        return x.size(-1);
+    }
+
+    /** Contiguous F32 copy of x + mask (mask broadcast to x), or x itself when mask is null. */
+    private Tensor withMask(Tensor x, Tensor mask) {
+        if (mask == null) return dense(x);
+        if (!Arrays.equals(Shapes.broadcast(x.shape(), mask.shape()), x.shape())) {
+            throw new IllegalArgumentException("mask " + Arrays.toString(mask.shape()) + " does not broadcast to "
+                    + Arrays.toString(x.shape()));
+        }
+        return add(x, mask);
+    }
+
+    @Override
+    public Tensor softmax(Tensor x, Tensor mask) {
+        int n = rowLength(x);
+        Tensor in = withMask(x, mask);
+        Tensor out = Tensor.zeros(DType.F32, x.shape());
+        FloatBuffer fi = in.storage().floats(), fo = out.storage().floats();
+        int base = in.offset(), rows = n == 0 ? 0 : (int) (in.numel() / n);
+        Parallel.forRows(rows, 3L * n, (r0, r1) -> {
+            for (int r = r0; r < r1; r++) {
+                int i0 = base + r * n, o0 = r * n;
+                float max = Float.NEGATIVE_INFINITY;
+                for (int j = 0; j < n; j++) max = Math.max(max, fi.get(i0 + j));
+                if (max == Float.NEGATIVE_INFINITY) continue;          // all masked: zeros
+                double sum = 0;
+                for (int j = 0; j < n; j++) {
+                    float e = (float) Math.exp(fi.get(i0 + j) - max);
+                    fo.put(o0 + j, e);
+                    sum += e;
+                }
+                float inv = (float) (1 / sum);
+                for (int j = 0; j < n; j++) fo.put(o0 + j, fo.get(o0 + j) * inv);
+            }
+        });
+        return out;
+    }
+
+    @Override
+    public Tensor logSoftmax(Tensor x, Tensor mask) {
+        int n = rowLength(x);
+        Tensor in = withMask(x, mask);
+        Tensor out = Tensor.zeros(DType.F32, x.shape());
+        FloatBuffer fi = in.storage().floats(), fo = out.storage().floats();
+        int base = in.offset(), rows = n == 0 ? 0 : (int) (in.numel() / n);
+        Parallel.forRows(rows, 3L * n, (r0, r1) -> {
+            for (int r = r0; r < r1; r++) {
+                int i0 = base + r * n, o0 = r * n;
+                float max = Float.NEGATIVE_INFINITY;
+                for (int j = 0; j < n; j++) max = Math.max(max, fi.get(i0 + j));
+                if (max == Float.NEGATIVE_INFINITY) {
+                    for (int j = 0; j < n; j++) fo.put(o0 + j, Float.NEGATIVE_INFINITY);
+                    continue;
+                }
+                double sum = 0;
+                for (int j = 0; j < n; j++) sum += Math.exp(fi.get(i0 + j) - max);
+                double lse = max + Math.log(sum);
+                for (int j = 0; j < n; j++) fo.put(o0 + j, (float) (fi.get(i0 + j) - lse));
+            }
+        });
+        return out;
+    }
+
+    @Override
+    public Tensor layerNorm(Tensor x, Tensor weight, Tensor bias, float eps) {
+        int n = rowLength(x);
+        Tensor in = dense(x), out = Tensor.zeros(DType.F32, x.shape());
+        float[] w = vector(weight, n), b = vector(bias, n);
+        FloatBuffer fi = in.storage().floats(), fo = out.storage().floats();
+        int base = in.offset(), rows = n == 0 ? 0 : (int) (in.numel() / n);
+        Parallel.forRows(rows, 3L * n, (r0, r1) -> {
+            for (int r = r0; r < r1; r++) {
+                int i0 = base + r * n, o0 = r * n;
+                double sum = 0;
+                for (int j = 0; j < n; j++) sum += fi.get(i0 + j);
+                double mean = sum / n, var = 0;
+                for (int j = 0; j < n; j++) {
+                    double d = fi.get(i0 + j) - mean;
+                    var += d * d;
+                }
+                double inv = 1 / Math.sqrt(var / n + eps);
+                for (int j = 0; j < n; j++) {
+                    double y = (fi.get(i0 + j) - mean) * inv;
+                    if (w != null) y *= w[j];
+                    if (b != null) y += b[j];
+                    fo.put(o0 + j, (float) y);
+                }
+            }
+        });
+        return out;
+    }
+
+    @Override
+    public Tensor rmsNorm(Tensor x, Tensor weight, float eps) {
+        int n = rowLength(x);
+        Tensor in = dense(x), out = Tensor.zeros(DType.F32, x.shape());
+        float[] w = vector(weight, n);
+        FloatBuffer fi = in.storage().floats(), fo = out.storage().floats();
+        int base = in.offset(), rows = n == 0 ? 0 : (int) (in.numel() / n);
+        Parallel.forRows(rows, 2L * n, (r0, r1) -> {
+            for (int r = r0; r < r1; r++) {
+                int i0 = base + r * n, o0 = r * n;
+                double ss = 0;
+                for (int j = 0; j < n; j++) {
+                    double v = fi.get(i0 + j);
+                    ss += v * v;
+                }
+                double inv = 1 / Math.sqrt(ss / n + eps);
+                for (int j = 0; j < n; j++) fo.put(o0 + j, (float) (fi.get(i0 + j) * inv * (w == null ? 1 : w[j])));
+            }
+        });
+        return out;
+    }
+
+    /** A [n] parameter vector as a float array, or null. */
+    private static float[] vector(Tensor v, int n) {
+        if (v == null) return null;
+        if (v.rank() != 1 || v.size(0) != n) {
+            throw new IllegalArgumentException("expected a [" + n + "] vector, got " + Arrays.toString(v.shape()));
+        }
+        return v.toFloatArray();
+    }
+
+    @Override
+    public Tensor rope(Tensor x, Tensor positions, float theta) {
+        if (x.rank() != 4) throw new IllegalArgumentException("rope expects x [B, H, T, hd], got " + Arrays.toString(x.shape()));
+        int bsz = x.size(0), heads = x.size(1), t = x.size(2), hd = x.size(3), half = hd / 2;
+        if (hd % 2 != 0) throw new IllegalArgumentException("rope needs an even head dim, got " + hd);
+        boolean perBatch = positions.rank() == 2;
+        if (perBatch ? positions.size(0) != bsz || positions.size(1) != t : positions.rank() != 1 || positions.size(0) != t) {
+            throw new IllegalArgumentException("positions " + Arrays.toString(positions.shape()) + " do not match x "
+                    + Arrays.toString(x.shape()));
+        }
+        long[] pos = positions.toLongArray();
+        double[] invFreq = new double[half];
+        for (int i = 0; i < half; i++) invFreq[i] = Math.pow(theta, -2.0 * i / hd);
+        float[] cos = new float[pos.length * half], sin = new float[pos.length * half];   // [(B|1) * T, hd/2]
+        for (int p = 0; p < pos.length; p++) {
+            for (int i = 0; i < half; i++) {
+                double angle = pos[p] * invFreq[i];
+                cos[p * half + i] = (float) Math.cos(angle);
+                sin[p * half + i] = (float) Math.sin(angle);
+            }
+        }
+        Tensor in = dense(x), out = Tensor.zeros(DType.F32, x.shape());
+        FloatBuffer fi = in.storage().floats(), fo = out.storage().floats();
+        int base = in.offset();
+        Parallel.forRows(bsz * heads * t, 3L * hd, (r0, r1) -> {
+            for (int r = r0; r < r1; r++) {
+                int s = r % t, b = r / (heads * t);
+                int table = (perBatch ? b * t + s : s) * half;
+                int i0 = base + r * hd, o0 = r * hd;
+                for (int i = 0; i < half; i++) {
+                    float c = cos[table + i], sn = sin[table + i];
+                    float x1 = fi.get(i0 + i), x2 = fi.get(i0 + i + half);
+                    fo.put(o0 + i, x1 * c - x2 * sn);
+                    fo.put(o0 + i + half, x2 * c + x1 * sn);
+                }
+            }
+        });
+        return out;
+    }
+
+    // ------------------------------------------------------------------------------------------- indexing
+
+    @Override
+    public Tensor embedding(Tensor table, Tensor ids) {
+        if (table.rank() != 2) throw new IllegalArgumentException("embedding table must be [V, D], got " + table);
+        if (!ids.dtype().isIndex()) throw new IllegalArgumentException("ids must be I64 or I32, got " + ids.dtype());
+        requireFloat(table);
+        int v = table.size(0), d = table.size(1);
+        long[] idv = ids.toLongArray();
+        for (long id : idv) {
+            if (id < 0 || id >= v) throw new IndexOutOfBoundsException("token id " + id + " outside [0, " + v + ")");
+        }
+        int[] shape = Arrays.copyOf(ids.shape(), ids.rank() + 1);
+        shape[ids.rank()] = d;
+        Tensor out = Tensor.zeros(DType.F32, shape);
+        Parallel.forRows(idv.length, d, (r0, r1) -> {
+            for (int i = r0; i < r1; i++) {
+                Tensor row = table.select(0, (int) idv[i]);
+                Tensor dst = Tensor.view(out.storage(), new int[]{d}, new int[]{1}, i * d);
+                dst.copyFrom(row);
+            }
+        });
+        return out;
+    }
+
+    @Override
+    public Tensor concat(List<Tensor> parts, int dim) {
+        if (parts.isEmpty()) throw new IllegalArgumentException("concat of no tensors");
+        Tensor first = parts.get(0);
+        int d = Shapes.dim(dim, first.rank());
+        int[] shape = first.shape();
+        int total = 0;
+        DType dtype = first.dtype();
+        for (Tensor p : parts) {
+            int[] ps = p.shape();
+            ps[d] = shape[d];
+            if (!Arrays.equals(ps, shape)) {
+                throw new IllegalArgumentException("concat along " + dim + ": " + Arrays.toString(p.shape())
+                        + " does not match " + Arrays.toString(first.shape()));
+            }
+            if (p.dtype() != dtype) dtype = DType.F32;
+            total += p.size(d);
+        }
+        shape[d] = total;
+        Tensor out = Tensor.zeros(dtype, shape);
+        int at = 0;
+        for (Tensor p : parts) {
+            out.narrow(d, at, p.size(d)).copyFrom(p);
+            at += p.size(d);
+        }
+        return out;
+    }
+
+    @Override
+    public List<Tensor> split(Tensor x, int[] sizes, int dim) {
+        int d = Shapes.dim(dim, x.rank()), at = 0;
+        List<Tensor> parts = new ArrayList<>(sizes.length);
+        for (int s : sizes) {
+            if (s < 0 || at + s > x.size(d)) break;
+            parts.add(x.narrow(d, at, s));
+            at += s;
+        }
+        if (at != x.size(d) || parts.size() != sizes.length) {
+            throw new IllegalArgumentException("split sizes " + Arrays.toString(sizes) + " do not cover dim of size " + x.size(d));
+        }
+        return parts;
+    }
+
+    @Override
+    public Tensor stack(List<Tensor> parts, int dim) {
+        if (parts.isEmpty()) throw new IllegalArgumentException("stack of no tensors");
+        int d = dim < 0 ? dim + parts.get(0).rank() + 1 : dim;
+        List<Tensor> u = new ArrayList<>(parts.size());
+        for (Tensor p : parts) {
+            if (!Arrays.equals(p.shape(), parts.get(0).shape())) throw new IllegalArgumentException("stack of unequal shapes");
+            u.add(p.unsqueeze(d));
+        }
+        return concat(u, d);
+    }
+
+    // ------------------------------------------------------------------------------------------- reductions
+
+    /** Reduces each row of {@code len} elements at (start, stride) to one value. */
+    private interface Reduction {
+        double apply(Storage s, int start, int stride, int len);
+    }
+
+    /** Reduces dim of x without copying: the dim is moved last as a strided view and walked row by row. */
+    private static Tensor reduce(Tensor x, int dim, boolean keepDim, Reduction f) {
+        requireFloat(x);
+        int d = Shapes.dim(dim, x.rank());
+        int[] perm = new int[x.rank()];
+        for (int i = 0, j = 0; i < x.rank(); i++) if (i != d) perm[j++] = i;
+        perm[x.rank() - 1] = d;
+        Tensor v = x.permute(perm);
+        int n = x.size(d), stride = x.stride(d);
+        int[] outShape = keepDim ? x.shape() : Shapes.remove(x.shape(), d);
+        if (keepDim) outShape[d] = 1;
+        Tensor out = Tensor.zeros(DType.F32, outShape);
+        int rows = (int) out.numel();
+        FloatBuffer fo = out.storage().floats();
+        int[] vs = v.shape(), vst = v.strides();
+        Parallel.forRows(rows, n, (r0, r1) -> {
+            StridedLoop.RowCursor cur = new StridedLoop.RowCursor(vs, vst, v.offset(), r0);
+            for (int r = r0; r < r1; r++) {
+                fo.put(r, (float) f.apply(x.storage(), cur.position(), stride, n));
+                cur.next();
+            }
+        });
+        return out;
+    }
+
+    private static double rowSum(Storage s, int start, int stride, int len) {
+        double acc = 0;
+        if (s.dtype() == DType.F32) {
+            FloatBuffer f = s.floats();
+            for (int j = 0; j < len; j++) acc += f.get(start + j * stride);
+        } else {
+            for (int j = 0; j < len; j++) acc += s.getFloat(start + j * stride);
+        }
+        return acc;
+    }
+
+    @Override
+    public Tensor sum(Tensor x, int dim, boolean keepDim) { return reduce(x, dim, keepDim, CpuBackend::rowSum); }
+
+    @Override
+    public Tensor mean(Tensor x, int dim, boolean keepDim) {
+        return reduce(x, dim, keepDim, (s, start, stride, len) -> rowSum(s, start, stride, len) / len);
+    }
+
+    @Override
+    public Tensor max(Tensor x, int dim, boolean keepDim) {
+        if (x.size(dim) == 0) throw new IllegalArgumentException("max over an empty dimension");
+        return reduce(x, dim, keepDim, (s, start, stride, len) -> {
+            float m = Float.NEGATIVE_INFINITY;
+            for (int j = 0; j < len; j++) {
+                float v = s.getFloat(start + j * stride);
+                if (v > m || Float.isNaN(v)) m = v;
+                if (Float.isNaN(m)) break;                           // NaN propagates, like torch.max
+            }
+            return m;
+        });
+    }
+
+    /** Ranking used by argmax and top-k: larger first, NaN below every number. */
+    private static boolean before(float a, float b) {
+        if (Float.isNaN(a)) return false;
+        if (Float.isNaN(b)) return true;
+        return a > b;
+    }
+
+    @Override
+    public Tensor argmax(Tensor x) {
+        int n = rowLength(x);
+        if (n == 0) throw new IllegalArgumentException("argmax over an empty dimension");
+        Tensor in = dense(x);
+        Tensor out = Tensor.zeros(DType.I64, Arrays.copyOf(x.shape(), x.rank() - 1));
+        FloatBuffer fi = in.storage().floats();
+        LongBuffer lo = out.storage().longs();
+        int base = in.offset();
+        Parallel.forRows((int) out.numel(), n, (r0, r1) -> {
+            for (int r = r0; r < r1; r++) {
+                int i0 = base + r * n, best = 0;
+                for (int j = 1; j < n; j++) if (before(fi.get(i0 + j), fi.get(i0 + best))) best = j;
+                lo.put(r, best);
+            }
+        });
+        return out;
+    }
+
+    @Override
+    public TopK topk(Tensor x, int k) {
+        int n = rowLength(x);
+        if (k < 0 || k > n) throw new IllegalArgumentException("top-k with k=" + k + " of " + n);
+        Tensor in = dense(x);
+        int[] shape = x.shape();
+        shape[shape.length - 1] = k;
+        Tensor values = Tensor.zeros(DType.F32, shape), indices = Tensor.zeros(DType.I64, shape);
+        FloatBuffer fi = in.storage().floats(), fv = values.storage().floats();
+        LongBuffer li = indices.storage().longs();
+        int base = in.offset(), rows = (int) Shapes.numel(Arrays.copyOf(x.shape(), x.rank() - 1));
+        Parallel.forRows(rows, (long) n * Math.max(1, Math.min(k, 16)), (r0, r1) -> {
+            float[] bestV = new float[k];
+            int[] bestI = new int[k];
+            for (int r = r0; r < r1; r++) {
+                int i0 = base + r * n, size = 0;
+                for (int j = 0; j < n && k > 0; j++) {
+                    float v = fi.get(i0 + j);
+                    if (size == k && !before(v, bestV[k - 1])) continue;
+                    int p = size == k ? k - 1 : size++;               // insertion into the sorted best list;
+                    while (p > 0 && before(v, bestV[p - 1])) {       // equal values stay behind (lower index first)
+                        bestV[p] = bestV[p - 1];
+                        bestI[p] = bestI[p - 1];
+                        p--;
+                    }
+                    bestV[p] = v;
+                    bestI[p] = j;
+                }
+                for (int s = 0; s < k; s++) {
+                    fv.put(r * k + s, bestV[s]);
+                    li.put(r * k + s, bestI[s]);
+                }
+            }
+        });
+        return new TopK(values, indices);
+    }
+
+    @Override
+    public Tensor crossEntropy(Tensor logits, Tensor targets, int ignoreIndex) {
+        if (logits.rank() != 2 || targets.rank() != 1 || targets.size(0) != logits.size(0)) {
+            throw new IllegalArgumentException("crossEntropy expects logits [N, V] and targets [N], got "
+                    + Arrays.toString(logits.shape()) + " and " + Arrays.toString(targets.shape()));
+        }
+        if (!targets.dtype().isIndex()) throw new IllegalArgumentException("targets must be I64 or I32");
+        int n = logits.size(0), v = logits.size(1);
+        long[] tv = targets.toLongArray();
+        for (long t : tv) {
+            if (t != ignoreIndex && (t < 0 || t >= v)) throw new IndexOutOfBoundsException("target " + t + " outside [0, " + v + ")");
+        }
+        Tensor in = dense(logits), out = Tensor.zeros(DType.F32, n);
+        FloatBuffer fi = in.storage().floats(), fo = out.storage().floats();
+        int base = in.offset();
+        Parallel.forRows(n, 2L * v, (r0, r1) -> {
+            for (int r = r0; r < r1; r++) {
+                if (tv[r] == ignoreIndex) continue;
+                int i0 = base + r * v;
+                float max = Float.NEGATIVE_INFINITY;
+                for (int j = 0; j < v; j++) max = Math.max(max, fi.get(i0 + j));
+                double sum = 0;
+                for (int j = 0; j < v; j++) sum += Math.exp(fi.get(i0 + j) - max);
+                fo.put(r, (float) (max + Math.log(sum) - fi.get(i0 + (int) tv[r])));
+            }
+        });
+        return out;
+    }
+}

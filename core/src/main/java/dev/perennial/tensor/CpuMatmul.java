@@ -1,0 +1,150 @@
+/*
+ * Plans a batched matrix product onto row-major sgemm calls without hidden copies:
+ *  - each operand's last two dims are read in place when they form a row-major (NoTrans) or column-major
+ *    (Trans) matrix with a valid leading dimension; only other layouts are copied (a non-BLAS view);
+ *  - a 2-D right operand against a dense batched left operand folds the batch into M (one large GEMM, the
+ *    shape of every linear layer on [B, T, D] activations);
+ *  - other batches loop over broadcast batch indices (attention: [B, H, T, hd] x [B, H, hd, T]);
+ *  - an F16/BF16 right operand (a weight kept in checkpoint precision) is widened one tile (~1 MB) at a time
+ *    and multiplied tile by tile, so a weight matrix is never up-cast whole.
+ */
+package dev.perennial.tensor;
+
+import java.nio.FloatBuffer;
+import java.nio.ShortBuffer;
+import java.util.Arrays;
+
+final class CpuMatmul {
+    private static final int TILE_ELEMENTS = 1 << 18;     // floats per widened weight tile (1 MB)
+    private final Gemm gemm;
+
+    CpuMatmul(Gemm gemm) {
+        this.gemm = gemm;
+    }
+
+    /** How an operand's last two dims map onto BLAS: transposed or not, and the leading dimension. */
+    private record Layout(boolean trans, int ld) {}
+
+    /** Layout of the [rows, cols] matrix formed by the last two dims, or null if BLAS cannot read it. */
+    private static Layout layout(Tensor t) {
+        int rows = t.size(-2), cols = t.size(-1), sr = t.stride(-2), sc = t.stride(-1);
+        if ((cols <= 1 || sc == 1) && (rows <= 1 || sr >= Math.max(1, cols))) {
+            return new Layout(false, rows <= 1 ? Math.max(1, cols) : sr);
+        }
+        if ((rows <= 1 || sr == 1) && (cols <= 1 || sc >= Math.max(1, rows))) {
+            return new Layout(true, cols <= 1 ? Math.max(1, rows) : sc);
+        }
+        return null;
+    }
+
+    Tensor matmul(Tensor a, Tensor b) {
+        if (a.rank() < 2 || b.rank() < 2) throw new IllegalArgumentException("matmul needs rank >= 2 operands");
+        int m = a.size(-2), k = a.size(-1), n = b.size(-1);
+        if (b.size(-2) != k) {
+            throw new IllegalArgumentException("matmul " + Arrays.toString(a.shape()) + " x " + Arrays.toString(b.shape()));
+        }
+        if (!a.dtype().isFloating() || !b.dtype().isFloating()) throw new IllegalArgumentException("matmul of non-float tensors");
+        if (a.dtype() != DType.F32) a = a.to(DType.F32);                 // activations: widen (small)
+        if (b.dtype() != DType.F32 && b.dtype() != DType.F16 && b.dtype() != DType.BF16) b = b.to(DType.F32);
+        int[] aBatch = Arrays.copyOf(a.shape(), a.rank() - 2), bBatch = Arrays.copyOf(b.shape(), b.rank() - 2);
+        int[] batch = Shapes.broadcast(aBatch, bBatch);
+        int[] outShape = Arrays.copyOf(batch, batch.length + 2);
+        outShape[batch.length] = m;
+        outShape[batch.length + 1] = n;
+        Tensor c = Tensor.zeros(DType.F32, outShape);
+        if (m == 0 || n == 0 || k == 0 || c.numel() == 0) return c;
+
+        Layout la = layout(a);
+        if (la == null) { a = a.contiguous(); la = layout(a); }
+        Layout lb = layout(b);
+        if (lb == null) { b = b.contiguous(); lb = layout(b); }
+
+        int batches = (int) Shapes.numel(batch);
+        if (bBatch.length == 0 && !la.trans && foldable(a, la.ld)) {    // [..., M, K] x [K, N]: one GEMM
+            product(false, batches * m, n, k, a, a.offset(), la.ld, b, b.offset(), lb, c, 0, n);
+            return c;
+        }
+        int[] batchA = batchStrides(a, batch), batchB = batchStrides(b, batch);
+        StridedLoop.RowCursor ca = cursor(batch, batchA, a.offset()), cb = cursor(batch, batchB, b.offset());
+        for (int i = 0; i < batches; i++) {
+            product(la.trans, m, n, k, a, ca.position(), la.ld, b, cb.position(), lb, c, i * m * n, n);
+            ca.next();
+            cb.next();
+        }
+        return c;
+    }
+
+    /** True when the batch dims of a (row-major, leading dim ld) are laid out so that all rows stack densely. */
+    private static boolean foldable(Tensor a, int ld) {
+        int expected = a.size(-2) * ld;
+        for (int d = a.rank() - 3; d >= 0; d--) {
+            if (a.size(d) != 1 && a.stride(d) != expected) return false;
+            expected *= a.size(d);
+        }
+        return true;
+    }
+
+    /** Per-batch-dim strides of t's batch dims broadcast to {@code batch} (0 on broadcast dims). */
+    private static int[] batchStrides(Tensor t, int[] batch) {
+        int[] s = new int[batch.length];
+        int lead = batch.length - (t.rank() - 2);
+        for (int d = 0; d < t.rank() - 2; d++) s[d + lead] = t.size(d) == 1 ? 0 : t.stride(d);
+        return s;
+    }
+
+    /** Walks batch offsets: a RowCursor over batch dims plus a dummy unit last dim. */
+    private static StridedLoop.RowCursor cursor(int[] batch, int[] strides, int offset) {
+        int[] shape = Arrays.copyOf(batch, batch.length + 1);
+        shape[batch.length] = 1;
+        return new StridedLoop.RowCursor(shape, Arrays.copyOf(strides, strides.length + 1), offset, 0);
+    }
+
+    /** C[m, n] (at cOff, ldc) = op(A) x B, with B in F32 (direct) or F16/BF16 (tiled widening). */
+    private void product(boolean transA, int m, int n, int k, Tensor a, int aOff, int lda,
+                         Tensor b, int bOff, Layout lb, Tensor c, int cOff, int ldc) {
+        Storage sa = a.storage(), sb = b.storage(), sc = c.storage();
+        if (b.dtype() == DType.F32) {
+            gemm.sgemm(transA, lb.trans, m, n, k, 1f, sa, aOff, lda, sb, bOff, lb.ld, 0f, sc, cOff, ldc);
+            return;
+        }
+        boolean bf16 = b.dtype() == DType.BF16;
+        ShortBuffer bits = sb.shorts();
+        if (lb.trans) {
+            // B = Wᵀ with W [n, k] stored row-major (ld = lb.ld): widen blocks of W rows, C[:, n0:n1] = A x blockᵀ
+            int rowsPerTile = Math.max(1, Math.min(n, TILE_ELEMENTS / Math.max(1, k)));
+            try (Tensor tile = Tensor.zeros(DType.F32, rowsPerTile * k)) {
+                for (int n0 = 0; n0 < n; n0 += rowsPerTile) {
+                    int nb = Math.min(rowsPerTile, n - n0);
+                    widen(bits, bf16, bOff + n0 * lb.ld, nb, k, lb.ld, tile.storage().floats());
+                    gemm.sgemm(transA, true, m, nb, k, 1f, sa, aOff, lda, tile.storage(), 0, k, 0f, sc, cOff + n0, ldc);
+                }
+            }
+        } else {
+            // B [k, n] row-major: widen blocks of B rows and accumulate C += A[:, k0:k1] x block
+            int rowsPerTile = Math.max(1, Math.min(k, TILE_ELEMENTS / Math.max(1, n)));
+            try (Tensor tile = Tensor.zeros(DType.F32, rowsPerTile * n)) {
+                for (int k0 = 0; k0 < k; k0 += rowsPerTile) {
+                    int kb = Math.min(rowsPerTile, k - k0);
+                    widen(bits, bf16, bOff + k0 * lb.ld, kb, n, lb.ld, tile.storage().floats());
+                    int aAt = transA ? aOff + k0 * lda : aOff + k0;
+                    gemm.sgemm(transA, false, m, n, kb, 1f, sa, aAt, lda, tile.storage(), 0, n, k0 == 0 ? 0f : 1f,
+                            sc, cOff, ldc);
+                }
+            }
+        }
+    }
+
+    /** Widens {@code rows} rows of {@code cols} 16-bit floats (row stride ld) into a dense float tile. */
+    private static void widen(ShortBuffer bits, boolean bf16, int start, int rows, int cols, int ld, FloatBuffer tile) {
+        Parallel.forRows(rows, cols, (r0, r1) -> {
+            for (int r = r0; r < r1; r++) {
+                int src = start + r * ld, dst = r * cols;
+                if (bf16) {
+                    for (int j = 0; j < cols; j++) tile.put(dst + j, Float.intBitsToFloat((bits.get(src + j) & 0xffff) << 16));
+                } else {
+                    for (int j = 0; j < cols; j++) tile.put(dst + j, Half.f16ToFloat(bits.get(src + j)));
+                }
+            }
+        });
+    }
+}

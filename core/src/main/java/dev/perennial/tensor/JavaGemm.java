@@ -1,0 +1,50 @@
+/*
+ * Plain-Java GEMM: a cache-blocked i-k-j loop, parallel over row blocks of C.
+ *
+ * Not the production path (OpenBLAS is ~15x faster); it exists as the "plain Java loop" of the GEMM benchmark
+ * and as a GEMM that needs no native library. Accumulates in float like BLAS does.
+ */
+package dev.perennial.tensor;
+
+import java.nio.FloatBuffer;
+
+public final class JavaGemm implements Gemm {
+    public static final JavaGemm INSTANCE = new JavaGemm();
+    private static final int BLOCK_K = 256;
+
+    private JavaGemm() {}
+
+    @Override
+    public String name() { return "java"; }
+
+    @Override
+    public void sgemm(boolean transA, boolean transB, int m, int n, int k, float alpha,
+                      Storage a, int aOffset, int lda, Storage b, int bOffset, int ldb,
+                      float beta, Storage c, int cOffset, int ldc) {
+        FloatBuffer fa = a.floats(), fb = b.floats(), fc = c.floats();
+        Parallel.forRows(m, (long) n * k, (r0, r1) -> {
+            float[] row = new float[n];
+            float[] bRow = new float[n];
+            for (int i = r0; i < r1; i++) {
+                java.util.Arrays.fill(row, 0f);
+                for (int k0 = 0; k0 < k; k0 += BLOCK_K) {
+                    int k1 = Math.min(k, k0 + BLOCK_K);
+                    for (int p = k0; p < k1; p++) {
+                        float av = transA ? fa.get(aOffset + p * lda + i) : fa.get(aOffset + i * lda + p);
+                        if (transB) {
+                            for (int j = 0; j < n; j++) row[j] += av * fb.get(bOffset + j * ldb + p);
+                        } else {
+                            fb.get(bOffset + p * ldb, bRow, 0, n);
+                            for (int j = 0; j < n; j++) row[j] += av * bRow[j];
+                        }
+                    }
+                }
+                int base = cOffset + i * ldc;
+                for (int j = 0; j < n; j++) {
+                    float prev = beta == 0f ? 0f : beta * fc.get(base + j);
+                    fc.put(base + j, alpha * row[j] + prev);
+                }
+            }
+        });
+    }
+}
