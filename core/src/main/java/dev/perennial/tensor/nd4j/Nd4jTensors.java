@@ -43,8 +43,9 @@ public final class Nd4jTensors {
     public static Tensor fromINDArray(INDArray a) {
         DType dtype = dtype(a.dataType());
         DataBuffer data = a.data();
+        // For a view, data() is already a sub-buffer starting at the view's offset (its address includes it).
         Storage s = Storage.wrap(dtype, data.length(), data.addressPointer(), a);
-        return Tensor.view(s, toInt(a.shape()), toInt(a.stride()), Math.toIntExact(a.offset()));
+        return Tensor.view(s, toInt(a.shape()), toInt(a.stride()), Math.toIntExact(a.offset() - data.offset()));
     }
 
     /** A DataBuffer over a whole storage (no copy). */
