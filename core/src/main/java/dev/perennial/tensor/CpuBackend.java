@@ -38,7 +38,7 @@ public final class CpuBackend implements Backend {
 
     private static Tensor map(Tensor a, ElementwiseLoop.FloatUnary f) {
         requireFloat(a);
-        Tensor out = Tensor.zeros(DType.F32, a.shape());
+        Tensor out = Tensor.empty(DType.F32, a.shape());
         ElementwiseLoop.unary(a, out, f);
         return out;
     }
@@ -46,7 +46,7 @@ public final class CpuBackend implements Backend {
     private static Tensor zip(Tensor a, Tensor b, ElementwiseLoop.FloatBinary f) {
         requireFloat(a);
         requireFloat(b);
-        Tensor out = Tensor.zeros(DType.F32, Shapes.broadcast(a.shape(), b.shape()));
+        Tensor out = Tensor.empty(DType.F32, Shapes.broadcast(a.shape(), b.shape()));
         ElementwiseLoop.binary(a, b, out, f);
         return out;
     }

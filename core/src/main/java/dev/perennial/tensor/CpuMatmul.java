@@ -51,8 +51,8 @@ final class CpuMatmul {
         int[] outShape = Arrays.copyOf(batch, batch.length + 2);
         outShape[batch.length] = m;
         outShape[batch.length + 1] = n;
-        Tensor c = Tensor.zeros(DType.F32, outShape);
-        if (m == 0 || n == 0 || k == 0 || c.numel() == 0) return c;
+        if (m == 0 || n == 0 || k == 0 || Shapes.numel(outShape) == 0) return Tensor.zeros(DType.F32, outShape);
+        Tensor c = Tensor.empty(DType.F32, outShape);        // every element is written with beta = 0
 
         Layout la = layout(a);
         if (la == null) { a = a.contiguous(); la = layout(a); }

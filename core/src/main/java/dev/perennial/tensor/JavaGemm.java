@@ -1,8 +1,9 @@
 /*
- * Plain-Java GEMM: a cache-blocked i-k-j loop, parallel over row blocks of C.
+ * Plain-Java GEMM: an i-k-j loop (each row of C accumulates scaled rows of B), parallel over rows of C.
  *
  * Not the production path (OpenBLAS is ~15x faster); it exists as the "plain Java loop" of the GEMM benchmark
- * and as a GEMM that needs no native library. Accumulates in float like BLAS does.
+ * and as a GEMM that needs no native library. Accumulates in float like BLAS does. With Bᵀ (a weight W [n, k]
+ * read transposed) each C element is a dot product of two contiguous rows instead.
  */
 package dev.perennial.tensor;
 
@@ -10,7 +11,6 @@ import java.nio.FloatBuffer;
 
 public final class JavaGemm implements Gemm {
     public static final JavaGemm INSTANCE = new JavaGemm();
-    private static final int BLOCK_K = 256;
 
     private JavaGemm() {}
 
@@ -24,19 +24,23 @@ public final class JavaGemm implements Gemm {
         FloatBuffer fa = a.floats(), fb = b.floats(), fc = c.floats();
         Parallel.forRows(m, (long) n * k, (r0, r1) -> {
             float[] row = new float[n];
-            float[] bRow = new float[n];
+            float[] bRow = new float[Math.max(n, k)];
+            float[] aRow = new float[k];
             for (int i = r0; i < r1; i++) {
                 java.util.Arrays.fill(row, 0f);
-                for (int k0 = 0; k0 < k; k0 += BLOCK_K) {
-                    int k1 = Math.min(k, k0 + BLOCK_K);
-                    for (int p = k0; p < k1; p++) {
-                        float av = transA ? fa.get(aOffset + p * lda + i) : fa.get(aOffset + i * lda + p);
-                        if (transB) {
-                            for (int j = 0; j < n; j++) row[j] += av * fb.get(bOffset + j * ldb + p);
-                        } else {
-                            fb.get(bOffset + p * ldb, bRow, 0, n);
-                            for (int j = 0; j < n; j++) row[j] += av * bRow[j];
-                        }
+                for (int p = 0; p < k; p++) aRow[p] = transA ? fa.get(aOffset + p * lda + i) : fa.get(aOffset + i * lda + p);
+                if (transB) {
+                    for (int j = 0; j < n; j++) {
+                        fb.get(bOffset + j * ldb, bRow, 0, k);
+                        float s = 0f;
+                        for (int p = 0; p < k; p++) s += aRow[p] * bRow[p];
+                        row[j] = s;
+                    }
+                } else {
+                    for (int p = 0; p < k; p++) {
+                        float av = aRow[p];
+                        fb.get(bOffset + p * ldb, bRow, 0, n);
+                        for (int j = 0; j < n; j++) row[j] += av * bRow[j];
                     }
                 }
                 int base = cOffset + i * ldc;

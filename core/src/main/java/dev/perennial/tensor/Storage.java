@@ -51,9 +51,19 @@ public final class Storage implements AutoCloseable {
 
     /** Allocates zero-filled native memory for {@code length} elements. */
     public static Storage allocate(DType dtype, long length) {
+        Storage s = allocateUninitialized(dtype, length);
+        s.owned.zero();
+        return s;
+    }
+
+    /**
+     * Allocates native memory without clearing it, for outputs that an op overwrites completely (saves a
+     * memory pass on every GEMM and element-wise result). Inside a JavaCPP PointerScope the memory is freed
+     * when the scope closes.
+     */
+    public static Storage allocateUninitialized(DType dtype, long length) {
         long nbytes = checkedBytes(dtype, length);
         BytePointer p = new BytePointer(Math.max(1, nbytes));
-        p.zero();
         ByteBuffer buf = p.limit(nbytes).asByteBuffer();
         return new Storage(dtype, (int) length, buf, p, null, false);
     }

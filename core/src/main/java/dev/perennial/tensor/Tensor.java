@@ -65,6 +65,11 @@ public final class Tensor implements AutoCloseable {
 
     public static Tensor zeros(int... shape) { return zeros(DType.F32, shape); }
 
+    /** Contiguous tensor with unspecified contents, for results that are about to be overwritten entirely. */
+    public static Tensor empty(DType dtype, int... shape) {
+        return of(Storage.allocateUninitialized(dtype, Shapes.numel(shape)), shape);
+    }
+
     /** A float32 tensor holding a copy of {@code data}. */
     public static Tensor of(float[] data, int... shape) {
         Tensor t = zeros(DType.F32, checkLength(data.length, shape));
