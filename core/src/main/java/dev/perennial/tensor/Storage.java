@@ -64,7 +64,8 @@ public final class Storage implements AutoCloseable {
     public static Storage allocateUninitialized(DType dtype, long length) {
         long nbytes = checkedBytes(dtype, length);
         BytePointer p = new BytePointer(Math.max(1, nbytes));
-        ByteBuffer buf = p.limit(nbytes).asByteBuffer();
+        // asByteBuffer() ignores a zero limit and spans the 1-byte placeholder; an empty storage has no bytes
+        ByteBuffer buf = p.limit(nbytes).asByteBuffer().limit((int) nbytes).slice();
         return new Storage(dtype, (int) length, buf, p, null, false);
     }
 
