@@ -55,7 +55,8 @@ public final class Storage implements AutoCloseable {
         long nbytes = checkedBytes(dtype, length);
         BytePointer p = new BytePointer(Math.max(1, nbytes));
         p.zero();
-        ByteBuffer buf = p.limit(nbytes).asByteBuffer();
+        // asByteBuffer() ignores a zero limit and spans the 1-byte placeholder; an empty storage has no bytes
+        ByteBuffer buf = p.limit(nbytes).asByteBuffer().limit((int) nbytes).slice();
         return new Storage(dtype, (int) length, buf, p, true, null, false);
     }
 
