@@ -65,7 +65,7 @@ public final class SafetensorsFile implements TensorSource {
         FileChannel ch = FileChannel.open(file, StandardOpenOption.READ);
         try {
             SafetensorsHeader header = SafetensorsHeader.read(ch, file);
-            log.debug("opened {}: {}", file, header);
+            log.debug("opened {}: {} tensors, data section at byte {}", file, header.tensors().size(), header.dataStart());
             return new SafetensorsFile(file, ch, header);
         } catch (IOException | RuntimeException e) {
             ch.close();
