@@ -13,7 +13,7 @@
  *   - the tensors tile [0, E) but the data section is shorter than E: the file lost its tail -> TRUNCATED;
  *   - the tiling itself is broken and some tensor reaches past the data section -> OFFSET_OUT_OF_RANGE;
  *   - the tiling is broken inside the file -> OVERLAP or HOLE.
- * Only the header is read (one positioned read of 8 + N bytes); the data section is never touched here.
+ * Only the header is read (the 8-byte length, then the N JSON bytes); the data section is never touched here.
  */
 package dev.perennial.io;
 
