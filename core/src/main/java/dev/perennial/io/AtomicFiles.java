@@ -1,0 +1,67 @@
+/*
+ * Atomic file replacement: a file is either absent/old or complete, never half written.
+ *
+ * The content goes to a temporary file in the target's folder (same file system, so the final rename is a
+ * rename(2) and not a copy), is forced to disk, and is then moved over the target with ATOMIC_MOVE, which
+ * replaces an existing file on POSIX and Windows. The folder is fsynced afterwards so the rename itself
+ * survives a power cut (where the platform allows opening a folder; otherwise this step is skipped).
+ * On any failure the temporary file is deleted and the old target is untouched.
+ *
+ * The temporary file is created with the default permissions (umask), not the 0600 of Files.createTempFile,
+ * so checkpoints end up as readable as any other file the user writes.
+ */
+package dev.perennial.io;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.util.concurrent.ThreadLocalRandom;
+
+public final class AtomicFiles {
+    private static final Logger log = LoggerFactory.getLogger(AtomicFiles.class);
+
+    private AtomicFiles() {}
+
+    /** Writes the content of a file to an open channel. */
+    @FunctionalInterface
+    public interface Content {
+        void writeTo(FileChannel channel) throws IOException;
+    }
+
+    /** Replaces {@code target} atomically with what {@code content} writes. */
+    public static void write(Path target, Content content) throws IOException {
+        Path absolute = target.toAbsolutePath();
+        Path folder = absolute.getParent();
+        Path temp = folder.resolve("." + absolute.getFileName() + "."
+                + Long.toHexString(ThreadLocalRandom.current().nextLong()) + ".tmp");
+        try {
+            try (FileChannel ch = FileChannel.open(temp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+                content.writeTo(ch);
+                ch.force(true);
+            }
+            Files.move(temp, absolute, StandardCopyOption.ATOMIC_MOVE);
+        } catch (IOException | RuntimeException | Error e) {
+            try {
+                Files.deleteIfExists(temp);
+            } catch (IOException suppressed) {
+                e.addSuppressed(suppressed);
+            }
+            throw e;
+        }
+        syncFolder(folder);
+    }
+
+    private static void syncFolder(Path folder) {
+        try (FileChannel dir = FileChannel.open(folder, StandardOpenOption.READ)) {
+            dir.force(true);
+        } catch (IOException e) {
+            log.debug("cannot fsync folder {} ({}); the rename is not forced to disk", folder, e.toString());
+        }
+    }
+}
