@@ -98,106 +98,97 @@ public final class CpuBackend implements Backend {
         return add(x, mask);
     }
 
-    @Override
-    public Tensor softmax(Tensor x, Tensor mask) {
-        int n = rowLength(x);
-        Tensor in = withMask(x, mask);
-        Tensor out = Tensor.zeros(DType.F32, x.shape());
+    /** One last-dim row: reads n floats of {@code in} from inStart and writes n floats of {@code out} from outStart. */
+    private interface RowKernel {
+        void row(FloatBuffer in, int inStart, FloatBuffer out, int outStart, int n);
+    }
+
+    /**
+     * Applies {@code kernel} to every last-dim row of the contiguous F32 tensor {@code in}, into a new tensor of
+     * the same shape, in parallel over rows. {@code passes} = reads per element (for the parallel cost model).
+     */
+    private static Tensor rowwise(Tensor in, int passes, RowKernel kernel) {
+        int n = rowLength(in);
+        Tensor out = Tensor.zeros(DType.F32, in.shape());
         FloatBuffer fi = in.storage().floats(), fo = out.storage().floats();
         int base = in.offset(), rows = n == 0 ? 0 : (int) (in.numel() / n);
-        Parallel.forRows(rows, 3L * n, (r0, r1) -> {
-            for (int r = r0; r < r1; r++) {
-                int i0 = base + r * n, o0 = r * n;
-                float max = Float.NEGATIVE_INFINITY;
-                for (int j = 0; j < n; j++) max = Math.max(max, fi.get(i0 + j));
-                if (max == Float.NEGATIVE_INFINITY) continue;          // all masked: zeros
-                double sum = 0;
-                for (int j = 0; j < n; j++) {
-                    float e = (float) Math.exp(fi.get(i0 + j) - max);
-                    fo.put(o0 + j, e);
-                    sum += e;
-                }
-                float inv = (float) (1 / sum);
-                for (int j = 0; j < n; j++) fo.put(o0 + j, fo.get(o0 + j) * inv);
-            }
+        Parallel.forRows(rows, (long) passes * n, (r0, r1) -> {
+            for (int r = r0; r < r1; r++) kernel.row(fi, base + r * n, fo, r * n, n);
         });
         return out;
+    }
+
+    private static float rowMax(FloatBuffer f, int start, int n) {
+        float max = Float.NEGATIVE_INFINITY;
+        for (int j = 0; j < n; j++) max = Math.max(max, f.get(start + j));
+        return max;
+    }
+
+    @Override
+    public Tensor softmax(Tensor x, Tensor mask) {
+        return rowwise(withMask(x, mask), 3, (fi, i0, fo, o0, n) -> {
+            float max = rowMax(fi, i0, n);
+            if (max == Float.NEGATIVE_INFINITY) return;                // all masked: the row stays zero
+            double sum = 0;
+            for (int j = 0; j < n; j++) {
+                float e = (float) Math.exp(fi.get(i0 + j) - max);
+                fo.put(o0 + j, e);
+                sum += e;
+            }
+            float inv = (float) (1 / sum);
+            for (int j = 0; j < n; j++) fo.put(o0 + j, fo.get(o0 + j) * inv);
+        });
     }
 
     @Override
     public Tensor logSoftmax(Tensor x, Tensor mask) {
-        int n = rowLength(x);
-        Tensor in = withMask(x, mask);
-        Tensor out = Tensor.zeros(DType.F32, x.shape());
-        FloatBuffer fi = in.storage().floats(), fo = out.storage().floats();
-        int base = in.offset(), rows = n == 0 ? 0 : (int) (in.numel() / n);
-        Parallel.forRows(rows, 3L * n, (r0, r1) -> {
-            for (int r = r0; r < r1; r++) {
-                int i0 = base + r * n, o0 = r * n;
-                float max = Float.NEGATIVE_INFINITY;
-                for (int j = 0; j < n; j++) max = Math.max(max, fi.get(i0 + j));
-                if (max == Float.NEGATIVE_INFINITY) {
-                    for (int j = 0; j < n; j++) fo.put(o0 + j, Float.NEGATIVE_INFINITY);
-                    continue;
-                }
-                double sum = 0;
-                for (int j = 0; j < n; j++) sum += Math.exp(fi.get(i0 + j) - max);
-                double lse = max + Math.log(sum);
-                for (int j = 0; j < n; j++) fo.put(o0 + j, (float) (fi.get(i0 + j) - lse));
+        return rowwise(withMask(x, mask), 3, (fi, i0, fo, o0, n) -> {
+            float max = rowMax(fi, i0, n);
+            if (max == Float.NEGATIVE_INFINITY) {                      // all masked: -inf everywhere
+                for (int j = 0; j < n; j++) fo.put(o0 + j, Float.NEGATIVE_INFINITY);
+                return;
             }
+            double sum = 0;
+            for (int j = 0; j < n; j++) sum += Math.exp(fi.get(i0 + j) - max);
+            double lse = max + Math.log(sum);
+            for (int j = 0; j < n; j++) fo.put(o0 + j, (float) (fi.get(i0 + j) - lse));
         });
-        return out;
     }
 
     @Override
     public Tensor layerNorm(Tensor x, Tensor weight, Tensor bias, float eps) {
-        int n = rowLength(x);
-        Tensor in = dense(x), out = Tensor.zeros(DType.F32, x.shape());
-        float[] w = vector(weight, n), b = vector(bias, n);
-        FloatBuffer fi = in.storage().floats(), fo = out.storage().floats();
-        int base = in.offset(), rows = n == 0 ? 0 : (int) (in.numel() / n);
-        Parallel.forRows(rows, 3L * n, (r0, r1) -> {
-            for (int r = r0; r < r1; r++) {
-                int i0 = base + r * n, o0 = r * n;
-                double sum = 0;
-                for (int j = 0; j < n; j++) sum += fi.get(i0 + j);
-                double mean = sum / n, var = 0;
-                for (int j = 0; j < n; j++) {
-                    double d = fi.get(i0 + j) - mean;
-                    var += d * d;
-                }
-                double inv = 1 / Math.sqrt(var / n + eps);
-                for (int j = 0; j < n; j++) {
-                    double y = (fi.get(i0 + j) - mean) * inv;
-                    if (w != null) y *= w[j];
-                    if (b != null) y += b[j];
-                    fo.put(o0 + j, (float) y);
-                }
+        int d = rowLength(x);
+        float[] w = vector(weight, d), b = vector(bias, d);
+        return rowwise(dense(x), 3, (fi, i0, fo, o0, n) -> {
+            double sum = 0;
+            for (int j = 0; j < n; j++) sum += fi.get(i0 + j);
+            double mean = sum / n, var = 0;
+            for (int j = 0; j < n; j++) {
+                double dev = fi.get(i0 + j) - mean;
+                var += dev * dev;
+            }
+            double inv = 1 / Math.sqrt(var / n + eps);
+            for (int j = 0; j < n; j++) {
+                double y = (fi.get(i0 + j) - mean) * inv;
+                if (w != null) y *= w[j];
+                if (b != null) y += b[j];
+                fo.put(o0 + j, (float) y);
             }
         });
-        return out;
     }
 
     @Override
     public Tensor rmsNorm(Tensor x, Tensor weight, float eps) {
-        int n = rowLength(x);
-        Tensor in = dense(x), out = Tensor.zeros(DType.F32, x.shape());
-        float[] w = vector(weight, n);
-        FloatBuffer fi = in.storage().floats(), fo = out.storage().floats();
-        int base = in.offset(), rows = n == 0 ? 0 : (int) (in.numel() / n);
-        Parallel.forRows(rows, 2L * n, (r0, r1) -> {
-            for (int r = r0; r < r1; r++) {
-                int i0 = base + r * n, o0 = r * n;
-                double ss = 0;
-                for (int j = 0; j < n; j++) {
-                    double v = fi.get(i0 + j);
-                    ss += v * v;
-                }
-                double inv = 1 / Math.sqrt(ss / n + eps);
-                for (int j = 0; j < n; j++) fo.put(o0 + j, (float) (fi.get(i0 + j) * inv * (w == null ? 1 : w[j])));
+        float[] w = vector(weight, rowLength(x));
+        return rowwise(dense(x), 2, (fi, i0, fo, o0, n) -> {
+            double ss = 0;
+            for (int j = 0; j < n; j++) {
+                double v = fi.get(i0 + j);
+                ss += v * v;
             }
+            double inv = 1 / Math.sqrt(ss / n + eps);
+            for (int j = 0; j < n; j++) fo.put(o0 + j, (float) (fi.get(i0 + j) * inv * (w == null ? 1 : w[j])));
         });
-        return out;
     }
 
     /** A [n] parameter vector as a float array, or null. */
@@ -476,8 +467,7 @@ public final class CpuBackend implements Backend {
             for (int r = r0; r < r1; r++) {
                 if (tv[r] == ignoreIndex) continue;
                 int i0 = base + r * v;
-                float max = Float.NEGATIVE_INFINITY;
-                for (int j = 0; j < v; j++) max = Math.max(max, fi.get(i0 + j));
+                float max = rowMax(fi, i0, v);
                 double sum = 0;
                 for (int j = 0; j < v; j++) sum += Math.exp(fi.get(i0 + j) - max);
                 fo.put(r, (float) (max + Math.log(sum) - fi.get(i0 + (int) tv[r])));
