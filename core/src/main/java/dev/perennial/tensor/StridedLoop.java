@@ -16,19 +16,17 @@ public final class StridedLoop {
         void accept(int position);
     }
 
-    /** Visits the storage position of every element of {@code t} in row-major order. */
-    public static void forEachIndex(Tensor t, PositionConsumer f) {
-        int[] shape = t.shape();
+    /** Visits the storage position of every element of a strided view in row-major order. */
+    public static void forEachIndex(int[] shape, int[] strides, int offset, PositionConsumer f) {
         if (Shapes.numel(shape) == 0) return;
         if (shape.length == 0) {
-            f.accept(t.offset());
+            f.accept(offset);
             return;
         }
-        int[] strides = t.strides();
         int last = shape.length - 1;
         int n = shape[last], s = strides[last];
         int rows = (int) (Shapes.numel(shape) / n);
-        RowCursor rc = new RowCursor(shape, strides, t.offset(), 0);
+        RowCursor rc = new RowCursor(shape, strides, offset, 0);
         for (int r = 0; r < rows; r++) {
             int base = rc.position();
             for (int j = 0; j < n; j++) f.accept(base + j * s);
@@ -36,21 +34,19 @@ public final class StridedLoop {
         }
     }
 
-    /** Element-wise copy with dtype conversion; shapes are equal (checked by the caller). */
-    static void copy(Tensor src, Tensor dst) {
-        Storage in = src.storage(), out = dst.storage();
-        int[] shape = src.shape();
+    /** Element-wise copy with dtype conversion between two strided views of the same shape. */
+    static void copy(int[] shape, Storage in, int[] inStrides, int inOffset, Storage out, int[] outStrides, int outOffset) {
         if (Shapes.numel(shape) == 0) return;
         if (shape.length == 0) {
-            copyElement(in, src.offset(), out, dst.offset());
+            copyElement(in, inOffset, out, outOffset);
             return;
         }
         int last = shape.length - 1;
         int n = shape[last];
-        int si = src.strides()[last], so = dst.strides()[last];
+        int si = inStrides[last], so = outStrides[last];
         int rows = (int) (Shapes.numel(shape) / n);
-        RowCursor a = new RowCursor(shape, src.strides(), src.offset(), 0);
-        RowCursor b = new RowCursor(shape, dst.strides(), dst.offset(), 0);
+        RowCursor a = new RowCursor(shape, inStrides, inOffset, 0);
+        RowCursor b = new RowCursor(shape, outStrides, outOffset, 0);
         boolean f32 = in.dtype() == DType.F32 && out.dtype() == DType.F32;
         for (int r = 0; r < rows; r++) {
             int pa = a.position(), pb = b.position();

@@ -253,7 +253,7 @@ public final class Tensor implements AutoCloseable {
             throw new IllegalArgumentException("copy from " + Arrays.toString(src.shape) + " into " + Arrays.toString(shape));
         }
         if (storage.isReadOnly()) throw new IllegalStateException("tensor is read-only (memory-mapped)");
-        StridedLoop.copy(src, this);
+        StridedLoop.copy(shape, src.storage, src.strides, src.offset, storage, strides, offset);
     }
 
     // ---------------------------------------------------------------------------------------------- elements
@@ -306,7 +306,7 @@ public final class Tensor implements AutoCloseable {
     public double[] toDoubleArray() {
         double[] out = new double[(int) numel()];
         int[] i = {0};
-        StridedLoop.forEachIndex(this, pos -> out[i[0]++] = storage.getDouble(pos));
+        StridedLoop.forEachIndex(shape, strides, offset, pos -> out[i[0]++] = storage.getDouble(pos));
         return out;
     }
 
