@@ -15,7 +15,7 @@ import java.nio.ShortBuffer;
 import java.util.Arrays;
 
 final class CpuMatmul {
-    private static final int TILE_ELEMENTS = 1 << 18;     // floats per widened weight tile (1 MB)
+    private static final int TILE_ELEMENTS = 1 << 20;     // floats per widened weight tile (4 MB)
     private final Gemm gemm;
 
     CpuMatmul(Gemm gemm) {
@@ -137,13 +137,16 @@ final class CpuMatmul {
     /** Widens {@code rows} rows of {@code cols} 16-bit floats (row stride ld) into a dense float tile. */
     private static void widen(ShortBuffer bits, boolean bf16, int start, int rows, int cols, int ld, FloatBuffer tile) {
         Parallel.forRows(rows, cols, (r0, r1) -> {
+            short[] in = new short[cols];        // bulk copies through arrays: plain loops the JIT vectorises
+            float[] out = new float[cols];
             for (int r = r0; r < r1; r++) {
-                int src = start + r * ld, dst = r * cols;
+                bits.get(start + r * ld, in, 0, cols);
                 if (bf16) {
-                    for (int j = 0; j < cols; j++) tile.put(dst + j, Float.intBitsToFloat((bits.get(src + j) & 0xffff) << 16));
+                    for (int j = 0; j < cols; j++) out[j] = Float.intBitsToFloat((in[j] & 0xffff) << 16);
                 } else {
-                    for (int j = 0; j < cols; j++) tile.put(dst + j, Half.f16ToFloat(bits.get(src + j)));
+                    for (int j = 0; j < cols; j++) out[j] = Half.f16ToFloat(in[j]);
                 }
+                tile.put(r * cols, out, 0, cols);
             }
         });
     }
