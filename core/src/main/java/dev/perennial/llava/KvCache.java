@@ -1,0 +1,65 @@
+/*
+ * Keys and values of past positions for incremental decoding: per layer K and V [B, KV, capacity, hd],
+ * allocated once for the whole generation. Attention reads the filled prefix as a strided view (no copies);
+ * each step writes the new positions in place. All rows of a batch share the length; rows shorter than the
+ * longest prompt are left-padded and their padding keys stay masked through keyValid.
+ */
+package dev.perennial.llava;
+
+import dev.perennial.tensor.Tensor;
+
+public final class KvCache implements AutoCloseable {
+    private final Tensor[] keys, values;     // per layer [B, KV, capacity, hd]
+    private final boolean[][] keyValid;      // [B][capacity]: false for padding positions
+    private final int capacity;
+    private int length;
+
+    public KvCache(LlamaConfig cfg, int batch, int capacity) {
+        this.capacity = capacity;
+        this.keys = new Tensor[cfg.numLayers()];
+        this.values = new Tensor[cfg.numLayers()];
+        for (int l = 0; l < cfg.numLayers(); l++) {
+            keys[l] = Tensor.zeros(batch, cfg.numKvHeads(), capacity, cfg.headDim());
+            values[l] = Tensor.zeros(batch, cfg.numKvHeads(), capacity, cfg.headDim());
+        }
+        this.keyValid = new boolean[batch][capacity];
+    }
+
+    public int length() { return length; }
+    public int capacity() { return capacity; }
+
+    /** Marks which of the next {@code valid[b].length} positions hold real tokens (called before the layers run). */
+    void reserve(boolean[][] valid) {
+        int t = valid[0].length;
+        if (length + t > capacity) throw new IllegalStateException("KV cache full: " + length + " + " + t + " > " + capacity);
+        for (int b = 0; b < valid.length; b++) System.arraycopy(valid[b], 0, keyValid[b], length, t);
+    }
+
+    /** Stores layer {@code layer}'s new keys/values [B, KV, t, hd] after the filled prefix. */
+    void put(int layer, Tensor k, Tensor v) {
+        int t = k.size(2);
+        keys[layer].narrow(2, length, t).copyFrom(k);
+        values[layer].narrow(2, length, t).copyFrom(v);
+    }
+
+    /** Keys [B, KV, length + t, hd] of layer {@code layer} including the t positions just stored. */
+    Tensor keys(int layer, int t) { return keys[layer].narrow(2, 0, length + t); }
+
+    Tensor values(int layer, int t) { return values[layer].narrow(2, 0, length + t); }
+
+    /** Validity of the first {@code n} key positions per row. */
+    boolean[][] keyValid(int n) {
+        boolean[][] r = new boolean[keyValid.length][];
+        for (int b = 0; b < r.length; b++) r[b] = java.util.Arrays.copyOf(keyValid[b], n);
+        return r;
+    }
+
+    /** Commits t positions after all layers have stored them. */
+    void advance(int t) { length += t; }
+
+    @Override
+    public void close() {
+        for (Tensor t : keys) t.close();
+        for (Tensor t : values) t.close();
+    }
+}

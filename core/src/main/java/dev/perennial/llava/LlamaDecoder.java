@@ -1,0 +1,127 @@
+/*
+ * The LLaMA decoder of LLaVA-1.5 (llava-reference.md "Numerics to match"): token embedding, pre-norm layers
+ * (RMSNorm -> attention with rotate-half RoPE and grouped kv heads, causal, softmax in float32 -> residual;
+ * RMSNorm -> down(silu(gate(x)) * up(x)) -> residual), final RMSNorm, untied or tied lm_head.
+ *
+ * forward() takes input embeddings (LLaVA splices image features into them), explicit position ids [B, T]
+ * (so that left-padded rows get the same positions as unpadded ones) and key validity (padding masks); with a
+ * KvCache it appends to the cache and attends over the cached prefix too.
+ */
+package dev.perennial.llava;
+
+import dev.perennial.nn.Attention;
+import dev.perennial.nn.Linear;
+import dev.perennial.nn.RmsNorm;
+import dev.perennial.tensor.Backend;
+import dev.perennial.tensor.Tensor;
+
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
+
+public final class LlamaDecoder {
+    private final LlamaConfig cfg;
+    private final Tensor embedTokens;     // [V, D]
+    private final List<Layer> layers;
+    private final RmsNorm norm;
+    private final Linear lmHead;          // [V, D], no bias
+
+    private record Layer(RmsNorm inputNorm, Linear q, Linear k, Linear v, Linear o, RmsNorm postNorm,
+                         Linear gate, Linear up, Linear down) {}
+
+    private LlamaDecoder(LlamaConfig cfg, Tensor embedTokens, List<Layer> layers, RmsNorm norm, Linear lmHead) {
+        this.cfg = cfg;
+        this.embedTokens = embedTokens;
+        this.layers = layers;
+        this.norm = norm;
+        this.lmHead = lmHead;
+    }
+
+    static LlamaDecoder load(LlamaConfig c, WeightLoader w) throws IOException {
+        String p = "language_model.model.";
+        int d = c.hiddenSize(), inter = c.intermediateSize(), q = c.numHeads() * c.headDim(), kv = c.numKvHeads() * c.headDim();
+        float eps = c.rmsNormEps();
+        Tensor embed = w.get(p + "embed_tokens.weight", c.vocabSize(), d);
+        List<Layer> layers = new ArrayList<>();
+        for (int i = 0; i < c.numLayers(); i++) {
+            String l = p + "layers." + i + ".";
+            layers.add(new Layer(new RmsNorm(w.get(l + "input_layernorm.weight", d), eps),
+                    linear(w, l + "self_attn.q_proj", q, d), linear(w, l + "self_attn.k_proj", kv, d),
+                    linear(w, l + "self_attn.v_proj", kv, d), linear(w, l + "self_attn.o_proj", d, q),
+                    new RmsNorm(w.get(l + "post_attention_layernorm.weight", d), eps),
+                    linear(w, l + "mlp.gate_proj", inter, d), linear(w, l + "mlp.up_proj", inter, d),
+                    linear(w, l + "mlp.down_proj", d, inter)));
+        }
+        RmsNorm norm = new RmsNorm(w.get(p + "norm.weight", d), eps);
+        boolean tied = c.tieWordEmbeddings() && !w.has("language_model.lm_head.weight");
+        Linear head = new Linear(tied ? embed : w.get("language_model.lm_head.weight", c.vocabSize(), d), null);
+        return new LlamaDecoder(c, embed, layers, norm, head);
+    }
+
+    private static Linear linear(WeightLoader w, String name, int out, int in) throws IOException {
+        return new Linear(w.get(name + ".weight", out, in), null);
+    }
+
+    public LlamaConfig config() { return cfg; }
+
+    /** Token embeddings: ids [...] -> [..., D]. */
+    public Tensor embed(Backend be, Tensor ids) {
+        return be.embedding(embedTokens, ids);
+    }
+
+    /** Hidden states of one forward pass: after each layer, and after the final norm. */
+    public record Hidden(List<Tensor> layerOutputs, Tensor normed) {}
+
+    /**
+     * @param embeds    [B, T, D] input embeddings
+     * @param positions [B, T] position ids (I64)
+     * @param keyValid  [B][T] false at padding positions (null: all valid); ignored for cached positions, whose
+     *                  validity the cache keeps
+     * @param cache     null for a plain forward pass
+     */
+    public Hidden forward(Backend be, Tensor embeds, Tensor positions, boolean[][] keyValid, KvCache cache) {
+        int b = embeds.size(0), t = embeds.size(1);
+        int start = cache == null ? 0 : cache.length();
+        boolean[][] valid = keyValid;
+        if (valid == null) {
+            valid = new boolean[b][t];
+            for (boolean[] row : valid) java.util.Arrays.fill(row, true);
+        }
+        if (cache != null) {
+            cache.reserve(valid);
+            valid = cache.keyValid(start + t);
+        }
+        Tensor mask = Attention.mask(b, t, start + t, start, true, valid);           // [B, 1, T, start+T]
+        Tensor x = embeds;
+        List<Tensor> outputs = new ArrayList<>(layers.size());
+        for (int i = 0; i < layers.size(); i++) {
+            x = layer(be, i, layers.get(i), x, positions, mask, cache);
+            outputs.add(x);
+        }
+        if (cache != null) cache.advance(t);
+        return new Hidden(outputs, norm.forward(be, x));
+    }
+
+    /** Vocabulary logits of final hidden states: [..., D] -> [..., V]. */
+    public Tensor logits(Backend be, Tensor normed) {
+        return lmHead.forward(be, normed);
+    }
+
+    private Tensor layer(Backend be, int index, Layer l, Tensor x, Tensor positions, Tensor mask, KvCache cache) {
+        int b = x.size(0), t = x.size(1), h = cfg.numHeads(), kvh = cfg.numKvHeads(), hd = cfg.headDim();
+        Tensor y = l.inputNorm.forward(be, x);
+        Tensor q = be.rope(l.q.forward(be, y).reshape(b, t, h, hd).transpose(1, 2), positions, cfg.ropeTheta());    // [B, H, T, hd]
+        Tensor k = be.rope(l.k.forward(be, y).reshape(b, t, kvh, hd).transpose(1, 2), positions, cfg.ropeTheta()); // [B, KV, T, hd]
+        Tensor v = l.v.forward(be, y).reshape(b, t, kvh, hd).transpose(1, 2);                                      // [B, KV, T, hd]
+        if (cache != null) {
+            cache.put(index, k, v);
+            k = cache.keys(index, t);
+            v = cache.values(index, t);
+        }
+        Tensor a = Attention.attend(be, q, k, v, mask, (float) (1 / Math.sqrt(hd)));                            // [B, H, T, hd]
+        x = be.add(x, l.o.forward(be, a.transpose(1, 2).reshape(b, t, h * hd)));
+        y = l.postNorm.forward(be, x);
+        Tensor mlp = l.down.forward(be, be.swiglu(l.gate.forward(be, y), l.up.forward(be, y)));
+        return be.add(x, mlp);
+    }
+}

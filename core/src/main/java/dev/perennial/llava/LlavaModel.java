@@ -1,0 +1,203 @@
+/*
+ * LLaVA-1.5: CLIP vision tower -> feature layer and strategy -> projector -> features spliced into the LLaMA
+ * decoder's input embeddings at the image markers -> logits and the mean cross-entropy over supervised shifted
+ * tokens (llava-reference.md "The tiny model", "code path"). Loads llava-hf and original haotian-liu/LLaVA
+ * safetensors checkpoints (config and weight names in either dialect, F32/F16/BF16 memory-mapped).
+ *
+ * Image markers: the config's image token (llava-hf: image_token_index, e.g. 32000) and the original code base's
+ * -200 are both accepted, so either tokenisation works with either checkpoint; each marker takes the next image
+ * of the batch, in order.
+ */
+package dev.perennial.llava;
+
+import dev.perennial.io.TensorSource;
+import dev.perennial.tensor.Backend;
+import dev.perennial.tensor.DType;
+import dev.perennial.tensor.Tensor;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+public final class LlavaModel implements AutoCloseable {
+    private final LlavaConfig config;
+    private final ClipVisionTower visionTower;
+    private final Projector projector;
+    private final LlamaDecoder decoder;
+    private final List<TensorSource> sources;
+
+    private LlavaModel(LlavaConfig config, ClipVisionTower visionTower, Projector projector, LlamaDecoder decoder,
+                       List<TensorSource> sources) {
+        this.config = config;
+        this.visionTower = visionTower;
+        this.projector = projector;
+        this.decoder = decoder;
+        this.sources = sources;
+    }
+
+    /** Loads a checkpoint folder of either dialect. */
+    public static LlavaModel load(Path modelDir) throws IOException {
+        return load(modelDir, null);
+    }
+
+    /** Loads a checkpoint folder; {@code visionTowerDir} overrides where an original checkpoint's CLIP lives. */
+    public static LlavaModel load(Path modelDir, Path visionTowerDir) throws IOException {
+        LlavaConfig config = LlavaConfig.load(modelDir, visionTowerDir);
+        TensorSource main = TensorSource.open(modelDir);
+        TensorSource tower = null;
+        try {
+            if (config.visionTowerDir() != null && hasWeights(config.visionTowerDir())) {
+                tower = TensorSource.open(config.visionTowerDir());
+            }
+            WeightLoader w = new WeightLoader(config, main, tower);
+            ClipVisionTower vision = ClipVisionTower.load(config.vision(), w);
+            Projector projector = Projector.load(config, w);
+            LlamaDecoder decoder = LlamaDecoder.load(config.text(), w);
+            w.finish(modelDir.toString());
+            List<TensorSource> sources = tower == null ? List.of(main) : List.of(main, tower);
+            return new LlavaModel(config, vision, projector, decoder, sources);
+        } catch (IOException | RuntimeException e) {
+            main.close();
+            if (tower != null) tower.close();
+            throw e;
+        }
+    }
+
+    private static boolean hasWeights(Path dir) {
+        return Files.isRegularFile(dir.resolve(TensorSource.SINGLE_FILE)) || Files.isRegularFile(dir.resolve(TensorSource.INDEX_FILE));
+    }
+
+    public LlavaConfig config() { return config; }
+    public ClipVisionTower visionTower() { return visionTower; }
+    public Projector projector() { return projector; }
+    public LlamaDecoder decoder() { return decoder; }
+
+    /** True for ids that mark an image: the config's image token, or the original code base's -200. */
+    public boolean isImageToken(long id) {
+        return id == config.imageTokenIndex() || id == LlavaConfigLoader.ORIGINAL_IMAGE_TOKEN;
+    }
+
+    // ------------------------------------------------------------------------------------------- images
+
+    /** CLIP hidden state at the feature layer after the strategy: pixels [N, 3, S, S] -> [N, F, Dv]. */
+    public Tensor selectedFeatures(Backend be, Tensor pixels) {
+        List<Tensor> states = visionTower.hiddenStates(be, pixels, config.featureLayerIndex());
+        Tensor h = states.get(config.featureLayerIndex());
+        return config.featureStrategy() == LlavaConfig.FeatureStrategy.DEFAULT ? h.narrow(1, 1, h.size(1) - 1) : h;
+    }
+
+    /** Projected image features: pixels [N, 3, S, S] -> [N, F, Dt]. */
+    public Tensor imageFeatures(Backend be, Tensor pixels) {
+        return projector.forward(be, selectedFeatures(be, pixels));
+    }
+
+    // ------------------------------------------------------------------------------------------- splicing
+
+    /**
+     * Splices image features into the token embeddings of each sample and pads the batch.
+     * @param ids      one id sequence per sample, image markers included
+     * @param features [N, F, Dt] projected features of all images, in marker order (null when there are none)
+     * @param labels   per-sample labels aligned with ids (null: no labels)
+     */
+    public MergedInputs merge(Backend be, List<long[]> ids, Tensor features, List<long[]> labels, boolean leftPad) {
+        int d = config.text().hiddenSize(), b = ids.size(), f = config.imageFeatureCount();
+        int images = features == null ? 0 : features.size(0);
+        List<Tensor> rows = new ArrayList<>(b);
+        List<long[]> rowLabels = new ArrayList<>(b);
+        int image = 0, maxLen = 0;
+        for (int s = 0; s < b; s++) {
+            long[] seq = ids.get(s), lab = labels == null ? null : labels.get(s);
+            if (lab != null && lab.length != seq.length) {
+                throw new IllegalArgumentException("sample " + s + ": " + seq.length + " ids but " + lab.length + " labels");
+            }
+            List<Tensor> parts = new ArrayList<>();
+            List<Long> merged = new ArrayList<>();
+            int textStart = 0;
+            for (int i = 0; i <= seq.length; i++) {
+                if (i < seq.length && !isImageToken(seq[i])) continue;
+                if (i > textStart) {
+                    long[] chunk = java.util.Arrays.copyOfRange(seq, textStart, i);
+                    parts.add(decoder.embed(be, Tensor.ofLongs(chunk, chunk.length)));          // [n, D]
+                    for (int j = textStart; j < i; j++) merged.add(lab == null ? 0 : lab[j]);
+                }
+                if (i < seq.length) {
+                    if (image >= images) {
+                        throw new IllegalArgumentException("sample " + s + " has more image markers than the " + images + " images given");
+                    }
+                    parts.add(features.select(0, image++));                                   // [F, D]
+                    for (int j = 0; j < f; j++) merged.add((long) config.ignoreIndex());
+                }
+                textStart = i + 1;
+            }
+            Tensor row = parts.isEmpty() ? Tensor.zeros(0, d) : be.concat(parts, 0);
+            rows.add(row);
+            rowLabels.add(merged.stream().mapToLong(Long::longValue).toArray());
+            maxLen = Math.max(maxLen, row.size(0));
+        }
+        if (image != images) throw new IllegalArgumentException(images + " images given but " + image + " image markers found");
+
+        Tensor embeds = Tensor.zeros(b, maxLen, d);
+        Tensor positions = Tensor.zeros(DType.I64, b, maxLen);
+        Tensor mergedLabels = labels == null ? null : Tensor.zeros(DType.I64, b, maxLen);
+        boolean[][] valid = new boolean[b][maxLen];
+        int[] lengths = new int[b];
+        for (int s = 0; s < b; s++) {
+            int n = rows.get(s).size(0), offset = leftPad ? maxLen - n : 0;
+            lengths[s] = n;
+            embeds.select(0, s).narrow(0, offset, n).copyFrom(rows.get(s));
+            for (int j = 0; j < maxLen; j++) {
+                boolean real = j >= offset && j < offset + n;
+                valid[s][j] = real;
+                positions.setLong(real ? j - offset : 0, s, j);
+                if (mergedLabels != null) mergedLabels.setLong(real ? rowLabels.get(s)[j - offset] : config.ignoreIndex(), s, j);
+            }
+        }
+        return new MergedInputs(embeds, positions, valid, mergedLabels, lengths, leftPad);
+    }
+
+    // ------------------------------------------------------------------------------------------- forward
+
+    /**
+     * Logits and (with labels) losses of a forward pass.
+     * @param logits       [B, T, V]
+     * @param perTokenLoss [B, T-1]: CE(logits[t], labels[t+1]), 0 where ignored; null without labels
+     * @param loss         mean over supervised tokens of the whole batch (NaN without labels or supervised tokens)
+     */
+    public record Output(MergedInputs inputs, LlamaDecoder.Hidden hidden, Tensor logits, Tensor perTokenLoss,
+                         double loss, int supervisedTokens) {}
+
+    /**
+     * A full forward pass (right padding).
+     * @param pixels [N, 3, S, S] images for the markers in order, or null
+     */
+    public Output forward(Backend be, List<long[]> ids, Tensor pixels, List<long[]> labels) {
+        Tensor features = pixels == null ? null : imageFeatures(be, pixels);
+        MergedInputs in = merge(be, ids, features, labels, false);
+        LlamaDecoder.Hidden hidden = decoder.forward(be, in.embeds(), in.positions(), in.valid(), null);
+        Tensor logits = decoder.logits(be, hidden.normed());                                   // [B, T, V]
+        if (labels == null) return new Output(in, hidden, logits, null, Double.NaN, 0);
+        int b = in.batch(), t = in.length(), v = logits.size(2);
+        if (t < 2) return new Output(in, hidden, logits, Tensor.zeros(b, Math.max(0, t - 1)), Double.NaN, 0);
+        Tensor shiftedLogits = logits.narrow(1, 0, t - 1).reshape(b * (t - 1), v);
+        Tensor targets = in.labels().narrow(1, 1, t - 1).reshape(b * (t - 1));
+        Tensor perToken = be.crossEntropy(shiftedLogits, targets, config.ignoreIndex()).reshape(b, t - 1);
+        long[] tv = targets.toLongArray();
+        float[] lv = perToken.toFloatArray();
+        double sum = 0;
+        int count = 0;
+        for (int i = 0; i < tv.length; i++) {
+            if (tv[i] != config.ignoreIndex()) {
+                sum += lv[i];
+                count++;
+            }
+        }
+        return new Output(in, hidden, logits, perToken, count == 0 ? Double.NaN : sum / count, count);
+    }
+
+    @Override
+    public void close() throws IOException {
+        for (TensorSource s : sources) s.close();
+    }
+}

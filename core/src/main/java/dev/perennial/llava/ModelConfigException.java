@@ -1,0 +1,31 @@
+/*
+ * A model configuration that is malformed or asks for something this library does not implement.
+ *
+ * Named by file and key (and, for JSON syntax errors, line and column) so that a user pointing the library at a
+ * checkpoint learns exactly what to fix, instead of getting a silently different model (llava issue, item 1).
+ */
+package dev.perennial.llava;
+
+import java.io.IOException;
+import java.nio.file.Path;
+
+public final class ModelConfigException extends IOException {
+    private final Path file;
+    private final String key;
+
+    public ModelConfigException(Path file, String key, String message) {
+        this(file, key, message, null);
+    }
+
+    public ModelConfigException(Path file, String key, String message, Throwable cause) {
+        super(file + (key == null ? "" : ": " + key) + ": " + message, cause);
+        this.file = file;
+        this.key = key;
+    }
+
+    /** The configuration file. */
+    public Path file() { return file; }
+
+    /** The offending key (dotted path such as text_config.rope_scaling), or null for file-level problems. */
+    public String key() { return key; }
+}

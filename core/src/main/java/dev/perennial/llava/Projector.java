@@ -1,0 +1,41 @@
+/*
+ * The multimodal projector from CLIP features to the LLM's embedding space: linear_1 -> GELU (exact erf form)
+ * -> linear_2 for mlp2x_gelu (LLaVA-1.5, llava-hf), or a single linear layer (original "linear").
+ */
+package dev.perennial.llava;
+
+import dev.perennial.nn.Linear;
+import dev.perennial.tensor.Backend;
+import dev.perennial.tensor.Tensor;
+
+import java.io.IOException;
+
+public final class Projector {
+    private final Linear linear1;
+    private final Linear linear2;    // null for the single-linear projector
+
+    private Projector(Linear linear1, Linear linear2) {
+        this.linear1 = linear1;
+        this.linear2 = linear2;
+    }
+
+    static Projector load(LlavaConfig c, WeightLoader w) throws IOException {
+        int dv = c.vision().hiddenSize(), dt = c.text().hiddenSize();
+        Linear l1 = new Linear(w.get("multi_modal_projector.linear_1.weight", dt, dv), w.get("multi_modal_projector.linear_1.bias", dt));
+        if (c.projectorType() == LlavaConfig.ProjectorType.LINEAR) return new Projector(l1, null);
+        return new Projector(l1, new Linear(w.get("multi_modal_projector.linear_2.weight", dt, dt),
+                w.get("multi_modal_projector.linear_2.bias", dt)));
+    }
+
+    /** gelu(linear_1(x)) for mlp2x_gelu (the golden's projector_hidden_act_out); linear_1(x) for a linear projector. */
+    public Tensor hidden(Backend be, Tensor features) {
+        Tensor h = linear1.forward(be, features);
+        return linear2 == null ? h : be.gelu(h);
+    }
+
+    /** features [..., Dv] -> [..., Dt] */
+    public Tensor forward(Backend be, Tensor features) {
+        Tensor h = hidden(be, features);
+        return linear2 == null ? h : linear2.forward(be, h);
+    }
+}

@@ -1,0 +1,123 @@
+/*
+ * Fetches model weights by their llava-hf names from a checkpoint in either dialect and checks them, collecting
+ * every problem for one CheckpointMismatchException (llava issue, item 2).
+ *
+ * Name mapping to the original haotian-liu/LLaVA checkpoint (llava-reference.md "Original LLaVA naming"):
+ *   vision_tower.vision_model.R          -> model.vision_tower.vision_tower.vision_model.R in the main checkpoint,
+ *                                           or vision_model.R in the separate CLIP checkpoint (real LLaVA-1.5
+ *                                           releases do not contain the CLIP weights)
+ *   multi_modal_projector.linear_1.W     -> model.mm_projector.0.W   (mlp2x_gelu; "linear": model.mm_projector.W)
+ *   multi_modal_projector.linear_2.W     -> model.mm_projector.2.W
+ *   language_model.model.R               -> model.R
+ *   language_model.lm_head.weight        -> lm_head.weight
+ * Tensors are memory-mapped views: F16/BF16 stay in their stored precision. Non-parameter buffers that some
+ * exporters keep (rotary inv_freq, CLIP position_ids) and the text half of a full CLIP checkpoint are ignored.
+ */
+package dev.perennial.llava;
+
+import dev.perennial.io.TensorSource;
+import dev.perennial.llava.LlavaConfig.Dialect;
+import dev.perennial.llava.LlavaConfig.ProjectorType;
+import dev.perennial.tensor.Tensor;
+
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+final class WeightLoader {
+    private static final String HF_VISION = "vision_tower.vision_model.";
+    private static final String ORIG_VISION = "model.vision_tower.vision_tower.vision_model.";
+
+    private final LlavaConfig config;
+    private final TensorSource main;
+    private final TensorSource tower;     // separate CLIP checkpoint (original dialect) or null
+    private final boolean visionInMain;
+    private final Set<String> usedMain = new HashSet<>(), usedTower = new HashSet<>();
+    private final List<String> missing = new ArrayList<>(), misShaped = new ArrayList<>();
+    private final Map<String, Tensor> loaded = new LinkedHashMap<>();
+
+    WeightLoader(LlavaConfig config, TensorSource main, TensorSource tower) {
+        this.config = config;
+        this.main = main;
+        this.tower = tower;
+        this.visionInMain = config.dialect() == Dialect.HF || tower == null
+                || main.names().stream().anyMatch(n -> n.startsWith(ORIG_VISION));
+    }
+
+    /**
+     * The tensor called {@code hfName} (llava-hf naming) with the expected shape. A missing or mis-shaped tensor
+     * is recorded and replaced by a zero-memory placeholder of the expected shape, so that loading can go on and
+     * finish() reports every problem at once; a model with placeholders is never returned to callers.
+     */
+    Tensor get(String hfName, int... shape) throws IOException {
+        boolean vision = hfName.startsWith(HF_VISION);
+        TensorSource src = vision && !visionInMain ? tower : main;
+        String stored = storedName(hfName, vision && !visionInMain);
+        if (!src.contains(stored)) {
+            missing.add(stored);
+            return placeholder(shape);
+        }
+        (src == main ? usedMain : usedTower).add(stored);
+        int[] found = src.info(stored).shape();
+        if (!Arrays.equals(found, shape)) {
+            misShaped.add(stored + ": expected " + Arrays.toString(shape) + ", found " + Arrays.toString(found));
+            return placeholder(shape);
+        }
+        Tensor t = src.tensor(stored);
+        loaded.put(hfName, t);
+        return t;
+    }
+
+    /** One zero element expanded (stride 0) to {@code shape}. */
+    private static Tensor placeholder(int[] shape) {
+        int[] ones = new int[shape.length];
+        Arrays.fill(ones, 1);
+        return Tensor.zeros(ones).expand(shape);
+    }
+
+    /** True when the checkpoint stores {@code hfName} (for optional tensors such as a tied lm_head). */
+    boolean has(String hfName) {
+        boolean vision = hfName.startsWith(HF_VISION);
+        return (vision && !visionInMain ? tower : main).contains(storedName(hfName, vision && !visionInMain));
+    }
+
+    private String storedName(String hf, boolean inTowerCheckpoint) {
+        if (config.dialect() == Dialect.HF) return hf;
+        if (hf.startsWith(HF_VISION)) {
+            String rest = hf.substring(HF_VISION.length());
+            return inTowerCheckpoint ? "vision_model." + rest : ORIG_VISION + rest;
+        }
+        if (hf.startsWith("multi_modal_projector.")) {
+            String rest = hf.substring("multi_modal_projector.".length());          // linear_1.weight
+            if (config.projectorType() == ProjectorType.LINEAR) return "model.mm_projector." + rest.substring(rest.indexOf('.') + 1);
+            return "model.mm_projector." + (rest.startsWith("linear_1.") ? "0" : "2") + rest.substring(rest.indexOf('.'));
+        }
+        if (hf.startsWith("language_model.model.")) return "model." + hf.substring("language_model.model.".length());
+        if (hf.equals("language_model.lm_head.weight")) return "lm_head.weight";
+        throw new IllegalArgumentException("no original name for " + hf);
+    }
+
+    /** Every tensor fetched so far, by llava-hf name, in load order. */
+    Map<String, Tensor> loaded() { return loaded; }
+
+    /** Throws if anything was missing, mis-shaped, or left over in the checkpoint(s). */
+    void finish(String checkpointName) throws CheckpointMismatchException {
+        List<String> unexpected = new ArrayList<>();
+        for (String n : main.names()) if (!usedMain.contains(n) && !ignorable(n)) unexpected.add(n);
+        if (tower != null && !visionInMain) {
+            for (String n : tower.names()) if (n.startsWith("vision_model.") && !usedTower.contains(n) && !ignorable(n)) unexpected.add(n);
+        }
+        if (!missing.isEmpty() || !unexpected.isEmpty() || !misShaped.isEmpty()) {
+            throw new CheckpointMismatchException(checkpointName, missing, unexpected, misShaped);
+        }
+    }
+
+    private static boolean ignorable(String name) {
+        return name.endsWith("rotary_emb.inv_freq") || name.endsWith("embeddings.position_ids");
+    }
+}
