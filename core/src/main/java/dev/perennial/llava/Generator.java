@@ -1,0 +1,96 @@
+/*
+ * Autoregressive generation for a batch of prompts (llava issue, item 5): images are encoded once, prompts are
+ * merged left-padded so every row's last prompt token sits at the same column, one prefill pass fills the
+ * KvCache, then each step embeds the picked tokens, decodes one position for all rows with the cache, and
+ * picks again. Finished rows keep running (their picks are discarded) until all rows are done.
+ */
+package dev.perennial.llava;
+
+import dev.perennial.tensor.Backend;
+import dev.perennial.tensor.Tensor;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+import java.util.function.Function;
+
+public final class Generator {
+    private final LlavaModel model;
+    private final Backend be;
+
+    public Generator(LlavaModel model, Backend be) {
+        this.model = model;
+        this.be = be;
+    }
+
+    /**
+     * @param tokens    new tokens per sample (EOS included when hit; stop strings are not cut from the ids)
+     * @param stepLogits per step, the last-position logits [B, V] that the token was picked from
+     */
+    public record Result(List<long[]> tokens, List<Tensor> stepLogits) {}
+
+    /**
+     * @param prompts one id sequence per sample (image markers included)
+     * @param pixels  [N, 3, S, S] images for the markers, or null
+     * @param decoder turns new ids into text for stop strings (may be null when cfg has none)
+     */
+    public Result generate(List<long[]> prompts, Tensor pixels, GenerationConfig cfg, Function<long[], String> decoder) {
+        if (!cfg.stopStrings().isEmpty() && decoder == null) throw new IllegalArgumentException("stop strings need a decoder");
+        Tensor features = pixels == null ? null : model.imageFeatures(be, pixels);
+        MergedInputs in = model.merge(be, prompts, features, null, true);
+        int b = in.batch(), t = in.length();
+        int maxPos = model.config().text().maxPositions();
+        SplittableRandom rng = new SplittableRandom(cfg.seed());
+        List<List<Long>> out = new ArrayList<>();
+        for (int i = 0; i < b; i++) out.add(new ArrayList<>());
+        boolean[] done = new boolean[b];
+        List<Tensor> stepLogits = new ArrayList<>();
+        if (cfg.maxNewTokens() == 0) return new Result(toArrays(out), stepLogits);
+        try (KvCache cache = new KvCache(model.config().text(), b, t + cfg.maxNewTokens())) {
+            LlamaDecoder dec = model.decoder();
+            Tensor hidden = dec.forward(be, in.embeds(), in.positions(), in.valid(), cache).normed();
+            Tensor logits = dec.logits(be, hidden.narrow(1, t - 1, 1)).reshape(b, -1);          // [B, V]
+            long[] nextPos = new long[b];
+            for (int i = 0; i < b; i++) nextPos[i] = in.lengths()[i];
+            for (int step = 0; ; step++) {
+                stepLogits.add(logits);
+                long[] picked = new long[b];
+                for (int i = 0; i < b; i++) {
+                    picked[i] = TokenSampler.pick(logits.select(0, i).toFloatArray(), cfg, rng);
+                    if (done[i]) continue;
+                    out.get(i).add(picked[i]);
+                    done[i] = finished(out.get(i), cfg, decoder);
+                }
+                boolean all = true;
+                for (boolean d : done) all &= d;
+                if (all || step + 1 >= cfg.maxNewTokens()) break;
+                for (long p : nextPos) {
+                    if (p >= maxPos) throw new IllegalStateException("generation reached max_position_embeddings " + maxPos);
+                }
+                Tensor embeds = dec.embed(be, Tensor.ofLongs(picked, b, 1));                      // [B, 1, D]
+                Tensor positions = Tensor.ofLongs(nextPos.clone(), b, 1);
+                boolean[][] valid = new boolean[b][1];
+                for (boolean[] row : valid) row[0] = true;
+                hidden = dec.forward(be, embeds, positions, valid, cache).normed();
+                logits = dec.logits(be, hidden).reshape(b, -1);
+                for (int i = 0; i < b; i++) nextPos[i]++;
+            }
+        }
+        return new Result(toArrays(out), stepLogits);
+    }
+
+    private static boolean finished(List<Long> tokens, GenerationConfig cfg, Function<long[], String> decoder) {
+        long last = tokens.get(tokens.size() - 1);
+        if (cfg.eosIds().contains((int) last)) return true;
+        if (cfg.stopStrings().isEmpty()) return false;
+        String text = decoder.apply(tokens.stream().mapToLong(Long::longValue).toArray());
+        for (String s : cfg.stopStrings()) if (text.contains(s)) return true;
+        return false;
+    }
+
+    private static List<long[]> toArrays(List<List<Long>> lists) {
+        List<long[]> r = new ArrayList<>(lists.size());
+        for (List<Long> l : lists) r.add(l.stream().mapToLong(Long::longValue).toArray());
+        return r;
+    }
+}
