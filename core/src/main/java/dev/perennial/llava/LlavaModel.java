@@ -19,7 +19,9 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
+import java.util.Map;
 
 public final class LlavaModel implements AutoCloseable {
     private final LlavaConfig config;
@@ -27,10 +29,12 @@ public final class LlavaModel implements AutoCloseable {
     private final Projector projector;
     private final LlamaDecoder decoder;
     private final List<TensorSource> sources;
+    private final Map<String, Tensor> weights;
 
     private LlavaModel(LlavaConfig config, ClipVisionTower visionTower, Projector projector, LlamaDecoder decoder,
-                       List<TensorSource> sources) {
+                       List<TensorSource> sources, Map<String, Tensor> weights) {
         this.config = config;
+        this.weights = Collections.unmodifiableMap(weights);
         this.visionTower = visionTower;
         this.projector = projector;
         this.decoder = decoder;
@@ -57,7 +61,7 @@ public final class LlavaModel implements AutoCloseable {
             LlamaDecoder decoder = LlamaDecoder.load(config.text(), w);
             w.finish(modelDir.toString());
             List<TensorSource> sources = tower == null ? List.of(main) : List.of(main, tower);
-            return new LlavaModel(config, vision, projector, decoder, sources);
+            return new LlavaModel(config, vision, projector, decoder, sources, w.loaded());
         } catch (IOException | RuntimeException e) {
             main.close();
             if (tower != null) tower.close();
@@ -73,6 +77,9 @@ public final class LlavaModel implements AutoCloseable {
     public ClipVisionTower visionTower() { return visionTower; }
     public Projector projector() { return projector; }
     public LlamaDecoder decoder() { return decoder; }
+
+    /** Every weight by its llava-hf name (memory-mapped, in the checkpoint's precision), in load order. */
+    public Map<String, Tensor> weights() { return weights; }
 
     /** True for ids that mark an image: the config's image token, or the original code base's -200. */
     public boolean isImageToken(long id) {

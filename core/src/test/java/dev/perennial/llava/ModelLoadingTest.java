@@ -68,6 +68,8 @@ class ModelLoadingTest {
             Map<String, Tensor> w = new LinkedHashMap<>();
             tensors(Goldens.tinyHf().resolve("model.safetensors")).forEach((k, v) -> w.put(k, v.to(dt)));
             try (LlavaModel m = LlavaModel.load(hfVariant(dt.name(), w))) {
+                assertEquals(64, m.weights().size());
+                for (Tensor t : m.weights().values()) assertEquals(dt, t.dtype(), "weights are not up-cast on load");
                 double d = maxAbsDiff(logits(m, ids), goldenLogits);
                 // rounding the weights moves logits (|logit| <= 12.6) by at most a few half-precision ulps
                 double bound = dt == DType.F16 ? 0.02 : 0.2;

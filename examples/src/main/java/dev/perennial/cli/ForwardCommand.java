@@ -1,0 +1,72 @@
+/*
+ * `perennial forward`: one forward pass of a LLaVA checkpoint (either dialect) on ids/pixels/labels given as
+ * .npy files, writing logits.npy (float32 [B, merged length, vocab], right-padded) and, with labels,
+ * loss.json ({"loss": mean CE over supervised tokens, "tokens": their count}). Meant for checking the Java
+ * model against Python on the same inputs.
+ */
+package dev.perennial.cli;
+
+import dev.perennial.io.AtomicFiles;
+import dev.perennial.io.Npy;
+import dev.perennial.llava.LlavaModel;
+import dev.perennial.tensor.CpuBackend;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+
+@Command(name = "forward", mixinStandardHelpOptions = true,
+        description = "Run one forward pass and write logits.npy (and loss.json with --labels).")
+final class ForwardCommand implements Callable<Integer> {
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = "--model", required = true, description = "Checkpoint folder (llava-hf or original LLaVA).")
+    Path model;
+
+    @Option(names = "--vision-tower", description = "CLIP folder for an original checkpoint whose mm_vision_tower is not local.")
+    Path visionTower;
+
+    @Option(names = "--input-ids", required = true, description = "int64 ids [B, T] or [T] with image markers.")
+    Path inputIds;
+
+    @Option(names = "--attention-mask", description = "[B, T] mask; positions with 0 are dropped.")
+    Path attentionMask;
+
+    @Option(names = "--pixel-values", description = "float32 [N, 3, S, S], one image per marker.")
+    Path pixelValues;
+
+    @Option(names = "--labels", description = "int64 labels [B, T] (-100 = ignored).")
+    Path labels;
+
+    @Option(names = "--out", required = true, description = "Output folder.")
+    Path out;
+
+    @Override
+    public Integer call() throws Exception {
+        List<long[]> ids = NpyInputs.rows(inputIds, attentionMask);
+        List<long[]> lab = labels == null ? null : NpyInputs.rows(labels, attentionMask);
+        try (LlavaModel m = LlavaModel.load(model, visionTower)) {
+            LlavaModel.Output o = m.forward(new CpuBackend(), ids, NpyInputs.pixels(pixelValues), lab);
+            Files.createDirectories(out);
+            Npy.write(out.resolve("logits.npy"), o.logits());
+            if (lab != null) {
+                String json = String.format(Locale.ROOT, "{\"loss\": %s, \"tokens\": %d}%n",
+                        Double.isNaN(o.loss()) ? "null" : Double.toString(o.loss()), o.supervisedTokens());
+                AtomicFiles.write(out.resolve("loss.json"), ch -> ch.write(ByteBuffer.wrap(json.getBytes(StandardCharsets.UTF_8))));
+            }
+            spec.commandLine().getOut().printf(Locale.ROOT, "logits %s -> %s%s%n", java.util.Arrays.toString(o.logits().shape()),
+                    out.resolve("logits.npy"), lab == null ? "" : String.format(Locale.ROOT, ", loss %.9f", o.loss()));
+            spec.commandLine().getOut().flush();
+        }
+        return 0;
+    }
+}

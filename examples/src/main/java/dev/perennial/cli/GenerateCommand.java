@@ -1,0 +1,86 @@
+/*
+ * `perennial generate`: generation from prompt ids (.npy) and images, writing tokens.npy (int64 [B, N], the
+ * new tokens only; rows that stopped early are padded with the config's pad token id). Greedy unless
+ * --temperature is given (then top-p sampling with --seed).
+ */
+package dev.perennial.cli;
+
+import dev.perennial.io.Npy;
+import dev.perennial.llava.GenerationConfig;
+import dev.perennial.llava.Generator;
+import dev.perennial.llava.LlavaModel;
+import dev.perennial.tensor.CpuBackend;
+import dev.perennial.tensor.DType;
+import dev.perennial.tensor.Tensor;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.Callable;
+
+@Command(name = "generate", mixinStandardHelpOptions = true,
+        description = "Generate from prompt ids and images; write tokens.npy (new tokens only).")
+final class GenerateCommand implements Callable<Integer> {
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = "--model", required = true, description = "Checkpoint folder (llava-hf or original LLaVA).")
+    Path model;
+
+    @Option(names = "--vision-tower", description = "CLIP folder for an original checkpoint whose mm_vision_tower is not local.")
+    Path visionTower;
+
+    @Option(names = "--input-ids", required = true, description = "int64 prompt ids [B, T] or [T] with image markers.")
+    Path inputIds;
+
+    @Option(names = "--attention-mask", description = "[B, T] mask; positions with 0 are dropped.")
+    Path attentionMask;
+
+    @Option(names = "--pixel-values", description = "float32 [N, 3, S, S], one image per marker.")
+    Path pixelValues;
+
+    @Option(names = "--max-new-tokens", required = true, description = "Upper bound on generated tokens.")
+    int maxNewTokens;
+
+    @Option(names = "--temperature", defaultValue = "0", description = "0 = greedy (default); > 0 samples.")
+    float temperature;
+
+    @Option(names = "--top-p", defaultValue = "1", description = "Nucleus mass when sampling (default 1).")
+    float topP;
+
+    @Option(names = "--seed", defaultValue = "0", description = "Sampling seed (default 0).")
+    long seed;
+
+    @Option(names = "--eos", description = "End-of-sequence id (default: the config's eos_token_id).")
+    Integer eos;
+
+    @Option(names = "--out", required = true, description = "Output folder.")
+    Path out;
+
+    @Override
+    public Integer call() throws Exception {
+        List<long[]> prompts = NpyInputs.rows(inputIds, attentionMask);
+        try (LlavaModel m = LlavaModel.load(model, visionTower)) {
+            GenerationConfig cfg = GenerationConfig.greedy(maxNewTokens, eos != null ? eos : m.config().text().eosTokenId());
+            if (temperature > 0) cfg = cfg.withSampling(temperature, topP, seed);
+            Generator.Result r = new Generator(m, new CpuBackend()).generate(prompts, NpyInputs.pixels(pixelValues), cfg, null);
+            int width = r.tokens().stream().mapToInt(t -> t.length).max().orElse(0);
+            Tensor tokens = Tensor.zeros(DType.I64, prompts.size(), width);
+            for (int b = 0; b < prompts.size(); b++) {
+                long[] row = Arrays.copyOf(r.tokens().get(b), width);
+                Arrays.fill(row, r.tokens().get(b).length, width, m.config().padTokenId());
+                tokens.select(0, b).copyFrom(Tensor.ofLongs(row, width));
+            }
+            Files.createDirectories(out);
+            Npy.write(out.resolve("tokens.npy"), tokens);
+            for (long[] row : r.tokens()) spec.commandLine().getOut().println(Arrays.toString(row));
+            spec.commandLine().getOut().flush();
+        }
+        return 0;
+    }
+}
