@@ -54,6 +54,12 @@ public final class KvCache implements AutoCloseable {
         return r;
     }
 
+    /** Forgets every position from {@code newLength} on (e.g. to re-run a step from the same prefix). */
+    public void truncate(int newLength) {
+        if (newLength < 0 || newLength > length) throw new IllegalArgumentException("cannot truncate " + length + " to " + newLength);
+        length = newLength;
+    }
+
     /** Commits t positions after all layers have stored them. */
     void advance(int t) { length += t; }
 
