@@ -29,9 +29,9 @@ public final class Attention {
         int g = h / kv;
         Tensor q5 = q.reshape(b, kv, g, t, hd);                        // [B, KV, g, T, hd]
         Tensor kT = k.unsqueeze(2).transpose(-1, -2);                 // [B, KV, 1, hd, Tk]
-        Tensor scores = be.scale(be.matmul(q5, kT), scale);           // [B, KV, g, T, Tk]
+        Tensor scores = be.matmul(q5, kT);                            // [B, KV, g, T, Tk]
         Tensor m5 = mask == null ? null : mask.unsqueeze(1);          // [B, 1, 1, T, Tk]
-        Tensor probs = be.softmax(scores, m5);
+        Tensor probs = be.softmax(scores, scale, m5);                 // softmax(scale * scores + mask)
         Tensor out = be.matmul(probs, v.unsqueeze(2));                // [B, KV, g, T, hd]
         return out.reshape(b, h, t, hd);
     }

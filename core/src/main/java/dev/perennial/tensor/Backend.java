@@ -64,10 +64,16 @@ public interface Backend {
     // ------------------------------------------------------------------------------------------- row-wise
 
     /**
-     * Softmax over the last dim of x + mask (mask additive, broadcastable to x, may be null).
-     * A row whose entries are all -inf gives zeros (not NaN).
+     * Softmax over the last dim of scale * x + mask (mask additive, broadcastable to x, may be null): the fused
+     * form attention uses, with no scaled or masked copy of x. A row whose entries are all -inf gives zeros
+     * (not NaN).
      */
-    Tensor softmax(Tensor x, Tensor mask);
+    Tensor softmax(Tensor x, float scale, Tensor mask);
+
+    /** softmax(x, 1, mask). */
+    default Tensor softmax(Tensor x, Tensor mask) {
+        return softmax(x, 1f, mask);
+    }
 
     /** log(softmax(x + mask)); an all -inf row gives -inf everywhere. */
     Tensor logSoftmax(Tensor x, Tensor mask);

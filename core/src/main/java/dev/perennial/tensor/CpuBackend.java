@@ -88,14 +88,64 @@ public final class CpuBackend implements Backend {
         return x.size(-1);
     }
 
-    /** Contiguous F32 copy of x + mask (mask broadcast to x), or x itself when mask is null. */
-    private Tensor withMask(Tensor x, Tensor mask) {
-        if (mask == null) return dense(x);
+    /** The mask broadcast to x's shape as a stride-0 view (checked), or null. */
+    private static Tensor broadcastMask(Tensor x, Tensor mask) {
+        if (mask == null) return null;
         if (!Arrays.equals(Shapes.broadcast(x.shape(), mask.shape()), x.shape())) {
             throw new IllegalArgumentException("mask " + Arrays.toString(mask.shape()) + " does not broadcast to "
                     + Arrays.toString(x.shape()));
         }
-        return add(x, mask);
+        return mask.expand(x.shape());
+    }
+
+    /**
+     * softmax / log-softmax of scale * x + mask per last-dim row in one fused loop: the mask is read through its
+     * broadcast strides (no materialised sum), values are staged in a per-thread row buffer.
+     */
+    private static Tensor softmaxRows(Tensor x, float scale, Tensor mask, boolean log) {
+        int n = rowLength(x);
+        Tensor in = dense(x), m = broadcastMask(x, mask);
+        Tensor out = Tensor.empty(DType.F32, x.shape());
+        FloatBuffer fi = in.storage().floats(), fo = out.storage().floats();
+        int base = in.offset(), rows = n == 0 ? 0 : (int) (in.numel() / n);
+        int[] mShape = m == null ? null : m.shape(), mStrides = m == null ? null : m.strides();
+        int ms = m == null ? 0 : m.stride(-1);
+        Parallel.forRows(rows, 3L * n, (r0, r1) -> {
+            float[] row = new float[n];
+            StridedLoop.RowCursor mc = m == null ? null : new StridedLoop.RowCursor(mShape, mStrides, m.offset(), r0);
+            for (int r = r0; r < r1; r++) {
+                int i0 = base + r * n, o0 = r * n;
+                float max = Float.NEGATIVE_INFINITY;
+                if (mc == null) {
+                    for (int j = 0; j < n; j++) max = Math.max(max, row[j] = scale * fi.get(i0 + j));
+                } else if (m.dtype() == DType.F32) {
+                    FloatBuffer mf = m.storage().floats();
+                    int mp = mc.position();
+                    for (int j = 0; j < n; j++) max = Math.max(max, row[j] = scale * fi.get(i0 + j) + mf.get(mp + j * ms));
+                    mc.next();
+                } else {
+                    Storage ma = m.storage();
+                    int mp = mc.position();
+                    for (int j = 0; j < n; j++) max = Math.max(max, row[j] = scale * fi.get(i0 + j) + ma.getFloat(mp + j * ms));
+                    mc.next();
+                }
+                if (max == Float.NEGATIVE_INFINITY) {                  // all masked: zeros / -inf
+                    for (int j = 0; j < n; j++) fo.put(o0 + j, log ? Float.NEGATIVE_INFINITY : 0f);
+                    continue;
+                }
+                double sum = 0;
+                if (log) {
+                    for (int j = 0; j < n; j++) sum += Math.exp(row[j] - max);
+                    double lse = max + Math.log(sum);
+                    for (int j = 0; j < n; j++) fo.put(o0 + j, (float) (row[j] - lse));
+                } else {
+                    for (int j = 0; j < n; j++) sum += row[j] = (float) Math.exp(row[j] - max);
+                    float inv = (float) (1 / sum);
+                    for (int j = 0; j < n; j++) fo.put(o0 + j, row[j] * inv);
+                }
+            }
+        });
+        return out;
     }
 
     /** One last-dim row: reads n floats of {@code in} from inStart and writes n floats of {@code out} from outStart. */
@@ -125,35 +175,10 @@ public final class CpuBackend implements Backend {
     }
 
     @Override
-    public Tensor softmax(Tensor x, Tensor mask) {
-        return rowwise(withMask(x, mask), 3, (fi, i0, fo, o0, n) -> {
-            float max = rowMax(fi, i0, n);
-            if (max == Float.NEGATIVE_INFINITY) return;                // all masked: the row stays zero
-            double sum = 0;
-            for (int j = 0; j < n; j++) {
-                float e = (float) Math.exp(fi.get(i0 + j) - max);
-                fo.put(o0 + j, e);
-                sum += e;
-            }
-            float inv = (float) (1 / sum);
-            for (int j = 0; j < n; j++) fo.put(o0 + j, fo.get(o0 + j) * inv);
-        });
-    }
+    public Tensor softmax(Tensor x, float scale, Tensor mask) { return softmaxRows(x, scale, mask, false); }
 
     @Override
-    public Tensor logSoftmax(Tensor x, Tensor mask) {
-        return rowwise(withMask(x, mask), 3, (fi, i0, fo, o0, n) -> {
-            float max = rowMax(fi, i0, n);
-            if (max == Float.NEGATIVE_INFINITY) {                      // all masked: -inf everywhere
-                for (int j = 0; j < n; j++) fo.put(o0 + j, Float.NEGATIVE_INFINITY);
-                return;
-            }
-            double sum = 0;
-            for (int j = 0; j < n; j++) sum += Math.exp(fi.get(i0 + j) - max);
-            double lse = max + Math.log(sum);
-            for (int j = 0; j < n; j++) fo.put(o0 + j, (float) (fi.get(i0 + j) - lse));
-        });
-    }
+    public Tensor logSoftmax(Tensor x, Tensor mask) { return softmaxRows(x, 1f, mask, true); }
 
     @Override
     public Tensor layerNorm(Tensor x, Tensor weight, Tensor bias, float eps) {

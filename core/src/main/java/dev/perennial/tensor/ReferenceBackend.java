@@ -120,9 +120,10 @@ public final class ReferenceBackend implements Backend {
 
     // ------------------------------------------------------------------------------------------- row-wise
 
-    /** x + mask as doubles in x's shape (mask broadcast), or x alone. */
-    private static double[] masked(Tensor x, Tensor mask) {
+    /** f(x) + mask as doubles in x's shape (mask broadcast), or f(x) alone. */
+    private static double[] masked(DoubleUnaryOperator f, Tensor x, Tensor mask) {
         double[] v = x.toDoubleArray();
+        for (int i = 0; i < v.length; i++) v[i] = f.applyAsDouble(v[i]);
         if (mask == null) return v;
         int[] shape = Shapes.broadcast(x.shape(), mask.shape());
         if (!Arrays.equals(shape, x.shape())) {
@@ -136,9 +137,9 @@ public final class ReferenceBackend implements Backend {
     }
 
     @Override
-    public Tensor softmax(Tensor x, Tensor mask) {
+    public Tensor softmax(Tensor x, float scale, Tensor mask) {
         int n = lastDim(x);
-        double[] v = masked(x, mask);
+        double[] v = masked(d -> d * scale, x, mask);
         for (int r = 0; r < v.length / Math.max(n, 1); r++) {
             double max = Double.NEGATIVE_INFINITY;
             for (int j = 0; j < n; j++) max = Math.max(max, v[r * n + j]);
@@ -156,7 +157,7 @@ public final class ReferenceBackend implements Backend {
     @Override
     public Tensor logSoftmax(Tensor x, Tensor mask) {
         int n = lastDim(x);
-        double[] v = masked(x, mask);
+        double[] v = masked(d -> d, x, mask);
         for (int r = 0; r < v.length / Math.max(n, 1); r++) {
             double max = Double.NEGATIVE_INFINITY;
             for (int j = 0; j < n; j++) max = Math.max(max, v[r * n + j]);

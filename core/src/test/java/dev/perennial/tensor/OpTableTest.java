@@ -146,6 +146,12 @@ class OpTableTest {
             c.add(seeded(op + " transposed [6,11]", (be, r) -> f.apply(be, new Tensor[]{transposed(r, 6, 11), null})));
             c.add(seeded(op + " large [200,513]", (be, r) -> f.apply(be, new Tensor[]{uniform(r, -8, 8, 200, 513), null})));
         }
+        c.add(seeded("softmax scaled, attention-shaped mask [1,2,3,5,7] + [1,1,1,5,7]", (be, r) -> {
+            Tensor mask = Tensor.zeros(1, 1, 1, 5, 7);
+            for (int i = 0; i < 5; i++) for (int j = i + 3; j < 7; j++) mask.setFloat(Float.NEGATIVE_INFINITY, 0, 0, 0, i, j);
+            return be.softmax(uniform(r, -20, 20, 1, 2, 3, 5, 7), 0.25f, mask);
+        }));
+        c.add(seeded("softmax scaled, transposed input, large [300,130]", (be, r) -> be.softmax(transposed(r, 300, 130), 0.125f, null)));
 
         // ---- normalisation
         c.add(seeded("layerNorm [3,7] weight+bias", (be, r) -> be.layerNorm(rand(r, 3, 7), rand(r, 7), rand(r, 7), 1e-5f)));
