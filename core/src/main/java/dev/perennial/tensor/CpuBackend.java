@@ -88,14 +88,14 @@ public final class CpuBackend implements Backend {
         return x.size(-1);
     }
 
-    /** The mask broadcast to x's shape as a stride-0 view (checked), or null. */
+    /** The F32 mask broadcast to x's shape as a stride-0 view (checked), or null. */
     private static Tensor broadcastMask(Tensor x, Tensor mask) {
         if (mask == null) return null;
         if (!Arrays.equals(Shapes.broadcast(x.shape(), mask.shape()), x.shape())) {
             throw new IllegalArgumentException("mask " + Arrays.toString(mask.shape()) + " does not broadcast to "
                     + Arrays.toString(x.shape()));
         }
-        return mask.expand(x.shape());
+        return (mask.dtype() == DType.F32 ? mask : mask.to(DType.F32)).expand(x.shape());
     }
 
     /**
@@ -118,15 +118,10 @@ public final class CpuBackend implements Backend {
                 float max = Float.NEGATIVE_INFINITY;
                 if (mc == null) {
                     for (int j = 0; j < n; j++) max = Math.max(max, row[j] = scale * fi.get(i0 + j));
-                } else if (m.dtype() == DType.F32) {
+                } else {
                     FloatBuffer mf = m.storage().floats();
                     int mp = mc.position();
                     for (int j = 0; j < n; j++) max = Math.max(max, row[j] = scale * fi.get(i0 + j) + mf.get(mp + j * ms));
-                    mc.next();
-                } else {
-                    Storage ma = m.storage();
-                    int mp = mc.position();
-                    for (int j = 0; j < n; j++) max = Math.max(max, row[j] = scale * fi.get(i0 + j) + ma.getFloat(mp + j * ms));
                     mc.next();
                 }
                 if (max == Float.NEGATIVE_INFINITY) {                  // all masked: zeros / -inf

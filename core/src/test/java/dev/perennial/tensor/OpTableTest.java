@@ -151,6 +151,7 @@ class OpTableTest {
             for (int i = 0; i < 5; i++) for (int j = i + 3; j < 7; j++) mask.setFloat(Float.NEGATIVE_INFINITY, 0, 0, 0, i, j);
             return be.softmax(uniform(r, -20, 20, 1, 2, 3, 5, 7), 0.25f, mask);
         }));
+        c.add(seeded("logSoftmax with a bf16 mask [4,6] + [6]", (be, r) -> be.logSoftmax(rand(r, 4, 6), uniform(r, -2, 0, 6).to(DType.BF16))));
         c.add(seeded("softmax scaled, transposed input, large [300,130]", (be, r) -> be.softmax(transposed(r, 300, 130), 0.125f, null)));
 
         // ---- normalisation
