@@ -108,8 +108,9 @@ def check_against_transformers():
 
 # ------------------------------------------------------------------------------------------- PNG writer
 
-def raw_png(path, samples, color_type, depth):
-    """A PNG with any bit depth (filter type 0 on every row); samples: [h, w, channels] unsigned ints."""
+def raw_png(path, samples, color_type, depth, trns=None):
+    """A PNG with any bit depth (filter type 0 on every row); samples: [h, w, channels] unsigned ints;
+    trns: the 16-bit sample values of a tRNS chunk (one for grey, three for RGB), or None."""
     h, w, c = samples.shape
     rows = []
     for row in samples.reshape(h, w * c):
@@ -129,9 +130,10 @@ def raw_png(path, samples, color_type, depth):
         return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body) & 0xffffffff)
 
     ihdr = struct.pack(">IIBBBBB", w, h, depth, color_type, 0, 0, 0)
+    transparency = b"" if trns is None else chunk(b"tRNS", struct.pack(">%dH" % len(trns), *trns))
     with open(path, "wb") as f:
-        f.write(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(b"".join(rows), 9))
-                + chunk(b"IEND", b""))
+        f.write(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + transparency
+                + chunk(b"IDAT", zlib.compress(b"".join(rows), 9)) + chunk(b"IEND", b""))
 
 
 # ------------------------------------------------------------------------------------------- cases
@@ -187,6 +189,8 @@ def decode_cases():
     Image.fromarray(gray, "L").save(os.path.join(HERE, "decode_gray8.png")); record("gray8", "decode_gray8.png", "L replicated")
     Image.fromarray(np.stack([gray, base[..., 1]], -1), "LA").save(os.path.join(HERE, "decode_gray_alpha8.png"))
     record("gray_alpha8", "decode_gray_alpha8.png", "LA: L replicated, alpha dropped")
+    raw_png(os.path.join(HERE, "decode_gray8_trns.png"), gray[..., None].astype(np.int64), 0, 8, trns=[int(gray[0, 0])])
+    record("gray8_trns", "decode_gray8_trns.png", "8-bit grey with tRNS: L replicated, transparency ignored")
     pal = img.quantize(colors=16)
     pal.save(os.path.join(HERE, "decode_palette.png")); record("palette", "decode_palette.png", "P expanded")
     pal.save(os.path.join(HERE, "decode_palette_trns.png"), transparency=3)
@@ -196,9 +200,13 @@ def decode_cases():
     g16 = (np.arange(23 * 17).reshape(17, 23, 1) * 163).astype(np.int64)  # 0..63,000: most above 255
     raw_png(os.path.join(HERE, "decode_gray16.png"), g16, 0, 16)
     record("gray16", "decode_gray16.png", "16-bit grey: PIL mode I, clipped to 255 (not scaled)")
+    raw_png(os.path.join(HERE, "decode_gray16_trns.png"), g16, 0, 16, trns=[163])
+    record("gray16_trns", "decode_gray16_trns.png", "16-bit grey with tRNS: still mode I, clipped")
     rgb16 = base.astype(np.int64) * 257 + (np.arange(3) * 37)
     raw_png(os.path.join(HERE, "decode_rgb16.png"), rgb16, 2, 16)
     record("rgb16", "decode_rgb16.png", "16-bit RGB: high byte")
+    raw_png(os.path.join(HERE, "decode_rgb16_trns.png"), rgb16, 2, 16, trns=[37, 74, 111])
+    record("rgb16_trns", "decode_rgb16_trns.png", "16-bit RGB with tRNS: high byte, transparency ignored")
     rgba16 = np.concatenate([rgb16, g16], -1)
     raw_png(os.path.join(HERE, "decode_rgba16.png"), rgba16, 6, 16)
     record("rgba16", "decode_rgba16.png", "16-bit RGBA: high byte, alpha dropped")

@@ -8,7 +8,8 @@
  *   palette (P, GIF)       expanded through the palette; a transparent index keeps its palette colour
  *   1/2/4-bit grey PNG     scaled to 0..255 (0, 85, 170, 255 for 2 bits)
  *   16-bit RGB / RGBA / LA high byte (PIL unpacks "RGB;16B" etc. by taking the most significant byte)
- *   16-bit grey            clipped to 255, not scaled: PIL opens it as mode I (32-bit) and I -> RGB clips
+ *   16-bit grey            clipped to 255, not scaled: PIL opens it as mode I (32-bit) and I -> RGB clips,
+ *                          also when a tRNS chunk makes javax.imageio add an alpha band (the PNG header decides)
  *   Adobe CMYK JPEG        PIL's naive CMYK -> RGB: r = (255 - k) - (c * (255 - k)) / 255, rounded like PIL
  * Pixel values are read from the decoded raster, never through ColorModel.getRGB(), so no colour management
  * happens: an embedded ICC profile, a PNG gAMA chunk and the linear-grey colour space Java assigns to grey
@@ -50,14 +51,15 @@ import java.io.FileNotFoundException;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Deque;
 import java.util.Iterator;
 import java.util.List;
 
 public final class ImageDecoder {
     /** PIL's Image.MAX_IMAGE_PIXELS; above twice this PIL raises DecompressionBombError. */
     static final long PIL_MAX_IMAGE_PIXELS = 1024L * 1024 * 1024 / 4 / 3;
-    private static final String JPEG_METADATA = "javax_imageio_jpeg_image_1.0";
 
     private ImageDecoder() {}
 
@@ -104,27 +106,40 @@ public final class ImageDecoder {
             throw new ImageDecodeException(file, Reason.DAMAGED, e.toString(), e);
         }
         if (!warnings.isEmpty()) throw new ImageDecodeException(file, Reason.DAMAGED, String.join("; ", warnings));
-        return toRgb(file, image, isAdobeCmyk(reader));
+        return toRgb(file, image, reader);
     }
 
     /** True for a JPEG whose Adobe APP14 marker says transform 0 (plain CMYK, not YCCK). */
     private static boolean isAdobeCmyk(ImageReader reader) throws IOException {
-        if (!reader.getFormatName().equalsIgnoreCase("jpeg")) return false;
-        IIOMetadata meta = reader.getImageMetadata(0);
-        if (meta == null || !List.of(meta.getMetadataFormatNames()).contains(JPEG_METADATA)) return false;
-        for (Node seq = meta.getAsTree(JPEG_METADATA).getFirstChild(); seq != null; seq = seq.getNextSibling()) {
-            if (!seq.getNodeName().equals("markerSequence")) continue;
-            for (Node m = seq.getFirstChild(); m != null; m = m.getNextSibling()) {
-                if (m.getNodeName().equals("app14Adobe")) {
-                    Node t = m.getAttributes().getNamedItem("transform");
-                    return t != null && t.getNodeValue().equals("0");
-                }
-            }
-        }
-        return false;
+        return "0".equals(metadataAttribute(reader, "javax_imageio_jpeg_image_1.0", "app14Adobe", "transform"));
     }
 
-    private static RgbImage toRgb(Path file, BufferedImage image, boolean adobeCmyk) throws ImageDecodeException {
+    /**
+     * True for a PNG whose header says plain grey (colour type 0). javax.imageio turns a grey PNG with a tRNS
+     * chunk into grey + alpha, but PIL still opens it as mode I and clips rather than taking the high byte.
+     */
+    private static boolean isPlainGreyPng(ImageReader reader) throws IOException {
+        return "Grayscale".equals(metadataAttribute(reader, "javax_imageio_png_1.0", "IHDR", "colorType"));
+    }
+
+    /** Attribute {@code attribute} of the first node called {@code node} in the image metadata tree, or null. */
+    private static String metadataAttribute(ImageReader reader, String format, String node, String attribute)
+            throws IOException {
+        IIOMetadata meta = reader.getImageMetadata(0);
+        if (meta == null || !List.of(meta.getMetadataFormatNames()).contains(format)) return null;
+        Deque<Node> pending = new ArrayDeque<>(List.of(meta.getAsTree(format)));
+        while (!pending.isEmpty()) {
+            Node n = pending.pop();
+            if (n.getNodeName().equals(node)) {
+                Node a = n.getAttributes().getNamedItem(attribute);
+                return a == null ? null : a.getNodeValue();
+            }
+            for (Node c = n.getLastChild(); c != null; c = c.getPreviousSibling()) pending.push(c);
+        }
+        return null;
+    }
+
+    private static RgbImage toRgb(Path file, BufferedImage image, ImageReader reader) throws IOException {
         int w = image.getWidth(), h = image.getHeight();
         Raster raster = image.getRaster();
         ColorModel cm = image.getColorModel();
@@ -136,6 +151,7 @@ public final class ImageDecoder {
         int colours = cm.getNumColorComponents();
         int bits = raster.getSampleModel().getSampleSize(0);
         int space = cm.getColorSpace().getType();
+        boolean adobeCmyk = colours == 4 && isAdobeCmyk(reader);
         boolean supported = (colours == 1 && space == ColorSpace.TYPE_GRAY)
                 || (colours == 3 && space == ColorSpace.TYPE_RGB)
                 || (colours == 4 && space == ColorSpace.TYPE_CMYK && adobeCmyk);
@@ -147,7 +163,8 @@ public final class ImageDecoder {
         if (bits == 8 && colours != 4 && isByteInterleaved(raster)) {
             copyInterleaved(raster, colours, rgb);
         } else {
-            convertSamples(raster, colours, bits, cm.hasAlpha(), rgb);
+            boolean clipGrey = colours == 1 && bits == 16 && isPlainGreyPng(reader);
+            convertSamples(raster, colours, bits, clipGrey, rgb);
         }
         return RgbImage.wrap(w, h, rgb);
     }
@@ -205,8 +222,11 @@ public final class ImageDecoder {
         }
     }
 
-    /** Everything else through Raster.getPixels: 16-bit samples, packed layouts, CMYK. */
-    private static void convertSamples(Raster raster, int colours, int bits, boolean alpha, byte[] rgb) {
+    /**
+     * Everything else through Raster.getPixels: 16-bit samples, packed layouts, CMYK. {@code clipGrey}: 16-bit
+     * grey is clipped at 255 (PIL mode I) instead of reduced to its high byte (PIL mode LA).
+     */
+    private static void convertSamples(Raster raster, int colours, int bits, boolean clipGrey, byte[] rgb) {
         SampleModel sm = raster.getSampleModel();
         int w = raster.getWidth(), h = raster.getHeight(), bands = sm.getNumBands();
         int[] row = new int[w * bands];
@@ -216,7 +236,7 @@ public final class ImageDecoder {
                 if (colours == 4) {
                     cmykToRgb(row[i], row[i + 1], row[i + 2], row[i + 3], rgb, o);
                 } else if (colours == 1) {
-                    int v = bits == 8 ? row[i] : alpha ? row[i] >> 8 : Math.min(row[i], 255);
+                    int v = bits == 8 ? row[i] : clipGrey ? Math.min(row[i], 255) : row[i] >> 8;
                     rgb[o] = rgb[o + 1] = rgb[o + 2] = (byte) v;
                 } else {
                     int shift = bits - 8;

@@ -4,7 +4,8 @@
  *
  * PNG and GIF decoding is lossless, so every such case must be identical: 8-bit RGB/RGBA/L/LA, palette with
  * and without a transparent index, 1/2/4/16-bit grey (16-bit grey clipped at 255 like PIL's mode I), 16-bit
- * RGB/RGBA/LA (high byte). JPEG decoding is not specified to the bit: PIL uses libjpeg-turbo, javax.imageio
+ * RGB/RGBA/LA (high byte), and grey and RGB PNGs with a tRNS chunk (javax.imageio adds an alpha band there;
+ * PIL ignores the transparency, and still clips 16-bit grey). JPEG decoding is not specified to the bit: PIL uses libjpeg-turbo, javax.imageio
  * its own IJG-6b-derived decoder; both use the islow IDCT and "fancy" chroma upsampling, and they are allowed
  * to differ by 1 level per sample (JPEG_TOLERANCE); the measured maximum is printed. The EXIF-rotated JPEG
  * must keep its stored orientation, and the Adobe CMYK JPEG must go through PIL's naive CMYK -> RGB formula.
