@@ -17,7 +17,7 @@
  * calls ImageOps.exif_transpose, so a photo stored sideways is fed to the model sideways.
  *
  * javax.imageio is enough here: its JPEG decoder derives from IJG libjpeg like PIL's libjpeg-turbo (measured
- * differences are at most 1 level per sample, see ImageDecoderTest), and it reads Adobe CMYK JPEGs since JDK 9.
+ * differences are at most 1 level per sample, see ImageDecoderTest), and on JDK 17 it also reads Adobe CMYK JPEGs.
  * A library such as TwelveMonkeys would add YCCK JPEGs, but converts CMYK through ICC profiles, which is not
  * what PIL does, so it would not make those files match LLaVA either. YCCK and 4-channel JPEGs without an
  * Adobe marker are therefore refused as UNSUPPORTED rather than guessed.
@@ -53,6 +53,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Deque;
 import java.util.Iterator;
 import java.util.List;
@@ -126,7 +127,8 @@ public final class ImageDecoder {
     private static String metadataAttribute(ImageReader reader, String format, String node, String attribute)
             throws IOException {
         IIOMetadata meta = reader.getImageMetadata(0);
-        if (meta == null || !List.of(meta.getMetadataFormatNames()).contains(format)) return null;
+        String[] formats = meta == null ? null : meta.getMetadataFormatNames();
+        if (formats == null || !Arrays.asList(formats).contains(format)) return null;
         Deque<Node> pending = new ArrayDeque<>(List.of(meta.getAsTree(format)));
         while (!pending.isEmpty()) {
             Node n = pending.pop();
