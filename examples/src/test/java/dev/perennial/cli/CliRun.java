@@ -1,4 +1,8 @@
-/* Runs the `perennial` command line in process (same CommandLine as main) and captures its output. */
+/*
+ * Runs the `perennial` command line in process, through the same CommandLine as main(), capturing stdout,
+ * stderr and the exit code; and where core's golden test resources are (system property perennial.golden,
+ * set by Maven; an IDE run from examples/ finds them too). Shared by the subcommand tests.
+ */
 package dev.perennial.cli;
 
 import java.io.PrintWriter;
@@ -7,7 +11,7 @@ import java.nio.file.Path;
 import java.util.List;
 
 record CliRun(int exitCode, String out, String err) {
-    /** core's golden test resources; Maven passes the absolute path, an IDE run from examples/ finds it too. */
+    /** core's golden test resources. */
     static final Path GOLDEN = Path.of(System.getProperty("perennial.golden", "../core/src/test/resources/golden"));
 
     static CliRun run(String... args) {
