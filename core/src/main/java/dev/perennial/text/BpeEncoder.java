@@ -6,7 +6,7 @@
  * (most urgent first, ties to the leftmost pair); the loop pops a pair, skips it if either symbol has changed
  * since it was queued, merges the two in a doubly linked list, and queues the new symbol's pairs with its two
  * neighbours. That is O(n log n) for n code points, where re-scanning the word for the best pair after every
- * merge is O(n^2) (a 2,000-token prompt is about 8,000 code points).
+ * merge is O(n^2) (a 2,000-token prompt is several thousand code points).
  *
  * A symbol that ends up without a piece id (a character outside the vocabulary, e.g. most emoji) is spelled
  * as its UTF-8 bytes with the pieces <0x00>..<0xFF> ("byte fallback"); Vocabulary guarantees they exist.
@@ -37,11 +37,11 @@ final class BpeEncoder {
 
     /**
      * @param symbolIds pieces a single code point may start as (single-character entries are used)
-     * @param byteIds   ids of <0x00>..<0xFF>
+     * @param byteIds   ids of <0x00>..<0xFF> (kept, not copied)
      */
     BpeEncoder(Map<String, Integer> symbolIds, MergeRule rule, int[] byteIds) {
         this.rule = rule;
-        this.byteIds = byteIds.clone();
+        this.byteIds = byteIds;
         Arrays.fill(bmpIds, -1);
         symbolIds.forEach((piece, id) -> {
             if (piece.codePointCount(0, piece.length()) != 1) return;

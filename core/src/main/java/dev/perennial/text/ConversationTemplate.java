@@ -40,8 +40,8 @@
  * because this tokenizer always behaves legacy (every chunk gets its dummy prefix; that is also what the
  * golden llava_hf_ids show), so the unadjusted lengths are the right ones. The mismatch check runs at every
  * length (LLaVA skips it at model_max_length and beyond, where it truncates; truncation is left to the caller),
- * and counts every position (LLaVA counts positions whose id is not the pad id, which equals the length unless
- * the text produced <unk>). Moving "<image>" to the front of the first message (preprocess_multimodal) is the
+ * and counts every position (LLaVA counts positions whose id is not the pad id, <unk> in training, which
+ * byte fallback never produces). Moving "<image>" to the front of the first message (preprocess_multimodal) is the
  * data package's job.
  */
 package dev.perennial.text;

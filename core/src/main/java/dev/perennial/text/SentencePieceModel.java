@@ -73,7 +73,7 @@ final class SentencePieceModel {
                         default -> throw new TokenizerFormatException(file, "piece " + id + " '" + p.text + "' has unknown type " + p.type);
                     }
                 }
-                case 2 -> trainer.read(file, r.message(tag));
+                case 2 -> trainer.read(r.message(tag));
                 case 3 -> normalizer.read(r.message(tag));
                 default -> r.skip(tag);
             }
@@ -115,7 +115,7 @@ final class SentencePieceModel {
         boolean byteFallback, whitespaceAsSuffix;
         String bos = "<s>", eos = "</s>", pad = "<pad>";
 
-        void read(Path file, ProtobufReader r) throws TokenizerFormatException {
+        void read(ProtobufReader r) throws TokenizerFormatException {
             while (r.hasMore()) {
                 int tag = r.tag();
                 switch (ProtobufReader.field(tag)) {

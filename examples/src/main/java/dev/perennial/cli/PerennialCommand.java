@@ -19,7 +19,7 @@ import picocli.CommandLine.Spec;
         mixinStandardHelpOptions = true,
         versionProvider = PerennialCommand.Version.class,
         description = "Lifelong multimodal instruction tuning on a LLaVA-compatible core.",
-        subcommands = {InspectCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {InspectCommand.class, TokenizeCommand.class, CommandLine.HelpCommand.class})
 public final class PerennialCommand implements Runnable {
 
     @Spec

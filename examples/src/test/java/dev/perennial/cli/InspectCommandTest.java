@@ -8,8 +8,6 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -19,29 +17,15 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class InspectCommandTest {
-    /** core's golden test resources; Maven passes the absolute path, an IDE run from examples/ finds it too. */
-    private static final Path GOLDEN = Path.of(System.getProperty("perennial.golden", "../core/src/test/resources/golden"));
+    private static final Path GOLDEN = CliRun.GOLDEN;
 
     @TempDir
     Path dir;
 
-    private record Run(int exitCode, String out, String err) {
-        List<String> errLines() { return err.lines().toList(); }
-    }
-
-    private static Run run(String... args) {
-        StringWriter out = new StringWriter(), err = new StringWriter();
-        var cl = PerennialCommand.commandLine();
-        cl.setOut(new PrintWriter(out));
-        cl.setErr(new PrintWriter(err));
-        int code = cl.execute(args);
-        return new Run(code, out.toString(), err.toString());
-    }
-
     @Test
     void listsTheTinyCheckpointWithItsTotals() {
         for (Path p : List.of(GOLDEN.resolve("tiny-llava-hf"), GOLDEN.resolve("tiny-llava-hf/model.safetensors"))) {
-            Run r = run("inspect", p.toString());
+            CliRun r = CliRun.run("inspect", p.toString());
             assertEquals(0, r.exitCode(), r.err());
             List<String> lines = r.out().lines().toList();
             assertEquals("64 tensors, 127,018 parameters", lines.get(lines.size() - 1));
@@ -54,7 +38,7 @@ class InspectCommandTest {
     @Test
     void aMalformedFileIsOneLineOnStderrAndAFailureExitCode() throws IOException {
         Path bad = Files.write(dir.resolve("bad.safetensors"), new byte[]{8, 0, 0, 0, 0, 0, 0, 0, '{', '"'});
-        Run r = run("inspect", bad.toString());
+        CliRun r = CliRun.run("inspect", bad.toString());
         assertEquals(1, r.exitCode());
         assertEquals("", r.out());
         assertEquals(1, r.errLines().size(), r.err());
@@ -64,7 +48,7 @@ class InspectCommandTest {
     @Test
     void aMissingPathIsOneLineOnStderr() {
         Path missing = dir.resolve("missing.safetensors");
-        Run r = run("inspect", missing.toString());
+        CliRun r = CliRun.run("inspect", missing.toString());
         assertEquals(1, r.exitCode());
         assertEquals(List.of("perennial inspect: " + missing + ": no such file or folder"), r.errLines());
     }
@@ -74,23 +58,23 @@ class InspectCommandTest {
         Path bad = Files.write(dir.resolve("bad.safetensors"), new byte[]{1});
         for (String[] args : List.of(new String[]{"--verbose", "inspect", bad.toString()},
                 new String[]{"inspect", "--verbose", bad.toString()})) {
-            Run r = run(args);
+            CliRun r = CliRun.run(args);
             assertEquals(1, r.exitCode());
             assertTrue(r.err().contains("\tat dev.perennial.io."), r.err());
         }
-        assertFalse(run("inspect", bad.toString()).err().contains("\tat "));
+        assertFalse(CliRun.run("inspect", bad.toString()).err().contains("\tat "));
     }
 
     @Test
     void helpVersionAndUsageErrors() {
-        Run help = run("--help");
+        CliRun help = CliRun.run("--help");
         assertEquals(0, help.exitCode());
         assertTrue(help.out().contains("inspect"), help.out());
-        Run version = run("--version");
+        CliRun version = CliRun.run("--version");
         assertEquals(0, version.exitCode());
         assertTrue(version.out().startsWith("perennial "), version.out());
-        assertEquals(2, run().exitCode());
-        assertEquals(2, run("inspect").exitCode());
-        assertEquals(2, run("no-such-command").exitCode());
+        assertEquals(2, CliRun.run().exitCode());
+        assertEquals(2, CliRun.run("inspect").exitCode());
+        assertEquals(2, CliRun.run("no-such-command").exitCode());
     }
 }
