@@ -1,0 +1,101 @@
+/*
+ * Byte-pair encoding of one word (a text segment with spaces already marked "▁"), shared by both file
+ * formats; only the MergeRule differs (llava-reference.md, "Tokenizer golden").
+ *
+ * The word starts as one symbol per code point. Every adjacent pair that may merge is put in a priority queue
+ * (most urgent first, ties to the leftmost pair); the loop pops a pair, skips it if either symbol has changed
+ * since it was queued, merges the two in a doubly linked list, and queues the new symbol's pairs with its two
+ * neighbours. That is O(n log n) for n code points, where re-scanning the word for the best pair after every
+ * merge is O(n^2) (a 2,000-token prompt is several thousand code points).
+ *
+ * A symbol that ends up without a piece id (a character outside the vocabulary, e.g. most emoji) is spelled
+ * as its UTF-8 bytes with the pieces <0x00>..<0xFF> ("byte fallback"); Vocabulary guarantees they exist.
+ * A Java string with an unpaired surrogate has no UTF-8 form and is refused rather than spelled as '?'.
+ */
+package dev.perennial.text;
+
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.Locale;
+import java.util.Map;
+import java.util.PriorityQueue;
+import java.util.function.IntConsumer;
+
+final class BpeEncoder {
+    private final MergeRule rule;
+    private final int[] bmpIds = new int[Character.MAX_VALUE + 1];
+    private final Map<Integer, Integer> supplementaryIds = new HashMap<>();
+    private final int[] byteIds;
+
+    /** A queued pair: symbols left and right, which together span length chars, would become piece id. */
+    private record Candidate(double priority, int left, int right, int length, int id) {}
+
+    private static final Comparator<Candidate> URGENCY =
+            Comparator.comparingDouble(Candidate::priority).thenComparingInt(Candidate::left);
+
+    /**
+     * @param symbolIds pieces a single code point may start as (single-character entries are used)
+     * @param byteIds   ids of <0x00>..<0xFF> (kept, not copied)
+     */
+    BpeEncoder(Map<String, Integer> symbolIds, MergeRule rule, int[] byteIds) {
+        this.rule = rule;
+        this.byteIds = byteIds;
+        Arrays.fill(bmpIds, -1);
+        symbolIds.forEach((piece, id) -> {
+            if (piece.codePointCount(0, piece.length()) != 1) return;
+            int cp = piece.codePointAt(0);
+            if (cp <= Character.MAX_VALUE) bmpIds[cp] = id;
+            else supplementaryIds.put(cp, id);
+        });
+    }
+
+    /** Appends the ids of word to out. */
+    void encode(String word, IntConsumer out) {
+        int n = word.codePointCount(0, word.length());
+        int[] start = new int[n], end = new int[n], id = new int[n], prev = new int[n], next = new int[n];
+        for (int i = 0, pos = 0; i < n; i++) {
+            int cp = word.codePointAt(pos);
+            if (Character.getType(cp) == Character.SURROGATE) {
+                throw new IllegalArgumentException("text holds an unpaired surrogate (U+"
+                        + Integer.toHexString(cp).toUpperCase(Locale.ROOT) + "), which has no UTF-8 form");
+            }
+            start[i] = pos;
+            pos += Character.charCount(cp);
+            end[i] = pos;
+            id[i] = cp <= Character.MAX_VALUE ? bmpIds[cp] : supplementaryIds.getOrDefault(cp, -1);
+            prev[i] = i - 1;
+            next[i] = i + 1 < n ? i + 1 : -1;
+        }
+        PriorityQueue<Candidate> queue = new PriorityQueue<>(Math.max(1, n), URGENCY);
+        for (int i = 1; i < n; i++) offer(queue, word, i - 1, i, start, end, id);
+
+        while (!queue.isEmpty()) {
+            Candidate c = queue.poll();
+            int l = c.left(), r = c.right();
+            // stale: the left symbol was absorbed, its neighbour changed, or the right one grew
+            if (start[l] < 0 || start[r] < 0 || next[l] != r || end[r] - start[l] != c.length()) continue;
+            end[l] = end[r];
+            id[l] = c.id();
+            next[l] = next[r];
+            if (next[r] >= 0) prev[next[r]] = l;
+            start[r] = -1;
+            if (prev[l] >= 0) offer(queue, word, prev[l], l, start, end, id);
+            if (next[l] >= 0) offer(queue, word, l, next[l], start, end, id);
+        }
+
+        for (int i = 0; i >= 0 && n > 0; i = next[i]) {
+            if (id[i] >= 0) {
+                out.accept(id[i]);
+            } else {
+                for (byte b : word.substring(start[i], end[i]).getBytes(StandardCharsets.UTF_8)) out.accept(byteIds[b & 0xff]);
+            }
+        }
+    }
+
+    private void offer(PriorityQueue<Candidate> queue, String word, int l, int r, int[] start, int[] end, int[] id) {
+        MergeRule.Merge m = rule.find(word, start[l], end[l], end[r], id[l], id[r]);
+        if (m != null) queue.add(new Candidate(m.priority(), l, r, end[r] - start[l], m.id()));
+    }
+}
