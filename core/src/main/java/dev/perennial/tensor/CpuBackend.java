@@ -99,74 +99,76 @@ public final class CpuBackend implements Backend {
     }
 
     /**
-     * softmax / log-softmax of scale * x + mask per last-dim row in one fused loop: the mask is read through its
-     * broadcast strides (no materialised sum), values are staged in a per-thread row buffer.
+     * One last-dim row r: {@code in} holds its n input values, the kernel writes n outputs to {@code out}. Rows
+     * are staged in per-thread arrays (one bulk copy each way), so kernels are plain array loops the JIT
+     * compiles without buffer bounds checks.
      */
-    private static Tensor softmaxRows(Tensor x, float scale, Tensor mask, boolean log) {
+    private interface RowKernel {
+        void row(int r, float[] in, float[] out, int n);
+    }
+
+    /**
+     * Applies {@code kernel} to every last-dim row of x (read as contiguous F32) into a new tensor of the same
+     * shape, in parallel over rows. {@code passes} = reads per element (for the parallel cost model).
+     */
+    private static Tensor rowwise(Tensor x, int passes, RowKernel kernel) {
         int n = rowLength(x);
-        Tensor in = dense(x), m = broadcastMask(x, mask);
-        Tensor out = Tensor.empty(DType.F32, x.shape());
+        Tensor in = dense(x), out = Tensor.empty(DType.F32, x.shape());
         FloatBuffer fi = in.storage().floats(), fo = out.storage().floats();
         int base = in.offset(), rows = n == 0 ? 0 : (int) (in.numel() / n);
-        int[] mShape = m == null ? null : m.shape(), mStrides = m == null ? null : m.strides();
-        int ms = m == null ? 0 : m.stride(-1);
-        Parallel.forRows(rows, 3L * n, (r0, r1) -> {
-            float[] row = new float[n];
-            StridedLoop.RowCursor mc = m == null ? null : new StridedLoop.RowCursor(mShape, mStrides, m.offset(), r0);
+        Parallel.forRows(rows, (long) passes * n, (r0, r1) -> {
+            float[] a = new float[n], b = new float[n];
             for (int r = r0; r < r1; r++) {
-                int i0 = base + r * n, o0 = r * n;
-                float max = Float.NEGATIVE_INFINITY;
-                if (mc == null) {
-                    for (int j = 0; j < n; j++) max = Math.max(max, row[j] = scale * fi.get(i0 + j));
-                } else {
-                    FloatBuffer mf = m.storage().floats();
-                    int mp = mc.position();
-                    for (int j = 0; j < n; j++) max = Math.max(max, row[j] = scale * fi.get(i0 + j) + mf.get(mp + j * ms));
-                    mc.next();
-                }
-                if (max == Float.NEGATIVE_INFINITY) {                  // all masked: zeros / -inf
-                    for (int j = 0; j < n; j++) fo.put(o0 + j, log ? Float.NEGATIVE_INFINITY : 0f);
-                    continue;
-                }
-                double sum = 0;
-                if (log) {
-                    for (int j = 0; j < n; j++) sum += Math.exp(row[j] - max);
-                    double lse = max + Math.log(sum);
-                    for (int j = 0; j < n; j++) fo.put(o0 + j, (float) (row[j] - lse));
-                } else {
-                    for (int j = 0; j < n; j++) sum += row[j] = (float) Math.exp(row[j] - max);
-                    float inv = (float) (1 / sum);
-                    for (int j = 0; j < n; j++) fo.put(o0 + j, row[j] * inv);
-                }
+                fi.get(base + r * n, a, 0, n);
+                kernel.row(r, a, b, n);
+                fo.put(r * n, b, 0, n);
             }
         });
         return out;
     }
 
-    /** One last-dim row: reads n floats of {@code in} from inStart and writes n floats of {@code out} from outStart. */
-    private interface RowKernel {
-        void row(FloatBuffer in, int inStart, FloatBuffer out, int outStart, int n);
+    /** Storage position of the first element of row r of a strided view (all dims but the last). */
+    private static int rowStart(int[] shape, int[] strides, int offset, int r) {
+        int pos = offset;
+        for (int d = shape.length - 2; d >= 0; d--) {
+            pos += (r % shape[d]) * strides[d];
+            r /= shape[d];
+        }
+        return pos;
     }
 
     /**
-     * Applies {@code kernel} to every last-dim row of the contiguous F32 tensor {@code in}, into a new tensor of
-     * the same shape, in parallel over rows. {@code passes} = reads per element (for the parallel cost model).
+     * softmax / log-softmax of scale * x + mask per last-dim row in one fused loop: the mask is read through its
+     * broadcast strides (no materialised sum).
      */
-    private static Tensor rowwise(Tensor in, int passes, RowKernel kernel) {
-        int n = rowLength(in);
-        Tensor out = Tensor.zeros(DType.F32, in.shape());
-        FloatBuffer fi = in.storage().floats(), fo = out.storage().floats();
-        int base = in.offset(), rows = n == 0 ? 0 : (int) (in.numel() / n);
-        Parallel.forRows(rows, (long) passes * n, (r0, r1) -> {
-            for (int r = r0; r < r1; r++) kernel.row(fi, base + r * n, fo, r * n, n);
+    private static Tensor softmaxRows(Tensor x, float scale, Tensor mask, boolean log) {
+        Tensor m = broadcastMask(x, mask);
+        FloatBuffer mf = m == null ? null : m.storage().floats();
+        int[] mShape = m == null ? null : m.shape(), mStrides = m == null ? null : m.strides();
+        int ms = m == null ? 0 : m.stride(-1), mOffset = m == null ? 0 : m.offset();
+        return rowwise(x, 3, (r, in, out, n) -> {
+            float max = Float.NEGATIVE_INFINITY;
+            if (mf == null) {
+                for (int j = 0; j < n; j++) max = Math.max(max, in[j] *= scale);
+            } else {
+                int mp = rowStart(mShape, mStrides, mOffset, r);
+                for (int j = 0; j < n; j++) max = Math.max(max, in[j] = scale * in[j] + mf.get(mp + j * ms));
+            }
+            if (max == Float.NEGATIVE_INFINITY) {                      // all masked: zeros / -inf
+                Arrays.fill(out, 0, n, log ? Float.NEGATIVE_INFINITY : 0f);
+                return;
+            }
+            double sum = 0;
+            if (log) {
+                for (int j = 0; j < n; j++) sum += Math.exp(in[j] - max);
+                double lse = max + Math.log(sum);
+                for (int j = 0; j < n; j++) out[j] = (float) (in[j] - lse);
+            } else {
+                for (int j = 0; j < n; j++) sum += out[j] = (float) Math.exp(in[j] - max);
+                float inv = (float) (1 / sum);
+                for (int j = 0; j < n; j++) out[j] *= inv;
+            }
         });
-        return out;
-    }
-
-    private static float rowMax(FloatBuffer f, int start, int n) {
-        float max = Float.NEGATIVE_INFINITY;
-        for (int j = 0; j < n; j++) max = Math.max(max, f.get(start + j));
-        return max;
     }
 
     @Override
@@ -179,20 +181,20 @@ public final class CpuBackend implements Backend {
     public Tensor layerNorm(Tensor x, Tensor weight, Tensor bias, float eps) {
         int d = rowLength(x);
         float[] w = vector(weight, d), b = vector(bias, d);
-        return rowwise(dense(x), 3, (fi, i0, fo, o0, n) -> {
+        return rowwise(x, 3, (r, in, out, n) -> {
             double sum = 0;
-            for (int j = 0; j < n; j++) sum += fi.get(i0 + j);
+            for (int j = 0; j < n; j++) sum += in[j];
             double mean = sum / n, var = 0;
             for (int j = 0; j < n; j++) {
-                double dev = fi.get(i0 + j) - mean;
+                double dev = in[j] - mean;
                 var += dev * dev;
             }
             double inv = 1 / Math.sqrt(var / n + eps);
             for (int j = 0; j < n; j++) {
-                double y = (fi.get(i0 + j) - mean) * inv;
+                double y = (in[j] - mean) * inv;
                 if (w != null) y *= w[j];
                 if (b != null) y += b[j];
-                fo.put(o0 + j, (float) y);
+                out[j] = (float) y;
             }
         });
     }
@@ -200,14 +202,11 @@ public final class CpuBackend implements Backend {
     @Override
     public Tensor rmsNorm(Tensor x, Tensor weight, float eps) {
         float[] w = vector(weight, rowLength(x));
-        return rowwise(dense(x), 2, (fi, i0, fo, o0, n) -> {
+        return rowwise(x, 2, (r, in, out, n) -> {
             double ss = 0;
-            for (int j = 0; j < n; j++) {
-                double v = fi.get(i0 + j);
-                ss += v * v;
-            }
+            for (int j = 0; j < n; j++) ss += (double) in[j] * in[j];
             double inv = 1 / Math.sqrt(ss / n + eps);
-            for (int j = 0; j < n; j++) fo.put(o0 + j, (float) (fi.get(i0 + j) * inv * (w == null ? 1 : w[j])));
+            for (int j = 0; j < n; j++) out[j] = (float) (in[j] * inv * (w == null ? 1 : w[j]));
         });
     }
 
@@ -241,23 +240,15 @@ public final class CpuBackend implements Backend {
                 sin[p * half + i] = (float) Math.sin(angle);
             }
         }
-        Tensor in = dense(x), out = Tensor.zeros(DType.F32, x.shape());
-        FloatBuffer fi = in.storage().floats(), fo = out.storage().floats();
-        int base = in.offset();
-        Parallel.forRows(bsz * heads * t, 3L * hd, (r0, r1) -> {
-            for (int r = r0; r < r1; r++) {
-                int s = r % t, b = r / (heads * t);
-                int table = (perBatch ? b * t + s : s) * half;
-                int i0 = base + r * hd, o0 = r * hd;
-                for (int i = 0; i < half; i++) {
-                    float c = cos[table + i], sn = sin[table + i];
-                    float x1 = fi.get(i0 + i), x2 = fi.get(i0 + i + half);
-                    fo.put(o0 + i, x1 * c - x2 * sn);
-                    fo.put(o0 + i + half, x2 * c + x1 * sn);
-                }
+        return rowwise(x, 2, (r, in, out, n) -> {                                  // row r = (b, h, s)
+            int s = r % t, b = r / (heads * t);
+            int table = (perBatch ? b * t + s : s) * half;
+            for (int i = 0; i < half; i++) {
+                float c = cos[table + i], sn = sin[table + i], x1 = in[i], x2 = in[i + half];
+                out[i] = x1 * c - x2 * sn;
+                out[i + half] = x2 * c + x1 * sn;
             }
         });
-        return out;
     }
 
     // ------------------------------------------------------------------------------------------- indexing
@@ -487,7 +478,8 @@ public final class CpuBackend implements Backend {
             for (int r = r0; r < r1; r++) {
                 if (tv[r] == ignoreIndex) continue;
                 int i0 = base + r * v;
-                float max = rowMax(fi, i0, v);
+                float max = Float.NEGATIVE_INFINITY;
+                for (int j = 0; j < v; j++) max = Math.max(max, fi.get(i0 + j));
                 double sum = 0;
                 for (int j = 0; j < v; j++) sum += Math.exp(fi.get(i0 + j) - max);
                 fo.put(r, (float) (max + Math.log(sum) - fi.get(i0 + (int) tv[r])));

@@ -2,7 +2,8 @@
  * The CPU iteration plan for element-wise ops: operands broadcast to the output shape (stride 0 on broadcast
  * dims), adjacent dimensions coalesced when every operand allows it, then either one flat range (all operands
  * dense: split across threads by element blocks) or rows of the last coalesced dimension (split by rows).
- * F32 operands are read through their FloatBuffer; F16/BF16 operands are widened element by element.
+ * Each run of elements is staged in per-thread float arrays (bulk copies for unit strides, a fill for stride
+ * 0), so the op itself is a plain array loop; F16/BF16 operands are widened while staging.
  */
 package dev.perennial.tensor;
 
@@ -23,31 +24,54 @@ final class ElementwiseLoop {
     /** out = f(in), in broadcast to out's shape; out is a fresh contiguous F32 tensor. */
     static void unary(Tensor in, Tensor out, FloatUnary f) {
         run(new Tensor[]{in}, out, (pos, o, len, st, so, fo) -> {
-            Storage s = in.storage();
-            int p = pos[0], stride = st[0];
-            if (s.dtype() == DType.F32) {
-                FloatBuffer fi = s.floats();
-                for (int j = 0; j < len; j++) fo.put(o + j * so, f.apply(fi.get(p + j * stride)));
-            } else {
-                for (int j = 0; j < len; j++) fo.put(o + j * so, f.apply(s.getFloat(p + j * stride)));
-            }
+            float[][] buf = scratch(len);
+            float[] a = buf[0], r = buf[2];
+            stage(in.storage(), pos[0], st[0], a, len);
+            for (int j = 0; j < len; j++) r[j] = f.apply(a[j]);
+            store(fo, o, so, r, len);
         });
     }
 
     /** out = f(a, b) with broadcasting; out is a fresh contiguous F32 tensor of the broadcast shape. */
     static void binary(Tensor a, Tensor b, Tensor out, FloatBinary f) {
         run(new Tensor[]{a, b}, out, (pos, o, len, st, so, fo) -> {
-            Storage sa = a.storage(), sb = b.storage();
-            int pa = pos[0], pb = pos[1], ta = st[0], tb = st[1];
-            if (sa.dtype() == DType.F32 && sb.dtype() == DType.F32) {
-                FloatBuffer fa = sa.floats(), fb = sb.floats();
-                for (int j = 0; j < len; j++) fo.put(o + j * so, f.apply(fa.get(pa + j * ta), fb.get(pb + j * tb)));
-            } else {
-                for (int j = 0; j < len; j++) {
-                    fo.put(o + j * so, f.apply(sa.getFloat(pa + j * ta), sb.getFloat(pb + j * tb)));
-                }
-            }
+            float[][] buf = scratch(len);
+            float[] x = buf[0], y = buf[1], r = buf[2];
+            stage(a.storage(), pos[0], st[0], x, len);
+            stage(b.storage(), pos[1], st[1], y, len);
+            for (int j = 0; j < len; j++) r[j] = f.apply(x[j], y[j]);
+            store(fo, o, so, r, len);
         });
+    }
+
+    private static final ThreadLocal<float[][]> SCRATCH = ThreadLocal.withInitial(() -> new float[3][FLAT_BLOCK]);
+
+    /** Three per-thread arrays of at least len floats. */
+    private static float[][] scratch(int len) {
+        float[][] buf = SCRATCH.get();
+        if (buf[0].length < len) {
+            buf = new float[3][len];
+            SCRATCH.set(buf);
+        }
+        return buf;
+    }
+
+    /** Copies len elements (stride st, widened to float) from storage position p into dst. */
+    private static void stage(Storage s, int p, int st, float[] dst, int len) {
+        if (st == 0) {
+            Arrays.fill(dst, 0, len, s.getFloat(p));
+        } else if (s.dtype() == DType.F32) {
+            FloatBuffer f = s.floats();
+            if (st == 1) f.get(p, dst, 0, len);
+            else for (int j = 0; j < len; j++) dst[j] = f.get(p + j * st);
+        } else {
+            for (int j = 0; j < len; j++) dst[j] = s.getFloat(p + j * st);
+        }
+    }
+
+    private static void store(FloatBuffer out, int o, int so, float[] src, int len) {
+        if (so == 1) out.put(o, src, 0, len);
+        else for (int j = 0; j < len; j++) out.put(o + j * so, src[j]);
     }
 
     /** Processes one run of {@code len} elements: input positions/strides, output position/stride. */
