@@ -2,12 +2,14 @@
  * Autoregressive generation for a batch of prompts (llava issue, item 5): images are encoded once, prompts are
  * merged left-padded so every row's last prompt token sits at the same column, one prefill pass fills the
  * KvCache, then each step embeds the picked tokens, decodes one position for all rows with the cache, and
- * picks again. Finished rows keep running (their picks are discarded) until all rows are done.
+ * picks again. Finished rows keep running (their picks are discarded) until all rows are done. Each step
+ * runs in a TensorScope: only its logits outlive it.
  */
 package dev.perennial.llava;
 
 import dev.perennial.tensor.Backend;
 import dev.perennial.tensor.Tensor;
+import dev.perennial.tensor.TensorScope;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -48,8 +50,11 @@ public final class Generator {
         if (cfg.maxNewTokens() == 0) return new Result(toArrays(out), stepLogits);
         try (KvCache cache = new KvCache(model.config().text(), b, t + cfg.maxNewTokens())) {
             LlamaDecoder dec = model.decoder();
-            Tensor hidden = dec.forward(be, in.embeds(), in.positions(), in.valid(), cache).normed();
-            Tensor logits = dec.logits(be, hidden.narrow(1, t - 1, 1)).reshape(b, -1);          // [B, V]
+            Tensor logits;
+            try (TensorScope scope = TensorScope.open()) {
+                Tensor hidden = dec.forward(be, in.embeds(), in.positions(), in.valid(), cache).normed();
+                logits = scope.keep(dec.logits(be, hidden.narrow(1, t - 1, 1)).reshape(b, -1));   // [B, V]
+            }
             long[] nextPos = new long[b];
             for (int i = 0; i < b; i++) nextPos[i] = in.lengths()[i];
             for (int step = 0; ; step++) {
@@ -67,12 +72,14 @@ public final class Generator {
                 for (long p : nextPos) {
                     if (p >= maxPos) throw new IllegalStateException("generation reached max_position_embeddings " + maxPos);
                 }
-                Tensor embeds = dec.embed(be, Tensor.ofLongs(picked, b, 1));                      // [B, 1, D]
-                Tensor positions = Tensor.ofLongs(nextPos.clone(), b, 1);
                 boolean[][] valid = new boolean[b][1];
                 for (boolean[] row : valid) row[0] = true;
-                hidden = dec.forward(be, embeds, positions, valid, cache).normed();
-                logits = dec.logits(be, hidden).reshape(b, -1);
+                try (TensorScope scope = TensorScope.open()) {
+                    Tensor embeds = dec.embed(be, Tensor.ofLongs(picked, b, 1));                  // [B, 1, D]
+                    Tensor positions = Tensor.ofLongs(nextPos.clone(), b, 1);
+                    Tensor hidden = dec.forward(be, embeds, positions, valid, cache).normed();
+                    logits = scope.keep(dec.logits(be, hidden).reshape(b, -1));
+                }
                 for (int i = 0; i < b; i++) nextPos[i]++;
             }
         }

@@ -5,7 +5,8 @@
  *
  * forward() takes input embeddings (LLaVA splices image features into them), explicit position ids [B, T]
  * (so that left-padded rows get the same positions as unpadded ones) and key validity (padding masks); with a
- * KvCache it appends to the cache and attends over the cached prefix too.
+ * KvCache it appends to the cache and attends over the cached prefix too; that path is inference only, so each
+ * layer runs in a TensorScope that frees its temporaries as soon as the layer is done.
  */
 package dev.perennial.llava;
 
@@ -14,6 +15,7 @@ import dev.perennial.nn.Linear;
 import dev.perennial.nn.RmsNorm;
 import dev.perennial.tensor.Backend;
 import dev.perennial.tensor.Tensor;
+import dev.perennial.tensor.TensorScope;
 
 import java.io.IOException;
 import java.util.ArrayList;
@@ -95,7 +97,14 @@ public final class LlamaDecoder {
         Tensor x = embeds;
         List<Tensor> outputs = new ArrayList<>(layers.size());
         for (int i = 0; i < layers.size(); i++) {
-            x = layer(be, i, layers.get(i), x, positions, mask, cache);
+            if (cache == null) {
+                x = layer(be, i, layers.get(i), x, positions, mask, null);
+            } else {
+                // inference (the KV-cache path never records for backward): free each layer's temporaries at once
+                try (TensorScope scope = TensorScope.open()) {
+                    x = scope.keep(layer(be, i, layers.get(i), x, positions, mask, cache));
+                }
+            }
             outputs.add(x);
         }
         if (cache != null) cache.advance(t);

@@ -1,7 +1,8 @@
 /*
  * The CPU backend: GEMM through a chosen Gemm (OpenBLAS by default, see CpuMatmul), element-wise ops through
  * ElementwiseLoop (broadcast, coalesced, parallel), and row-wise ops as fused one- or two-pass loops over
- * float rows with double accumulators, parallel over rows. Large ops use all cores (Parallel); small ones run
+ * float rows with double accumulators, parallel over rows. Exponentials in the hot loops (softmax, SiLU, cross-
+ * entropy) use MathFunctions.expf (float, within 2 ulp). Large ops use all cores (Parallel); small ones run
  * on the caller's thread. Behaviour is defined by ReferenceBackend and checked against it in OpTableTest.
  */
 package dev.perennial.tensor;
@@ -60,19 +61,19 @@ public final class CpuBackend implements Backend {
     @Override public Tensor mul(Tensor a, Tensor b) { return zip(a, b, (x, y) -> x * y); }
     @Override public Tensor div(Tensor a, Tensor b) { return zip(a, b, (x, y) -> x / y); }
     @Override public Tensor scale(Tensor a, float s) { return map(a, x -> x * s); }
-    @Override public Tensor exp(Tensor a) { return map(a, x -> (float) Math.exp(x)); }
+    @Override public Tensor exp(Tensor a) { return map(a, MathFunctions::expf); }
     @Override public Tensor log(Tensor a) { return map(a, x -> (float) Math.log(x)); }
     @Override public Tensor sqrt(Tensor a) { return map(a, x -> (float) Math.sqrt(x)); }
     @Override public Tensor tanh(Tensor a) { return map(a, x -> (float) Math.tanh(x)); }
     @Override public Tensor erf(Tensor a) { return map(a, x -> (float) MathFunctions.erf(x)); }
     @Override public Tensor gelu(Tensor a) { return map(a, x -> (float) MathFunctions.gelu(x)); }
     @Override public Tensor geluTanh(Tensor a) { return map(a, x -> (float) MathFunctions.geluTanh(x)); }
-    @Override public Tensor quickGelu(Tensor a) { return map(a, x -> (float) MathFunctions.quickGelu(x)); }
-    @Override public Tensor silu(Tensor a) { return map(a, x -> (float) MathFunctions.silu(x)); }
+    @Override public Tensor quickGelu(Tensor a) { return map(a, x -> x * MathFunctions.sigmoidf(1.702f * x)); }
+    @Override public Tensor silu(Tensor a) { return map(a, x -> x * MathFunctions.sigmoidf(x)); }
 
     @Override
     public Tensor swiglu(Tensor gate, Tensor up) {
-        return zip(gate, up, (g, u) -> (float) (MathFunctions.silu(g) * u));
+        return zip(gate, up, (g, u) -> g * MathFunctions.sigmoidf(g) * u);
     }
 
     // ------------------------------------------------------------------------------------------- row-wise
@@ -160,11 +161,11 @@ public final class CpuBackend implements Backend {
             }
             double sum = 0;
             if (log) {
-                for (int j = 0; j < n; j++) sum += Math.exp(in[j] - max);
+                for (int j = 0; j < n; j++) sum += MathFunctions.expf(in[j] - max);
                 double lse = max + Math.log(sum);
                 for (int j = 0; j < n; j++) out[j] = (float) (in[j] - lse);
             } else {
-                for (int j = 0; j < n; j++) sum += out[j] = (float) Math.exp(in[j] - max);
+                for (int j = 0; j < n; j++) sum += out[j] = MathFunctions.expf(in[j] - max);
                 float inv = (float) (1 / sum);
                 for (int j = 0; j < n; j++) out[j] *= inv;
             }
@@ -481,7 +482,7 @@ public final class CpuBackend implements Backend {
                 float max = Float.NEGATIVE_INFINITY;
                 for (int j = 0; j < v; j++) max = Math.max(max, fi.get(i0 + j));
                 double sum = 0;
-                for (int j = 0; j < v; j++) sum += Math.exp(fi.get(i0 + j) - max);
+                for (int j = 0; j < v; j++) sum += MathFunctions.expf(fi.get(i0 + j) - max);
                 fo.put(r, (float) (max + Math.log(sum) - fi.get(i0 + (int) tv[r])));
             }
         });

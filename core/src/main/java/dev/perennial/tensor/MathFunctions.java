@@ -5,6 +5,12 @@
  * erf: |x| < 2.5 uses the everywhere-positive series  erf(x) = 2/sqrt(pi) e^{-x^2} sum_n 2^n x^{2n+1}/(2n+1)!!
  * (no cancellation); 2.5 <= |x| < 6 uses the continued fraction of erfc evaluated backward; beyond 6, erf = ±1
  * to double precision (erfc(6) ~ 2e-17). Accuracy ~1e-15, checked against tabulated values in MathFunctionsTest.
+ *
+ * expf: a float exponential for the CPU backend's hot loops (softmax, SiLU, cross-entropy), several times faster
+ * than Math.exp: x = n·ln2 + r with |r| <= ln2/2 (ln2 split in two parts so the reduction is exact), e^r by the
+ * degree-7 minimax polynomial of the Cephes library's expf, and 2^n put straight into the exponent bits.
+ * Within 2 ulp of the correctly rounded result over the whole float range (tested); below the normal range it
+ * defers to Math.exp.
  */
 package dev.perennial.tensor;
 
@@ -36,6 +42,28 @@ public final class MathFunctions {
             r = 1;
         }
         return x < 0 ? -r : r;
+    }
+
+    private static final float LOG2E = 1.44269504088896341f;
+    private static final float LN2_HI = 0.693359375f, LN2_LO = -2.12194440e-4f;
+
+    /** e^x in float (see the class comment). */
+    public static float expf(float x) {
+        if (!(x < 88.72283f)) return x != x ? x : Float.POSITIVE_INFINITY;   // NaN stays NaN
+        if (x < -87.33654f) return (float) Math.exp(x);                       // subnormal results and 0
+        float n = (float) Math.floor(x * LOG2E + 0.5f);
+        float r = x - n * LN2_HI - n * LN2_LO;
+        float p = ((((((1.9875691500e-4f * r + 1.3981999507e-3f) * r + 8.3334519073e-3f) * r + 4.1665795894e-2f) * r
+                + 1.6666665459e-1f) * r + 5.0000001201e-1f) * r * r) + r + 1f;
+        int k = (int) n;                                   // -126..128; 2^128 is not a float, so scale in two steps
+        return k > 127 ? p * 2f * Float.intBitsToFloat((k + 126) << 23) : p * Float.intBitsToFloat((k + 127) << 23);
+    }
+
+    /** 1 / (1 + e^-x) in float, overflow-free. */
+    public static float sigmoidf(float x) {
+        if (x >= 0) return 1f / (1f + expf(-x));
+        float e = expf(x);
+        return e / (1f + e);
     }
 
     public static double sigmoid(double x) {

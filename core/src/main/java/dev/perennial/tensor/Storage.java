@@ -243,8 +243,11 @@ public final class Storage implements AutoCloseable {
     public void close() {
         if (closed) return;
         closed = true;
-        if (owned != null) owned.close();
+        if (owned != null) owned.deallocate();      // frees now, whatever scopes still reference it
     }
+
+    /** The native allocation this storage owns (null for maps and foreign memory); for TensorScope. */
+    Pointer ownedPointer() { return owned; }
 
     public boolean isClosed() { return closed; }
 

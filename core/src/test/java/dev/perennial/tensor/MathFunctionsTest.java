@@ -22,6 +22,33 @@ class MathFunctionsTest {
         assertEquals(1.0, MathFunctions.erf(Double.POSITIVE_INFINITY));
     }
 
+    /** Distance in float ulps between f and the correctly rounded float of exact. */
+    private static double ulps(float f, double exact) {
+        float rounded = (float) exact;
+        return Math.abs(f - exact) / Math.ulp(rounded);
+    }
+
+    @Test
+    void expfIsWithinTwoUlpsEverywhere() {
+        java.util.Random rng = new java.util.Random(11);
+        double worst = 0;
+        for (int i = 0; i < 2_000_000; i++) {
+            float x = -87.3f + 176f * rng.nextFloat();
+            worst = Math.max(worst, ulps(MathFunctions.expf(x), Math.exp(x)));
+        }
+        for (float x = -87.33f; x <= 88.72f; x += 0.001f) worst = Math.max(worst, ulps(MathFunctions.expf(x), Math.exp(x)));
+        assertTrue(worst <= 2.0, "worst error " + worst + " ulp");
+        assertEquals(1f, MathFunctions.expf(0f));
+        assertEquals(Float.POSITIVE_INFINITY, MathFunctions.expf(89f));
+        assertEquals(Float.POSITIVE_INFINITY, MathFunctions.expf(Float.POSITIVE_INFINITY));
+        assertEquals(0f, MathFunctions.expf(Float.NEGATIVE_INFINITY));
+        assertEquals((float) Math.exp(-100), MathFunctions.expf(-100f));
+        assertTrue(Float.isNaN(MathFunctions.expf(Float.NaN)));
+        assertEquals(0.5f, MathFunctions.sigmoidf(0f));
+        assertEquals(1f, MathFunctions.sigmoidf(200f));
+        assertEquals(0f, MathFunctions.sigmoidf(-200f));
+    }
+
     @Test
     void activations() {
         assertEquals(0.8413447460685429, MathFunctions.gelu(1.0), 1e-15);

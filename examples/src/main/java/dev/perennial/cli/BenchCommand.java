@@ -13,6 +13,7 @@ import dev.perennial.llava.MergedInputs;
 import dev.perennial.tensor.Backend;
 import dev.perennial.tensor.CpuBackend;
 import dev.perennial.tensor.Tensor;
+import dev.perennial.tensor.TensorScope;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -74,7 +75,10 @@ final class BenchCommand implements Callable<Integer> {
                     features + text, features, text, newTokens);
             double[] prefill = new double[repeat], decode = new double[repeat];
             for (int r = -1; r < repeat; r++) {
-                double[] rates = run(be, m, ids, pixels);
+                double[] rates;
+                try (TensorScope scope = TensorScope.open()) {
+                    rates = run(be, m, ids, pixels);
+                }
                 if (r >= 0) {
                     prefill[r] = rates[0];
                     decode[r] = rates[1];
