@@ -56,24 +56,55 @@ public final class CpuBackend implements Backend {
         if (!t.dtype().isFloating()) throw new IllegalArgumentException("expected a floating tensor, got " + t);
     }
 
-    @Override public Tensor add(Tensor a, Tensor b) { return zip(a, b, Float::sum); }
-    @Override public Tensor sub(Tensor a, Tensor b) { return zip(a, b, (x, y) -> x - y); }
-    @Override public Tensor mul(Tensor a, Tensor b) { return zip(a, b, (x, y) -> x * y); }
-    @Override public Tensor div(Tensor a, Tensor b) { return zip(a, b, (x, y) -> x / y); }
-    @Override public Tensor scale(Tensor a, float s) { return map(a, x -> x * s); }
-    @Override public Tensor exp(Tensor a) { return map(a, MathFunctions::expf); }
-    @Override public Tensor log(Tensor a) { return map(a, x -> (float) Math.log(x)); }
-    @Override public Tensor sqrt(Tensor a) { return map(a, x -> (float) Math.sqrt(x)); }
-    @Override public Tensor tanh(Tensor a) { return map(a, x -> (float) Math.tanh(x)); }
-    @Override public Tensor erf(Tensor a) { return map(a, x -> (float) MathFunctions.erf(x)); }
-    @Override public Tensor gelu(Tensor a) { return map(a, x -> (float) MathFunctions.gelu(x)); }
-    @Override public Tensor geluTanh(Tensor a) { return map(a, x -> (float) MathFunctions.geluTanh(x)); }
-    @Override public Tensor quickGelu(Tensor a) { return map(a, x -> x * MathFunctions.sigmoidf(1.702f * x)); }
-    @Override public Tensor silu(Tensor a) { return map(a, x -> x * MathFunctions.sigmoidf(x)); }
+    @Override
+    public Tensor add(Tensor a, Tensor b) { return zip(a, b, (x, y, r, n) -> { for (int j = 0; j < n; j++) r[j] = x[j] + y[j]; }); }
+
+    @Override
+    public Tensor sub(Tensor a, Tensor b) { return zip(a, b, (x, y, r, n) -> { for (int j = 0; j < n; j++) r[j] = x[j] - y[j]; }); }
+
+    @Override
+    public Tensor mul(Tensor a, Tensor b) { return zip(a, b, (x, y, r, n) -> { for (int j = 0; j < n; j++) r[j] = x[j] * y[j]; }); }
+
+    @Override
+    public Tensor div(Tensor a, Tensor b) { return zip(a, b, (x, y, r, n) -> { for (int j = 0; j < n; j++) r[j] = x[j] / y[j]; }); }
+
+    @Override
+    public Tensor scale(Tensor a, float s) { return map(a, (x, r, n) -> { for (int j = 0; j < n; j++) r[j] = x[j] * s; }); }
+
+    @Override
+    public Tensor exp(Tensor a) { return map(a, (x, r, n) -> { for (int j = 0; j < n; j++) r[j] = MathFunctions.expf(x[j]); }); }
+
+    @Override
+    public Tensor log(Tensor a) { return map(a, (x, r, n) -> { for (int j = 0; j < n; j++) r[j] = (float) Math.log(x[j]); }); }
+
+    @Override
+    public Tensor sqrt(Tensor a) { return map(a, (x, r, n) -> { for (int j = 0; j < n; j++) r[j] = (float) Math.sqrt(x[j]); }); }
+
+    @Override
+    public Tensor tanh(Tensor a) { return map(a, (x, r, n) -> { for (int j = 0; j < n; j++) r[j] = (float) Math.tanh(x[j]); }); }
+
+    @Override
+    public Tensor erf(Tensor a) { return map(a, (x, r, n) -> { for (int j = 0; j < n; j++) r[j] = (float) MathFunctions.erf(x[j]); }); }
+
+    @Override
+    public Tensor gelu(Tensor a) { return map(a, (x, r, n) -> { for (int j = 0; j < n; j++) r[j] = (float) MathFunctions.gelu(x[j]); }); }
+
+    @Override
+    public Tensor geluTanh(Tensor a) {
+        return map(a, (x, r, n) -> { for (int j = 0; j < n; j++) r[j] = (float) MathFunctions.geluTanh(x[j]); });
+    }
+
+    @Override
+    public Tensor quickGelu(Tensor a) {
+        return map(a, (x, r, n) -> { for (int j = 0; j < n; j++) r[j] = x[j] * MathFunctions.sigmoidf(1.702f * x[j]); });
+    }
+
+    @Override
+    public Tensor silu(Tensor a) { return map(a, (x, r, n) -> { for (int j = 0; j < n; j++) r[j] = x[j] * MathFunctions.sigmoidf(x[j]); }); }
 
     @Override
     public Tensor swiglu(Tensor gate, Tensor up) {
-        return zip(gate, up, (g, u) -> g * MathFunctions.sigmoidf(g) * u);
+        return zip(gate, up, (g, u, r, n) -> { for (int j = 0; j < n; j++) r[j] = g[j] * MathFunctions.sigmoidf(g[j]) * u[j]; });
     }
 
     // ------------------------------------------------------------------------------------------- row-wise
@@ -138,6 +169,8 @@ public final class CpuBackend implements Backend {
         return pos;
     }
 
+    private static final ThreadLocal<float[]> MASK_ROW = ThreadLocal.withInitial(() -> new float[0]);
+
     /**
      * softmax / log-softmax of scale * x + mask per last-dim row in one fused loop: the mask is read through its
      * broadcast strides (no materialised sum).
@@ -153,7 +186,11 @@ public final class CpuBackend implements Backend {
                 for (int j = 0; j < n; j++) max = Math.max(max, in[j] *= scale);
             } else {
                 int mp = rowStart(mShape, mStrides, mOffset, r);
-                for (int j = 0; j < n; j++) max = Math.max(max, in[j] = scale * in[j] + mf.get(mp + j * ms));
+                float[] mr = MASK_ROW.get();
+                if (mr.length < n) MASK_ROW.set(mr = new float[n]);
+                if (ms == 1) mf.get(mp, mr, 0, n);
+                else for (int j = 0; j < n; j++) mr[j] = mf.get(mp + j * ms);
+                for (int j = 0; j < n; j++) max = Math.max(max, in[j] = scale * in[j] + mr[j]);
             }
             if (max == Float.NEGATIVE_INFINITY) {                      // all masked: zeros / -inf
                 Arrays.fill(out, 0, n, log ? Float.NEGATIVE_INFINITY : 0f);

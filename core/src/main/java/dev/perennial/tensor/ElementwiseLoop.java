@@ -13,11 +13,17 @@ import java.util.Arrays;
 final class ElementwiseLoop {
     private ElementwiseLoop() {}
 
+    /**
+     * out[j] = f(x[j]) for j < n. Ops hand over a whole array loop rather than a per-element function, so each
+     * op's loop is its own compiled code with the arithmetic inlined (a shared loop calling a per-element lambda
+     * would be a megamorphic call per element).
+     */
     @FunctionalInterface
-    interface FloatUnary { float apply(float x); }
+    interface FloatUnary { void apply(float[] x, float[] out, int n); }
 
+    /** out[j] = f(x[j], y[j]) for j < n (see FloatUnary). */
     @FunctionalInterface
-    interface FloatBinary { float apply(float x, float y); }
+    interface FloatBinary { void apply(float[] x, float[] y, float[] out, int n); }
 
     private static final int FLAT_BLOCK = 8192;
 
@@ -27,7 +33,7 @@ final class ElementwiseLoop {
             float[][] buf = scratch(len);
             float[] a = buf[0], r = buf[2];
             stage(in.storage(), pos[0], st[0], a, len);
-            for (int j = 0; j < len; j++) r[j] = f.apply(a[j]);
+            f.apply(a, r, len);
             store(fo, o, so, r, len);
         });
     }
@@ -39,7 +45,7 @@ final class ElementwiseLoop {
             float[] x = buf[0], y = buf[1], r = buf[2];
             stage(a.storage(), pos[0], st[0], x, len);
             stage(b.storage(), pos[1], st[1], y, len);
-            for (int j = 0; j < len; j++) r[j] = f.apply(x[j], y[j]);
+            f.apply(x, y, r, len);
             store(fo, o, so, r, len);
         });
     }
