@@ -15,6 +15,7 @@ import dev.perennial.tensor.CpuBackend;
 import dev.perennial.tensor.Tensor;
 import dev.perennial.tensor.TensorScope;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -33,11 +34,10 @@ final class BenchCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Option(names = "--model", required = true, description = "Checkpoint folder (llava-hf or original LLaVA).")
-    Path model;
+    @Mixin
+    ModelOptions modelOptions;
 
-    @Option(names = "--vision-tower", description = "CLIP folder for an original checkpoint whose mm_vision_tower is not local.")
-    Path visionTower;
+
 
     @Option(names = "--prompt-tokens", defaultValue = "512", description = "Merged prompt length incl. image features (default 512).")
     int promptTokens;
@@ -49,11 +49,12 @@ final class BenchCommand implements Callable<Integer> {
     int repeat;
 
     @Override
+    @SuppressWarnings("try")   // the scope is only there to free each run's tensors when it closes
     public Integer call() throws Exception {
         if (repeat < 1 || newTokens < 1) throw new IllegalArgumentException("--repeat and --new-tokens must be >= 1");
         PrintWriter out = spec.commandLine().getOut();
         Backend be = new CpuBackend();
-        try (LlavaModel m = LlavaModel.load(model, visionTower)) {
+        try (LlavaModel m = modelOptions.load()) {
             var c = m.config();
             int features = c.imageFeatureCount();
             int text = Math.max(1, promptTokens - features);
@@ -71,7 +72,7 @@ final class BenchCommand implements Callable<Integer> {
             for (int i = 0; i < px.length; i++) px[i] = (float) rng.nextGaussian();
             Tensor pixels = Tensor.of(px, 1, 3, s, s);
             out.printf(Locale.ROOT, "model %s: %d layers, hidden %d, %s weights; prompt %d positions (%d image features + %d text), %d new tokens%n",
-                    model, c.text().numLayers(), c.text().hiddenSize(), m.weights().values().iterator().next().dtype(),
+                    modelOptions.model, c.text().numLayers(), c.text().hiddenSize(), m.weights().values().iterator().next().dtype(),
                     features + text, features, text, newTokens);
             double[] prefill = new double[repeat], decode = new double[repeat];
             for (int r = -1; r < repeat; r++) {

@@ -11,6 +11,7 @@ import dev.perennial.io.Npy;
 import dev.perennial.llava.LlavaModel;
 import dev.perennial.tensor.CpuBackend;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -29,20 +30,11 @@ final class ForwardCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Option(names = "--model", required = true, description = "Checkpoint folder (llava-hf or original LLaVA).")
-    Path model;
+    @Mixin
+    ModelOptions modelOptions;
 
-    @Option(names = "--vision-tower", description = "CLIP folder for an original checkpoint whose mm_vision_tower is not local.")
-    Path visionTower;
-
-    @Option(names = "--input-ids", required = true, description = "int64 ids [B, T] or [T] with image markers.")
-    Path inputIds;
-
-    @Option(names = "--attention-mask", description = "[B, T] mask; positions with 0 are dropped.")
-    Path attentionMask;
-
-    @Option(names = "--pixel-values", description = "float32 [N, 3, S, S], one image per marker.")
-    Path pixelValues;
+    @Mixin
+    NpyInputOptions inputs;
 
     @Option(names = "--labels", description = "int64 labels [B, T] (-100 = ignored).")
     Path labels;
@@ -52,10 +44,10 @@ final class ForwardCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        List<long[]> ids = NpyInputs.rows(inputIds, attentionMask);
-        List<long[]> lab = labels == null ? null : NpyInputs.rows(labels, attentionMask);
-        try (LlavaModel m = LlavaModel.load(model, visionTower)) {
-            LlavaModel.Output o = m.forward(new CpuBackend(), ids, NpyInputs.pixels(pixelValues), lab);
+        List<long[]> ids = NpyInputs.rows(inputs.inputIds, inputs.attentionMask);
+        List<long[]> lab = labels == null ? null : NpyInputs.rows(labels, inputs.attentionMask);
+        try (LlavaModel m = modelOptions.load()) {
+            LlavaModel.Output o = m.forward(new CpuBackend(), ids, NpyInputs.pixels(inputs.pixelValues), lab);
             Files.createDirectories(out);
             Npy.write(out.resolve("logits.npy"), o.logits());
             if (lab != null) {

@@ -13,6 +13,7 @@ import dev.perennial.tensor.CpuBackend;
 import dev.perennial.tensor.DType;
 import dev.perennial.tensor.Tensor;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -29,32 +30,17 @@ final class GenerateCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Option(names = "--model", required = true, description = "Checkpoint folder (llava-hf or original LLaVA).")
-    Path model;
+    @Mixin
+    ModelOptions modelOptions;
 
-    @Option(names = "--vision-tower", description = "CLIP folder for an original checkpoint whose mm_vision_tower is not local.")
-    Path visionTower;
+    @Mixin
+    NpyInputOptions inputs;
 
-    @Option(names = "--input-ids", required = true, description = "int64 prompt ids [B, T] or [T] with image markers.")
-    Path inputIds;
-
-    @Option(names = "--attention-mask", description = "[B, T] mask; positions with 0 are dropped.")
-    Path attentionMask;
-
-    @Option(names = "--pixel-values", description = "float32 [N, 3, S, S], one image per marker.")
-    Path pixelValues;
+    @Mixin
+    SamplingOptions sampling;
 
     @Option(names = "--max-new-tokens", required = true, description = "Upper bound on generated tokens.")
     int maxNewTokens;
-
-    @Option(names = "--temperature", defaultValue = "0", description = "0 = greedy (default); > 0 samples.")
-    float temperature;
-
-    @Option(names = "--top-p", defaultValue = "1", description = "Nucleus mass when sampling (default 1).")
-    float topP;
-
-    @Option(names = "--seed", defaultValue = "0", description = "Sampling seed (default 0).")
-    long seed;
 
     @Option(names = "--eos", description = "End-of-sequence id (default: the config's eos_token_id).")
     Integer eos;
@@ -64,11 +50,10 @@ final class GenerateCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        List<long[]> prompts = NpyInputs.rows(inputIds, attentionMask);
-        try (LlavaModel m = LlavaModel.load(model, visionTower)) {
-            GenerationConfig cfg = GenerationConfig.greedy(maxNewTokens, eos != null ? eos : m.config().text().eosTokenId());
-            if (temperature > 0) cfg = cfg.withSampling(temperature, topP, seed);
-            Generator.Result r = new Generator(m, new CpuBackend()).generate(prompts, NpyInputs.pixels(pixelValues), cfg, null);
+        List<long[]> prompts = NpyInputs.rows(inputs.inputIds, inputs.attentionMask);
+        try (LlavaModel m = modelOptions.load()) {
+            GenerationConfig cfg = sampling.config(maxNewTokens, eos != null ? eos : m.config().text().eosTokenId());
+            Generator.Result r = new Generator(m, new CpuBackend()).generate(prompts, NpyInputs.pixels(inputs.pixelValues), cfg, null);
             int width = r.tokens().stream().mapToInt(t -> t.length).max().orElse(0);
             Tensor tokens = Tensor.zeros(DType.I64, prompts.size(), width);
             for (int b = 0; b < prompts.size(); b++) {

@@ -1,0 +1,23 @@
+/*
+ * The options every model-running subcommand shares (a picocli mixin): which checkpoint, and where an original
+ * LLaVA checkpoint's CLIP tower lives when its mm_vision_tower is not a local folder.
+ */
+package dev.perennial.cli;
+
+import dev.perennial.llava.LlavaModel;
+import picocli.CommandLine.Option;
+
+import java.io.IOException;
+import java.nio.file.Path;
+
+final class ModelOptions {
+    @Option(names = "--model", required = true, description = "Checkpoint folder (llava-hf or original LLaVA).")
+    Path model;
+
+    @Option(names = "--vision-tower", description = "CLIP folder for an original checkpoint whose mm_vision_tower is not local.")
+    Path visionTower;
+
+    LlavaModel load() throws IOException {
+        return LlavaModel.load(model, visionTower);
+    }
+}
