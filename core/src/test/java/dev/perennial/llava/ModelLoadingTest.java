@@ -121,6 +121,26 @@ class ModelLoadingTest {
     }
 
     @Test
+    void originalLinearProjector() throws IOException {
+        Path dir = Files.createDirectories(tmp.resolve("linear"));
+        Files.writeString(dir.resolve("config.json"), Files.readString(Goldens.tinyOriginal().resolve("config.json"))
+                .replace("\"mm_projector_type\": \"mlp2x_gelu\"", "\"mm_projector_type\": \"linear\""));
+        Map<String, Tensor> w = new LinkedHashMap<>();
+        tensors(Goldens.tinyOriginal().resolve("model.safetensors")).forEach((k, v) -> {
+            if (k.startsWith("model.mm_projector.0.")) w.put(k.replace("mm_projector.0.", "mm_projector."), v);
+            else if (!k.startsWith("model.mm_projector.")) w.put(k, v);
+        });
+        SafetensorsWriter.write(dir.resolve("model.safetensors"), w, Map.of());
+        try (LlavaModel m = LlavaModel.load(dir, Goldens.tinyOriginal().resolve("vision_tower"))) {
+            assertEquals(LlavaConfig.ProjectorType.LINEAR, m.config().projectorType());
+            Tensor selected = npy("vision_selected_features");                       // [1, 25, 32]
+            Tensor expected = dev.perennial.tensor.ReferenceBackend.INSTANCE.add(dev.perennial.tensor.ReferenceBackend.INSTANCE.matmul(
+                    selected, w.get("model.mm_projector.weight").transpose(0, 1)), w.get("model.mm_projector.bias"));
+            assertTrue(maxAbsDiff(m.imageFeatures(BE, pixels), expected) <= 1e-4);
+        }
+    }
+
+    @Test
     void everyCheckpointProblemIsReportedAtOnce() throws IOException {
         Map<String, Tensor> w = tensors(Goldens.tinyHf().resolve("model.safetensors"));
         w.remove("language_model.model.layers.1.mlp.up_proj.weight");
