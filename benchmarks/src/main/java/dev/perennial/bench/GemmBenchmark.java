@@ -68,8 +68,8 @@ public class GemmBenchmark {
             default: m = n = k = Integer.parseInt(shape.substring("square".length())); weightT = false;
         }
         Random rng = new Random(1);
-        a = random(rng, m, k);
-        b = weightT ? random(rng, n, k).transpose(0, 1) : random(rng, k, n);   // logical [k, n] either way
+        a = uniform(rng, m, k);
+        b = weightT ? uniform(rng, n, k).transpose(0, 1) : uniform(rng, k, n);   // logical [k, n] either way
         c = Tensor.zeros(m, n);
         backend = new CpuBackend(impl.equals("nd4j") ? Nd4jGemm.INSTANCE : OpenBlasGemm.INSTANCE);
         pa = new FloatPointer(a.storage().pointer());
@@ -77,7 +77,8 @@ public class GemmBenchmark {
         pc = new FloatPointer(c.storage().pointer());
     }
 
-    private static Tensor random(Random rng, int rows, int cols) {
+    /** A [rows, cols] tensor of uniform values in [-1, 1) (shared by the GEMM benchmarks). */
+    static Tensor uniform(Random rng, int rows, int cols) {
         float[] v = new float[rows * cols];
         for (int i = 0; i < v.length; i++) v[i] = rng.nextFloat() * 2 - 1;
         return Tensor.of(v, rows, cols);

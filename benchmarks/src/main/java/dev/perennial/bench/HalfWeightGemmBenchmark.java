@@ -53,15 +53,9 @@ public class HalfWeightGemmBenchmark {
         n = Integer.parseInt(nk[0]);
         k = Integer.parseInt(nk[1]);
         Random rng = new Random(3);
-        x = random(rng, m, k);
-        Tensor w32 = random(rng, n, k);
+        x = GemmBenchmark.uniform(rng, m, k);
+        Tensor w32 = GemmBenchmark.uniform(rng, n, k);
         w = DType.valueOf(dtype) == DType.F32 ? w32 : w32.to(DType.valueOf(dtype));
-    }
-
-    private static Tensor random(Random rng, int rows, int cols) {
-        float[] v = new float[rows * cols];
-        for (int i = 0; i < v.length; i++) v[i] = rng.nextFloat() * 2 - 1;
-        return Tensor.of(v, rows, cols);
     }
 
     @TearDown(Level.Trial)
