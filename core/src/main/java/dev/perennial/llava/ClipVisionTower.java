@@ -81,7 +81,8 @@ public final class ClipVisionTower {
             throw new IllegalArgumentException("pixel values must be [B, " + ch + ", " + s + ", " + s + "], got " + pixels);
         }
         // [B, C, g, p, g, p] -> [B, g, g, C, p, p] -> [B, P, C*p*p]: patches row-major, each flattened like the conv kernel
-        Tensor patches = pixels.reshape(b, ch, g, ps, g, ps).permute(0, 2, 4, 1, 3, 5).reshape(b, g * g, ch * ps * ps);
+        Tensor patches = be.contiguous(pixels.reshape(b, ch, g, ps, g, ps).permute(0, 2, 4, 1, 3, 5))
+                .reshape(b, g * g, ch * ps * ps);
         Tensor embeds = patchEmbedding.forward(be, patches);                               // [B, P, D]
         Tensor cls = classEmbedding.reshape(1, 1, cfg.hiddenSize()).expand(b, 1, cfg.hiddenSize());
         Tensor x = be.add(be.concat(List.of(cls, embeds), 1), positionEmbedding);           // [B, 1+P, D]
@@ -98,11 +99,11 @@ public final class ClipVisionTower {
     private Tensor layer(Backend be, Layer l, Tensor x) {
         int b = x.size(0), t = x.size(1), h = cfg.numHeads(), hd = cfg.headDim();
         Tensor y = l.norm1.forward(be, x);
-        Tensor q = heads(l.q.forward(be, y), b, t, h, hd);                                  // [B, H, T, hd]
-        Tensor k = heads(l.k.forward(be, y), b, t, h, hd);
-        Tensor v = heads(l.v.forward(be, y), b, t, h, hd);
+        Tensor q = heads(be, l.q.forward(be, y), b, t, h, hd);                              // [B, H, T, hd]
+        Tensor k = heads(be, l.k.forward(be, y), b, t, h, hd);
+        Tensor v = heads(be, l.v.forward(be, y), b, t, h, hd);
         Tensor a = Attention.attend(be, q, k, v, null, (float) (1 / Math.sqrt(hd)));
-        x = be.add(x, l.out.forward(be, a.transpose(1, 2).reshape(b, t, h * hd)));
+        x = be.add(x, l.out.forward(be, be.contiguous(a.transpose(1, 2)).reshape(b, t, h * hd)));
         y = l.norm2.forward(be, x);
         Tensor hidden = l.fc1.forward(be, y);
         hidden = cfg.hiddenAct() == ClipVisionConfig.Activation.QUICK_GELU ? be.quickGelu(hidden) : be.gelu(hidden);
@@ -110,7 +111,7 @@ public final class ClipVisionTower {
     }
 
     /** [B, T, H*hd] -> contiguous [B, H, T, hd] */
-    static Tensor heads(Tensor x, int b, int t, int h, int hd) {
-        return x.reshape(b, t, h, hd).transpose(1, 2).contiguous();
+    private static Tensor heads(Backend be, Tensor x, int b, int t, int h, int hd) {
+        return be.contiguous(x.reshape(b, t, h, hd).transpose(1, 2));
     }
 }

@@ -128,7 +128,7 @@ public final class LlamaDecoder {
             v = cache.values(index, t);
         }
         Tensor a = Attention.attend(be, q, k, v, mask, (float) (1 / Math.sqrt(hd)));                            // [B, H, T, hd]
-        x = be.add(x, l.o.forward(be, a.transpose(1, 2).reshape(b, t, h * hd)));
+        x = be.add(x, l.o.forward(be, be.contiguous(a.transpose(1, 2)).reshape(b, t, h * hd)));
         y = l.postNorm.forward(be, x);
         Tensor mlp = l.down.forward(be, be.swiglu(l.gate.forward(be, y), l.up.forward(be, y)));
         return be.add(x, mlp);

@@ -145,15 +145,21 @@ public final class LlavaModel implements AutoCloseable {
         }
         if (image != images) throw new IllegalArgumentException(images + " images given but " + image + " image markers found");
 
-        Tensor embeds = Tensor.zeros(b, maxLen, d);
+        // padding and batching through backend ops (concat/stack), so recorded gradients reach the features
+        List<Tensor> padded = new ArrayList<>(b);
         Tensor positions = Tensor.zeros(DType.I64, b, maxLen);
         Tensor mergedLabels = labels == null ? null : Tensor.zeros(DType.I64, b, maxLen);
         boolean[][] valid = new boolean[b][maxLen];
         int[] lengths = new int[b];
         for (int s = 0; s < b; s++) {
-            int n = rows.get(s).size(0), offset = leftPad ? maxLen - n : 0;
+            Tensor row = rows.get(s);
+            int n = row.size(0), offset = leftPad ? maxLen - n : 0;
             lengths[s] = n;
-            embeds.select(0, s).narrow(0, offset, n).copyFrom(rows.get(s));
+            if (n < maxLen) {
+                Tensor pad = Tensor.zeros(maxLen - n, d);
+                row = be.concat(leftPad ? List.of(pad, row) : List.of(row, pad), 0);
+            }
+            padded.add(row);
             for (int j = 0; j < maxLen; j++) {
                 boolean real = j >= offset && j < offset + n;
                 valid[s][j] = real;
@@ -161,6 +167,7 @@ public final class LlavaModel implements AutoCloseable {
                 if (mergedLabels != null) mergedLabels.setLong(real ? rowLabels.get(s)[j - offset] : config.ignoreIndex(), s, j);
             }
         }
+        Tensor embeds = be.stack(padded, 0);                                                     // [B, T, D]
         return new MergedInputs(embeds, positions, valid, mergedLabels, lengths, leftPad);
     }
 
@@ -170,10 +177,11 @@ public final class LlavaModel implements AutoCloseable {
      * Logits and (with labels) losses of a forward pass.
      * @param logits       [B, T, V]
      * @param perTokenLoss [B, T-1]: CE(logits[t], labels[t+1]), 0 where ignored; null without labels
-     * @param loss         mean over supervised tokens of the whole batch (NaN without labels or supervised tokens)
+     * @param lossTensor   rank-0 mean over supervised tokens (the value to differentiate); null without them
+     * @param loss         lossTensor's value (NaN without labels or supervised tokens)
      */
     public record Output(MergedInputs inputs, LlamaDecoder.Hidden hidden, Tensor logits, Tensor perTokenLoss,
-                         double loss, int supervisedTokens) {}
+                         Tensor lossTensor, double loss, int supervisedTokens) {}
 
     /**
      * A full forward pass (right padding).
@@ -184,23 +192,17 @@ public final class LlavaModel implements AutoCloseable {
         MergedInputs in = merge(be, ids, features, labels, false);
         LlamaDecoder.Hidden hidden = decoder.forward(be, in.embeds(), in.positions(), in.valid(), null);
         Tensor logits = decoder.logits(be, hidden.normed());                                   // [B, T, V]
-        if (labels == null) return new Output(in, hidden, logits, null, Double.NaN, 0);
+        if (labels == null) return new Output(in, hidden, logits, null, null, Double.NaN, 0);
         int b = in.batch(), t = in.length(), v = logits.size(2);
-        if (t < 2) return new Output(in, hidden, logits, Tensor.zeros(b, Math.max(0, t - 1)), Double.NaN, 0);
-        Tensor shiftedLogits = logits.narrow(1, 0, t - 1).reshape(b * (t - 1), v);
-        Tensor targets = in.labels().narrow(1, 1, t - 1).reshape(b * (t - 1));
-        Tensor perToken = be.crossEntropy(shiftedLogits, targets, config.ignoreIndex()).reshape(b, t - 1);
-        long[] tv = targets.toLongArray();
-        float[] lv = perToken.toFloatArray();
-        double sum = 0;
+        if (t < 2) return new Output(in, hidden, logits, Tensor.zeros(b, Math.max(0, t - 1)), null, Double.NaN, 0);
+        Tensor shiftedLogits = be.contiguous(logits.narrow(1, 0, t - 1)).reshape(b * (t - 1), v);
+        Tensor targets = in.labels().narrow(1, 1, t - 1).contiguous().reshape(b * (t - 1));
+        Tensor perToken = be.crossEntropy(shiftedLogits, targets, config.ignoreIndex());               // [B*(T-1)]
         int count = 0;
-        for (int i = 0; i < tv.length; i++) {
-            if (tv[i] != config.ignoreIndex()) {
-                sum += lv[i];
-                count++;
-            }
-        }
-        return new Output(in, hidden, logits, perToken, count == 0 ? Double.NaN : sum / count, count);
+        for (long target : targets.toLongArray()) if (target != config.ignoreIndex()) count++;
+        if (count == 0) return new Output(in, hidden, logits, perToken.reshape(b, t - 1), null, Double.NaN, 0);
+        Tensor loss = be.scale(be.sum(perToken, 0, false), 1f / count);                            // rank 0
+        return new Output(in, hidden, logits, perToken.reshape(b, t - 1), loss, loss.item(), count);
     }
 
     @Override

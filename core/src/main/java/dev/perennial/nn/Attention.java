@@ -27,13 +27,13 @@ public final class Attention {
         int b = q.size(0), h = q.size(1), t = q.size(2), hd = q.size(3), kv = k.size(1), tk = k.size(2);
         if (h % kv != 0) throw new IllegalArgumentException(h + " query heads do not group over " + kv + " kv heads");
         int g = h / kv;
-        Tensor q5 = q.reshape(b, kv, g, t, hd);                        // [B, KV, g, T, hd]
+        Tensor q5 = be.contiguous(q).reshape(b, kv, g, t, hd);       // [B, KV, g, T, hd]
         Tensor kT = k.unsqueeze(2).transpose(-1, -2);                 // [B, KV, 1, hd, Tk]
         Tensor scores = be.matmul(q5, kT);                            // [B, KV, g, T, Tk]
         Tensor m5 = mask == null ? null : mask.unsqueeze(1);          // [B, 1, 1, T, Tk]
         Tensor probs = be.softmax(scores, scale, m5);                 // softmax(scale * scores + mask)
         Tensor out = be.matmul(probs, v.unsqueeze(2));                // [B, KV, g, T, hd]
-        return out.reshape(b, h, t, hd);
+        return out.reshape(b, h, t, hd);                              // contiguous: a view
     }
 
     /** Additive mask [B, 1, T, Tk]: key j is visible to query i when it is valid and (causal) j <= start + i. */

@@ -30,6 +30,12 @@ public interface Backend {
      */
     Tensor matmul(Tensor a, Tensor b);
 
+    /**
+     * x itself when contiguous, else a contiguous copy. Model code copies through this op (not
+     * Tensor.contiguous()) so that a recording backend sees the copy and gradients flow through it.
+     */
+    Tensor contiguous(Tensor x);
+
     // ------------------------------------------------------------------------------------------- element-wise
 
     Tensor add(Tensor a, Tensor b);

@@ -35,6 +35,9 @@ public final class CpuBackend implements Backend {
     @Override
     public Tensor matmul(Tensor a, Tensor b) { return matmul.matmul(a, b); }
 
+    @Override
+    public Tensor contiguous(Tensor x) { return x.contiguous(); }
+
     // ------------------------------------------------------------------------------------------- element-wise
 
     private static Tensor map(Tensor a, ElementwiseLoop.FloatUnary f) {

@@ -100,6 +100,9 @@ public final class ReferenceBackend implements Backend {
         return out(r, shape);
     }
 
+    @Override
+    public Tensor contiguous(Tensor x) { return x.contiguous(); }
+
     // ------------------------------------------------------------------------------------------- element-wise
 
     @Override public Tensor add(Tensor a, Tensor b) { return binary(a, b, Double::sum); }
