@@ -12,16 +12,25 @@ import java.util.function.DoubleBinaryOperator;
 import java.util.function.DoubleUnaryOperator;
 
 public final class ReferenceBackend implements Backend {
-    public static final ReferenceBackend INSTANCE = new ReferenceBackend();
+    /** Float32 results, like every other backend (the op table compares against this). */
+    public static final ReferenceBackend INSTANCE = new ReferenceBackend(DType.F32);
+    /** Float64 results, for central finite differences in double (GradCheckTest). */
+    public static final ReferenceBackend DOUBLE = new ReferenceBackend(DType.F64);
+
+    private final DType resultType;
+
+    private ReferenceBackend(DType resultType) {
+        this.resultType = resultType;
+    }
 
     @Override
-    public String name() { return "reference"; }
+    public String name() { return resultType == DType.F32 ? "reference" : "reference-f64"; }
 
     // ------------------------------------------------------------------------------------------- helpers
 
-    private static Tensor out(double[] v, int[] shape) {
-        Tensor t = Tensor.zeros(DType.F32, shape);
-        for (int i = 0; i < v.length; i++) t.storage().setFloat(i, (float) v[i]);
+    private Tensor out(double[] v, int[] shape) {
+        Tensor t = Tensor.zeros(resultType, shape);
+        for (int i = 0; i < v.length; i++) t.storage().setDouble(i, v[i]);
         return t;
     }
 
@@ -50,13 +59,13 @@ public final class ReferenceBackend implements Backend {
         return map;
     }
 
-    private static Tensor unary(Tensor a, DoubleUnaryOperator f) {
+    private Tensor unary(Tensor a, DoubleUnaryOperator f) {
         double[] v = a.toDoubleArray();
         for (int i = 0; i < v.length; i++) v[i] = f.applyAsDouble(v[i]);
         return out(v, a.shape());
     }
 
-    private static Tensor binary(Tensor a, Tensor b, DoubleBinaryOperator f) {
+    private Tensor binary(Tensor a, Tensor b, DoubleBinaryOperator f) {
         int[] shape = Shapes.broadcast(a.shape(), b.shape());
         double[] va = a.toDoubleArray(), vb = b.toDoubleArray();
         int[] ma = broadcastMap(a.shape(), shape), mb = broadcastMap(b.shape(), shape);
@@ -273,7 +282,7 @@ public final class ReferenceBackend implements Backend {
         }
         DType common = parts.get(0).dtype();
         for (Tensor p : parts) if (p.dtype() != common) common = DType.F32;
-        return out(r, shape).to(common);      // concat keeps a dtype shared by all parts
+        return common.isFloating() ? out(r, shape) : out(r, shape).to(common);   // ids stay integers
     }
 
     @Override
@@ -300,7 +309,7 @@ public final class ReferenceBackend implements Backend {
 
     private interface RowReduce { double apply(double[] row); }
 
-    private static Tensor reduce(Tensor x, int dim, boolean keepDim, RowReduce f) {
+    private Tensor reduce(Tensor x, int dim, boolean keepDim, RowReduce f) {
         int d = Shapes.dim(dim, x.rank());
         int[] perm = new int[x.rank()];
         for (int i = 0, j = 0; i < x.rank(); i++) if (i != d) perm[j++] = i;

@@ -1,0 +1,24 @@
+/*
+ * The result of Tape.backward: d(loss)/d(t) for every tensor gradients reached, in t's own geometry (a view of
+ * the float32 gradient buffer of t's storage). Tensors gradients did not reach have none (null).
+ */
+package dev.perennial.autograd;
+
+import dev.perennial.tensor.Storage;
+import dev.perennial.tensor.Tensor;
+
+import java.util.Map;
+
+public final class Gradients {
+    private final Map<Storage, Tensor> buffers;
+
+    Gradients(Map<Storage, Tensor> buffers) {
+        this.buffers = buffers;
+    }
+
+    /** The gradient of {@code t} (same shape, float32), or null when no gradient reached it. */
+    public Tensor of(Tensor t) {
+        Tensor buffer = buffers.get(t.storage());
+        return buffer == null ? null : Tensor.view(buffer.storage(), t.shape(), t.strides(), t.offset());
+    }
+}
