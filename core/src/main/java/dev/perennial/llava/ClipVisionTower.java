@@ -57,12 +57,12 @@ public final class ClipVisionTower {
                     linear(w, l + "mlp.fc1", inter, d), linear(w, l + "mlp.fc2", d, inter)));
         }
         layerNorm(w, p + "post_layernorm", d, c.layerNormEps());   // unused on LLaVA's path, but part of the checkpoint
-        Linear patchLinear = new Linear(patch.reshape(d, c.numChannels() * ps * ps), null);
+        Linear patchLinear = new Linear(p + "embeddings.patch_embedding", patch.reshape(d, c.numChannels() * ps * ps), null);
         return new ClipVisionTower(c, patchLinear, cls, pos, pre, layers);
     }
 
     private static Linear linear(WeightLoader w, String name, int out, int in) throws IOException {
-        return new Linear(w.get(name + ".weight", out, in), w.get(name + ".bias", out));
+        return w.linear(name, out, in, true);
     }
 
     private static LayerNorm layerNorm(WeightLoader w, String name, int d, float eps) throws IOException {

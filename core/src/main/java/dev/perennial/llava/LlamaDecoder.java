@@ -56,12 +56,12 @@ public final class LlamaDecoder {
         }
         RmsNorm norm = new RmsNorm(w.get(p + "norm.weight", d), eps);
         boolean tied = c.tieWordEmbeddings() && !w.has("language_model.lm_head.weight");
-        Linear head = new Linear(tied ? embed : w.get("language_model.lm_head.weight", c.vocabSize(), d), null);
+        Linear head = tied ? new Linear("language_model.lm_head", embed, null) : w.linear("language_model.lm_head", c.vocabSize(), d, false);
         return new LlamaDecoder(c, embed, layers, norm, head);
     }
 
     private static Linear linear(WeightLoader w, String name, int out, int in) throws IOException {
-        return new Linear(w.get(name + ".weight", out, in), null);
+        return w.linear(name, out, in, false);
     }
 
     public LlamaConfig config() { return cfg; }

@@ -11,6 +11,7 @@
 package dev.perennial.llava;
 
 import dev.perennial.io.TensorSource;
+import dev.perennial.nn.Linear;
 import dev.perennial.tensor.Backend;
 import dev.perennial.tensor.DType;
 import dev.perennial.tensor.Tensor;
@@ -30,11 +31,13 @@ public final class LlavaModel implements AutoCloseable {
     private final LlamaDecoder decoder;
     private final List<TensorSource> sources;
     private final Map<String, Tensor> weights;
+    private final Map<String, Linear> linears;
 
     private LlavaModel(LlavaConfig config, ClipVisionTower visionTower, Projector projector, LlamaDecoder decoder,
-                       List<TensorSource> sources, Map<String, Tensor> weights) {
+                       List<TensorSource> sources, Map<String, Tensor> weights, Map<String, Linear> linears) {
         this.config = config;
         this.weights = Collections.unmodifiableMap(weights);
+        this.linears = Collections.unmodifiableMap(linears);
         this.visionTower = visionTower;
         this.projector = projector;
         this.decoder = decoder;
@@ -61,7 +64,7 @@ public final class LlavaModel implements AutoCloseable {
             LlamaDecoder decoder = LlamaDecoder.load(config.text(), w);
             w.finish(modelDir.toString());
             List<TensorSource> sources = tower == null ? List.of(main) : List.of(main, tower);
-            return new LlavaModel(config, vision, projector, decoder, sources, w.loaded());
+            return new LlavaModel(config, vision, projector, decoder, sources, w.loaded(), w.linears());
         } catch (IOException | RuntimeException e) {
             main.close();
             if (tower != null) tower.close();
@@ -80,6 +83,9 @@ public final class LlavaModel implements AutoCloseable {
 
     /** Every weight by its llava-hf name (memory-mapped, in the checkpoint's precision), in load order. */
     public Map<String, Tensor> weights() { return weights; }
+
+    /** Every linear layer by llava-hf module name (e.g. language_model.model.layers.0.self_attn.q_proj). */
+    public Map<String, Linear> linears() { return linears; }
 
     /** True for ids that mark an image: the config's image token, or the original code base's -200. */
     public boolean isImageToken(long id) {

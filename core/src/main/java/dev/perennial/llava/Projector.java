@@ -21,10 +21,9 @@ public final class Projector {
 
     static Projector load(LlavaConfig c, WeightLoader w) throws IOException {
         int dv = c.vision().hiddenSize(), dt = c.text().hiddenSize();
-        Linear l1 = new Linear(w.get("multi_modal_projector.linear_1.weight", dt, dv), w.get("multi_modal_projector.linear_1.bias", dt));
+        Linear l1 = w.linear("multi_modal_projector.linear_1", dt, dv, true);
         if (c.projectorType() == LlavaConfig.ProjectorType.LINEAR) return new Projector(l1, null);
-        return new Projector(l1, new Linear(w.get("multi_modal_projector.linear_2.weight", dt, dt),
-                w.get("multi_modal_projector.linear_2.bias", dt)));
+        return new Projector(l1, w.linear("multi_modal_projector.linear_2", dt, dt, true));
     }
 
     /** gelu(linear_1(x)) for mlp2x_gelu (the golden's projector_hidden_act_out); linear_1(x) for a linear projector. */

@@ -18,6 +18,7 @@ package dev.perennial.llava;
 import dev.perennial.io.TensorSource;
 import dev.perennial.llava.LlavaConfig.Dialect;
 import dev.perennial.llava.LlavaConfig.ProjectorType;
+import dev.perennial.nn.Linear;
 import dev.perennial.tensor.Tensor;
 
 import java.io.IOException;
@@ -40,6 +41,7 @@ final class WeightLoader {
     private final Set<String> usedMain = new HashSet<>(), usedTower = new HashSet<>();
     private final List<String> missing = new ArrayList<>(), misShaped = new ArrayList<>();
     private final Map<String, Tensor> loaded = new LinkedHashMap<>();
+    private final Map<String, Linear> linears = new LinkedHashMap<>();
 
     WeightLoader(LlavaConfig config, TensorSource main, TensorSource tower) {
         this.config = config;
@@ -101,6 +103,16 @@ final class WeightLoader {
         if (hf.equals("language_model.lm_head.weight")) return "lm_head.weight";
         throw new IllegalArgumentException("no original name for " + hf);
     }
+
+    /** A linear layer named {@code name} (llava-hf, without ".weight"), registered for adapters by name. */
+    Linear linear(String name, int out, int in, boolean bias) throws IOException {
+        Linear l = new Linear(name, get(name + ".weight", out, in), bias ? get(name + ".bias", out) : null);
+        linears.put(name, l);
+        return l;
+    }
+
+    /** Every linear layer created through linear(), by name, in load order. */
+    Map<String, Linear> linears() { return linears; }
 
     /** Every tensor fetched so far, by llava-hf name, in load order. */
     Map<String, Tensor> loaded() { return loaded; }

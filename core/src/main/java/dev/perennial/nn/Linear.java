@@ -1,26 +1,58 @@
 /*
- * y = x · Wᵀ + b with a PyTorch-layout weight W [out, in] (llava-reference.md "Formats and tensor layouts").
- * The weight is read transposed in place (BLAS Trans) and may stay F16/BF16; the bias is optional.
+ * y = x · Wᵀ + b with a PyTorch-layout weight W [out, in] (llava-reference.md "Formats and tensor layouts"),
+ * plus an optional low-rank adapter (LoRA) added to the output. The weight is read transposed in place (BLAS
+ * Trans) and may stay F16/BF16; the bias is optional. Each linear layer carries its checkpoint name (llava-hf
+ * naming, without ".weight") so adapters can be attached by name pattern.
  */
 package dev.perennial.nn;
 
 import dev.perennial.tensor.Backend;
 import dev.perennial.tensor.Tensor;
 
-public record Linear(Tensor weight, Tensor bias) {
-    public Linear {
-        if (weight.rank() != 2) throw new IllegalArgumentException("Linear weight must be [out, in], got " + weight);
+public final class Linear {
+    private final String name;
+    private Tensor weight;
+    private final Tensor bias;
+    private LoraAdapter adapter;
+
+    public Linear(String name, Tensor weight, Tensor bias) {
+        if (weight.rank() != 2) throw new IllegalArgumentException(name + ": Linear weight must be [out, in], got " + weight);
         if (bias != null && (bias.rank() != 1 || bias.size(0) != weight.size(0))) {
-            throw new IllegalArgumentException("Linear bias must be [" + weight.size(0) + "], got " + bias);
+            throw new IllegalArgumentException(name + ": Linear bias must be [" + weight.size(0) + "], got " + bias);
         }
+        this.name = name;
+        this.weight = weight;
+        this.bias = bias;
     }
 
+    public String name() { return name; }
+    public Tensor weight() { return weight; }
+    public Tensor bias() { return bias; }
     public int inFeatures() { return weight.size(1); }
     public int outFeatures() { return weight.size(0); }
+
+    /** The attached adapter, or null. */
+    public LoraAdapter adapter() { return adapter; }
+
+    /** Attaches (or with null, detaches) a low-rank adapter. */
+    public void setAdapter(LoraAdapter adapter) {
+        if (adapter != null && (adapter.inFeatures() != inFeatures() || adapter.outFeatures() != outFeatures())) {
+            throw new IllegalArgumentException(name + ": adapter " + adapter.outFeatures() + "x" + adapter.inFeatures()
+                    + " does not fit " + outFeatures() + "x" + inFeatures());
+        }
+        this.adapter = adapter;
+    }
+
+    /** Replaces the weight (merging an adapter into it, and restoring it). Same shape required. */
+    void replaceWeight(Tensor w) {
+        if (!java.util.Arrays.equals(w.shape(), weight.shape())) throw new IllegalArgumentException(name + ": weight shape changes");
+        this.weight = w;
+    }
 
     /** x [..., in] -> [..., out] */
     public Tensor forward(Backend be, Tensor x) {
         Tensor y = be.matmul(x, weight.transpose(0, 1));
-        return bias == null ? y : be.add(y, bias);
+        if (bias != null) y = be.add(y, bias);
+        return adapter == null ? y : be.add(y, adapter.forward(be, x));
     }
 }

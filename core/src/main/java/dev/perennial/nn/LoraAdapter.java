@@ -1,0 +1,73 @@
+/*
+ * A LoRA adapter (Hu et al. 2021, "LoRA: Low-Rank Adaptation of Large Language Models") for one linear layer:
+ * Δy = (alpha / r) · dropout(x) · Aᵀ · Bᵀ with A [r, in] and B [out, r]. PEFT's initialisation: A Kaiming-
+ * uniform (a = √5, i.e. U(-1/√in, 1/√in)), B zero, so a fresh adapter changes nothing (bit-identical outputs).
+ *
+ * Dropout draws its mask from the adapter's own seeded generator, so runs are reproducible. For per-sample
+ * gradients (ADAPT-∞'s sample vectors) an activation capture can be attached: each forward then records the
+ * branch input, h = x·Aᵀ and z = h·Bᵀ, whose gradients give the per-sample outer products.
+ */
+package dev.perennial.nn;
+
+import dev.perennial.tensor.Backend;
+import dev.perennial.tensor.Tensor;
+
+import java.util.SplittableRandom;
+
+public final class LoraAdapter {
+    /** What one forward pass of the branch computed: input (after dropout), h = x·Aᵀ, z = h·Bᵀ. */
+    public record Activations(Tensor x, Tensor h, Tensor z) {}
+
+    private final Tensor a;         // [r, in]
+    private final Tensor b;         // [out, r]
+    private final float scaling;    // alpha / r
+    private final float dropout;
+    private final SplittableRandom rng;
+    private Activations captured;
+    private boolean capture;
+
+    public LoraAdapter(Tensor a, Tensor b, float scaling, float dropout, long seed) {
+        if (a.rank() != 2 || b.rank() != 2 || a.size(0) != b.size(1)) {
+            throw new IllegalArgumentException("LoRA A must be [r, in] and B [out, r], got " + a + " and " + b);
+        }
+        if (!(dropout >= 0 && dropout < 1)) throw new IllegalArgumentException("dropout must be in [0, 1)");
+        this.a = a;
+        this.b = b;
+        this.scaling = scaling;
+        this.dropout = dropout;
+        this.rng = new SplittableRandom(seed);
+    }
+
+    public Tensor a() { return a; }
+    public Tensor b() { return b; }
+    public float scaling() { return scaling; }
+    public int rank() { return a.size(0); }
+    public int inFeatures() { return a.size(1); }
+    public int outFeatures() { return b.size(0); }
+
+    /** Starts (true) or stops recording the activations of the following forward passes. */
+    public void capture(boolean on) {
+        capture = on;
+        captured = null;
+    }
+
+    /** The activations of the last forward pass while capturing, or null. */
+    public Activations captured() { return captured; }
+
+    /** Δy for x [..., in] -> [..., out] */
+    public Tensor forward(Backend be, Tensor x) {
+        Tensor in = dropout == 0f ? x : be.mul(x, dropoutMask(x.shape()));
+        Tensor h = be.matmul(in, a.transpose(0, 1));                 // [..., r]
+        Tensor z = be.matmul(h, b.transpose(0, 1));                  // [..., out]
+        if (capture) captured = new Activations(in, h, z);
+        return be.scale(z, scaling);
+    }
+
+    /** Inverted dropout mask: 0 with probability p, else 1/(1-p). */
+    private Tensor dropoutMask(int[] shape) {
+        Tensor m = Tensor.zeros(shape);
+        float keep = 1f / (1f - dropout);
+        for (int i = 0; i < m.numel(); i++) if (rng.nextDouble() >= dropout) m.storage().setFloat(i, keep);
+        return m;
+    }
+}

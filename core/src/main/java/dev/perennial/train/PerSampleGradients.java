@@ -1,0 +1,79 @@
+/*
+ * Per-sample gradients of LoRA adapters (autograd issue, item 6; ADAPT-∞'s sample vectors): for a batch, the
+ * gradient of each sample's own mean loss with respect to the A and B matrices of chosen adapters, from ONE
+ * backward pass of the batch instead of one per sample.
+ *
+ * Samples do not interact in the model (padding is masked), so with L = Σ_b loss_b the gradient reaching the
+ * adapter branch output z = h·Bᵀ (h = x·Aᵀ) at sample b's positions is exactly d loss_b / d z_b. Each sample's
+ * weight gradients are then outer products of its own saved activations and output gradients:
+ *     dB_b = Σ_t g_z[b,t]ᵀ h[b,t]          dA_b = Σ_t (g_z[b,t] · B)ᵀ x[b,t]
+ * (one batched matmul each). Only the chosen adapters are watched, so nothing below the lowest chosen layer
+ * is recorded or differentiated. Checked against per-sample backward passes in PerSampleGradientsTest.
+ */
+package dev.perennial.train;
+
+import dev.perennial.autograd.GradBackend;
+import dev.perennial.autograd.Gradients;
+import dev.perennial.autograd.Tape;
+import dev.perennial.llava.LlavaModel;
+import dev.perennial.nn.LoraAdapter;
+import dev.perennial.tensor.Backend;
+import dev.perennial.tensor.Tensor;
+
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+public final class PerSampleGradients {
+    private PerSampleGradients() {}
+
+    /** Per-sample gradients of one adapter: dA [B, r, in] and dB [B, out, r]. */
+    public record AdapterGradients(Tensor a, Tensor b) {}
+
+    /**
+     * @param adapters the adapters to differentiate, by module name (others stay frozen)
+     * @return per module name, the per-sample gradients (zeros for a sample without supervised tokens)
+     */
+    public static Map<String, AdapterGradients> compute(LlavaModel model, Backend be, List<long[]> ids, Tensor pixels,
+                                                        List<long[]> labels, Map<String, LoraAdapter> adapters) {
+        Tape tape = new Tape();
+        GradBackend gb = new GradBackend(be, tape);
+        for (LoraAdapter ad : adapters.values()) {
+            tape.watch(ad.a());
+            tape.watch(ad.b());
+            ad.capture(true);
+        }
+        try {
+            LlavaModel.Output out = model.forward(gb, ids, pixels, labels);
+            int b = out.inputs().batch(), t = out.inputs().length();
+            Tensor weights = perSampleMeanWeights(out.inputs().labels(), b, t, model.config().ignoreIndex());
+            Tensor loss = gb.sum(gb.contiguous(gb.mul(out.perTokenLoss(), weights)).reshape(b * (t - 1)), 0, false);
+            Gradients grads = tape.backward(loss);
+            Map<String, AdapterGradients> result = new LinkedHashMap<>();
+            for (var e : adapters.entrySet()) {
+                LoraAdapter ad = e.getValue();
+                LoraAdapter.Activations act = ad.captured();
+                Tensor gz = grads.of(act.z());                                              // [B, T, out]
+                if (gz == null) gz = Tensor.zeros(act.z().shape());
+                Tensor db = be.matmul(gz.transpose(-1, -2), act.h());                       // [B, out, r]
+                Tensor da = be.matmul(be.matmul(gz, ad.b()).transpose(-1, -2), act.x());    // [B, r, in]
+                result.put(e.getKey(), new AdapterGradients(da, db));
+            }
+            return result;
+        } finally {
+            for (LoraAdapter ad : adapters.values()) ad.capture(false);
+        }
+    }
+
+    /** [B, T-1] weights 1/n_b at sample b's supervised shifted positions, 0 elsewhere: Σ weights·CE = Σ_b loss_b. */
+    private static Tensor perSampleMeanWeights(Tensor labels, int b, int t, int ignore) {
+        Tensor w = Tensor.zeros(b, t - 1);
+        for (int s = 0; s < b; s++) {
+            long[] row = labels.select(0, s).toLongArray();
+            int n = 0;
+            for (int j = 1; j < t; j++) if (row[j] != ignore) n++;
+            for (int j = 1; j < t; j++) if (row[j] != ignore) w.setFloat(1f / n, s, j - 1);
+        }
+        return w;
+    }
+}
