@@ -1,0 +1,96 @@
+/*
+ * A LlavaSample -> a TrainingExample, as LLaVA's LazySupervisedDataset.__getitem__ and its collator do it:
+ *   1. a sample with an image: ImagePlacement.llavaOrder (preprocess_multimodal); text-only samples as they are;
+ *   2. ids and labels from ConversationTemplate.trainingTokens with the model's image token id (preprocess_v1 or
+ *      preprocess_plain, including LLaVA's quirks, see there);
+ *   3. truncation to maxLength positions (model_max_length, 2048 for LLaVA-1.5), counting the image token as ONE
+ *      position — what DataCollatorForSupervisedDataset cuts (input_ids[:, :model_max_length]). The image later
+ *      expands to its features (576 for LLaVA-1.5), and LLaVA cuts the expanded sequence again to
+ *      tokenizer_model_max_length inside the model (llava_arch.py prepare_inputs_labels_for_multimodal); that
+ *      second cut is the model's job, not this class's;
+ *   4. the image through the ImageStore. A missing or corrupt image skips the sample (LLaVA would crash on it): the
+ *      result is empty, a warning names the sample and the file, and skippedCount() counts it (the store counts the
+ *      reason). A path outside the image root is ImagePathException, thrown.
+ * Samples with more than one image are refused (IllegalArgumentException): LLaVA-1.5 trains one image per sample
+ * and a faithful multi-image layout is a different model input. A conversation that ConversationTemplate rejects
+ * (turns not alternating) is an IllegalArgumentException naming the sample. Thread-safe if the tokenizer is.
+ */
+package dev.perennial.data;
+
+import dev.perennial.text.ConversationTemplate;
+import dev.perennial.text.ConversationTurn;
+import dev.perennial.text.LabeledTokens;
+import dev.perennial.text.Tokenizer;
+import dev.perennial.tensor.Tensor;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.Arrays;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.atomic.LongAdder;
+
+public final class SampleEncoder {
+    private static final Logger LOG = LoggerFactory.getLogger(SampleEncoder.class);
+    /** LLaVA-1.5's --model_max_length. */
+    public static final int DEFAULT_MAX_LENGTH = 2048;
+
+    private final Tokenizer tokenizer;
+    private final ConversationTemplate template;
+    private final int imageTokenId;
+    private final ImageStore images;
+    private final int maxLength;
+    private final LongAdder skipped = new LongAdder(), truncated = new LongAdder();
+
+    /**
+     * An encoder with the model's image token id (-200 for original LLaVA checkpoints, the "<image>" id for
+     * llava-hf); images may be null for a text-only dataset.
+     */
+    public SampleEncoder(Tokenizer tokenizer, ConversationTemplate template, int imageTokenId, ImageStore images, int maxLength) {
+        if (maxLength < 1) throw new IllegalArgumentException("maxLength must be positive, got " + maxLength);
+        this.tokenizer = tokenizer;
+        this.template = template;
+        this.imageTokenId = imageTokenId;
+        this.images = images;
+        this.maxLength = maxLength;
+    }
+
+    /** The example for sample, or empty when its image cannot be loaded (counted and logged). */
+    public Optional<TrainingExample> encode(LlavaSample sample) throws ImagePathException {
+        if (sample.images().size() > 1) {
+            throw new IllegalArgumentException(sample.describe() + " has " + sample.images().size() + " images; one per sample is supported");
+        }
+        if (sample.hasImage() && images == null) throw new IllegalArgumentException(sample.describe() + " has an image but there is no image store");
+        List<ConversationTurn> turns = sample.hasImage() ? ImagePlacement.llavaOrder(sample.conversations()) : sample.conversations();
+        LabeledTokens tokens;
+        try {
+            tokens = template.trainingTokens(tokenizer, turns, imageTokenId);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(sample.describe() + ": " + e.getMessage(), e);
+        }
+        int n = tokens.inputIds().length;
+        if (n > maxLength) truncated.increment();
+        long[] ids = widen(tokens.inputIds(), maxLength), labels = widen(tokens.labels(), maxLength);
+        Tensor pixels = null;
+        if (sample.hasImage()) {
+            ImageLoad load = images.load(sample.images().get(0));
+            if (load instanceof ImageLoad.Failed failed) {
+                skipped.increment();
+                LOG.warn("{} skipped: {}", sample.describe(), failed.error().getMessage());
+                return Optional.empty();
+            }
+            pixels = ((ImageLoad.Loaded) load).pixels();
+        }
+        return Optional.of(new TrainingExample(sample.index(), sample.id(), ids, labels, pixels));
+    }
+
+    private static long[] widen(int[] values, int maxLength) {
+        return Arrays.stream(values).limit(maxLength).asLongStream().toArray();
+    }
+
+    /** Samples skipped because their image could not be loaded. */
+    public long skippedCount() { return skipped.sum(); }
+
+    /** Samples cut to maxLength. */
+    public long truncatedCount() { return truncated.sum(); }
+}

@@ -1,0 +1,22 @@
+/*
+ * One sample ready for the model: input ids and labels (IGNORE_INDEX -100 where not supervised) as int64, the way
+ * LLaVA's collator hands them over, the image token kept as one id (the model expands it to the image features),
+ * and the preprocessed image, float32 [3, S, S], or null for a text-only sample (LLaVA substitutes a zero image
+ * there, which the model never looks at because there is no image token). sampleIndex/sampleId name the source
+ * sample (LlavaSample.index/id) for messages and per-sample scores.
+ */
+package dev.perennial.data;
+
+import dev.perennial.tensor.Tensor;
+
+public record TrainingExample(int sampleIndex, String sampleId, long[] inputIds, long[] labels, Tensor pixels) {
+
+    public TrainingExample {
+        if (inputIds.length != labels.length) {
+            throw new IllegalArgumentException(inputIds.length + " input ids but " + labels.length + " labels");
+        }
+    }
+
+    /** Number of token positions (the image token counting as one). */
+    public int length() { return inputIds.length; }
+}
