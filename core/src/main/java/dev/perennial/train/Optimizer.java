@@ -3,7 +3,7 @@
  *
  * Parameters and gradients are Maps keyed by parameter name (the autograd package hands gradients back that
  * way), so the optimiser is not bound to a model object and its state can be written next to the weights in a
- * safetensors checkpoint. One learning rate applies to every parameter (a single PyTorch param group); an
+ * safetensors checkpoint. One learning rate applies to every parameter (a single PyTorch param group); a
  * LearningRateSchedule sets it before each step. state()/loadState() are the checkpoint form of everything the
  * next update depends on besides the hyperparameters given at construction, so that resuming from a checkpoint
  * continues bit-identically.
