@@ -1,0 +1,93 @@
+/*
+ * AdamW (Loshchilov & Hutter, "Decoupled Weight Decay Regularization", ICLR 2019) with the semantics of
+ * torch.optim.AdamW (amsgrad=False, maximize=False), per element at step t of that parameter:
+ *
+ *   p   ← p · (1 − lr·λ)                          decoupled weight decay, before the Adam update
+ *   m   ← β1·m + (1 − β1)·g                       exp_avg
+ *   v   ← β2·v + (1 − β2)·g²                      exp_avg_sq
+ *   p   ← p − (lr / (1 − β1^t)) · m / (√v / √(1 − β2^t) + ε)
+ *
+ * ε is added after dividing √v by the second bias correction, exactly where PyTorch's _single_tensor_adamw adds
+ * it (denom = exp_avg_sq.sqrt() / bias_correction2_sqrt + eps), which is the paper's √v̂ + ε.
+ * Defaults are PyTorch's: betas (0.9, 0.999), eps 1e-8, weight decay 1e-2.
+ *
+ * State is float32 like PyTorch's; each element is computed in double, the moments are rounded to float32 when
+ * stored and the update uses the stored values, so a run resumed from exported state continues bit-identically.
+ * PyTorch rounds after every tensor op instead, so results agree with it to about one float32 ulp, not bitwise.
+ */
+package dev.perennial.train;
+
+import java.nio.FloatBuffer;
+import java.util.List;
+
+public final class AdamW extends ElementwiseOptimizer {
+    private final double beta1;
+    private final double beta2;
+    private final double eps;
+    private final double weightDecay;
+
+    private AdamW(Builder b) {
+        super(b.learningRate, List.of("exp_avg", "exp_avg_sq"));
+        this.beta1 = b.beta1;
+        this.beta2 = b.beta2;
+        this.eps = b.eps;
+        this.weightDecay = b.weightDecay;
+    }
+
+    public static Builder builder() { return new Builder(); }
+
+    @Override
+    void update(FloatBuffer param, FloatBuffer grad, FloatBuffer[] slots, int start, int end, long step) {
+        double lr = learningRate();
+        double decay = 1 - lr * weightDecay;
+        double stepSize = lr / (1 - Math.pow(beta1, step));
+        double biasCorrection2Sqrt = Math.sqrt(1 - Math.pow(beta2, step));
+        FloatBuffer expAvg = slots[0], expAvgSq = slots[1];
+        for (int i = start; i < end; i++) {
+            double g = grad.get(i);
+            float m = (float) (beta1 * expAvg.get(i) + (1 - beta1) * g);
+            float v = (float) (beta2 * expAvgSq.get(i) + (1 - beta2) * g * g);
+            expAvg.put(i, m);
+            expAvgSq.put(i, v);
+            double p = param.get(i) * decay;
+            param.put(i, (float) (p - stepSize * m / (Math.sqrt(v) / biasCorrection2Sqrt + eps)));
+        }
+    }
+
+    /** Builder: setLearningRate is required, the opt* values default to PyTorch's. */
+    public static final class Builder {
+        private double learningRate = Double.NaN;
+        private double beta1 = 0.9;
+        private double beta2 = 0.999;
+        private double eps = 1e-8;
+        private double weightDecay = 1e-2;
+
+        private Builder() {}
+
+        public Builder setLearningRate(double learningRate) {
+            this.learningRate = learningRate;
+            return this;
+        }
+
+        public Builder optBetas(double beta1, double beta2) {
+            this.beta1 = Hyperparameters.inUnitInterval("beta1", beta1);
+            this.beta2 = Hyperparameters.inUnitInterval("beta2", beta2);
+            return this;
+        }
+
+        public Builder optEps(double eps) {
+            this.eps = Hyperparameters.nonNegative("eps", eps);
+            return this;
+        }
+
+        public Builder optWeightDecay(double weightDecay) {
+            this.weightDecay = Hyperparameters.nonNegative("weight decay", weightDecay);
+            return this;
+        }
+
+        public AdamW build() {
+            Hyperparameters.required("setLearningRate", learningRate);
+            return new AdamW(this);
+        }
+    }
+}

@@ -1,0 +1,44 @@
+/*
+ * An optimiser: updates named float32 parameters in place from gradients of the same names.
+ *
+ * Parameters and gradients are Maps keyed by parameter name (the autograd package hands gradients back that
+ * way), so the optimiser is not bound to a model object and its state can be written next to the weights in a
+ * safetensors checkpoint. One learning rate applies to every parameter (a single PyTorch param group); a
+ * LearningRateSchedule sets it before each step. state()/loadState() are the checkpoint form of everything the
+ * next update depends on besides the hyperparameters given at construction, so that resuming from a checkpoint
+ * continues bit-identically.
+ */
+package dev.perennial.train;
+
+import dev.perennial.tensor.Tensor;
+
+import java.util.Map;
+
+public interface Optimizer {
+
+    /**
+     * Updates every parameter that has a gradient, in place. Parameters without a gradient entry are skipped
+     * (their state does not advance, as in PyTorch when {@code p.grad is None}). Everything is validated before
+     * any parameter changes: a gradient without a parameter, a gradient whose shape differs from its parameter's,
+     * or a tensor that is not float32 and contiguous (parameters also writable) is an
+     * IllegalArgumentException naming it.
+     */
+    void step(Map<String, Tensor> params, Map<String, Tensor> grads);
+
+    /** Number of step() calls so far (restored by loadState). */
+    int stepCount();
+
+    void setLearningRate(double learningRate);
+
+    double learningRate();
+
+    /** A copy of the optimiser state as flat named tensors, ready for SafetensorsWriter. */
+    Map<String, Tensor> state();
+
+    /**
+     * Replaces the state with a copy of {@code state} (as produced by state(), possibly read back from a file).
+     * Missing, unexpected or mis-shaped entries are an IllegalArgumentException naming each of them; the
+     * current state is then left unchanged.
+     */
+    void loadState(Map<String, Tensor> state);
+}

@@ -1,0 +1,83 @@
+/*
+ * Stochastic gradient descent with momentum, torch.optim.SGD semantics with dampening 0 (maximize=False):
+ *
+ *   d ← g + λ·p                                   weight decay is an L2 term added to the gradient (coupled)
+ *   b ← μ·b + d                                   momentum_buffer (only when μ > 0)
+ *   d ← d + μ·b  (nesterov)   or   d ← b          (only when μ > 0)
+ *   p ← p − lr·d
+ *
+ * (Sutskever et al., "On the importance of initialization and momentum in deep learning", ICML 2013, in
+ * PyTorch's formulation, where lr multiplies the velocity rather than the gradient.) PyTorch creates the buffer
+ * as a copy of the first d; the zero-initialised buffer gives exactly that (μ·0 + d). Nesterov needs μ > 0, as
+ * in PyTorch. Element values are computed in double and the buffer is stored as float32.
+ */
+package dev.perennial.train;
+
+import java.nio.FloatBuffer;
+import java.util.List;
+
+public final class SGD extends ElementwiseOptimizer {
+    private final double momentum;
+    private final double weightDecay;
+    private final boolean nesterov;
+
+    private SGD(Builder b) {
+        super(b.learningRate, b.momentum > 0 ? List.of("momentum_buffer") : List.of());
+        this.momentum = b.momentum;
+        this.weightDecay = b.weightDecay;
+        this.nesterov = b.nesterov;
+    }
+
+    public static Builder builder() { return new Builder(); }
+
+    @Override
+    void update(FloatBuffer param, FloatBuffer grad, FloatBuffer[] slots, int start, int end, long step) {
+        double lr = learningRate();
+        for (int i = start; i < end; i++) {
+            double p = param.get(i);
+            double d = grad.get(i) + weightDecay * p;
+            if (momentum > 0) {
+                float b = (float) (momentum * slots[0].get(i) + d);
+                slots[0].put(i, b);
+                d = nesterov ? d + momentum * b : b;
+            }
+            param.put(i, (float) (p - lr * d));
+        }
+    }
+
+    /** Builder: setLearningRate is required; momentum, weight decay default to 0 and nesterov to false. */
+    public static final class Builder {
+        private double learningRate = Double.NaN;
+        private double momentum;
+        private double weightDecay;
+        private boolean nesterov;
+
+        private Builder() {}
+
+        public Builder setLearningRate(double learningRate) {
+            this.learningRate = learningRate;
+            return this;
+        }
+
+        public Builder optMomentum(double momentum) {
+            this.momentum = Hyperparameters.nonNegative("momentum", momentum);
+            return this;
+        }
+
+        public Builder optWeightDecay(double weightDecay) {
+            this.weightDecay = Hyperparameters.nonNegative("weight decay", weightDecay);
+            return this;
+        }
+
+        public Builder optNesterov(boolean nesterov) {
+            this.nesterov = nesterov;
+            return this;
+        }
+
+        public SGD build() {
+            Hyperparameters.required("setLearningRate", learningRate);
+            if (nesterov && momentum == 0) throw new IllegalStateException("Nesterov momentum requires a momentum > 0");
+            return new SGD(this);
+        }
+    }
+}
