@@ -115,7 +115,16 @@ public final class LlavaModel implements AutoCloseable {
      * @param labels   per-sample labels aligned with ids (null: no labels)
      */
     public MergedInputs merge(Backend be, List<long[]> ids, Tensor features, List<long[]> labels, boolean leftPad) {
+        return merge(be, ids, features, labels, leftPad, null);
+    }
+
+    /** As merge(), with prompt embeddings inserted into every sample (null: none). */
+    public MergedInputs merge(Backend be, List<long[]> ids, Tensor features, List<long[]> labels, boolean leftPad,
+                              PromptInsertion prompt) {
         int d = config.text().hiddenSize(), b = ids.size(), f = config.imageFeatureCount();
+        if (prompt != null && prompt.embeddings().size(1) != d) {
+            throw new IllegalArgumentException("prompt embeddings have width " + prompt.embeddings().size(1) + ", the model " + d);
+        }
         int images = features == null ? 0 : features.size(0);
         List<Tensor> rows = new ArrayList<>(b);
         List<long[]> rowLabels = new ArrayList<>(b);
@@ -145,6 +154,12 @@ public final class LlavaModel implements AutoCloseable {
                 textStart = i + 1;
             }
             Tensor row = parts.isEmpty() ? Tensor.zeros(0, d) : be.concat(parts, 0);
+            if (prompt != null) {
+                int at = prompt.placement() == PromptInsertion.Placement.AFTER_BOS && seq.length > 0
+                        && seq[0] == config.text().bosTokenId() ? 1 : 0;
+                row = be.concat(List.of(row.narrow(0, 0, at), prompt.embeddings(), row.narrow(0, at, row.size(0) - at)), 0);
+                for (int j = 0; j < prompt.length(); j++) merged.add(at, (long) config.ignoreIndex());
+            }
             rows.add(row);
             rowLabels.add(merged.stream().mapToLong(Long::longValue).toArray());
             maxLen = Math.max(maxLen, row.size(0));
@@ -194,8 +209,13 @@ public final class LlavaModel implements AutoCloseable {
      * @param pixels [N, 3, S, S] images for the markers in order, or null
      */
     public Output forward(Backend be, List<long[]> ids, Tensor pixels, List<long[]> labels) {
+        return forward(be, ids, pixels, labels, null);
+    }
+
+    /** A full forward pass with prompt embeddings inserted into every sample (prompt tuning; null: none). */
+    public Output forward(Backend be, List<long[]> ids, Tensor pixels, List<long[]> labels, PromptInsertion prompt) {
         Tensor features = pixels == null ? null : imageFeatures(be, pixels);
-        MergedInputs in = merge(be, ids, features, labels, false);
+        MergedInputs in = merge(be, ids, features, labels, false, prompt);
         LlamaDecoder.Hidden hidden = decoder.forward(be, in.embeds(), in.positions(), in.valid(), null);
         Tensor logits = decoder.logits(be, hidden.normed());                                   // [B, T, V]
         if (labels == null) return new Output(in, hidden, logits, null, null, Double.NaN, 0);
