@@ -3,7 +3,8 @@
  * Δy = (alpha / r) · dropout(x) · Aᵀ · Bᵀ with A [r, in] and B [out, r]. PEFT's initialisation: A Kaiming-
  * uniform (a = √5, i.e. U(-1/√in, 1/√in)), B zero, so a fresh adapter changes nothing (bit-identical outputs).
  *
- * Dropout draws its mask from the adapter's own seeded generator, so runs are reproducible. For per-sample
+ * Dropout (only in training mode) draws its mask from the adapter's own seeded generator, so runs are
+ * reproducible. For per-sample
  * gradients (ADAPT-∞'s sample vectors) an activation capture can be attached: each forward then records the
  * branch input, h = x·Aᵀ and z = h·Bᵀ, whose gradients give the per-sample outer products.
  */
@@ -22,9 +23,10 @@ public final class LoraAdapter {
     private final Tensor b;         // [out, r]
     private final float scaling;    // alpha / r
     private final float dropout;
-    private final SplittableRandom rng;
+    private SplittableRandom rng;
     private Activations captured;
     private boolean capture;
+    private boolean training;
 
     public LoraAdapter(Tensor a, Tensor b, float scaling, float dropout, long seed) {
         if (a.rank() != 2 || b.rank() != 2 || a.size(0) != b.size(1)) {
@@ -45,6 +47,16 @@ public final class LoraAdapter {
     public int inFeatures() { return a.size(1); }
     public int outFeatures() { return b.size(0); }
 
+    /** Dropout is applied only while training (a trainer switches it on for its steps); off by default. */
+    public void setTraining(boolean on) {
+        training = on;
+    }
+
+    /** Restarts the dropout generator from {@code seed} (trainers reseed per step, so resumed runs repeat masks). */
+    public void reseed(long seed) {
+        rng = new SplittableRandom(seed);
+    }
+
     /** Starts (true) or stops recording the activations of the following forward passes. */
     public void capture(boolean on) {
         capture = on;
@@ -56,7 +68,7 @@ public final class LoraAdapter {
 
     /** Δy for x [..., in] -> [..., out] */
     public Tensor forward(Backend be, Tensor x) {
-        Tensor in = dropout == 0f ? x : be.mul(x, dropoutMask(x.shape()));
+        Tensor in = dropout == 0f || !training ? x : be.mul(x, dropoutMask(x.shape()));
         Tensor h = be.matmul(in, a.transpose(0, 1));                 // [..., r]
         Tensor z = be.matmul(h, b.transpose(0, 1));                  // [..., out]
         if (capture) captured = new Activations(in, h, z);

@@ -1,0 +1,192 @@
+/*
+ * The training loop (trainer issue, item 7): length-grouped batches of TrainingExamples, forward through a
+ * recording GradBackend with only the trainable tensors watched, loss on assistant tokens only (the labels),
+ * gradient accumulation, clipping, warm-up + cosine learning rate, AdamW, periodic atomic checkpoints, and
+ * resume from the latest checkpoint with bit-identical results (data order depends on (seed, epoch), dropout
+ * on (seed, step)). A non-finite loss stops the run with an error naming the batch's samples. Progress
+ * (samples/s, ETA) is logged through SLF4J and offered to a listener (the CLI's progress bar).
+ */
+package dev.perennial.train;
+
+import dev.perennial.autograd.GradBackend;
+import dev.perennial.autograd.Gradients;
+import dev.perennial.autograd.Tape;
+import dev.perennial.data.LengthGroupedBatches;
+import dev.perennial.data.TrainingExample;
+import dev.perennial.llava.LlavaModel;
+import dev.perennial.llava.PromptInsertion;
+import dev.perennial.nn.LoraAdapter;
+import dev.perennial.tensor.Backend;
+import dev.perennial.tensor.Tensor;
+import dev.perennial.tensor.TensorScope;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+public final class Trainer {
+    private static final Logger log = LoggerFactory.getLogger(Trainer.class);
+
+    /** Receives one line of progress per optimizer step. */
+    @FunctionalInterface
+    public interface Progress {
+        void step(long step, long totalSteps, double loss, double samplesPerSecond, double etaSeconds);
+    }
+
+    /** A non-finite loss: the batch is named so the data can be inspected. */
+    public static final class NonFiniteLossException extends ArithmeticException {
+        public NonFiniteLossException(String message) { super(message); }
+    }
+
+    /** What a run did: optimizer steps taken in this call and the loss of each. */
+    public record Result(long firstStep, long lastStep, List<Double> losses) {}
+
+    private final LlavaModel model;
+    private final Backend be;
+    private final Map<String, Tensor> params;
+    private final PromptInsertion prompt;
+    private final Collection<LoraAdapter> adapters;
+    private final TrainConfig cfg;
+
+    /**
+     * @param params   the trainable tensors by name (float32, writable; updated in place)
+     * @param prompt   prompt embeddings to insert (prompt tuning; its tensor must be in params), or null
+     * @param adapters LoRA adapters whose dropout is reseeded per step (may be empty)
+     */
+    public Trainer(LlavaModel model, Backend be, Map<String, Tensor> params, PromptInsertion prompt,
+                   Collection<LoraAdapter> adapters, TrainConfig cfg) {
+        this.model = model;
+        this.be = be;
+        this.params = params;
+        this.prompt = prompt;
+        this.adapters = adapters;
+        this.cfg = cfg;
+    }
+
+    /**
+     * Trains on {@code examples}, checkpointing into {@code checkpointDir} (null: no checkpoints); with
+     * {@code resume}, continues from the latest checkpoint there.
+     */
+    public Result train(List<TrainingExample> examples, Path checkpointDir, boolean resume, Progress progress) throws IOException {
+        adapters.forEach(a -> a.setTraining(true));
+        try {
+            return run(examples, checkpointDir, resume, progress);
+        } finally {
+            adapters.forEach(a -> a.setTraining(false));
+        }
+    }
+
+    private Result run(List<TrainingExample> examples, Path checkpointDir, boolean resume, Progress progress) throws IOException {
+        int[] lengths = examples.stream().mapToInt(e -> e.length() + (e.pixels() == null ? 0 : model.config().imageFeatureCount())).toArray();
+        long microPerEpoch = (examples.size() + cfg.batchSize() - 1) / cfg.batchSize();
+        long stepsPerEpoch = Math.max(1, microPerEpoch / cfg.gradAccumulation());
+        long totalSteps = stepsPerEpoch * cfg.epochs();
+        long warmup = (long) Math.ceil(cfg.warmupRatio() * totalSteps);
+        LearningRateSchedule schedule = warmup < totalSteps ? LearningRateSchedule.cosineWithWarmup(warmup, totalSteps, 0)
+                : LearningRateSchedule.constantWithWarmup(warmup);
+        Optimizer opt = AdamW.builder().setLearningRate(cfg.learningRate()).optWeightDecay(cfg.weightDecay()).build();
+
+        long step = 0;
+        int startEpoch = 0, startBatch = 0;
+        if (resume && checkpointDir != null) {
+            TrainingCheckpoint cp = TrainingCheckpoint.loadLatest(checkpointDir);
+            if (cp != null) {
+                for (var e : params.entrySet()) {
+                    Tensor saved = cp.trainable().get(e.getKey());
+                    if (saved == null) throw new IOException(checkpointDir + ": checkpoint lacks trainable tensor " + e.getKey());
+                    e.getValue().copyFrom(saved);
+                }
+                opt.loadState(cp.optimizerState());
+                step = cp.step();
+                startEpoch = cp.epoch();
+                startBatch = cp.batchInEpoch();
+                log.info("resuming at step {} (epoch {}, batch {})", step, startEpoch, startBatch);
+            }
+        }
+        long firstStep = step;
+        List<Double> losses = new ArrayList<>();
+        GradientAccumulator acc = new GradientAccumulator();
+        double accLoss = 0;
+        long t0 = System.nanoTime(), samples = 0;
+        for (int epoch = startEpoch; epoch < cfg.epochs(); epoch++) {
+            List<int[]> batches = LengthGroupedBatches.of(lengths, cfg.batchSize(), 4, cfg.seed() * 1_000_003L + epoch);
+            int usable = (int) (stepsPerEpoch * cfg.gradAccumulation());
+            for (int bi = epoch == startEpoch ? startBatch : 0; bi < Math.min(usable, batches.size()); bi++) {
+                if (cfg.maxSteps() >= 0 && step >= cfg.maxSteps()) return finish(checkpointDir, step, epoch, bi, opt, firstStep, losses);
+                int k = 0;
+                for (LoraAdapter ad : adapters) ad.reseed(new java.util.SplittableRandom(cfg.seed() ^ (step << 20) ^ k++).nextLong());
+                accLoss += microStep(examples, batches.get(bi), acc);
+                samples += batches.get(bi).length;
+                if (acc.microBatches() < cfg.gradAccumulation()) continue;
+                Map<String, Tensor> grads = acc.takeMean();
+                if (cfg.maxGradNorm() > 0) GradientClipping.clipByGlobalNorm(grads, cfg.maxGradNorm());
+                opt.setLearningRate(cfg.learningRate() * schedule.multiplier(step));
+                opt.step(params, grads);
+                double loss = accLoss / cfg.gradAccumulation();
+                accLoss = 0;
+                losses.add(loss);
+                step++;
+                double elapsed = (System.nanoTime() - t0) / 1e9, rate = samples / Math.max(elapsed, 1e-9);
+                double eta = (totalSteps - step) * (elapsed / Math.max(1, step - firstStep));
+                if (progress != null) progress.step(step, totalSteps, loss, rate, eta);
+                if (step % 10 == 0 || step == totalSteps) {
+                    log.info(String.format(java.util.Locale.ROOT, "step %d/%d loss %.4f %.1f samples/s ETA %.0f s", step, totalSteps, loss, rate, eta));
+                }
+                if (checkpointDir != null && cfg.checkpointEvery() > 0 && step % cfg.checkpointEvery() == 0) {
+                    checkpoint(checkpointDir, step, epoch, bi + 1, opt);
+                }
+            }
+        }
+        return finish(checkpointDir, step, cfg.epochs(), 0, opt, firstStep, losses);
+    }
+
+    private Result finish(Path dir, long step, int epoch, int batch, Optimizer opt, long firstStep, List<Double> losses) throws IOException {
+        if (dir != null && step > firstStep) checkpoint(dir, step, epoch, batch, opt);
+        return new Result(firstStep, step, losses);
+    }
+
+    private void checkpoint(Path dir, long step, int epoch, int batch, Optimizer opt) throws IOException {
+        new TrainingCheckpoint(step, epoch, batch, params, opt.state()).save(dir);
+    }
+
+    /** Forward + backward of one micro-batch; adds its gradients to acc; returns its loss. */
+    private double microStep(List<TrainingExample> examples, int[] batch, GradientAccumulator acc) {
+        List<long[]> ids = new ArrayList<>(), labels = new ArrayList<>();
+        List<Tensor> images = new ArrayList<>();
+        for (int i : batch) {
+            TrainingExample e = examples.get(i);
+            ids.add(e.inputIds());
+            labels.add(e.labels());
+            if (e.pixels() != null) images.add(e.pixels().rank() == 3 ? e.pixels().unsqueeze(0) : e.pixels());
+        }
+        Map<String, Tensor> g = new LinkedHashMap<>();
+        double loss;
+        try (TensorScope scope = TensorScope.open()) {                    // frees the step's intermediates
+            Tape tape = new Tape();
+            params.values().forEach(tape::watch);
+            Tensor pixels = images.isEmpty() ? null : be.concat(images, 0);
+            LlavaModel.Output out = model.forward(new GradBackend(be, tape), ids, pixels, labels, prompt);
+            if (out.lossTensor() == null) return 0;                    // no supervised token in this batch: no step
+            if (!Double.isFinite(out.loss())) {
+                List<String> names = new ArrayList<>();
+                for (int i : batch) names.add(examples.get(i).sampleId() == null ? "#" + examples.get(i).sampleIndex() : examples.get(i).sampleId());
+                throw new NonFiniteLossException("loss is " + out.loss() + " for the batch of samples " + names);
+            }
+            Gradients grads = tape.backward(out.lossTensor());
+            for (var e : params.entrySet()) {
+                Tensor gi = grads.of(e.getValue());
+                g.put(e.getKey(), scope.keep(gi == null ? Tensor.zeros(e.getValue().shape()) : gi.to(dev.perennial.tensor.DType.F32)));
+            }
+            loss = out.loss();
+        }
+        acc.add(g);
+        g.values().forEach(Tensor::close);
+        return loss;
+    }
+}

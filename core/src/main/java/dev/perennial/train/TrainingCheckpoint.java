@@ -1,0 +1,82 @@
+/*
+ * Resumable training state on disk (trainer issue, item 8): the trainable tensors, the optimizer state and the
+ * position in the run (optimizer step, epoch, micro-batch within the epoch) in a folder checkpoint-<step>/ as
+ * trainable.safetensors, optimizer.safetensors and trainer.json.
+ *
+ * Written atomically as a whole: the files go into a temporary folder which is renamed into place, then the
+ * "latest" pointer file is replaced atomically; a run killed at any moment leaves the previous checkpoint
+ * intact and pointed to. Randomness needs no saved state: data order is a function of (seed, epoch) and
+ * dropout masks of (seed, step), so restoring the position restores the stream.
+ */
+package dev.perennial.train;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.perennial.io.AtomicFiles;
+import dev.perennial.io.SafetensorsWriter;
+import dev.perennial.io.TensorSource;
+import dev.perennial.tensor.DType;
+import dev.perennial.tensor.Tensor;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.stream.Stream;
+
+public record TrainingCheckpoint(long step, int epoch, int batchInEpoch, Map<String, Tensor> trainable,
+                                 Map<String, Tensor> optimizerState) {
+    private static final ObjectMapper JSON = new ObjectMapper();
+    static final String LATEST = "latest";
+
+    /** Writes this checkpoint under {@code dir} and points "latest" at it; older checkpoints are removed. */
+    public void save(Path dir) throws IOException {
+        Files.createDirectories(dir);
+        String name = "checkpoint-" + step;
+        Path tmp = Files.createTempDirectory(dir, name + ".tmp");
+        SafetensorsWriter.write(tmp.resolve("trainable.safetensors"), trainable, Map.of());
+        SafetensorsWriter.write(tmp.resolve("optimizer.safetensors"), optimizerState, Map.of());
+        String meta = JSON.writeValueAsString(Map.of("step", step, "epoch", epoch, "batch_in_epoch", batchInEpoch));
+        AtomicFiles.write(tmp.resolve("trainer.json"), ch -> ch.write(ByteBuffer.wrap(meta.getBytes(StandardCharsets.UTF_8))));
+        Path target = dir.resolve(name);
+        if (Files.exists(target)) deleteTree(target);
+        Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
+        AtomicFiles.write(dir.resolve(LATEST), ch -> ch.write(ByteBuffer.wrap(name.getBytes(StandardCharsets.UTF_8))));
+        try (Stream<Path> old = Files.list(dir)) {
+            for (Path p : old.filter(p -> p.getFileName().toString().startsWith("checkpoint-") && !p.equals(target)).toList()) deleteTree(p);
+        }
+    }
+
+    /** The checkpoint "latest" points to, or null when {@code dir} holds none. */
+    public static TrainingCheckpoint loadLatest(Path dir) throws IOException {
+        Path pointer = dir.resolve(LATEST);
+        if (!Files.isRegularFile(pointer)) return null;
+        Path cp = dir.resolve(Files.readString(pointer).trim());
+        JsonNode meta = JSON.readTree(Files.readAllBytes(cp.resolve("trainer.json")));
+        return new TrainingCheckpoint(meta.get("step").asLong(), meta.get("epoch").asInt(), meta.get("batch_in_epoch").asInt(),
+                read(cp.resolve("trainable.safetensors")), read(cp.resolve("optimizer.safetensors")));
+    }
+
+    /** Writable copies of every tensor of a safetensors file. */
+    private static Map<String, Tensor> read(Path file) throws IOException {
+        Map<String, Tensor> m = new LinkedHashMap<>();
+        try (TensorSource src = TensorSource.open(file)) {
+            for (String n : src.names()) {
+                Tensor t = src.tensor(n);
+                m.put(n, t.to(t.dtype() == DType.I64 ? DType.I64 : DType.F32));
+            }
+        }
+        return m;
+    }
+
+    private static void deleteTree(Path p) throws IOException {
+        try (Stream<Path> s = Files.walk(p)) {
+            for (Path q : s.sorted(Comparator.reverseOrder()).toList()) Files.delete(q);
+        }
+    }
+}
