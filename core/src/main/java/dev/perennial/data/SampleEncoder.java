@@ -72,7 +72,12 @@ public final class SampleEncoder {
         if (n > maxLength) truncated.increment();
         long[] ids = widen(tokens.inputIds(), maxLength), labels = widen(tokens.labels(), maxLength);
         Tensor pixels = null;
-        if (sample.hasImage()) {
+        boolean markerKept = Arrays.stream(ids).anyMatch(id -> id == imageTokenId);
+        if (sample.hasImage() && !markerKept) {
+            // truncation cut the image placeholder away: the image has no place in the sequence any more
+            LOG.warn("{}: truncated to {} tokens before its image placeholder; trained without the image", sample.describe(), maxLength);
+        }
+        if (sample.hasImage() && markerKept) {
             ImageLoad load = images.load(sample.images().get(0));
             if (load instanceof ImageLoad.Failed failed) {
                 skipped.increment();

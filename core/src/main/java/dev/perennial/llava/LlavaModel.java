@@ -32,9 +32,12 @@ public final class LlavaModel implements AutoCloseable {
     private final List<TensorSource> sources;
     private final Map<String, Tensor> weights;
     private final Map<String, Linear> linears;
+    private final Map<String, String> checkpointNames;
 
     private LlavaModel(LlavaConfig config, ClipVisionTower visionTower, Projector projector, LlamaDecoder decoder,
-                       List<TensorSource> sources, Map<String, Tensor> weights, Map<String, Linear> linears) {
+                       List<TensorSource> sources, Map<String, Tensor> weights, Map<String, Linear> linears,
+                       Map<String, String> checkpointNames) {
+        this.checkpointNames = Collections.unmodifiableMap(checkpointNames);
         this.config = config;
         this.weights = Collections.unmodifiableMap(weights);
         this.linears = Collections.unmodifiableMap(linears);
@@ -51,6 +54,14 @@ public final class LlavaModel implements AutoCloseable {
 
     /** Loads a checkpoint folder; {@code visionTowerDir} overrides where an original checkpoint's CLIP lives. */
     public static LlavaModel load(Path modelDir, Path visionTowerDir) throws IOException {
+        return load(modelDir, visionTowerDir, false);
+    }
+
+    /**
+     * As load(modelDir, visionTowerDir); with {@code writableCopies} every weight is a float32 copy in memory
+     * that an optimizer may update in place (full fine-tuning) instead of a read-only memory map.
+     */
+    public static LlavaModel load(Path modelDir, Path visionTowerDir, boolean writableCopies) throws IOException {
         LlavaConfig config = LlavaConfig.load(modelDir, visionTowerDir);
         TensorSource main = TensorSource.open(modelDir);
         TensorSource tower = null;
@@ -58,13 +69,13 @@ public final class LlavaModel implements AutoCloseable {
             if (config.visionTowerDir() != null && hasWeights(config.visionTowerDir())) {
                 tower = TensorSource.open(config.visionTowerDir());
             }
-            WeightLoader w = new WeightLoader(config, main, tower);
+            WeightLoader w = new WeightLoader(config, main, tower, writableCopies);
             ClipVisionTower vision = ClipVisionTower.load(config.vision(), w);
             Projector projector = Projector.load(config, w);
             LlamaDecoder decoder = LlamaDecoder.load(config.text(), w);
             w.finish(modelDir.toString());
             List<TensorSource> sources = tower == null ? List.of(main) : List.of(main, tower);
-            return new LlavaModel(config, vision, projector, decoder, sources, w.loaded(), w.linears());
+            return new LlavaModel(config, vision, projector, decoder, sources, w.loaded(), w.linears(), w.storedNames());
         } catch (IOException | RuntimeException e) {
             main.close();
             if (tower != null) tower.close();
@@ -83,6 +94,13 @@ public final class LlavaModel implements AutoCloseable {
 
     /** Every weight by its llava-hf name (memory-mapped, in the checkpoint's precision), in load order. */
     public Map<String, Tensor> weights() { return weights; }
+
+    /** The name a weight (by llava-hf name) has in the loaded checkpoint, e.g. model.mm_projector.0.weight. */
+    public String checkpointName(String hfName) {
+        String n = checkpointNames.get(hfName);
+        if (n == null) throw new IllegalArgumentException("no weight " + hfName);
+        return n;
+    }
 
     /** Every linear layer by llava-hf module name (e.g. language_model.model.layers.0.self_attn.q_proj). */
     public Map<String, Linear> linears() { return linears; }

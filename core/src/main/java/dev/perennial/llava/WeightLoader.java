@@ -42,8 +42,12 @@ final class WeightLoader {
     private final List<String> missing = new ArrayList<>(), misShaped = new ArrayList<>();
     private final Map<String, Tensor> loaded = new LinkedHashMap<>();
     private final Map<String, Linear> linears = new LinkedHashMap<>();
+    private final Map<String, String> storedNames = new LinkedHashMap<>();
+    private final boolean writableCopies;
 
-    WeightLoader(LlavaConfig config, TensorSource main, TensorSource tower) {
+    /** @param writableCopies load float32 copies in memory (full fine-tuning) instead of read-only maps */
+    WeightLoader(LlavaConfig config, TensorSource main, TensorSource tower, boolean writableCopies) {
+        this.writableCopies = writableCopies;
         this.config = config;
         this.main = main;
         this.tower = tower;
@@ -71,7 +75,9 @@ final class WeightLoader {
             return placeholder(shape);
         }
         Tensor t = src.tensor(stored);
+        if (writableCopies) t = t.to(dev.perennial.tensor.DType.F32);
         loaded.put(hfName, t);
+        storedNames.put(hfName, stored);
         return t;
     }
 
@@ -113,6 +119,9 @@ final class WeightLoader {
 
     /** Every linear layer created through linear(), by name, in load order. */
     Map<String, Linear> linears() { return linears; }
+
+    /** The name each loaded tensor has in its checkpoint (differs from the llava-hf name in the original dialect). */
+    Map<String, String> storedNames() { return storedNames; }
 
     /** Every tensor fetched so far, by llava-hf name, in load order. */
     Map<String, Tensor> loaded() { return loaded; }

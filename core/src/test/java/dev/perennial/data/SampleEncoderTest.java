@@ -29,6 +29,7 @@ import static dev.perennial.text.ConversationTurn.gpt;
 import static dev.perennial.text.ConversationTurn.human;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -120,6 +121,20 @@ class SampleEncoderTest {
         assertArrayEquals(Arrays.copyOf(full.labels(), 40), cut.labels());
         assertEquals(1, shortEncoder.truncatedCount());
         assertEquals(0, encoder(store, full.length()).encode(sample).map(e -> e.length() - full.length()).orElseThrow());
+    }
+
+    @Test
+    void truncationBeforeThePlaceholderDropsTheImage() throws IOException {
+        TestImages.png(dir.resolve("images/bus.png"), 20, 20);
+        ImageStore store = store();
+        LlavaSample sample = new LlavaSample(0, "bus", List.of("bus.png"), TWO_ROUNDS);
+        TrainingExample full = encoder(store, SampleEncoder.DEFAULT_MAX_LENGTH).encode(sample).orElseThrow();
+        int marker = 0;
+        while (full.inputIds()[marker] != IMG) marker++;
+        TrainingExample cut = encoder(store, marker).encode(sample).orElseThrow();     // ends right before <image>
+        assertTrue(Arrays.stream(cut.inputIds()).noneMatch(id -> id == IMG));
+        assertNull(cut.pixels(), "no placeholder left, so no image to splice");
+        assertNotNull(encoder(store, marker + 1).encode(sample).orElseThrow().pixels());
     }
 
     @Test

@@ -1,0 +1,162 @@
+/*
+ * `perennial train`: fine-tunes a LLaVA checkpoint on LLaVA-JSON conversations — LoRA adapters (default), prompt
+ * embeddings inserted after BOS, or every weight — and writes the result to --out: adapter/ (PEFT layout),
+ * prompt.safetensors, or model.safetensors + config.json. Checkpoints go to --out/checkpoints every
+ * --checkpoint-every steps (and at the end); --resume continues a killed run from the latest one. Missing or
+ * corrupt images are skipped, counted and reported; a non-finite loss stops the run naming the batch.
+ * A progress bar (step, loss, samples/s, ETA) is drawn on stderr.
+ */
+package dev.perennial.cli;
+
+import dev.perennial.data.ImageStore;
+import dev.perennial.data.InvalidSamples;
+import dev.perennial.data.LlavaJsonReader;
+import dev.perennial.data.LlavaSample;
+import dev.perennial.data.SampleEncoder;
+import dev.perennial.data.TrainingExample;
+import dev.perennial.io.SafetensorsWriter;
+import dev.perennial.llava.LlavaChat;
+import dev.perennial.llava.LlavaModel;
+import dev.perennial.llava.PromptInsertion;
+import dev.perennial.nn.Lora;
+import dev.perennial.nn.LoraAdapter;
+import dev.perennial.nn.LoraConfig;
+import dev.perennial.tensor.CpuBackend;
+import dev.perennial.tensor.Tensor;
+import dev.perennial.text.ConversationTemplate;
+import dev.perennial.text.Tokenizer;
+import dev.perennial.train.TrainConfig;
+import dev.perennial.train.Trainer;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Random;
+import java.util.concurrent.Callable;
+
+@Command(name = "train", mixinStandardHelpOptions = true, description = "Fine-tune with LoRA, prompt tuning or all weights.")
+final class TrainCommand implements Callable<Integer> {
+    enum Mode { lora, prompt, full }
+
+    @Spec
+    CommandSpec spec;
+
+    @Mixin
+    ModelOptions modelOptions;
+
+    @Option(names = "--data", required = true, description = "LLaVA-JSON conversations.")
+    Path data;
+
+    @Option(names = "--images", description = "Folder the samples' image paths are relative to (required when samples have images).")
+    Path images;
+
+    @Option(names = "--tokenizer", description = "tokenizer.json / tokenizer.model (default: from the model folder).")
+    Path tokenizer;
+
+    @Option(names = "--template", defaultValue = "vicuna_v1", description = "Conversation template (default vicuna_v1).")
+    String template;
+
+    @Option(names = "--mode", defaultValue = "lora", description = "lora (default), prompt or full.")
+    Mode mode;
+
+    @Option(names = "--epochs", defaultValue = "1") int epochs;
+    @Option(names = "--batch", defaultValue = "4") int batch;
+    @Option(names = "--grad-accumulation", defaultValue = "1") int gradAccumulation;
+    @Option(names = "--lr", defaultValue = "2e-4") double lr;
+    @Option(names = "--weight-decay", defaultValue = "0") double weightDecay;
+    @Option(names = "--warmup-ratio", defaultValue = "0.03") double warmupRatio;
+    @Option(names = "--max-grad-norm", defaultValue = "1.0") double maxGradNorm;
+    @Option(names = "--seed", defaultValue = "0") long seed;
+    @Option(names = "--max-steps", defaultValue = "-1", description = "Stop after this many optimizer steps (-1: all).") long maxSteps;
+    @Option(names = "--max-length", defaultValue = "2048") int maxLength;
+    @Option(names = "--lora-rank", defaultValue = "128") int rank;
+    @Option(names = "--lora-alpha", defaultValue = "256") float alpha;
+    @Option(names = "--lora-dropout", defaultValue = "0.05") float loraDropout;
+    @Option(names = "--prompt-length", defaultValue = "10") int promptLength;
+    @Option(names = "--checkpoint-every", defaultValue = "0", description = "Optimizer steps between checkpoints (0: only at the end).") int checkpointEvery;
+    @Option(names = "--resume", description = "Continue from the latest checkpoint in --out/checkpoints.") boolean resume;
+
+    @Option(names = "--out", required = true, description = "Output folder.")
+    Path out;
+
+    @Override
+    public Integer call() throws Exception {
+        PrintWriter stdout = spec.commandLine().getOut(), stderr = spec.commandLine().getErr();
+        Tokenizer tok = Tokenizer.load(tokenizer != null ? tokenizer : modelOptions.model);
+        try (LlavaModel m = LlavaModel.load(modelOptions.model, modelOptions.visionTower, mode == Mode.full)) {
+            ImageStore store = images == null ? null
+                    : new ImageStore(images, LlavaChat.processorFor(modelOptions.model, m), m.config().padImageToSquare());
+            SampleEncoder encoder = new SampleEncoder(tok, ConversationTemplate.named(template), m.config().imageTokenIndex(), store, maxLength);
+            List<TrainingExample> examples = new ArrayList<>();
+            try (LlavaJsonReader reader = LlavaJsonReader.open(data, InvalidSamples.FAIL)) {
+                for (LlavaSample s = reader.read(); s != null; s = reader.read()) {
+                    if (s.hasImage() && store == null) throw new IllegalArgumentException("sample " + s.describe() + " has an image: pass --images");
+                    encoder.encode(s).ifPresent(examples::add);
+                }
+            }
+            if (examples.isEmpty()) throw new IllegalArgumentException(data + ": no usable sample");
+            stdout.printf(Locale.ROOT, "%d samples (%d skipped, %d truncated)%s%n", examples.size(), encoder.skippedCount(),
+                    encoder.truncatedCount(), store == null ? "" : "; images: " + store.summary());
+
+            Map<String, Tensor> params;
+            PromptInsertion prompt = null;
+            Map<String, LoraAdapter> adapters = Map.of();
+            LoraConfig loraConfig = LoraConfig.llm(rank, alpha, loraDropout);
+            switch (mode) {
+                case lora -> {
+                    adapters = Lora.attach(m.linears(), loraConfig, seed);
+                    params = Lora.parameters(adapters);
+                }
+                case prompt -> {
+                    Random r = new Random(seed);
+                    float[] v = new float[promptLength * m.config().text().hiddenSize()];
+                    for (int i = 0; i < v.length; i++) v[i] = (float) (r.nextGaussian() * 0.02);
+                    Tensor p = Tensor.of(v, promptLength, m.config().text().hiddenSize());
+                    prompt = new PromptInsertion(p, PromptInsertion.Placement.AFTER_BOS);
+                    params = Map.of("prompt_embeddings", p);
+                }
+                default -> params = new LinkedHashMap<>(m.weights());
+            }
+            TrainConfig cfg = new TrainConfig(epochs, batch, gradAccumulation, lr, weightDecay, warmupRatio, maxGradNorm, seed,
+                    maxSteps, checkpointEvery);
+            Trainer trainer = new Trainer(m, new CpuBackend(), params, prompt, adapters.values(), cfg);
+            Trainer.Result result = trainer.train(examples, out.resolve("checkpoints"), resume,
+                    (step, total, loss, rate, eta) -> {
+                        int width = 30, done = (int) (width * step / Math.max(1, total));
+                        stderr.printf(Locale.ROOT, "\r[%s%s] step %d/%d loss %.4f %.1f samples/s ETA %.0fs",
+                                "=".repeat(done), " ".repeat(width - done), step, total, loss, rate, eta);
+                        stderr.flush();
+                    });
+            stderr.println();
+            Files.createDirectories(out);
+            switch (mode) {
+                case lora -> Lora.save(out.resolve("adapter"), adapters, loraConfig);
+                case prompt -> SafetensorsWriter.write(out.resolve("prompt.safetensors"), params, Map.of("placement", "after_bos"));
+                default -> {
+                    Map<String, Tensor> byCheckpointName = new LinkedHashMap<>();
+                    params.forEach((k, v) -> byCheckpointName.put(m.checkpointName(k), v));
+                    SafetensorsWriter.write(out.resolve("model.safetensors"), byCheckpointName, Map.of("format", "pt"));
+                    Files.copy(modelOptions.model.resolve("config.json"), out.resolve("config.json"), StandardCopyOption.REPLACE_EXISTING);
+                }
+            }
+            List<Double> losses = result.losses();
+            stdout.printf(Locale.ROOT, "steps %d..%d, loss %s -> %s; saved to %s%n", result.firstStep(), result.lastStep(),
+                    losses.isEmpty() ? "-" : String.format(Locale.ROOT, "%.4f", losses.get(0)),
+                    losses.isEmpty() ? "-" : String.format(Locale.ROOT, "%.4f", losses.get(losses.size() - 1)), out);
+            if (store != null && (store.missingCount() > 0 || store.corruptCount() > 0)) stdout.println("images: " + store.summary());
+            stdout.flush();
+        }
+        return 0;
+    }
+}
