@@ -8,9 +8,6 @@
  */
 package dev.perennial.train;
 
-import dev.perennial.autograd.GradBackend;
-import dev.perennial.autograd.Gradients;
-import dev.perennial.autograd.Tape;
 import dev.perennial.data.LengthGroupedBatches;
 import dev.perennial.data.TrainingExample;
 import dev.perennial.llava.LlavaModel;
@@ -18,7 +15,6 @@ import dev.perennial.llava.PromptInsertion;
 import dev.perennial.nn.LoraAdapter;
 import dev.perennial.tensor.Backend;
 import dev.perennial.tensor.Tensor;
-import dev.perennial.tensor.TensorScope;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -26,7 +22,6 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collection;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -155,7 +150,7 @@ public final class Trainer {
         new TrainingCheckpoint(step, epoch, batch, params, opt.state()).save(dir);
     }
 
-    /** Forward + backward of one micro-batch; adds its gradients to acc; returns its loss. */
+    /** Forward + backward of one micro-batch; adds its gradients to acc; returns its loss (0 if nothing supervised). */
     private double microStep(List<TrainingExample> examples, int[] batch, GradientAccumulator acc) {
         List<long[]> ids = new ArrayList<>(), labels = new ArrayList<>();
         List<Tensor> images = new ArrayList<>();
@@ -165,28 +160,16 @@ public final class Trainer {
             labels.add(e.labels());
             if (e.pixels() != null) images.add(e.pixels().rank() == 3 ? e.pixels().unsqueeze(0) : e.pixels());
         }
-        Map<String, Tensor> g = new LinkedHashMap<>();
-        double loss;
-        try (TensorScope scope = TensorScope.open()) {                    // frees the step's intermediates
-            Tape tape = new Tape();
-            params.values().forEach(tape::watch);
-            Tensor pixels = images.isEmpty() ? null : be.concat(images, 0);
-            LlavaModel.Output out = model.forward(new GradBackend(be, tape), ids, pixels, labels, prompt);
-            if (out.lossTensor() == null) return 0;                    // no supervised token in this batch: no step
-            if (!Double.isFinite(out.loss())) {
-                List<String> names = new ArrayList<>();
-                for (int i : batch) names.add(examples.get(i).sampleId() == null ? "#" + examples.get(i).sampleIndex() : examples.get(i).sampleId());
-                throw new NonFiniteLossException("loss is " + out.loss() + " for the batch of samples " + names);
-            }
-            Gradients grads = tape.backward(out.lossTensor());
-            for (var e : params.entrySet()) {
-                Tensor gi = grads.of(e.getValue());
-                g.put(e.getKey(), scope.keep(gi == null ? Tensor.zeros(e.getValue().shape()) : gi.to(dev.perennial.tensor.DType.F32)));
-            }
-            loss = out.loss();
+        Tensor pixels = images.isEmpty() ? null : be.concat(images, 0);
+        TrainingStep.Result r = TrainingStep.run(model, be, params, prompt, ids, pixels, labels);
+        if (r.supervisedTokens() == 0) return 0;                        // no supervised token in this batch: no step
+        if (!Double.isFinite(r.loss())) {
+            List<String> names = new ArrayList<>();
+            for (int i : batch) names.add(examples.get(i).sampleId() == null ? "#" + examples.get(i).sampleIndex() : examples.get(i).sampleId());
+            throw new NonFiniteLossException("loss is " + r.loss() + " for the batch of samples " + names);
         }
-        acc.add(g);
-        g.values().forEach(Tensor::close);
-        return loss;
+        acc.add(r.gradients());
+        r.gradients().values().forEach(Tensor::close);
+        return r.loss();
     }
 }

@@ -2,7 +2,8 @@
  * `perennial bench`: inference speed of any checkpoint on this machine. A synthetic prompt (one image, when the
  * model has a vision tower — every LLaVA does — plus random text ids up to --prompt-tokens merged positions) is
  * prefilled, then --new-tokens tokens are decoded one at a time with the KV cache (batch 1, greedy). Repeated
- * --repeat times after one warm-up run; prints the median prefill and decode rates in tokens/s.
+ * --repeat times after one warm-up run; prints the median prefill and decode rates in tokens/s. With --train
+ * full|lora|prompt it times training steps on the same prompt instead (forward + backward, no optimizer).
  */
 package dev.perennial.cli;
 
@@ -10,6 +11,10 @@ import dev.perennial.llava.KvCache;
 import dev.perennial.llava.LlamaDecoder;
 import dev.perennial.llava.LlavaModel;
 import dev.perennial.llava.MergedInputs;
+import dev.perennial.llava.PromptInsertion;
+import dev.perennial.nn.Lora;
+import dev.perennial.nn.LoraConfig;
+import dev.perennial.train.TrainingStep;
 import dev.perennial.tensor.Backend;
 import dev.perennial.tensor.CpuBackend;
 import dev.perennial.tensor.Tensor;
@@ -25,6 +30,7 @@ import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.Callable;
 
@@ -47,6 +53,15 @@ final class BenchCommand implements Callable<Integer> {
 
     @Option(names = "--repeat", defaultValue = "3", description = "Measured runs after one warm-up (default 3).")
     int repeat;
+
+    /** What a training step trains. */
+    enum TrainMode { full, lora, prompt }
+
+    @Option(names = "--train", description = "Time training steps (forward + backward, no optimizer) instead: full, lora or prompt.")
+    TrainMode train;
+
+    @Option(names = "--lora-rank", defaultValue = "128", description = "LoRA rank for --train lora (default 128, LLaVA's).")
+    int loraRank;
 
     @Override
     @SuppressWarnings("try")   // the scope is only there to free each run's tensors when it closes
@@ -74,6 +89,10 @@ final class BenchCommand implements Callable<Integer> {
             out.printf(Locale.ROOT, "model %s: %d layers, hidden %d, %s weights; prompt %d positions (%d image features + %d text), %d new tokens%n",
                     modelOptions.model, c.text().numLayers(), c.text().hiddenSize(), m.weights().values().iterator().next().dtype(),
                     features + text, features, text, newTokens);
+            if (train != null) {
+                trainingSteps(out, be, m, ids, pixels);
+                return 0;
+            }
             double[] prefill = new double[repeat], decode = new double[repeat];
             for (int r = -1; r < repeat; r++) {
                 double[] rates;
@@ -113,6 +132,37 @@ final class BenchCommand implements Callable<Integer> {
             long t2 = System.nanoTime();
             return new double[]{t / ((t1 - t0) / 1e9), newTokens / ((t2 - t1) / 1e9)};
         }
+    }
+
+    /** Median time of a forward + backward step with the last half of the text supervised. */
+    private void trainingSteps(PrintWriter out, Backend be, LlavaModel m, long[] ids, Tensor pixels) {
+        long[] labels = ids.clone();
+        for (int i = 0; i < labels.length / 2; i++) labels[i] = m.config().ignoreIndex();
+        Map<String, Tensor> params;
+        PromptInsertion prompt = null;
+        switch (train) {
+            case lora -> params = Lora.parameters(Lora.attach(m.linears(), LoraConfig.llm(loraRank, 2f * loraRank, 0f), 0));
+            case prompt -> {
+                prompt = new PromptInsertion(Tensor.zeros(10, m.config().text().hiddenSize()), PromptInsertion.Placement.AFTER_BOS);
+                params = Map.of("prompt", prompt.embeddings());
+            }
+            default -> params = m.weights();
+        }
+        long trainable = params.values().stream().mapToLong(Tensor::numel).sum();
+        out.printf(Locale.ROOT, "training step (%s, %,d trainable parameters), forward + backward, no optimizer%n", train, trainable);
+        double[] seconds = new double[repeat];
+        for (int r = -1; r < repeat; r++) {
+            long t0 = System.nanoTime();
+            TrainingStep.Result res = TrainingStep.run(m, be, params, prompt, List.of(ids), pixels, List.of(labels));
+            res.gradients().values().forEach(Tensor::close);
+            if (r >= 0) {
+                seconds[r] = (System.nanoTime() - t0) / 1e9;
+                out.printf(Locale.ROOT, "run %d: %.3f s (loss %.4f)%n", r + 1, seconds[r], res.loss());
+                out.flush();
+            }
+        }
+        out.printf(Locale.ROOT, "median: %.3f s per step%n", median(seconds));
+        out.flush();
     }
 
     private static double median(double[] v) {

@@ -89,6 +89,17 @@ class ModelCommandsTest {
     }
 
     @Test
+    void benchTimesTrainingSteps() {
+        for (String mode : new String[]{"full", "lora", "prompt"}) {
+            CliRun r = run("bench", "--model", GOLDEN.resolve("tiny-llava-hf").toString(), "--prompt-tokens", "40",
+                    "--train", mode, "--lora-rank", "4", "--repeat", "1");
+            assertEquals(0, r.exitCode(), r.err());
+            assertTrue(r.out().lines().anyMatch(l -> l.matches("median: [0-9.]+ s per step")), r.out());
+            assertTrue(r.out().contains("training step (" + mode), r.out());
+        }
+    }
+
+    @Test
     void badInputsAreOneLine() throws IOException {
         Path floats = dir.resolve("floats.npy");
         Npy.write(floats, Tensor.zeros(1, 3));

@@ -1,0 +1,49 @@
+/*
+ * One forward and backward pass of a micro-batch with only the trainable tensors watched (the unit of work of
+ * Trainer, and what `perennial bench --train` and the training benchmark time). Runs in a TensorScope: the
+ * step's intermediates are freed on return, and the returned gradients (float32 copies) belong to the caller.
+ */
+package dev.perennial.train;
+
+import dev.perennial.autograd.GradBackend;
+import dev.perennial.autograd.Gradients;
+import dev.perennial.autograd.Tape;
+import dev.perennial.llava.LlavaModel;
+import dev.perennial.llava.PromptInsertion;
+import dev.perennial.tensor.Backend;
+import dev.perennial.tensor.DType;
+import dev.perennial.tensor.Tensor;
+import dev.perennial.tensor.TensorScope;
+
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+public final class TrainingStep {
+    private TrainingStep() {}
+
+    /**
+     * @param loss             mean loss over the supervised tokens (NaN when there are none)
+     * @param supervisedTokens how many tokens the loss averages; 0 means no gradients
+     * @param gradients        d loss / d each trainable tensor, by the same names (zeros where no gradient arrived);
+     *                         empty when there is nothing to differentiate or the loss is not finite
+     */
+    public record Result(double loss, int supervisedTokens, Map<String, Tensor> gradients) {}
+
+    public static Result run(LlavaModel model, Backend be, Map<String, Tensor> params, PromptInsertion prompt,
+                             List<long[]> ids, Tensor pixels, List<long[]> labels) {
+        try (TensorScope scope = TensorScope.open()) {
+            Tape tape = new Tape();
+            params.values().forEach(tape::watch);
+            LlavaModel.Output out = model.forward(new GradBackend(be, tape), ids, pixels, labels, prompt);
+            if (out.lossTensor() == null || !Double.isFinite(out.loss())) return new Result(out.loss(), out.supervisedTokens(), Map.of());
+            Gradients grads = tape.backward(out.lossTensor());
+            Map<String, Tensor> g = new LinkedHashMap<>();
+            for (var e : params.entrySet()) {
+                Tensor gi = grads.of(e.getValue());
+                g.put(e.getKey(), scope.keep(gi == null ? Tensor.zeros(e.getValue().shape()) : gi.to(DType.F32)));
+            }
+            return new Result(out.loss(), out.supervisedTokens(), g);
+        }
+    }
+}
