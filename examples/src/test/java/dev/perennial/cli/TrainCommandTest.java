@@ -102,6 +102,18 @@ class TrainCommandTest {
     }
 
     @Test
+    void fullFineTuningWritesALoadableCheckpoint() throws IOException {
+        CliRun r = train(dataset(false), "full", "--mode", "full", "--epochs", "1", "--lr", "1e-3");
+        assertEquals(0, r.exitCode(), r.err());
+        try (dev.perennial.llava.LlavaModel trained = dev.perennial.llava.LlavaModel.load(dir.resolve("full"));
+             TensorSource original = TensorSource.open(GOLDEN.resolve("tiny-llava-hf"))) {
+            String name = "language_model.model.layers.0.mlp.up_proj.weight";
+            float[] before = original.tensor(name).toFloatArray(), after = trained.weights().get(name).toFloatArray();
+            assertFalse(java.util.Arrays.equals(before, after), "weights were updated");
+        }
+    }
+
+    @Test
     void forwardBackwardWritesTheReferenceGradients() throws IOException {
         Path g = GOLDEN.resolve("golden-tiny-llava-hf");
         CliRun r = run("forward", "--model", GOLDEN.resolve("tiny-llava-hf").toString(), "--input-ids", g.resolve("input_ids.npy").toString(),
