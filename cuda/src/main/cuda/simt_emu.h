@@ -1,0 +1,336 @@
+/*
+ * simt_emu.h — a small SIMT emulator so the unmodified CUDA kernels of cuda/ compile with g++ (C++20) and run
+ * on the CPU in JUnit (the "emulated device", docs/architecture.md; design: notes/toolchain.md §2).
+ *
+ * Model:
+ *  - A launch runs its blocks one after another on the calling OS thread (so concurrent JVM threads each run
+ *    their own launches). Device memory is host memory.
+ *  - Every CUDA thread of a block is a fiber (glibc ucontext, 64 KiB stack). The scheduler runs each ready
+ *    fiber until it finishes or blocks at __syncthreads() or a warp collective (__syncwarp, __shfl_*_sync),
+ *    then releases: first any warp collective whose named lanes have all arrived (computing the shuffle results
+ *    for all of them at once), otherwise the whole block at a barrier when every live thread is waiting there.
+ *  - __shared__ is `static thread_local`: one copy per OS thread, reused by consecutive blocks (CUDA shared
+ *    memory is uninitialised at block start, so kernels may not rely on its contents either way).
+ *  - Strict errors instead of hangs or silent garbage: a barrier reached after some threads of the block exited,
+ *    threads blocked at different kinds of synchronisation, a collective naming an exited or missing lane, or
+ *    lanes of one collective disagreeing on the mask/operation -> the launch stops and cudaGetLastError()
+ *    returns cudaErrorLaunchFailure (719); simt::last_message() says why.
+ *  - Fiber run order between synchronisation points is forward (thread 0 first) or reverse (simt::set_order),
+ *    so one test suite can run both orders and catch a missing __syncthreads()/__syncwarp().
+ * Not emulated: lock-step warps, weak memory, grid sync, cooperative groups, tensor cores, textures, fp16
+ * intrinsics, occupancy/register limits (ptxas checks those, cuda/pom.xml). __expf is expf, so results are
+ * close to, not bitwise equal with, a GPU.
+ */
+#ifndef SIMT_EMU_H
+#define SIMT_EMU_H
+
+#include <ucontext.h>
+
+#include <atomic>
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <memory>
+#include <string>
+#include <tuple>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+// ---------------------------------------------------------------------------------------------- CUDA surface
+
+#define __global__
+#define __device__
+#define __host__
+#define __forceinline__ inline
+#define __shared__ static thread_local
+#define __launch_bounds__(...)
+
+struct uint3 { unsigned x, y, z; };
+
+struct dim3 {
+    unsigned x, y, z;
+    constexpr dim3(unsigned x_ = 1, unsigned y_ = 1, unsigned z_ = 1) : x(x_), y(y_), z(z_) {}
+};
+
+typedef void* cudaStream_t;
+enum cudaError_t {
+    cudaSuccess = 0,
+    cudaErrorInvalidValue = 1,
+    cudaErrorInvalidConfiguration = 9,
+    cudaErrorLaunchFailure = 719,
+};
+
+constexpr int warpSize = 32;
+
+// Set by the scheduler before it switches into a fiber; blockIdx/blockDim/gridDim once per block/launch.
+inline thread_local uint3 threadIdx;
+inline thread_local uint3 blockIdx;
+inline thread_local dim3 blockDim;
+inline thread_local dim3 gridDim;
+
+inline float __expf(float x) { return std::exp(x); }
+
+namespace simt {
+
+inline std::atomic<int> g_order{0};
+// 0 = forward (thread 0 first), 1 = reverse.
+inline void set_order(int order) { g_order.store(order == 1 ? 1 : 0); }
+
+inline thread_local cudaError_t t_last_error = cudaSuccess;
+inline thread_local std::string t_message;
+inline const char* last_message() { return t_message.c_str(); }
+
+// One pending warp collective: what a lane asked for. Values travel as 64-bit patterns.
+enum class Op { none, syncwarp, shfl_down, shfl_xor };
+
+enum class State { ready, at_barrier, at_warp, done };
+
+struct Fiber {
+    ucontext_t ctx;
+    std::unique_ptr<char[]> stack;
+    State state = State::ready;
+    uint3 tid{0, 0, 0};
+    Op op = Op::none;
+    unsigned mask = 0;
+    int arg = 0;                 // delta or lane mask of the shuffle
+    int width = warpSize;
+    std::uint64_t value = 0;     // in: the lane's value; out: the shuffle result
+};
+
+constexpr std::size_t kStackBytes = 64 * 1024;
+constexpr unsigned kMaxThreads = 1024;
+constexpr std::size_t kMaxDynamicSmem = 48 * 1024;
+
+// The block being run on this OS thread.
+struct Block {
+    std::vector<Fiber> fibers;
+    ucontext_t main{};
+    int current = -1;
+    void (*body)(void*) = nullptr;
+    void* body_arg = nullptr;
+    std::vector<unsigned char> dynamic_smem;
+};
+
+inline thread_local Block* t_block = nullptr;
+
+inline unsigned char* dynamic_smem() { return t_block->dynamic_smem.data(); }
+
+inline void fail(const std::string& why) {
+    if (t_last_error == cudaSuccess) {
+        t_last_error = cudaErrorLaunchFailure;
+        t_message = "simt: block (" + std::to_string(blockIdx.x) + "," + std::to_string(blockIdx.y) + ","
+                + std::to_string(blockIdx.z) + "): " + why;
+    }
+}
+
+inline void fiber_entry() {
+    Block* b = t_block;
+    b->body(b->body_arg);
+    b->fibers[b->current].state = State::done;
+    swapcontext(&b->fibers[b->current].ctx, &b->main);   // never resumed
+}
+
+// Called on a fiber: park it in `state` and return to the scheduler.
+inline void block_here(State state) {
+    Block* b = t_block;
+    Fiber& f = b->fibers[b->current];
+    f.state = state;
+    swapcontext(&f.ctx, &b->main);
+}
+
+// Releases every warp collective whose named lanes have all arrived. Returns true if one was released;
+// records an error (and returns false) for collectives that can never complete.
+inline bool release_warps(Block& b, bool& error) {
+    bool released = false;
+    const int n = static_cast<int>(b.fibers.size());
+    for (int w = 0; w * warpSize < n; w++) {
+        const int base = w * warpSize;
+        int first = -1;
+        for (int l = 0; l < warpSize && base + l < n; l++) {
+            if (b.fibers[base + l].state == State::at_warp) { first = base + l; break; }
+        }
+        if (first < 0) continue;
+        const unsigned mask = b.fibers[first].mask;
+        const Op op = b.fibers[first].op;
+        bool complete = true;
+        for (int l = 0; l < warpSize; l++) {
+            if (!(mask >> l & 1u)) continue;
+            if (base + l >= n) { fail("warp collective names lane " + std::to_string(l) + " that does not exist"); error = true; return false; }
+            const Fiber& f = b.fibers[base + l];
+            if (f.state == State::done) { fail("warp collective names lane " + std::to_string(l) + " of warp " + std::to_string(w) + " that has exited"); error = true; return false; }
+            if (f.state != State::at_warp) { complete = false; continue; }
+            if (f.mask != mask || f.op != op) { fail("lanes of warp " + std::to_string(w) + " wait at different collectives"); error = true; return false; }
+        }
+        if (!complete) continue;
+        std::uint64_t in[warpSize];
+        for (int l = 0; l < warpSize; l++) in[l] = (mask >> l & 1u) ? b.fibers[base + l].value : 0;
+        for (int l = 0; l < warpSize; l++) {
+            if (!(mask >> l & 1u)) continue;
+            Fiber& f = b.fibers[base + l];
+            const int seg = l / f.width * f.width;
+            int src = l;
+            if (op == Op::shfl_down) src = l + f.arg < seg + f.width ? l + f.arg : l;
+            if (op == Op::shfl_xor) src = (l ^ f.arg) < seg + f.width ? (l ^ f.arg) : l;
+            if (!(mask >> src & 1u)) { fail("shuffle reads lane " + std::to_string(src) + " outside the mask"); error = true; return false; }
+            f.value = in[src];
+            f.state = State::ready;
+        }
+        released = true;
+    }
+    return released;
+}
+
+// Runs one block to completion; false if it failed (the error is recorded).
+inline bool run_block(Block& b) {
+    const int n = static_cast<int>(b.fibers.size());
+    for (int i = 0; i < n; i++) {
+        Fiber& f = b.fibers[i];
+        if (!f.stack) f.stack.reset(new char[kStackBytes]);
+        f.state = State::ready;
+        f.op = Op::none;
+        getcontext(&f.ctx);
+        f.ctx.uc_stack.ss_sp = f.stack.get();
+        f.ctx.uc_stack.ss_size = kStackBytes;
+        f.ctx.uc_link = nullptr;
+        makecontext(&f.ctx, fiber_entry, 0);
+    }
+    const bool reverse = g_order.load() == 1;
+    for (;;) {
+        bool ran = false;
+        for (int k = 0; k < n; k++) {
+            const int i = reverse ? n - 1 - k : k;
+            Fiber& f = b.fibers[i];
+            if (f.state != State::ready) continue;
+            ran = true;
+            b.current = i;
+            threadIdx = f.tid;
+            swapcontext(&b.main, &f.ctx);
+        }
+        if (ran) continue;
+        bool error = false;
+        if (release_warps(b, error)) continue;
+        if (error) return false;
+        int done = 0, barrier = 0;
+        for (const Fiber& f : b.fibers) {
+            done += f.state == State::done;
+            barrier += f.state == State::at_barrier;
+        }
+        if (done == n) return true;
+        if (barrier == n) {
+            for (Fiber& f : b.fibers) f.state = State::ready;
+            continue;
+        }
+        if (barrier > 0 && done > 0) {
+            fail("__syncthreads() reached after some threads of the block exited (barrier divergence)");
+        } else if (barrier > 0) {
+            fail("threads wait at __syncthreads() while others wait at a warp collective");
+        } else {
+            fail("warp collective can never complete (lanes blocked elsewhere)");
+        }
+        return false;
+    }
+}
+
+template <class... Args>
+void body_trampoline(void* p) {
+    auto* call = static_cast<std::pair<void (*)(Args...), std::tuple<Args...>>*>(p);
+    std::apply(call->first, call->second);
+}
+
+// launch(kernel, grid, block, smem, stream)(args...): the emulated form of kernel<<<grid, block, smem, stream>>>.
+template <class... Params>
+struct Launch {
+    void (*kernel)(Params...);
+    dim3 grid, block;
+    std::size_t smem;
+
+    template <class... Args>
+    void operator()(Args&&... args) const {
+        const unsigned threads = block.x * block.y * block.z;
+        if (threads == 0 || threads > kMaxThreads || grid.x * grid.y * grid.z == 0) {
+            t_last_error = cudaErrorInvalidConfiguration;
+            t_message = "simt: invalid launch configuration";
+            return;
+        }
+        if (smem > kMaxDynamicSmem) {
+            t_last_error = cudaErrorInvalidValue;
+            t_message = "simt: dynamic shared memory above 48 KiB";
+            return;
+        }
+        std::pair<void (*)(Params...), std::tuple<Params...>> call{kernel, std::tuple<Params...>(std::forward<Args>(args)...)};
+        Block b;
+        b.body = body_trampoline<Params...>;
+        b.body_arg = &call;
+        b.dynamic_smem.assign(smem, 0);
+        b.fibers.resize(threads);
+        for (unsigned t = 0; t < threads; t++) {
+            b.fibers[t].tid = uint3{t % block.x, t / block.x % block.y, t / (block.x * block.y)};
+        }
+        t_block = &b;
+        blockDim = block;
+        gridDim = grid;
+        for (unsigned z = 0; z < grid.z; z++)
+            for (unsigned y = 0; y < grid.y; y++)
+                for (unsigned x = 0; x < grid.x; x++) {
+                    blockIdx = uint3{x, y, z};
+                    if (!run_block(b)) { t_block = nullptr; return; }
+                }
+        t_block = nullptr;
+    }
+};
+
+template <class... Params>
+Launch<Params...> launch(void (*kernel)(Params...), dim3 grid, dim3 block, std::size_t smem, cudaStream_t) {
+    return Launch<Params...>{kernel, grid, block, smem};
+}
+
+// A warp collective from the calling fiber: post the request, block, read the result.
+template <class T>
+T collective(Op op, unsigned mask, T value, int arg, int width) {
+    static_assert(sizeof(T) <= 8 && std::is_trivially_copyable_v<T>);
+    Fiber& f = t_block->fibers[t_block->current];
+    f.op = op;
+    f.mask = mask;
+    f.arg = arg;
+    f.width = width;
+    f.value = 0;
+    std::memcpy(&f.value, &value, sizeof(T));
+    block_here(State::at_warp);
+    T out;
+    std::memcpy(&out, &t_block->fibers[t_block->current].value, sizeof(T));
+    return out;
+}
+
+}  // namespace simt
+
+// ---------------------------------------------------------------------------------------- device functions
+
+inline void __syncthreads() { simt::block_here(simt::State::at_barrier); }
+
+inline void __syncwarp(unsigned mask = 0xffffffffu) { simt::collective<int>(simt::Op::syncwarp, mask, 0, 0, warpSize); }
+
+template <class T>
+T __shfl_down_sync(unsigned mask, T var, unsigned delta, int width = warpSize) {
+    return simt::collective<T>(simt::Op::shfl_down, mask, var, static_cast<int>(delta), width);
+}
+
+template <class T>
+T __shfl_xor_sync(unsigned mask, T var, int lane_mask, int width = warpSize) {
+    return simt::collective<T>(simt::Op::shfl_xor, mask, var, lane_mask, width);
+}
+
+inline float atomicAdd(float* address, float val) { return std::atomic_ref<float>(*address).fetch_add(val); }
+inline int atomicAdd(int* address, int val) { return std::atomic_ref<int>(*address).fetch_add(val); }
+inline unsigned atomicAdd(unsigned* address, unsigned val) { return std::atomic_ref<unsigned>(*address).fetch_add(val); }
+
+// ------------------------------------------------------------------------------------------- host runtime
+
+inline cudaError_t cudaGetLastError() {
+    cudaError_t e = simt::t_last_error;
+    simt::t_last_error = cudaSuccess;
+    return e;
+}
+
+#endif
