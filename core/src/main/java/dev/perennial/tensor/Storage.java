@@ -249,8 +249,6 @@ public final class Storage implements AutoCloseable {
     /** The native allocation this storage owns (null for maps and foreign memory); for TensorScope. */
     Pointer ownedPointer() { return owned; }
 
-    public boolean isClosed() { return closed; }
-
     /** The object keeping foreign or mapped memory alive, or null. */
     public Object owner() { return owner; }
 

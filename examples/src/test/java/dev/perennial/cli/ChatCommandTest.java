@@ -1,7 +1,8 @@
 /*
  * `perennial chat` end to end on the tiny checkpoint in both dialects (random weights: the answer is
- * gibberish, but it must be produced, be deterministic when greedy, and be the same for both dialects, whose
- * weights are identical), with the byte-level tokenizer that fits the tiny vocabulary; bad inputs are one line.
+ * gibberish, but it must be produced and be deterministic when greedy; the original checkpoint pads the image
+ * to a square first, so its answer differs), with the byte-level tokenizer that fits the tiny vocabulary; bad
+ * inputs are one line.
  */
 package dev.perennial.cli;
 
