@@ -52,7 +52,7 @@ class CosineTopkTest {
         Tensor queries = Tensor.of(q, nq, d), keyT = Tensor.of(keys, nk, d);
 
         Backend.TopK expected = ReferenceBackend.INSTANCE.topk(Tensor.of(cosine(q, keys, nq, nk, d), nq, nk), k);
-        Backend.TopK actual = EmulatedDevice.cosineTopk(queries, keyT, k);
+        Backend.TopK actual = EmulatedDevice.kernels().cosineTopk(queries, keyT, k);
 
         assertArrayEquals(expected.indices().toLongArray(), actual.indices().toLongArray(), "indices");
         float[] e = expected.values().toFloatArray(), a = actual.values().toFloatArray();
@@ -64,7 +64,7 @@ class CosineTopkTest {
 
     @Test
     void zeroVectorsGiveZeroNotNaN() {
-        Backend.TopK r = EmulatedDevice.cosineTopk(Tensor.zeros(2, 4), Tensor.zeros(3, 4), 3);
+        Backend.TopK r = EmulatedDevice.kernels().cosineTopk(Tensor.zeros(2, 4), Tensor.zeros(3, 4), 3);
         assertArrayEquals(new float[]{0, 0, 0, 0, 0, 0}, r.values().toFloatArray());
         assertArrayEquals(new long[]{0, 1, 2, 0, 1, 2}, r.indices().toLongArray());
     }
@@ -77,7 +77,8 @@ class CosineTopkTest {
                     new FloatPointer(keys.storage().pointer()), 2, 3, 4, 4, idx, val, null);
             assertEquals(1, code, "cudaErrorInvalidValue");
         }
-        KernelLaunchException e = assertThrows(KernelLaunchException.class, () -> EmulatedDevice.cosineTopk(q, keys, 4));
+        KernelLaunchException e = assertThrows(KernelLaunchException.class,
+                () -> EmulatedDevice.kernels().cosineTopk(q, keys, 4));
         assertEquals(1, e.code());
     }
 

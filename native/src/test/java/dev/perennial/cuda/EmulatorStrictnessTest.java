@@ -21,7 +21,7 @@ class EmulatorStrictnessTest {
             assertEquals(719, EmuKernels.pn_emu_barrier_divergence(64));
             String message = EmuKernels.pn_emu_last_message();
             assertTrue(message.contains("barrier divergence"), message);
-            Tensor y = EmulatedDevice.softmax(Tensor.of(new float[]{0f, 0f}, 1, 2), 1f, null);
+            Tensor y = EmulatedDevice.kernels().softmax(Tensor.of(new float[]{0f, 0f}, 1, 2), 1f, null);
             assertEquals(0.5f, y.getFloat(0, 0));
         } finally {
             EmulatedDevice.setFiberOrder(FiberOrder.FORWARD);

@@ -48,7 +48,7 @@ class SoftmaxRowsTest {
         Random rnd = new Random(Arrays.hashCode(shape) * 31L + order.ordinal());
         Tensor x = random(rnd, shape);
         Tensor mask = maskShape == null ? null : causalish(rnd, maskShape);
-        assertClose(ReferenceBackend.INSTANCE.softmax(x, scale, mask), EmulatedDevice.softmax(x, scale, mask));
+        assertClose(ReferenceBackend.INSTANCE.softmax(x, scale, mask), EmulatedDevice.kernels().softmax(x, scale, mask));
     }
 
     @ParameterizedTest
@@ -60,7 +60,7 @@ class SoftmaxRowsTest {
         Arrays.fill(m, 9, 18, Float.NEGATIVE_INFINITY);         // row 1 fully masked
         m[3] = Float.NEGATIVE_INFINITY;                          // row 0 partly masked
         Tensor mask = Tensor.of(m, 3, 9);
-        Tensor y = EmulatedDevice.softmax(x, 1f, mask);
+        Tensor y = EmulatedDevice.kernels().softmax(x, 1f, mask);
         for (int j = 0; j < 9; j++) assertEquals(0f, y.getFloat(1, j), "masked row, column " + j);
         assertEquals(0f, y.getFloat(0, 3));
         assertClose(ReferenceBackend.INSTANCE.softmax(x, 1f, mask), y);
@@ -71,13 +71,13 @@ class SoftmaxRowsTest {
     @Test
     void nonContiguousInputIsCopiedNotMisread() {
         Tensor x = random(new Random(3), new int[]{6, 4}).transpose(0, 1);   // [4, 6] view with strides (1, 4)
-        assertClose(ReferenceBackend.INSTANCE.softmax(x, 1f, null), EmulatedDevice.softmax(x, 1f, null));
+        assertClose(ReferenceBackend.INSTANCE.softmax(x, 1f, null), EmulatedDevice.kernels().softmax(x, 1f, null));
     }
 
     @Test
     void maskThatDoesNotMatchTrailingDimsIsRejected() {
         Tensor x = Tensor.zeros(4, 6);
-        assertThrows(IllegalArgumentException.class, () -> EmulatedDevice.softmax(x, 1f, Tensor.zeros(4, 1)));
+        assertThrows(IllegalArgumentException.class, () -> EmulatedDevice.kernels().softmax(x, 1f, Tensor.zeros(4, 1)));
     }
 
     private static Tensor random(Random rnd, int[] shape) {

@@ -1,0 +1,29 @@
+/*
+ * Where DeviceKernels puts its operands and results. Tensors stay ordinary dev.perennial.tensor.Tensor objects
+ * in every mode: on the emulated device "device memory" is host memory (HostMemory); on a GPU the storages are
+ * CUDA managed memory, addressable from both sides, so code without a kernel can still read a result after
+ * synchronize() (docs/architecture.md, "CUDA backend").
+ */
+package dev.perennial.cuda;
+
+import dev.perennial.tensor.DType;
+import dev.perennial.tensor.Tensor;
+import org.bytedeco.javacpp.Pointer;
+
+public interface DeviceMemory {
+
+    /** A new contiguous tensor in device-accessible memory, contents undefined (kernels overwrite it). */
+    Tensor empty(DType dtype, int... shape);
+
+    /**
+     * t as a contiguous tensor of the given dtype that kernels may read: t itself when it already is one, else a
+     * converted or copied tensor in device-accessible memory.
+     */
+    Tensor input(Tensor t, DType dtype);
+
+    /** The stream every launch goes to (null = the default stream). */
+    Pointer stream();
+
+    /** Waits until all work queued on stream() has finished (before the host reads a result). */
+    void synchronize();
+}

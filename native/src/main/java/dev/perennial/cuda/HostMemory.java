@@ -1,0 +1,30 @@
+/*
+ * DeviceMemory of the emulated device: device memory is host memory, launches run synchronously on the calling
+ * thread (so there is nothing to wait for), and the stream is the null (default) stream.
+ */
+package dev.perennial.cuda;
+
+import dev.perennial.tensor.DType;
+import dev.perennial.tensor.Tensor;
+import org.bytedeco.javacpp.Pointer;
+
+final class HostMemory implements DeviceMemory {
+    static final HostMemory INSTANCE = new HostMemory();
+
+    private HostMemory() {}
+
+    @Override
+    public Tensor empty(DType dtype, int... shape) { return Tensor.empty(dtype, shape); }
+
+    @Override
+    public Tensor input(Tensor t, DType dtype) {
+        Tensor typed = t.dtype() == dtype ? t : t.to(dtype);
+        return typed.contiguous();
+    }
+
+    @Override
+    public Pointer stream() { return null; }
+
+    @Override
+    public void synchronize() {}
+}
