@@ -11,6 +11,7 @@
  *   layerNorm   dx = r·(ĝ − mean ĝ − x̂·mean(ĝ·x̂)), ĝ = g·w;  dw = Σ g·x̂;  db = Σ g
  *   rmsNorm     dx = r·ĝ − x·r³·mean(ĝ·x), ĝ = g·w;  dw = Σ g·x·r
  *   rope        dx = rope(g, −positions) (the inverse rotation)
+ *   attention   the inner backend's fused backward when it implements FusedAttention, else the composition
  *   embedding   rows of g added to the table rows of their ids
  *   concat/stack/split/contiguous: gradients routed to the parts (split returns views: nothing to record)
  *   sum/mean/max over a dim, topk values: back to the reduced / selected elements
@@ -21,7 +22,9 @@
  */
 package dev.perennial.autograd;
 
+import dev.perennial.tensor.AttentionMask;
 import dev.perennial.tensor.Backend;
+import dev.perennial.tensor.FusedAttention;
 import dev.perennial.tensor.Shapes;
 import dev.perennial.tensor.Tensor;
 
@@ -254,6 +257,23 @@ public final class GradBackend implements Backend {
             if (tape.requiresGrad(weight)) sink.accumulate(weight, reduceTo(be.mul(g, be.mul(x, r)), weight.shape()));
         });
         return y;
+    }
+
+    /**
+     * With a fused inner backend: its forward kernel, and its backward kernel from the saved log-sum-exp.
+     * Otherwise the composed definition, recorded op by op through this backend.
+     */
+    @Override
+    public Tensor attention(Tensor q, Tensor k, Tensor v, AttentionMask mask, float scale) {
+        if (!(be instanceof FusedAttention fused)) return Backend.super.attention(q, k, v, mask, scale);
+        FusedAttention.Forward fwd = fused.attentionForward(q, k, v, mask, scale);
+        if (tape.anyRequiresGrad(q, k, v)) tape.record(fwd.out(), (g, sink) -> {
+            FusedAttention.Gradients d = fused.attentionBackward(q, k, v, mask, scale, fwd, g);
+            if (tape.requiresGrad(q)) sink.accumulate(q, d.dq());
+            if (tape.requiresGrad(k)) sink.accumulate(k, d.dk());
+            if (tape.requiresGrad(v)) sink.accumulate(v, d.dv());
+        });
+        return fwd.out();
     }
 
     @Override

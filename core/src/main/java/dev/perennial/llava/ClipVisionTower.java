@@ -9,9 +9,9 @@
  */
 package dev.perennial.llava;
 
-import dev.perennial.nn.Attention;
 import dev.perennial.nn.LayerNorm;
 import dev.perennial.nn.Linear;
+import dev.perennial.tensor.AttentionMask;
 import dev.perennial.tensor.Backend;
 import dev.perennial.tensor.Tensor;
 
@@ -102,7 +102,7 @@ public final class ClipVisionTower {
         Tensor q = heads(be, l.q.forward(be, y), b, t, h, hd);                              // [B, H, T, hd]
         Tensor k = heads(be, l.k.forward(be, y), b, t, h, hd);
         Tensor v = heads(be, l.v.forward(be, y), b, t, h, hd);
-        Tensor a = Attention.attend(be, q, k, v, null, (float) (1 / Math.sqrt(hd)));
+        Tensor a = be.attention(q, k, v, AttentionMask.none(), (float) (1 / Math.sqrt(hd)));
         x = be.add(x, l.out.forward(be, be.contiguous(a.transpose(1, 2)).reshape(b, t, h * hd)));
         y = l.norm2.forward(be, x);
         Tensor hidden = l.fc1.forward(be, y);

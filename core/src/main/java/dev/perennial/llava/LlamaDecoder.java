@@ -10,9 +10,9 @@
  */
 package dev.perennial.llava;
 
-import dev.perennial.nn.Attention;
 import dev.perennial.nn.Linear;
 import dev.perennial.nn.RmsNorm;
+import dev.perennial.tensor.AttentionMask;
 import dev.perennial.tensor.Backend;
 import dev.perennial.tensor.Tensor;
 import dev.perennial.tensor.TensorScope;
@@ -93,7 +93,7 @@ public final class LlamaDecoder {
             cache.reserve(valid);
             valid = cache.keyValid(start + t);
         }
-        Tensor mask = Attention.mask(b, t, start + t, start, true, valid);           // [B, 1, T, start+T]
+        AttentionMask mask = AttentionMask.causal(start, valid);                     // keys [B, start+T]
         Tensor x = embeds;
         List<Tensor> outputs = new ArrayList<>(layers.size());
         for (int i = 0; i < layers.size(); i++) {
@@ -116,7 +116,8 @@ public final class LlamaDecoder {
         return lmHead.forward(be, normed);
     }
 
-    private Tensor layer(Backend be, int index, Layer l, Tensor x, Tensor positions, Tensor mask, KvCache cache) {
+    private Tensor layer(Backend be, int index, Layer l, Tensor x, Tensor positions, AttentionMask mask,
+                         KvCache cache) {
         int b = x.size(0), t = x.size(1), h = cfg.numHeads(), kvh = cfg.numKvHeads(), hd = cfg.headDim();
         Tensor y = l.inputNorm.forward(be, x);
         Tensor q = be.rope(l.q.forward(be, y).reshape(b, t, h, hd).transpose(1, 2), positions, cfg.ropeTheta());    // [B, H, T, hd]
@@ -127,7 +128,7 @@ public final class LlamaDecoder {
             k = cache.keys(index, t);
             v = cache.values(index, t);
         }
-        Tensor a = Attention.attend(be, q, k, v, mask, (float) (1 / Math.sqrt(hd)));                            // [B, H, T, hd]
+        Tensor a = be.attention(q, k, v, mask, (float) (1 / Math.sqrt(hd)));                                   // [B, H, T, hd]
         x = be.add(x, l.o.forward(be, be.contiguous(a.transpose(1, 2)).reshape(b, t, h * hd)));
         y = l.postNorm.forward(be, x);
         Tensor mlp = l.down.forward(be, be.swiglu(l.gate.forward(be, y), l.up.forward(be, y)));

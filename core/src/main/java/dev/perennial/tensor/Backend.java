@@ -1,9 +1,9 @@
 /*
  * The operations the LLaVA transformer, training and both continual-learning methods need, written once
  * against this interface (design.md: "One Backend interface"). Implementations: ReferenceBackend (plain loops,
- * double accumulation: the definition of every op) and CpuBackend (OpenBLAS GEMM, parallel fused loops); the
- * CUDA backend arrives with the kernel issue. Every implementation is checked against ReferenceBackend by the
- * op test table (OpTableTest).
+ * double accumulation: the definition of every op), CpuBackend (OpenBLAS GEMM, parallel fused loops) and, in
+ * perennial-native, CudaBackend (kernels of cuda/, on a GPU or the emulated device). Every implementation is
+ * checked against ReferenceBackend by the op test table (OpTableTest).
  *
  * Conventions shared by all implementations:
  *  - Inputs may be any strided view (transposed, narrowed, expanded). Outputs are new contiguous tensors.
@@ -89,6 +89,17 @@ public interface Backend {
 
     /** x * rsqrt(mean(x^2) + eps) * weight over the last dim (LLaMA); weight [D] may be null. */
     Tensor rmsNorm(Tensor x, Tensor weight, float eps);
+
+    /**
+     * Scaled dot-product attention with grouped key/value heads: q [B, H, T, hd], k and v [B, KV, Tk, hd]
+     * (H % KV == 0; query head h reads kv head h / (H / KV); k/v may be views of a KV cache) -> [B, H, T, hd]:
+     * out_i = sum_j softmax_j(scale * q_i.k_j over the keys the mask lets query i see) v_j. A query that sees no
+     * key gets a zero row. The default composes matmul and the fused softmax; backends with a fused kernel
+     * override it (and implement FusedAttention for the backward).
+     */
+    default Tensor attention(Tensor q, Tensor k, Tensor v, AttentionMask mask, float scale) {
+        return ScaledDotProductAttention.compose(this, q, k, v, mask, scale);
+    }
 
     /**
      * Rotary position embedding, rotate-half (HF Llama, non-interleaved) layout.

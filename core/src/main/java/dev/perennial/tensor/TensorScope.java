@@ -35,6 +35,16 @@ public final class TensorScope implements AutoCloseable {
         return t;
     }
 
+    /**
+     * Lets {@code t} outlive every scope open on this thread (it is then freed after GC): for values cached by
+     * long-lived objects, such as the additive form of an AttentionMask first needed inside a per-layer scope.
+     */
+    public static Tensor unscoped(Tensor t) {
+        Pointer p = t.storage().ownedPointer();
+        if (p != null && PointerScope.getInnerScope() != null) p.retainReference();   // allocations join the innermost scope only
+        return t;
+    }
+
     /** The scope just outside this one on this thread, or null. */
     private PointerScope enclosing() {
         Iterator<PointerScope> it = PointerScope.getScopeIterator();

@@ -1,0 +1,22 @@
+/*
+ * A backend that computes attention in one fused kernel (FlashAttention-2 style: no T x Tk matrix in memory)
+ * and its backward from the saved row log-sum-exp. The recording GradBackend uses this capability when its
+ * inner backend has it, so training keeps the fused backward instead of differentiating the composed form.
+ * Semantics are exactly Backend.attention's; lse is log sum_j exp(scale * q_i.k_j) over the visible keys,
+ * -inf for a query that sees none (its output row is 0 and it contributes no gradient).
+ */
+package dev.perennial.tensor;
+
+public interface FusedAttention {
+
+    /** out [B, H, T, hd] and lse [B, H, T]. */
+    record Forward(Tensor out, Tensor lse) {}
+
+    /** dq [B, H, T, hd], dk and dv [B, KV, Tk, hd] (grouped heads summed). */
+    record Gradients(Tensor dq, Tensor dk, Tensor dv) {}
+
+    Forward attentionForward(Tensor q, Tensor k, Tensor v, AttentionMask mask, float scale);
+
+    Gradients attentionBackward(Tensor q, Tensor k, Tensor v, AttentionMask mask, float scale, Forward forward,
+                                Tensor dOut);
+}
