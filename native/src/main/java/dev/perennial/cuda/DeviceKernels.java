@@ -29,16 +29,17 @@ public final class DeviceKernels {
     public DeviceMemory memory() { return memory; }
 
     /**
-     * Backend.softmax(x, scale, mask) by the softmax_rows kernel: x [..., cols]; mask null or a tensor whose
-     * shape, after dropping leading 1s, equals the trailing dims of x (a [T, T] mask for x [B, H, T, T], a
-     * [1, cols] row). An all -inf row gives zeros.
+     * Backend.softmax(x, scale, mask) by the softmax_rows kernel: x [..., cols]; mask null or broadcastable to x.
+     * A mask whose shape, after dropping leading 1s, equals the trailing dims of x (a [T, T] mask for x
+     * [B, H, T, T], a [1, cols] row) is read as is; any other broadcast is expanded first. An all -inf row gives
+     * zeros.
      */
     public Tensor softmax(Tensor x, float scale, Tensor mask) {
         if (x.rank() < 1) throw new IllegalArgumentException("softmax needs rank >= 1, got a scalar");
         int cols = x.size(-1);
         int rows = cols == 0 ? 0 : (int) (x.numel() / cols);
         Tensor in = f32(x);
-        Tensor m = mask == null ? null : f32(rowMask(mask, x.shape()));
+        Tensor m = mask == null ? null : f32(rowMask(mask, x.shape()));   // [maskRows, cols] repeating over rows
         Tensor out = memory.empty(DType.F32, x.shape());
         int maskRows = m == null ? 0 : (int) (m.numel() / Math.max(cols, 1));
         check("pn_softmax_rows", abi.softmaxRows(floats(in), m == null ? null : floats(m), floats(out),
@@ -67,9 +68,15 @@ public final class DeviceKernels {
         return new Backend.TopK(values, indices.to(DType.I64));
     }
 
-    // The mask as a tensor whose contiguous [maskRows, cols] rows repeat along the rows of x.
+    // The mask as a tensor whose contiguous [maskRows, cols] rows repeat along the rows of x: itself when its
+    // shape (after leading 1s) equals the trailing dims of x, else expanded to x's shape (a mask broadcast in a
+    // middle dim, like [B, 1, 1, T, Tk] against scores [B, KV, g, T, Tk]).
     private static Tensor rowMask(Tensor mask, int[] xShape) {
         int[] s = mask.shape();
+        if (s.length <= xShape.length && !fitsTrailing(s, xShape)) {
+            int[] b = dev.perennial.tensor.Shapes.broadcast(s, xShape);
+            if (Arrays.equals(b, xShape)) return mask.expand(xShape);
+        }
         int lead = 0;
         while (lead < s.length && s[lead] == 1 && s.length - lead > 1) lead++;
         int[] core = Arrays.copyOfRange(s, lead, s.length);
@@ -79,6 +86,14 @@ public final class DeviceKernels {
                     + Arrays.toString(xShape) + " (after leading 1s)");
         }
         return mask;
+    }
+
+    private static boolean fitsTrailing(int[] s, int[] xShape) {
+        int lead = 0;
+        while (lead < s.length && s[lead] == 1 && s.length - lead > 1) lead++;
+        int[] core = Arrays.copyOfRange(s, lead, s.length);
+        return core.length <= xShape.length
+                && Arrays.equals(core, Arrays.copyOfRange(xShape, xShape.length - core.length, xShape.length));
     }
 
     /** t as a contiguous F32 tensor the device can read (F16/BF16 inputs are widened). */

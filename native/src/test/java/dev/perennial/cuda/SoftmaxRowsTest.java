@@ -75,9 +75,16 @@ class SoftmaxRowsTest {
     }
 
     @Test
-    void maskThatDoesNotMatchTrailingDimsIsRejected() {
-        Tensor x = Tensor.zeros(4, 6);
-        assertThrows(IllegalArgumentException.class, () -> EmulatedDevice.kernels().softmax(x, 1f, Tensor.zeros(4, 1)));
+    void maskBroadcastInAMiddleDimIsExpandedAndAnIncompatibleOneRejected() {
+        Random rnd = new Random(11);
+        Tensor x = random(rnd, new int[]{2, 3, 4, 6});
+        Tensor mask = causalish(rnd, new int[]{2, 1, 4, 6});                  // like [B, 1, T, Tk] vs [B, H, T, Tk]
+        assertClose(ReferenceBackend.INSTANCE.softmax(x, 1f, mask), EmulatedDevice.kernels().softmax(x, 1f, mask));
+        Tensor column = causalish(rnd, new int[]{4, 1});                      // broadcast along the row itself
+        Tensor y = random(rnd, new int[]{4, 6});
+        assertClose(ReferenceBackend.INSTANCE.softmax(y, 1f, column), EmulatedDevice.kernels().softmax(y, 1f, column));
+        assertThrows(IllegalArgumentException.class,
+                () -> EmulatedDevice.kernels().softmax(Tensor.zeros(4, 6), 1f, Tensor.zeros(3, 6)));
     }
 
     private static Tensor random(Random rnd, int[] shape) {
