@@ -1,0 +1,33 @@
+/*
+ * "cuda": the CUDA backend on the first GPU — nvcc-built kernels (CudaKernels), CUDA managed memory, cuBLAS.
+ * Chosen by "auto" whenever GpuProbe finds a device (priority 10 > the CPU backend's 0). create() is the first
+ * place that touches the org.bytedeco CUDA preset.
+ */
+package dev.perennial.cuda.gpu;
+
+import dev.perennial.cuda.CudaBackend;
+import dev.perennial.cuda.CudaDevice;
+import dev.perennial.cuda.DeviceKernels;
+import dev.perennial.tensor.Backend;
+import dev.perennial.tensor.BackendProvider;
+
+public final class GpuCudaProvider implements BackendProvider {
+    @Override
+    public String name() { return "cuda"; }
+
+    @Override
+    public Availability probe() {
+        return GpuProbe.available() ? Availability.yes(GpuProbe.reason()) : Availability.no(GpuProbe.reason());
+    }
+
+    @Override
+    public int priority() { return 10; }
+
+    @Override
+    public Backend create() {
+        if (!GpuProbe.available()) throw new IllegalStateException("no usable GPU: " + GpuProbe.reason());
+        ManagedMemory memory = new ManagedMemory();
+        return new CudaBackend(new CudaDevice("gpu0", new DeviceKernels(new GpuKernelAbi(), memory),
+                new CublasGemm(memory)));
+    }
+}
