@@ -16,7 +16,6 @@ import dev.perennial.nn.Lora;
 import dev.perennial.nn.LoraConfig;
 import dev.perennial.train.TrainingStep;
 import dev.perennial.tensor.Backend;
-import dev.perennial.tensor.CpuBackend;
 import dev.perennial.tensor.Tensor;
 import dev.perennial.tensor.TensorScope;
 import picocli.CommandLine.Command;
@@ -68,7 +67,7 @@ final class BenchCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         if (repeat < 1 || newTokens < 1) throw new IllegalArgumentException("--repeat and --new-tokens must be >= 1");
         PrintWriter out = spec.commandLine().getOut();
-        Backend be = new CpuBackend();
+        Backend be = modelOptions.backend();
         try (LlavaModel m = modelOptions.load()) {
             var c = m.config();
             int features = c.imageFeatureCount();

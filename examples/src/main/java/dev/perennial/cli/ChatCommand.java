@@ -7,7 +7,6 @@ package dev.perennial.cli;
 
 import dev.perennial.llava.LlavaChat;
 import dev.perennial.llava.LlavaModel;
-import dev.perennial.tensor.CpuBackend;
 import dev.perennial.text.ConversationTemplate;
 import dev.perennial.text.Tokenizer;
 import picocli.CommandLine.Command;
@@ -51,7 +50,7 @@ final class ChatCommand implements Callable<Integer> {
         ConversationTemplate tpl = ConversationTemplate.named(template);
         Tokenizer tok = Tokenizer.load(tokenizer != null ? tokenizer : modelOptions.model);
         try (LlavaModel m = modelOptions.load()) {
-            LlavaChat chat = new LlavaChat(m, tok, LlavaChat.processorFor(modelOptions.model, m), tpl, new CpuBackend());
+            LlavaChat chat = new LlavaChat(m, tok, LlavaChat.processorFor(modelOptions.model, m), tpl, modelOptions.backend());
             spec.commandLine().getOut().println(chat.answer(image, question, sampling.config(maxNewTokens, tok.eosId())));
             spec.commandLine().getOut().flush();
         }

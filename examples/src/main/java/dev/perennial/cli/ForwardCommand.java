@@ -16,7 +16,6 @@ import dev.perennial.autograd.Gradients;
 import dev.perennial.autograd.Tape;
 import dev.perennial.io.SafetensorsWriter;
 import dev.perennial.tensor.Backend;
-import dev.perennial.tensor.CpuBackend;
 import dev.perennial.tensor.Tensor;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -63,7 +62,8 @@ final class ForwardCommand implements Callable<Integer> {
         if (backward && lab == null) throw new IllegalArgumentException("--backward needs --labels");
         try (LlavaModel m = modelOptions.load()) {
             Tape tape = new Tape();
-            Backend be = backward ? new GradBackend(new CpuBackend(), tape) : new CpuBackend();
+            Backend base = modelOptions.backend();
+            Backend be = backward ? new GradBackend(base, tape) : base;
             if (backward) m.weights().values().forEach(tape::watch);
             LlavaModel.Output o = m.forward(be, ids, NpyInputs.pixels(inputs.pixelValues), lab);
             Files.createDirectories(out);

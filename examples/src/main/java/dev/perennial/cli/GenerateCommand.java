@@ -9,7 +9,6 @@ import dev.perennial.io.Npy;
 import dev.perennial.llava.GenerationConfig;
 import dev.perennial.llava.Generator;
 import dev.perennial.llava.LlavaModel;
-import dev.perennial.tensor.CpuBackend;
 import dev.perennial.tensor.DType;
 import dev.perennial.tensor.Tensor;
 import picocli.CommandLine.Command;
@@ -53,7 +52,7 @@ final class GenerateCommand implements Callable<Integer> {
         List<long[]> prompts = NpyInputs.rows(inputs.inputIds, inputs.attentionMask);
         try (LlavaModel m = modelOptions.load()) {
             GenerationConfig cfg = sampling.config(maxNewTokens, eos != null ? eos : m.config().text().eosTokenId());
-            Generator.Result r = new Generator(m, new CpuBackend()).generate(prompts, NpyInputs.pixels(inputs.pixelValues), cfg, null);
+            Generator.Result r = new Generator(m, modelOptions.backend()).generate(prompts, NpyInputs.pixels(inputs.pixelValues), cfg, null);
             int width = r.tokens().stream().mapToInt(t -> t.length).max().orElse(0);
             Tensor tokens = Tensor.zeros(DType.I64, prompts.size(), width);
             for (int b = 0; b < prompts.size(); b++) {

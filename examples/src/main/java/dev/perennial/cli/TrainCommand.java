@@ -21,7 +21,6 @@ import dev.perennial.llava.PromptInsertion;
 import dev.perennial.nn.Lora;
 import dev.perennial.nn.LoraAdapter;
 import dev.perennial.nn.LoraConfig;
-import dev.perennial.tensor.CpuBackend;
 import dev.perennial.tensor.Tensor;
 import dev.perennial.text.ConversationTemplate;
 import dev.perennial.text.Tokenizer;
@@ -130,7 +129,7 @@ final class TrainCommand implements Callable<Integer> {
             }
             TrainConfig cfg = new TrainConfig(epochs, batch, gradAccumulation, lr, weightDecay, warmupRatio, maxGradNorm, seed,
                     maxSteps, checkpointEvery);
-            Trainer trainer = new Trainer(m, new CpuBackend(), params, prompt, adapters.values(), cfg);
+            Trainer trainer = new Trainer(m, modelOptions.backend(), params, prompt, adapters.values(), cfg);
             Trainer.Result result = trainer.train(examples, out.resolve("checkpoints"), resume,
                     (step, total, loss, rate, eta) -> {
                         int width = 30, done = (int) (width * step / Math.max(1, total));

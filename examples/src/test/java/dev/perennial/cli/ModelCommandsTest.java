@@ -63,6 +63,21 @@ class ModelCommandsTest {
     }
 
     @Test
+    void forwardOnTheEmulatedCudaDeviceMatchesTheGoldenAndAnUnusableBackendIsOneLine() throws IOException {
+        Path out = dir.resolve("fwd-emulated");
+        CliRun r = run("forward", "--model", GOLDEN.resolve("tiny-llava-hf").toString(), "--input-ids",
+                G.resolve("input_ids.npy").toString(), "--pixel-values", G.resolve("pixel_values.npy").toString(),
+                "--labels", G.resolve("labels.npy").toString(), "--backend", "cuda-emulated", "--out", out.toString());
+        assertEquals(0, r.exitCode(), r.err());
+        assertTrue(maxAbsDiff(Npy.read(out.resolve("logits.npy")), Npy.read(G.resolve("logits.npy"))) <= 1e-4);
+
+        CliRun bad = run("forward", "--model", GOLDEN.resolve("tiny-llava-hf").toString(), "--input-ids",
+                G.resolve("input_ids.npy").toString(), "--backend", "tpu", "--out", dir.resolve("tpu").toString());
+        assertEquals(1, bad.exitCode());
+        assertTrue(bad.err().contains("unknown backend 'tpu'"), bad.err());
+    }
+
+    @Test
     void generateWritesTheGoldenGreedyTokensInBothDialects() throws IOException {
         long[] golden = Npy.read(G.resolve("generate_new_tokens.npy")).toLongArray();
         String[][] variants = {{"tiny-llava-hf", G.resolve("generate_prompt_ids.npy").toString()},
