@@ -216,7 +216,36 @@ class OpTableTest {
         }));
         c.add(seeded("crossEntropy transposed logits, I32 targets", (be, r) -> be.crossEntropy(transposed(r, 6, 4), ids(r, DType.I32, 4, 6), -100)));
         c.add(seeded("crossEntropy large [96,320]", (be, r) -> be.crossEntropy(uniform(r, -10, 10, 96, 320), ids(r, DType.I64, 320, 96), -100)));
+        // ---- attention (GQA, causal with a cache offset, padding incl. a query that sees no key, cache views)
+        c.add(attn("attention full MHA [2,3,5,8]", (be, r) -> be.attention(rand(r, 2, 3, 5, 8), rand(r, 2, 3, 5, 8),
+                rand(r, 2, 3, 5, 8), AttentionMask.none(), 0.35f)));
+        c.add(attn("attention causal GQA 4/2 hd 33", (be, r) -> be.attention(rand(r, 1, 4, 7, 33), rand(r, 1, 2, 7, 33),
+                rand(r, 1, 2, 7, 33), AttentionMask.causal(0, null), 0.17f)));
+        c.add(attn("attention causal decode T=1 after 12 cached, MQA, padding", (be, r) -> be.attention(rand(r, 2, 4, 1, 16),
+                rand(r, 2, 1, 13, 16), rand(r, 2, 1, 13, 16), AttentionMask.causal(12, new boolean[][]{
+                        valid(13, 0, 1, 2), valid(13)}), 0.25f)));
+        c.add(attn("attention padding hides every key of a query", (be, r) -> be.attention(rand(r, 2, 2, 3, 4),
+                rand(r, 2, 2, 5, 4), rand(r, 2, 2, 5, 4), AttentionMask.causal(2, new boolean[][]{
+                        valid(5, 0, 1, 2, 3), valid(5)}), 0.5f)));
+        c.add(attn("attention k/v narrowed from a [1,2,16,8] cache", (be, r) -> be.attention(rand(r, 1, 4, 3, 8),
+                rand(r, 1, 2, 16, 8).narrow(2, 0, 9), rand(r, 1, 2, 16, 8).narrow(2, 0, 9),
+                AttentionMask.causal(6, null), 0.3f)));
+        c.add(attn("attention bigger causal [1,4,67,64] GQA 4/1", (be, r) -> be.attention(rand(r, 1, 4, 67, 64),
+                rand(r, 1, 1, 67, 64), rand(r, 1, 1, 67, 64), AttentionMask.causal(0, null), 0.125f)));
         return c;
+    }
+
+    // Attention composes two matmuls and a softmax in float32: 1e-5 absolute, 1e-4 relative.
+    private static OpCase attn(String name, java.util.function.BiFunction<Backend, Random, Object> run) {
+        return new OpCase(name, 1e-5, 1e-4, be -> run.apply(be, new Random(name.hashCode())));
+    }
+
+    // [n] validity with the listed key positions invalid.
+    private static boolean[] valid(int n, int... invalid) {
+        boolean[] v = new boolean[n];
+        java.util.Arrays.fill(v, true);
+        for (int i : invalid) v[i] = false;
+        return v;
     }
 
     static Stream<Arguments> table() {
