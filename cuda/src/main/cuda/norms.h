@@ -1,0 +1,35 @@
+/*
+ * norms.h — C ABI of the row normalisation kernels (norms.cu), the device form of Backend.rmsNorm and
+ * Backend.layerNorm over the last dim of a contiguous float32 [rows, d] matrix:
+ *   pn_rms_norm:   out[r, j] = x[r, j] / sqrt(mean_j x[r, :]^2 + eps) * weight[j]
+ *   pn_layer_norm: out[r, j] = (x[r, j] - mu_r) / sqrt(var_r + eps) * weight[j] + bias[j]
+ *                  mu_r = mean_j x[r, :], var_r = mean_j (x[r, j] - mu_r)^2 (biased, as torch)
+ * weight and bias [d] are optional (null = 1 and 0) and may be PN_DTYPE_F32, F16 or BF16 (pn_dtype.h), read at
+ * element `*_offset` of their device pointer and widened exactly. x and out are device pointers (host pointers
+ * on the emulated device) and may not overlap. A row of equal values has variance 0: out = bias (no NaN for
+ * eps > 0). Accumulation is float32 (norms.cu explains the two-pass choice).
+ * Returns a cudaError_t as int: 0; 1 (cudaErrorInvalidValue) for rows < 0, d < 0, a negative offset, an
+ * unknown dtype code of a non-null weight/bias, or a null x/out with rows * d > 0; otherwise the launch error.
+ * rows == 0 or d == 0 returns 0 without launching.
+ */
+#ifndef PN_NORMS_H
+#define PN_NORMS_H
+
+#include "pn_dtype.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+int pn_rms_norm(const float* x /* [rows, d] */, const void* weight /* [d] or null */, int weight_dtype,
+                long long weight_offset, float* out /* [rows, d] */, int rows, int d, float eps, void* stream);
+
+int pn_layer_norm(const float* x /* [rows, d] */, const void* weight /* [d] or null */, int weight_dtype,
+                  long long weight_offset, const void* bias /* [d] or null */, int bias_dtype, long long bias_offset,
+                  float* out /* [rows, d] */, int rows, int d, float eps, void* stream);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif
