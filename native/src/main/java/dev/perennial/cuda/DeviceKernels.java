@@ -186,6 +186,48 @@ public final class DeviceKernels {
         return out;
     }
 
+    /** Gradients of a norm: dx [..., d] (F32); dweight and dbias [d] (F32), null where not asked for. */
+    public record NormGradients(Tensor dx, Tensor dweight, Tensor dbias) {}
+
+    /**
+     * The backward of rmsNorm(x, weight, eps) for the output gradient dy (x's shape): dx, and dweight when weight
+     * is given (GradBackend's rule; statistics recomputed from x).
+     */
+    public NormGradients rmsNormBackward(Tensor dy, Tensor x, Tensor weight, float eps) {
+        return normBackward(dy, x, weight, false, false, eps);
+    }
+
+    /**
+     * The backward of layerNorm(x, weight, bias, eps) for dy: dx, dweight when weight is given, dbias when bias is
+     * given (its values are not needed, only whether it exists).
+     */
+    public NormGradients layerNormBackward(Tensor dy, Tensor x, Tensor weight, Tensor bias, float eps) {
+        return normBackward(dy, x, weight, bias != null, true, eps);
+    }
+
+    private NormGradients normBackward(Tensor dy, Tensor x, Tensor weight, boolean biasGrad, boolean layer, float eps) {
+        String op = layer ? "layerNormBackward" : "rmsNormBackward";
+        int d = rowLength(x, op);
+        if (!Arrays.equals(dy.shape(), x.shape())) {
+            throw new IllegalArgumentException(op + ": dy " + Arrays.toString(dy.shape()) + " must have x's shape "
+                    + Arrays.toString(x.shape()));
+        }
+        int rows = rows(x, d);
+        Tensor g = f32(dy), in = f32(x), w = parameter(weight, d, "weight");
+        Tensor dx = memory.empty(DType.F32, x.shape());
+        Tensor dw = w == null ? null : memory.empty(DType.F32, d), db = biasGrad ? memory.empty(DType.F32, d) : null;
+        Tensor stats = dw != null || db != null ? memory.empty(DType.F32, rows, 3) : null;
+        FloatPointer dwp = dw == null ? null : floats(dw), dbp = db == null ? null : floats(db);
+        FloatPointer sp = stats == null ? null : floats(stats);
+        int code = layer
+                ? abi.layerNormBackward(floats(g), floats(in), base(w), dtypeCode(w), offset(w), floats(dx), dwp, dbp, sp,
+                        rows, d, eps, memory.stream())
+                : abi.rmsNormBackward(floats(g), floats(in), base(w), dtypeCode(w), offset(w), floats(dx), dwp, sp, rows,
+                        d, eps, memory.stream());
+        check(layer ? "pn_layer_norm_backward" : "pn_rms_norm_backward", code);
+        return new NormGradients(dx, dw, db);
+    }
+
     /**
      * Backend.rope (rotate-half layout): x [B, H, T, hd] (an F32 view such as a transposed q is read in place),
      * positions [T] or [B, T] (I64/I32, must fit int32), inv_freq_i = theta^(-2i/hd) -> new contiguous F32.

@@ -52,6 +52,17 @@ public final class EmuKernels {
                                            @Const Pointer bias, int biasDtype, long biasOffset, FloatPointer out, int rows,
                                            int d, float eps, Pointer stream);
 
+    /** norms.h: dx [rows, d] (and dweight [d], or null) of RMSNorm from dy, x; rowStats [rows, 3] scratch or null. */
+    public static native int pn_rms_norm_backward(@Const FloatPointer dy, @Const FloatPointer x, @Const Pointer weight,
+                                                  int weightDtype, long weightOffset, FloatPointer dx, FloatPointer dweight,
+                                                  FloatPointer rowStats, int rows, int d, float eps, Pointer stream);
+
+    /** norms.h: dx [rows, d] (and dweight, dbias [d], or null) of LayerNorm; rowStats [rows, 3] scratch or null. */
+    public static native int pn_layer_norm_backward(@Const FloatPointer dy, @Const FloatPointer x, @Const Pointer weight,
+                                                    int weightDtype, long weightOffset, FloatPointer dx,
+                                                    FloatPointer dweight, FloatPointer dbias, FloatPointer rowStats,
+                                                    int rows, int d, float eps, Pointer stream);
+
     /** rope.h: x view [B, H, T, hd] by strides, positions int32 [T] or [B, T], out [B, H, T, hd]; inverse = backward. */
     public static native int pn_rope(@Const FloatPointer x, long strideB, long strideH, long strideT, long strideD,
                                      @Const IntPointer positions, int positionsPerBatch, FloatPointer out, int batch,

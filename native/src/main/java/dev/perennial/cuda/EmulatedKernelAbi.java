@@ -60,6 +60,22 @@ final class EmulatedKernelAbi implements KernelAbi {
     }
 
     @Override
+    public int rmsNormBackward(FloatPointer dy, FloatPointer x, Pointer weight, int weightDtype, long weightOffset,
+                               FloatPointer dx, FloatPointer dweight, FloatPointer rowStats, int rows, int d, float eps,
+                               Pointer stream) {
+        return EmuKernels.pn_rms_norm_backward(dy, x, weight, weightDtype, weightOffset, dx, dweight, rowStats, rows, d,
+                eps, stream);
+    }
+
+    @Override
+    public int layerNormBackward(FloatPointer dy, FloatPointer x, Pointer weight, int weightDtype, long weightOffset,
+                                 FloatPointer dx, FloatPointer dweight, FloatPointer dbias, FloatPointer rowStats,
+                                 int rows, int d, float eps, Pointer stream) {
+        return EmuKernels.pn_layer_norm_backward(dy, x, weight, weightDtype, weightOffset, dx, dweight, dbias, rowStats,
+                rows, d, eps, stream);
+    }
+
+    @Override
     public int rope(FloatPointer x, long strideB, long strideH, long strideT, long strideD, IntPointer positions,
                     int positionsPerBatch, FloatPointer out, int batch, int heads, int seq, int headDim, float theta,
                     int inverse, Pointer stream) {

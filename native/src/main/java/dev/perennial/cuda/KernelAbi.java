@@ -48,6 +48,16 @@ public interface KernelAbi {
     int layerNorm(FloatPointer x, Pointer weight, int weightDtype, long weightOffset, Pointer bias, int biasDtype,
                   long biasOffset, FloatPointer out, int rows, int d, float eps, Pointer stream);
 
+    /** norms.h pn_rms_norm_backward: dx [rows, d], dweight [d] or null; rowStats [rows, 3] scratch (null without dweight). */
+    int rmsNormBackward(FloatPointer dy, FloatPointer x, Pointer weight, int weightDtype, long weightOffset,
+                        FloatPointer dx, FloatPointer dweight, FloatPointer rowStats, int rows, int d, float eps,
+                        Pointer stream);
+
+    /** norms.h pn_layer_norm_backward: dx [rows, d], dweight and dbias [d] or null; rowStats [rows, 3] scratch. */
+    int layerNormBackward(FloatPointer dy, FloatPointer x, Pointer weight, int weightDtype, long weightOffset,
+                          FloatPointer dx, FloatPointer dweight, FloatPointer dbias, FloatPointer rowStats, int rows,
+                          int d, float eps, Pointer stream);
+
     /** rope.h pn_rope: x view [B, H, T, hd] (strides in elements), positions int32 [T] or [B, T] -> out contiguous. */
     int rope(FloatPointer x, long strideB, long strideH, long strideT, long strideD, IntPointer positions,
              int positionsPerBatch, FloatPointer out, int batch, int heads, int seq, int headDim, float theta,
