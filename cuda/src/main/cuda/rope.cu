@@ -18,6 +18,8 @@
 #include "rope.h"
 #include "perennial_compat.h"
 
+#include <climits>
+
 namespace {
 
 constexpr int kThreads = 128;
@@ -63,7 +65,8 @@ extern "C" int pn_rope(const float* x, long long stride_b, long long stride_h, l
                        const int* positions, int positions_per_batch, float* out, int batch, int heads, int seq,
                        int head_dim, float theta, int inverse, void* stream) {
     if (batch < 0 || heads < 0 || seq < 0 || head_dim < 0 || head_dim % 2 != 0 || head_dim > PN_ROPE_MAX_HEAD_DIM
-        || batch > 65535 || (positions_per_batch != 0 && positions_per_batch != 1)) {
+        || batch > 65535 || static_cast<long long>(heads) * (head_dim / 2) > INT_MAX
+        || (positions_per_batch != 0 && positions_per_batch != 1)) {
         return cudaErrorInvalidValue;
     }
     if (batch == 0 || heads == 0 || seq == 0 || head_dim == 0) return cudaSuccess;

@@ -10,9 +10,10 @@
  * x is a float32 view [B, H, T, hd] given by its four strides in elements (a transposed q/k is read in place;
  * the pointer already points at the view's first element); out is contiguous [B, H, T, hd] and must not
  * overlap x. positions are int32. Device pointers (host pointers on the emulated device).
- * Limits: hd even and 2 <= hd <= 1024 (the cos/sin table lives in 4 KiB of static shared memory), batch <= 65535
- * (grid y). Returns a cudaError_t as int: 0; 1 (cudaErrorInvalidValue) for a broken limit, negative sizes or
- * null pointers with elements to write; otherwise the launch error. Zero elements returns 0 without launching.
+ * Limits: hd even and hd <= 1024 (the cos/sin table lives in 4 KiB of static shared memory), batch <= 65535
+ * (grid y), H * hd/2 <= INT_MAX. Returns a cudaError_t as int: 0; 1 (cudaErrorInvalidValue) for a broken limit,
+ * negative sizes or null pointers with elements to write; otherwise the launch error. Zero elements returns 0
+ * without launching.
  */
 #ifndef PN_ROPE_H
 #define PN_ROPE_H

@@ -108,6 +108,8 @@ public final class DeviceKernels {
     // ------------------------------------------------------------------------------------------- element-wise
     // strided.h, norms.h, rope.h, embedding.h. Floating operands are read in place, whatever their strides, as
     // (storage base pointer, pn_dtype.h code, element offset): F16/BF16 are widened by the kernels, not copied.
+    // So their storage must already be device-accessible (true for every tensor DeviceMemory creates); only
+    // other dtypes (F64) and layouts a kernel cannot take go through DeviceMemory.input.
 
     private static final int MAX_RANK = 6;                                   // PN_STRIDED_MAX_RANK
     private static final int DTYPE_F32 = 0, DTYPE_F16 = 1, DTYPE_BF16 = 2;   // PN_DTYPE_* of pn_dtype.h
@@ -119,8 +121,8 @@ public final class DeviceKernels {
      * tensor of x's shape. {@code s} is SCALE's factor (ignored by the other ops).
      */
     public Tensor unary(UnaryOp op, Tensor x, float s) {
+        requireRank(x.rank());
         Tensor in = floatView(x);
-        requireRank(in.rank());
         Tensor out = memory.empty(DType.F32, x.shape());
         try (LongPointer shape = longs(x.shape()); LongPointer strides = longs(in.strides())) {
             check("pn_strided_unary", abi.stridedUnary(op.code(), in.storage().pointer(), dtypeCode(in), in.offset(),
@@ -264,7 +266,7 @@ public final class DeviceKernels {
         if (table.rank() != 2) throw new IllegalArgumentException("embedding table must be [V, D], got " + table);
         if (!ids.dtype().isIndex()) throw new IllegalArgumentException("ids must be I64 or I32, got " + ids.dtype());
         int vocab = table.size(0), dim = table.size(1), n = (int) ids.numel();
-        Tensor tab = floatView(table).isContiguous() ? floatView(table) : f32(table);
+        Tensor tab = denseFloat(table);
         Tensor idv = memory.input(ids, ids.dtype());
         int[] shape = Arrays.copyOf(ids.shape(), ids.rank() + 1);
         shape[ids.rank()] = dim;
@@ -336,7 +338,12 @@ public final class DeviceKernels {
         if (p.rank() != 1 || p.size(0) != d) {
             throw new IllegalArgumentException(name + " must be a [" + d + "] vector, got " + Arrays.toString(p.shape()));
         }
-        Tensor v = floatView(p);
+        return denseFloat(p);
+    }
+
+    // t in place when contiguous F32/F16/BF16 (kernels that index rows directly), else a contiguous F32 copy.
+    private Tensor denseFloat(Tensor t) {
+        Tensor v = floatView(t);
         return v.isContiguous() ? v : f32(v);
     }
 
