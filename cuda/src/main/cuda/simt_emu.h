@@ -18,8 +18,9 @@
  *  - Fiber run order between synchronisation points is forward (thread 0 first) or reverse (simt::set_order),
  *    so one test suite can run both orders and catch a missing __syncthreads()/__syncwarp().
  * Not emulated: lock-step warps, weak memory, grid sync, cooperative groups, tensor cores, textures, fp16
- * intrinsics, occupancy/register limits (ptxas checks those, cuda/pom.xml). __expf is expf, so results are
- * close to, not bitwise equal with, a GPU.
+ * intrinsics, occupancy/register limits (ptxas checks those, cuda/pom.xml). __expf is expf and the float math
+ * functions (expf, erfcf, tanhf, ...) are glibc's, so results are close to, not bitwise equal with, a GPU.
+ * Streams are not emulated: launches and cudaMemsetAsync complete before they return.
  */
 #ifndef SIMT_EMU_H
 #define SIMT_EMU_H
@@ -325,7 +326,40 @@ inline float atomicAdd(float* address, float val) { return std::atomic_ref<float
 inline int atomicAdd(int* address, int val) { return std::atomic_ref<int>(*address).fetch_add(val); }
 inline unsigned atomicAdd(unsigned* address, unsigned val) { return std::atomic_ref<unsigned>(*address).fetch_add(val); }
 
+inline int atomicMax(int* address, int val) {
+    std::atomic_ref<int> a(*address);
+    int old = a.load();
+    while (old < val && !a.compare_exchange_weak(old, val)) {}
+    return old;
+}
+
+// Reinterpretation of the 32 bits (F16/BF16 widening, pn_half.cuh).
+inline float __uint_as_float(unsigned x) {
+    float f;
+    std::memcpy(&f, &x, sizeof f);
+    return f;
+}
+
+inline unsigned __float_as_uint(float f) {
+    unsigned x;
+    std::memcpy(&x, &f, sizeof x);
+    return x;
+}
+
+// sin(pi x) and cos(pi x) in double (CUDA's sincospi needs no Payne-Hanek reduction, hence no local memory).
+// x mod 2 is exact, so only the product with pi rounds (~1 ulp), close to CUDA's documented 1-2 ulp.
+inline void sincospi(double x, double* s, double* c) {
+    const double r = std::fmod(x, 2.0) * 3.14159265358979323846;
+    *s = std::sin(r);
+    *c = std::cos(r);
+}
+
 // ------------------------------------------------------------------------------------------- host runtime
+
+inline cudaError_t cudaMemsetAsync(void* device_ptr, int value, std::size_t count, cudaStream_t = nullptr) {
+    std::memset(device_ptr, value, count);
+    return cudaSuccess;
+}
 
 inline cudaError_t cudaGetLastError() {
     cudaError_t e = simt::t_last_error;

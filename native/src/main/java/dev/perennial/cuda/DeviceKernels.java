@@ -9,9 +9,13 @@ package dev.perennial.cuda;
 
 import dev.perennial.tensor.Backend;
 import dev.perennial.tensor.DType;
+import dev.perennial.tensor.Shapes;
 import dev.perennial.tensor.Tensor;
+import org.bytedeco.javacpp.BytePointer;
 import org.bytedeco.javacpp.FloatPointer;
 import org.bytedeco.javacpp.IntPointer;
+import org.bytedeco.javacpp.LongPointer;
+import org.bytedeco.javacpp.Pointer;
 
 import java.util.Arrays;
 
@@ -115,4 +119,250 @@ public final class DeviceKernels {
             throw new KernelLaunchException(kernel, code, code == CUDA_ERROR_LAUNCH_FAILURE ? abi.lastMessage() : "");
         }
     }
+
+    // ------------------------------------------------------------------------------------------- element-wise
+    // strided.h, norms.h, rope.h, embedding.h. Floating operands are read in place, whatever their strides, as
+    // (storage base pointer, pn_dtype.h code, element offset): F16/BF16 are widened by the kernels, not copied.
+    // So their storage must already be device-accessible (true for every tensor DeviceMemory creates); only
+    // other dtypes (F64) and layouts a kernel cannot take go through DeviceMemory.input.
+
+    private static final int MAX_RANK = 6;                                   // PN_STRIDED_MAX_RANK
+    private static final int DTYPE_F32 = 0, DTYPE_F16 = 1, DTYPE_BF16 = 2;   // PN_DTYPE_* of pn_dtype.h
+    private static final int DTYPE_I32 = 3, DTYPE_I64 = 4;
+
+    /**
+     * Backend's unary element-wise ops (exp, log, ..., scale: see UnaryOp) by the strided kernel: x is any view of
+     * rank <= 6, read in place when F32/F16/BF16 (F64 is converted first); the result is a new contiguous F32
+     * tensor of x's shape. {@code s} is SCALE's factor (ignored by the other ops).
+     */
+    public Tensor unary(UnaryOp op, Tensor x, float s) {
+        requireRank(x.rank());
+        Tensor in = floatView(x);
+        Tensor out = memory.empty(DType.F32, x.shape());
+        try (LongPointer shape = longs(x.shape()); LongPointer strides = longs(in.strides())) {
+            check("pn_strided_unary", abi.stridedUnary(op.code(), in.storage().pointer(), dtypeCode(in), in.offset(),
+                    strides, shape, in.rank(), s, floats(out), memory.stream()));
+        }
+        return out;
+    }
+
+    /**
+     * Backend's binary element-wise ops (add, sub, mul, div, swiglu: see BinaryOp) with NumPy broadcasting: both
+     * inputs are read in place through their strides over the broadcast shape (0 where they are stretched), so an
+     * expanded or transposed operand is never materialised. Result: new contiguous F32 [broadcast shape].
+     */
+    public Tensor binary(BinaryOp op, Tensor a, Tensor b) {
+        int[] shape = Shapes.broadcast(a.shape(), b.shape());
+        requireRank(shape.length);
+        Tensor ta = floatView(a), tb = floatView(b);
+        Tensor out = memory.empty(DType.F32, shape);
+        try (LongPointer sp = longs(shape); LongPointer as = broadcastStrides(ta, shape);
+             LongPointer bs = broadcastStrides(tb, shape)) {
+            check("pn_strided_binary", abi.stridedBinary(op.code(), ta.storage().pointer(), dtypeCode(ta), ta.offset(), as,
+                    tb.storage().pointer(), dtypeCode(tb), tb.offset(), bs, sp, shape.length, floats(out),
+                    memory.stream()));
+        }
+        return out;
+    }
+
+    /**
+     * Backend.contiguous: x itself when contiguous, else a contiguous copy of the same dtype made by the strided
+     * copy kernel (bit for bit; any dtype, rank <= 6).
+     */
+    public Tensor contiguous(Tensor x) {
+        if (x.isContiguous()) return x;
+        requireRank(x.rank());
+        Tensor out = memory.empty(x.dtype(), x.shape());
+        try (LongPointer shape = longs(x.shape()); LongPointer strides = longs(x.strides())) {
+            check("pn_strided_copy", abi.stridedCopy(x.storage().pointer(), x.dtype().byteSize(), x.offset(), strides,
+                    shape, x.rank(), bytesAt(out), memory.stream()));
+        }
+        return out;
+    }
+
+    /** Backend.rmsNorm: x [..., d] -> x * rsqrt(mean(x^2) + eps) * weight; weight [d] (F32/F16/BF16) or null. */
+    public Tensor rmsNorm(Tensor x, Tensor weight, float eps) {
+        int d = rowLength(x, "rmsNorm");
+        Tensor in = f32(x), w = parameter(weight, d, "weight");
+        Tensor out = memory.empty(DType.F32, x.shape());
+        check("pn_rms_norm", abi.rmsNorm(floats(in), base(w), dtypeCode(w), offset(w), floats(out), rows(x, d), d, eps,
+                memory.stream()));
+        return out;
+    }
+
+    /**
+     * Backend.layerNorm: x [..., d] -> (x - mean) / sqrt(var + eps) * weight + bias (biased variance); weight and
+     * bias [d] (F32/F16/BF16) or null.
+     */
+    public Tensor layerNorm(Tensor x, Tensor weight, Tensor bias, float eps) {
+        int d = rowLength(x, "layerNorm");
+        Tensor in = f32(x), w = parameter(weight, d, "weight"), b = parameter(bias, d, "bias");
+        Tensor out = memory.empty(DType.F32, x.shape());
+        check("pn_layer_norm", abi.layerNorm(floats(in), base(w), dtypeCode(w), offset(w), base(b), dtypeCode(b),
+                offset(b), floats(out), rows(x, d), d, eps, memory.stream()));
+        return out;
+    }
+
+    /** Gradients of a norm: dx [..., d] (F32); dweight and dbias [d] (F32), null where not asked for. */
+    public record NormGradients(Tensor dx, Tensor dweight, Tensor dbias) {}
+
+    /**
+     * The backward of rmsNorm(x, weight, eps) for the output gradient dy (x's shape): dx, and dweight when weight
+     * is given (GradBackend's rule; statistics recomputed from x).
+     */
+    public NormGradients rmsNormBackward(Tensor dy, Tensor x, Tensor weight, float eps) {
+        return normBackward(dy, x, weight, false, false, eps);
+    }
+
+    /**
+     * The backward of layerNorm(x, weight, bias, eps) for dy: dx, dweight when weight is given, dbias when bias is
+     * given (its values are not needed, only whether it exists).
+     */
+    public NormGradients layerNormBackward(Tensor dy, Tensor x, Tensor weight, Tensor bias, float eps) {
+        return normBackward(dy, x, weight, bias != null, true, eps);
+    }
+
+    private NormGradients normBackward(Tensor dy, Tensor x, Tensor weight, boolean biasGrad, boolean layer, float eps) {
+        String op = layer ? "layerNormBackward" : "rmsNormBackward";
+        int d = rowLength(x, op);
+        if (!Arrays.equals(dy.shape(), x.shape())) {
+            throw new IllegalArgumentException(op + ": dy " + Arrays.toString(dy.shape()) + " must have x's shape "
+                    + Arrays.toString(x.shape()));
+        }
+        int rows = rows(x, d);
+        Tensor g = f32(dy), in = f32(x), w = parameter(weight, d, "weight");
+        Tensor dx = memory.empty(DType.F32, x.shape());
+        Tensor dw = w == null ? null : memory.empty(DType.F32, d), db = biasGrad ? memory.empty(DType.F32, d) : null;
+        Tensor stats = dw != null || db != null ? memory.empty(DType.F32, rows, 3) : null;
+        FloatPointer dwp = dw == null ? null : floats(dw), dbp = db == null ? null : floats(db);
+        FloatPointer sp = stats == null ? null : floats(stats);
+        int code = layer
+                ? abi.layerNormBackward(floats(g), floats(in), base(w), dtypeCode(w), offset(w), floats(dx), dwp, dbp, sp,
+                        rows, d, eps, memory.stream())
+                : abi.rmsNormBackward(floats(g), floats(in), base(w), dtypeCode(w), offset(w), floats(dx), dwp, sp, rows,
+                        d, eps, memory.stream());
+        check(layer ? "pn_layer_norm_backward" : "pn_rms_norm_backward", code);
+        return new NormGradients(dx, dw, db);
+    }
+
+    /**
+     * Backend.rope (rotate-half layout): x [B, H, T, hd] (an F32 view such as a transposed q is read in place),
+     * positions [T] or [B, T] (I64/I32, must fit int32), inv_freq_i = theta^(-2i/hd) -> new contiguous F32.
+     */
+    public Tensor rope(Tensor x, Tensor positions, float theta) { return rope(x, positions, theta, false); }
+
+    /** The backward of rope: dx = rope(dy, -positions), the rotation by -angle, from the same kernel. */
+    public Tensor ropeBackward(Tensor dy, Tensor positions, float theta) { return rope(dy, positions, theta, true); }
+
+    private Tensor rope(Tensor x, Tensor positions, float theta, boolean inverse) {
+        if (x.rank() != 4) throw new IllegalArgumentException("rope expects x [B, H, T, hd], got " + Arrays.toString(x.shape()));
+        int bsz = x.size(0), heads = x.size(1), t = x.size(2), hd = x.size(3);
+        if (hd % 2 != 0) throw new IllegalArgumentException("rope needs an even head dim, got " + hd);
+        boolean perBatch = positions.rank() == 2;
+        if (!positions.dtype().isIndex() || (perBatch ? positions.size(0) != bsz || positions.size(1) != t
+                : positions.rank() != 1 || positions.size(0) != t)) {
+            throw new IllegalArgumentException("positions " + positions + " must be I64/I32 [T] or [B, T] for x "
+                    + Arrays.toString(x.shape()));
+        }
+        Tensor in = x.dtype() == DType.F32 ? x : f32(x);
+        Tensor pos = memory.input(positions, DType.I32);
+        Tensor out = memory.empty(DType.F32, x.shape());
+        check("pn_rope", abi.rope(floats(in), in.stride(0), in.stride(1), in.stride(2), in.stride(3), ints(pos),
+                perBatch ? 1 : 0, floats(out), bsz, heads, t, hd, theta, inverse ? 1 : 0, memory.stream()));
+        return out;
+    }
+
+    /**
+     * Backend.embedding: rows of table [V, D] (F32/F16/BF16, widened in the kernel) picked by ids [...] (I64/I32)
+     * -> [..., D] F32. The kernel flags an id outside [0, V); this method then synchronises and throws an
+     * IllegalArgumentException naming the first bad id and its position.
+     */
+    public Tensor embedding(Tensor table, Tensor ids) {
+        if (table.rank() != 2) throw new IllegalArgumentException("embedding table must be [V, D], got " + table);
+        if (!ids.dtype().isIndex()) throw new IllegalArgumentException("ids must be I64 or I32, got " + ids.dtype());
+        int vocab = table.size(0), dim = table.size(1), n = (int) ids.numel();
+        Tensor tab = denseFloat(table);
+        Tensor idv = memory.input(ids, ids.dtype());
+        int[] shape = Arrays.copyOf(ids.shape(), ids.rank() + 1);
+        shape[ids.rank()] = dim;
+        Tensor out = memory.empty(DType.F32, shape);
+        Tensor flag = memory.empty(DType.I32, 1);
+        check("pn_embedding", abi.embedding(tab.storage().pointer(), dtypeCode(tab), tab.offset(), vocab, dim,
+                idv.storage().pointer(), idv.dtype() == DType.I64 ? DTYPE_I64 : DTYPE_I32, idv.offset(), n, floats(out),
+                ints(flag), memory.stream()));
+        memory.synchronize();
+        long bad = flag.getLong(0);
+        if (bad > 0) {
+            int at = (int) (n - bad);
+            throw new IllegalArgumentException("token id " + idv.storage().getLong(idv.offset() + at) + " at position "
+                    + at + " outside [0, " + vocab + ")");
+        }
+        return out;
+    }
+
+    /** t when the kernels can read it in place (F32/F16/BF16, any strides), else an F32 copy (F64). */
+    private Tensor floatView(Tensor t) {
+        DType d = t.dtype();
+        if (d == DType.F32 || d == DType.F16 || d == DType.BF16) return t;
+        return f32(t);
+    }
+
+    private static int dtypeCode(Tensor t) {
+        if (t == null) return DTYPE_F32;
+        return switch (t.dtype()) {
+            case F32 -> DTYPE_F32;
+            case F16 -> DTYPE_F16;
+            case BF16 -> DTYPE_BF16;
+            default -> throw new IllegalArgumentException("no kernel dtype code for " + t.dtype());
+        };
+    }
+
+    private static void requireRank(int rank) {
+        if (rank > MAX_RANK) throw new IllegalArgumentException("element-wise kernels take rank <= " + MAX_RANK + ", got " + rank);
+    }
+
+    private static LongPointer longs(int[] v) {
+        long[] l = new long[v.length];
+        for (int i = 0; i < v.length; i++) l[i] = v[i];
+        return new LongPointer(l);
+    }
+
+    // t's strides over the broadcast shape: 0 for new leading dims and for size-1 dims stretched by broadcasting.
+    private static LongPointer broadcastStrides(Tensor t, int[] shape) {
+        long[] s = new long[shape.length];
+        int lead = shape.length - t.rank();
+        for (int d = 0; d < t.rank(); d++) s[lead + d] = t.size(d) == 1 ? 0 : t.stride(d);
+        return new LongPointer(s);
+    }
+
+    // The first element of t as a byte-addressed pointer (any dtype).
+    private static Pointer bytesAt(Tensor t) {
+        return new BytePointer(t.storage().pointer()).position((long) t.offset() * t.dtype().byteSize());
+    }
+
+    private static int rowLength(Tensor x, String op) {
+        if (x.rank() < 1) throw new IllegalArgumentException(op + " needs rank >= 1, got a scalar");
+        return x.size(-1);
+    }
+
+    private static int rows(Tensor x, int d) { return d == 0 ? 0 : (int) (x.numel() / d); }
+
+    // A [d] norm parameter the kernel reads in place (F32/F16/BF16 with unit stride), an F32 copy otherwise, or null.
+    private Tensor parameter(Tensor p, int d, String name) {
+        if (p == null) return null;
+        if (p.rank() != 1 || p.size(0) != d) {
+            throw new IllegalArgumentException(name + " must be a [" + d + "] vector, got " + Arrays.toString(p.shape()));
+        }
+        return denseFloat(p);
+    }
+
+    // t in place when contiguous F32/F16/BF16 (kernels that index rows directly), else a contiguous F32 copy.
+    private Tensor denseFloat(Tensor t) {
+        Tensor v = floatView(t);
+        return v.isContiguous() ? v : f32(v);
+    }
+
+    private static Pointer base(Tensor t) { return t == null ? null : t.storage().pointer(); }
+
+    private static long offset(Tensor t) { return t == null ? 0 : t.offset(); }
 }

@@ -12,6 +12,7 @@ package dev.perennial.cuda;
 
 import org.bytedeco.javacpp.FloatPointer;
 import org.bytedeco.javacpp.IntPointer;
+import org.bytedeco.javacpp.LongPointer;
 import org.bytedeco.javacpp.Pointer;
 
 public interface KernelAbi {
@@ -23,6 +24,48 @@ public interface KernelAbi {
     /** cosine_topk.h: queries [nq, d], keys [nk, d] -> outIndex (int32), outValue [nq, k]. */
     int cosineTopk(FloatPointer queries, FloatPointer keys, int nq, int nk, int d, int k, IntPointer outIndex,
                    FloatPointer outValue, Pointer stream);
+
+    /**
+     * strided.h pn_strided_unary: out [shape] = op(x) in float32; x a view (base pointer, dtype code, element
+     * offset, strides) of F32/F16/BF16; shape and strides are host arrays of {@code rank} longs.
+     */
+    int stridedUnary(int op, Pointer x, int xDtype, long xOffset, LongPointer xStrides, LongPointer shape, int rank,
+                     float s, FloatPointer out, Pointer stream);
+
+    /** strided.h pn_strided_binary: out [shape] = op(a, b), both views given over the output shape (0 = broadcast). */
+    int stridedBinary(int op, Pointer a, int aDtype, long aOffset, LongPointer aStrides, Pointer b, int bDtype,
+                      long bOffset, LongPointer bStrides, LongPointer shape, int rank, FloatPointer out, Pointer stream);
+
+    /** strided.h pn_strided_copy: out [shape] = the view's elements bit for bit (elemBytes 1, 2, 4 or 8). */
+    int stridedCopy(Pointer x, int elemBytes, long xOffset, LongPointer xStrides, LongPointer shape, int rank,
+                    Pointer out, Pointer stream);
+
+    /** norms.h pn_rms_norm: x, out [rows, d] float32; weight [d] or null (dtype code, element offset). */
+    int rmsNorm(FloatPointer x, Pointer weight, int weightDtype, long weightOffset, FloatPointer out, int rows, int d,
+                float eps, Pointer stream);
+
+    /** norms.h pn_layer_norm: x, out [rows, d] float32; weight, bias [d] or null (dtype codes, element offsets). */
+    int layerNorm(FloatPointer x, Pointer weight, int weightDtype, long weightOffset, Pointer bias, int biasDtype,
+                  long biasOffset, FloatPointer out, int rows, int d, float eps, Pointer stream);
+
+    /** norms.h pn_rms_norm_backward: dx [rows, d], dweight [d] or null; rowStats [rows, 3] scratch (null without dweight). */
+    int rmsNormBackward(FloatPointer dy, FloatPointer x, Pointer weight, int weightDtype, long weightOffset,
+                        FloatPointer dx, FloatPointer dweight, FloatPointer rowStats, int rows, int d, float eps,
+                        Pointer stream);
+
+    /** norms.h pn_layer_norm_backward: dx [rows, d], dweight and dbias [d] or null; rowStats [rows, 3] scratch. */
+    int layerNormBackward(FloatPointer dy, FloatPointer x, Pointer weight, int weightDtype, long weightOffset,
+                          FloatPointer dx, FloatPointer dweight, FloatPointer dbias, FloatPointer rowStats, int rows,
+                          int d, float eps, Pointer stream);
+
+    /** rope.h pn_rope: x view [B, H, T, hd] (strides in elements), positions int32 [T] or [B, T] -> out contiguous. */
+    int rope(FloatPointer x, long strideB, long strideH, long strideT, long strideD, IntPointer positions,
+             int positionsPerBatch, FloatPointer out, int batch, int heads, int seq, int headDim, float theta,
+             int inverse, Pointer stream);
+
+    /** embedding.h pn_embedding: out [n, dim] = rows of table [vocab, dim]; errorFlag = n - first bad position, or 0. */
+    int embedding(Pointer table, int tableDtype, long tableOffset, int vocab, int dim, Pointer ids, int idsDtype,
+                  long idsOffset, int n, FloatPointer out, IntPointer errorFlag, Pointer stream);
 
     /** Why the last failed launch on this thread failed, if the implementation knows ("" otherwise). */
     String lastMessage();
