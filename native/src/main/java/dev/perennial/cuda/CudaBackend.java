@@ -45,55 +45,55 @@ public final class CudaBackend implements Backend {
 
     @Override
     public Tensor contiguous(Tensor x) {
-        return x.isContiguous() ? x : host.run("contiguous", be -> be.contiguous(x));
+        return k.contiguous(x);
     }
 
     // ------------------------------------------------------------------------------------------- element-wise
 
     @Override
-    public Tensor add(Tensor a, Tensor b) { return host.run("add", be -> be.add(a, b)); }
+    public Tensor add(Tensor a, Tensor b) { return k.binary(BinaryOp.ADD, a, b); }
 
     @Override
-    public Tensor sub(Tensor a, Tensor b) { return host.run("sub", be -> be.sub(a, b)); }
+    public Tensor sub(Tensor a, Tensor b) { return k.binary(BinaryOp.SUB, a, b); }
 
     @Override
-    public Tensor mul(Tensor a, Tensor b) { return host.run("mul", be -> be.mul(a, b)); }
+    public Tensor mul(Tensor a, Tensor b) { return k.binary(BinaryOp.MUL, a, b); }
 
     @Override
-    public Tensor div(Tensor a, Tensor b) { return host.run("div", be -> be.div(a, b)); }
+    public Tensor div(Tensor a, Tensor b) { return k.binary(BinaryOp.DIV, a, b); }
 
     @Override
-    public Tensor scale(Tensor a, float s) { return host.run("scale", be -> be.scale(a, s)); }
+    public Tensor scale(Tensor a, float s) { return k.unary(UnaryOp.SCALE, a, s); }
 
     @Override
-    public Tensor exp(Tensor a) { return host.run("exp", be -> be.exp(a)); }
+    public Tensor exp(Tensor a) { return k.unary(UnaryOp.EXP, a, 0f); }
 
     @Override
-    public Tensor log(Tensor a) { return host.run("log", be -> be.log(a)); }
+    public Tensor log(Tensor a) { return k.unary(UnaryOp.LOG, a, 0f); }
 
     @Override
-    public Tensor sqrt(Tensor a) { return host.run("sqrt", be -> be.sqrt(a)); }
+    public Tensor sqrt(Tensor a) { return k.unary(UnaryOp.SQRT, a, 0f); }
 
     @Override
-    public Tensor tanh(Tensor a) { return host.run("tanh", be -> be.tanh(a)); }
+    public Tensor tanh(Tensor a) { return k.unary(UnaryOp.TANH, a, 0f); }
 
     @Override
-    public Tensor erf(Tensor a) { return host.run("erf", be -> be.erf(a)); }
+    public Tensor erf(Tensor a) { return k.unary(UnaryOp.ERF, a, 0f); }
 
     @Override
-    public Tensor gelu(Tensor a) { return host.run("gelu", be -> be.gelu(a)); }
+    public Tensor gelu(Tensor a) { return k.unary(UnaryOp.GELU, a, 0f); }
 
     @Override
-    public Tensor geluTanh(Tensor a) { return host.run("geluTanh", be -> be.geluTanh(a)); }
+    public Tensor geluTanh(Tensor a) { return k.unary(UnaryOp.GELU_TANH, a, 0f); }
 
     @Override
-    public Tensor quickGelu(Tensor a) { return host.run("quickGelu", be -> be.quickGelu(a)); }
+    public Tensor quickGelu(Tensor a) { return k.unary(UnaryOp.QUICK_GELU, a, 0f); }
 
     @Override
-    public Tensor silu(Tensor a) { return host.run("silu", be -> be.silu(a)); }
+    public Tensor silu(Tensor a) { return k.unary(UnaryOp.SILU, a, 0f); }
 
     @Override
-    public Tensor swiglu(Tensor gate, Tensor up) { return host.run("swiglu", be -> be.swiglu(gate, up)); }
+    public Tensor swiglu(Tensor gate, Tensor up) { return k.binary(BinaryOp.SWIGLU, gate, up); }
 
     // ------------------------------------------------------------------------------------------- row-wise
 
@@ -105,23 +105,23 @@ public final class CudaBackend implements Backend {
 
     @Override
     public Tensor layerNorm(Tensor x, Tensor weight, Tensor bias, float eps) {
-        return host.run("layerNorm", be -> be.layerNorm(x, weight, bias, eps));
+        return k.layerNorm(x, weight, bias, eps);
     }
 
     @Override
     public Tensor rmsNorm(Tensor x, Tensor weight, float eps) {
-        return host.run("rmsNorm", be -> be.rmsNorm(x, weight, eps));
+        return k.rmsNorm(x, weight, eps);
     }
 
     @Override
     public Tensor rope(Tensor x, Tensor positions, float theta) {
-        return host.run("rope", be -> be.rope(x, positions, theta));
+        return k.rope(x, positions, theta);
     }
 
     // ------------------------------------------------------------------------------------------- indexing
 
     @Override
-    public Tensor embedding(Tensor table, Tensor ids) { return host.run("embedding", be -> be.embedding(table, ids)); }
+    public Tensor embedding(Tensor table, Tensor ids) { return k.embedding(table, ids); }
 
     @Override
     public Tensor concat(List<Tensor> parts, int dim) { return host.run("concat", be -> be.concat(parts, dim)); }

@@ -123,8 +123,9 @@ public final class DeviceKernels {
     // ------------------------------------------------------------------------------------------- element-wise
     // strided.h, norms.h, rope.h, embedding.h. Floating operands are read in place, whatever their strides, as
     // (storage base pointer, pn_dtype.h code, element offset): F16/BF16 are widened by the kernels, not copied.
-    // So their storage must already be device-accessible (true for every tensor DeviceMemory creates); only
-    // other dtypes (F64) and layouts a kernel cannot take go through DeviceMemory.input.
+    // DeviceMemory.resident makes the storage device-accessible without changing the view (identity on the
+    // emulated device; a cached copy of e.g. a memory-mapped weight on a GPU); only other dtypes (F64) and layouts
+    // a kernel cannot take go through DeviceMemory.input.
 
     private static final int MAX_RANK = 6;                                   // PN_STRIDED_MAX_RANK
     private static final int DTYPE_F32 = 0, DTYPE_F16 = 1, DTYPE_BF16 = 2;   // PN_DTYPE_* of pn_dtype.h
@@ -173,8 +174,9 @@ public final class DeviceKernels {
         if (x.isContiguous()) return x;
         requireRank(x.rank());
         Tensor out = memory.empty(x.dtype(), x.shape());
+        Tensor in = memory.resident(x);
         try (LongPointer shape = longs(x.shape()); LongPointer strides = longs(x.strides())) {
-            check("pn_strided_copy", abi.stridedCopy(x.storage().pointer(), x.dtype().byteSize(), x.offset(), strides,
+            check("pn_strided_copy", abi.stridedCopy(in.storage().pointer(), x.dtype().byteSize(), in.offset(), strides,
                     shape, x.rank(), bytesAt(out), memory.stream()));
         }
         return out;
@@ -264,7 +266,7 @@ public final class DeviceKernels {
             throw new IllegalArgumentException("positions " + positions + " must be I64/I32 [T] or [B, T] for x "
                     + Arrays.toString(x.shape()));
         }
-        Tensor in = x.dtype() == DType.F32 ? x : f32(x);
+        Tensor in = x.dtype() == DType.F32 ? memory.resident(x) : f32(x);
         Tensor pos = memory.input(positions, DType.I32);
         Tensor out = memory.empty(DType.F32, x.shape());
         check("pn_rope", abi.rope(floats(in), in.stride(0), in.stride(1), in.stride(2), in.stride(3), ints(pos),
@@ -303,7 +305,7 @@ public final class DeviceKernels {
     /** t when the kernels can read it in place (F32/F16/BF16, any strides), else an F32 copy (F64). */
     private Tensor floatView(Tensor t) {
         DType d = t.dtype();
-        if (d == DType.F32 || d == DType.F16 || d == DType.BF16) return t;
+        if (d == DType.F32 || d == DType.F16 || d == DType.BF16) return memory.resident(t);
         return f32(t);
     }
 

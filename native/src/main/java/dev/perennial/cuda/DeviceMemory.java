@@ -21,6 +21,12 @@ public interface DeviceMemory {
      */
     Tensor input(Tensor t, DType dtype);
 
+    /**
+     * t itself when kernels can read its storage in place, else the same view (shape, strides, offset, dtype) over
+     * a device-accessible copy of its storage — for kernels that read strided or half-precision operands directly.
+     */
+    Tensor resident(Tensor t);
+
     /** The stream every launch goes to (null = the default stream). */
     Pointer stream();
 

@@ -6,7 +6,8 @@
 package dev.perennial.cuda;
 
 public final class EmulatedDevice {
-    private static final DeviceKernels KERNELS = new DeviceKernels(EmulatedKernelAbi.INSTANCE, HostMemory.INSTANCE);
+    private static final DeviceKernels KERNELS =
+            new DeviceKernels(StaticBindingAbi.of(EmuKernels.class, EmuKernels::pn_emu_last_message), HostMemory.INSTANCE);
 
     private EmulatedDevice() {}
 

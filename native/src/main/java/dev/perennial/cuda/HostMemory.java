@@ -23,6 +23,9 @@ final class HostMemory implements DeviceMemory {
     }
 
     @Override
+    public Tensor resident(Tensor t) { return t; }
+
+    @Override
     public Pointer stream() { return null; }
 
     @Override

@@ -1,9 +1,9 @@
 /*
  * The C ABI launchers of cuda/src/main/cuda/*.h as Java methods, one per launcher, with the C names'
- * arguments in the same order. Two implementations bind the same sources: EmulatedKernelAbi (the g++ build run
- * by the emulated device, JavaCPP class EmuKernels) and, in the perennial-cuda module, the binding of the nvcc
- * build (libperennialcuda.so). DeviceKernels is written once against this interface, so the code that tests
- * pass on the emulated device is the code that runs on a GPU.
+ * arguments in the same order: method fooBar is launcher pn_foo_bar. StaticBindingAbi implements it over either
+ * JavaCPP binding of the same sources: EmuKernels (the g++ build run by the emulated device) or, in the
+ * perennial-cuda module, CudaKernels (the nvcc build, libperennialcuda.so). DeviceKernels is written once against
+ * this interface, so the code that tests pass on the emulated device is the code that runs on a GPU.
  *
  * Pointers are device pointers (host pointers on the emulated device); every method returns the launcher's
  * cudaError_t as int (0 = success, 1 = cudaErrorInvalidValue for bad sizes, 719 = launch failure).

@@ -259,10 +259,11 @@ class StridedTest {
                 inputs[0]++;
                 return HostMemory.INSTANCE.input(t, dtype);
             }
+            @Override public Tensor resident(Tensor t) { return t; }
             @Override public Pointer stream() { return null; }
             @Override public void synchronize() {}
         };
-        DeviceKernels k = new DeviceKernels(EmulatedKernelAbi.INSTANCE, counting);
+        DeviceKernels k = new DeviceKernels(StaticBindingAbi.of(EmuKernels.class, EmuKernels::pn_emu_last_message), counting);
         Random rnd = new Random(5);
         Tensor a = Input.of("a", DType.F16, new int[]{6, 4}, t -> t.transpose(0, 1)).make(rnd, false);
         Tensor b = Input.of("b", DType.BF16, new int[]{1, 6}, t -> t.expand(4, 6)).make(rnd, false);

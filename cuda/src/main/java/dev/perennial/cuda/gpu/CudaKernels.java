@@ -10,12 +10,13 @@ package dev.perennial.cuda.gpu;
 import org.bytedeco.javacpp.FloatPointer;
 import org.bytedeco.javacpp.IntPointer;
 import org.bytedeco.javacpp.Loader;
+import org.bytedeco.javacpp.LongPointer;
 import org.bytedeco.javacpp.Pointer;
 import org.bytedeco.javacpp.annotation.Const;
 import org.bytedeco.javacpp.annotation.Platform;
 
-@Platform(value = "linux-x86_64", include = {"perennial_runtime.h", "softmax_rows.h", "cosine_topk.h"},
-          link = "perennialcuda")
+@Platform(value = "linux-x86_64", include = {"perennial_runtime.h", "softmax_rows.h", "cosine_topk.h", "strided.h",
+        "norms.h", "rope.h", "embedding.h"}, link = "perennialcuda")
 public final class CudaKernels {
     static { Loader.load(); }
 
@@ -24,11 +25,54 @@ public final class CudaKernels {
     /** perennial_runtime.h: number of usable devices; returns the cudaGetDeviceCount error (count 0 on error). */
     public static native int pn_device_count(IntPointer count);
 
-    /** softmax_rows.h */
+    /** softmax_rows.h: in, out [rows, cols]; mask [maskRows, cols] or null. Returns a cudaError_t. */
     public static native int pn_softmax_rows(@Const FloatPointer in, @Const FloatPointer mask, FloatPointer out,
                                              int rows, int cols, int maskRows, float scale, Pointer stream);
 
-    /** cosine_topk.h */
+    /** cosine_topk.h: queries [nq, d], keys [nk, d] -> outIndex, outValue [nq, k]. Returns a cudaError_t. */
     public static native int pn_cosine_topk(@Const FloatPointer queries, @Const FloatPointer keys, int nq, int nk, int d,
                                             int k, IntPointer outIndex, FloatPointer outValue, Pointer stream);
+
+    /** strided.h: out [shape] = op(x view); x any of F32/F16/BF16 (dtype code), strides/shape host arrays [rank]. */
+    public static native int pn_strided_unary(int op, @Const Pointer x, int xDtype, long xOffset, @Const LongPointer xStrides,
+                                              @Const LongPointer shape, int rank, float s, FloatPointer out, Pointer stream);
+
+    /** strided.h: out [shape] = op(a view, b view), both given over the output shape (stride 0 = broadcast). */
+    public static native int pn_strided_binary(int op, @Const Pointer a, int aDtype, long aOffset, @Const LongPointer aStrides,
+                                               @Const Pointer b, int bDtype, long bOffset, @Const LongPointer bStrides,
+                                               @Const LongPointer shape, int rank, FloatPointer out, Pointer stream);
+
+    /** strided.h: out [shape] = the x view's elements bit for bit (elemBytes 1, 2, 4 or 8). */
+    public static native int pn_strided_copy(@Const Pointer x, int elemBytes, long xOffset, @Const LongPointer xStrides,
+                                             @Const LongPointer shape, int rank, Pointer out, Pointer stream);
+
+    /** norms.h: x, out [rows, d]; weight [d] or null (dtype code, element offset). */
+    public static native int pn_rms_norm(@Const FloatPointer x, @Const Pointer weight, int weightDtype, long weightOffset,
+                                         FloatPointer out, int rows, int d, float eps, Pointer stream);
+
+    /** norms.h: x, out [rows, d]; weight, bias [d] or null (dtype codes, element offsets). */
+    public static native int pn_layer_norm(@Const FloatPointer x, @Const Pointer weight, int weightDtype, long weightOffset,
+                                           @Const Pointer bias, int biasDtype, long biasOffset, FloatPointer out, int rows,
+                                           int d, float eps, Pointer stream);
+
+    /** norms.h: dx [rows, d] (and dweight [d], or null) of RMSNorm from dy, x; rowStats [rows, 3] scratch or null. */
+    public static native int pn_rms_norm_backward(@Const FloatPointer dy, @Const FloatPointer x, @Const Pointer weight,
+                                                  int weightDtype, long weightOffset, FloatPointer dx, FloatPointer dweight,
+                                                  FloatPointer rowStats, int rows, int d, float eps, Pointer stream);
+
+    /** norms.h: dx [rows, d] (and dweight, dbias [d], or null) of LayerNorm; rowStats [rows, 3] scratch or null. */
+    public static native int pn_layer_norm_backward(@Const FloatPointer dy, @Const FloatPointer x, @Const Pointer weight,
+                                                    int weightDtype, long weightOffset, FloatPointer dx,
+                                                    FloatPointer dweight, FloatPointer dbias, FloatPointer rowStats,
+                                                    int rows, int d, float eps, Pointer stream);
+
+    /** rope.h: x view [B, H, T, hd] by strides, positions int32 [T] or [B, T], out [B, H, T, hd]; inverse = backward. */
+    public static native int pn_rope(@Const FloatPointer x, long strideB, long strideH, long strideT, long strideD,
+                                     @Const IntPointer positions, int positionsPerBatch, FloatPointer out, int batch,
+                                     int heads, int seq, int headDim, float theta, int inverse, Pointer stream);
+
+    /** embedding.h: out [n, dim] = table [vocab, dim] rows of ids [n] (I32/I64); errorFlag = n - first bad position. */
+    public static native int pn_embedding(@Const Pointer table, int tableDtype, long tableOffset, int vocab, int dim,
+                                          @Const Pointer ids, int idsDtype, long idsOffset, int n, FloatPointer out,
+                                          IntPointer errorFlag, Pointer stream);
 }

@@ -1,8 +1,9 @@
 /*
  * DeviceMemory on a GPU: every tensor the backend creates lives in CUDA managed memory (cudaMallocManaged), which
  * both the GPU and the host address, so Tensor code, host fallbacks and result reads work unchanged after
- * synchronize(). Host tensors given to a kernel (memory-mapped weights, arrays) are copied into managed memory;
- * read-only storages (checkpoint weights) are copied once and cached. One stream per backend.
+ * synchronize(). Host tensors given to a kernel (memory-mapped weights, arrays) are copied into managed memory
+ * (input: converted and contiguous; resident: the whole storage, same view); read-only storages (checkpoint
+ * weights) are copied once and cached. One stream per backend.
  *
  * Written against the org.bytedeco CUDA preset and used only after GpuProbe said a GPU is present. Not run here
  * (no GPU on these machines): the GPU-tagged tests in this module exercise it where a GPU exists.
@@ -74,6 +75,21 @@ final class ManagedMemory implements DeviceMemory {
                 .limit((host.offset() + (int) host.numel()) * dtype.byteSize()));
         if (s.isReadOnly()) uploaded.get(s).put(view, dev);
         return dev;
+    }
+
+    @Override
+    public synchronized Tensor resident(Tensor t) {
+        Storage s = t.storage();
+        if (s.owner() instanceof Allocation) return t;
+        Map<String, Tensor> cache = s.isReadOnly() ? uploaded.computeIfAbsent(s, k -> new java.util.HashMap<>()) : null;
+        Tensor whole = cache == null ? null : cache.get("whole");
+        if (whole == null) {
+            synchronize();
+            whole = empty(s.dtype(), s.length());
+            whole.storage().bytes().put(s.bytes());
+            if (cache != null) cache.put("whole", whole);
+        }
+        return Tensor.view(whole.storage(), t.shape(), t.strides(), t.offset());
     }
 
     @Override

@@ -6,6 +6,7 @@
 package dev.perennial.cuda.gpu;
 
 import dev.perennial.cuda.EmuKernels;
+import dev.perennial.cuda.StaticBindingAbi;
 import org.junit.jupiter.api.Test;
 
 import java.lang.reflect.Method;
@@ -15,6 +16,7 @@ import java.util.Map;
 import java.util.TreeMap;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class KernelAbiParityTest {
@@ -25,6 +27,11 @@ class KernelAbiParityTest {
         gpu.remove("pn_device_count");
         assertTrue(emu.size() >= 2, "launchers found: " + emu.keySet());
         assertEquals(emu, gpu);
+    }
+
+    @Test
+    void theGpuBindingImplementsEveryKernelAbiMethod() {
+        assertNotNull(StaticBindingAbi.of(CudaKernels.class, () -> ""));   // resolves each method or names the missing
     }
 
     private static Map<String, String> launchers(Class<?> c) {
