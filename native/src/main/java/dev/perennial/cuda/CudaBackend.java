@@ -101,7 +101,7 @@ public final class CudaBackend implements Backend {
     public Tensor softmax(Tensor x, float scale, Tensor mask) { return k.softmax(x, scale, mask); }
 
     @Override
-    public Tensor logSoftmax(Tensor x, Tensor mask) { return host.run("logSoftmax", be -> be.logSoftmax(x, mask)); }
+    public Tensor logSoftmax(Tensor x, Tensor mask) { return k.logSoftmax(x, mask); }
 
     @Override
     public Tensor layerNorm(Tensor x, Tensor weight, Tensor bias, float eps) {
@@ -134,23 +134,42 @@ public final class CudaBackend implements Backend {
 
     // ------------------------------------------------------------------------------------------- reductions
 
+    // Over the last dim the row_reduce kernels; over another dim the host (a strided reduction has no kernel).
     @Override
-    public Tensor sum(Tensor x, int dim, boolean keepDim) { return host.run("sum", be -> be.sum(x, dim, keepDim)); }
+    public Tensor sum(Tensor x, int dim, boolean keepDim) {
+        return lastDim(x, dim) ? keep(k.rowSum(x), x, keepDim) : host.run("sum", be -> be.sum(x, dim, keepDim));
+    }
 
     @Override
-    public Tensor mean(Tensor x, int dim, boolean keepDim) { return host.run("mean", be -> be.mean(x, dim, keepDim)); }
+    public Tensor mean(Tensor x, int dim, boolean keepDim) {
+        return lastDim(x, dim) ? keep(k.rowMean(x), x, keepDim) : host.run("mean", be -> be.mean(x, dim, keepDim));
+    }
 
     @Override
-    public Tensor max(Tensor x, int dim, boolean keepDim) { return host.run("max", be -> be.max(x, dim, keepDim)); }
+    public Tensor max(Tensor x, int dim, boolean keepDim) {
+        return lastDim(x, dim) ? keep(k.rowMax(x), x, keepDim) : host.run("max", be -> be.max(x, dim, keepDim));
+    }
+
+    private static boolean lastDim(Tensor x, int dim) {
+        return x.rank() > 0 && (dim == -1 || dim == x.rank() - 1);
+    }
+
+    // The [...] result of a last-dim reduction as [..., 1] when keepDim.
+    private static Tensor keep(Tensor reduced, Tensor x, boolean keepDim) {
+        if (!keepDim) return reduced;
+        int[] shape = x.shape();
+        shape[shape.length - 1] = 1;
+        return reduced.reshape(shape);
+    }
 
     @Override
-    public Tensor argmax(Tensor x) { return host.run("argmax", be -> be.argmax(x)); }
+    public Tensor argmax(Tensor x) { return k.argmax(x); }
 
     @Override
     public TopK topk(Tensor x, int kk) { return host.run("topk", be -> be.topk(x, kk)); }
 
     @Override
     public Tensor crossEntropy(Tensor logits, Tensor targets, int ignoreIndex) {
-        return host.run("crossEntropy", be -> be.crossEntropy(logits, targets, ignoreIndex));
+        return k.crossEntropy(logits, targets, ignoreIndex).loss();
     }
 }
