@@ -101,7 +101,7 @@ public final class CudaBackend implements Backend {
     public Tensor softmax(Tensor x, float scale, Tensor mask) { return k.softmax(x, scale, mask); }
 
     @Override
-    public Tensor logSoftmax(Tensor x, Tensor mask) { return host.run("logSoftmax", be -> be.logSoftmax(x, mask)); }
+    public Tensor logSoftmax(Tensor x, Tensor mask) { return k.logSoftmax(x, mask); }
 
     @Override
     public Tensor layerNorm(Tensor x, Tensor weight, Tensor bias, float eps) {
@@ -134,23 +134,40 @@ public final class CudaBackend implements Backend {
 
     // ------------------------------------------------------------------------------------------- reductions
 
+    // The row_reduce kernels reduce the last dim; another dim is first moved last by the strided copy kernel.
     @Override
-    public Tensor sum(Tensor x, int dim, boolean keepDim) { return host.run("sum", be -> be.sum(x, dim, keepDim)); }
+    public Tensor sum(Tensor x, int dim, boolean keepDim) { return reduce(x, dim, keepDim, k::rowSum); }
 
     @Override
-    public Tensor mean(Tensor x, int dim, boolean keepDim) { return host.run("mean", be -> be.mean(x, dim, keepDim)); }
+    public Tensor mean(Tensor x, int dim, boolean keepDim) { return reduce(x, dim, keepDim, k::rowMean); }
 
     @Override
-    public Tensor max(Tensor x, int dim, boolean keepDim) { return host.run("max", be -> be.max(x, dim, keepDim)); }
+    public Tensor max(Tensor x, int dim, boolean keepDim) { return reduce(x, dim, keepDim, k::rowMax); }
+
+    private Tensor reduce(Tensor x, int dim, boolean keepDim, java.util.function.UnaryOperator<Tensor> rows) {
+        int d = dev.perennial.tensor.Shapes.dim(dim, x.rank());
+        Tensor moved = x;                                        // [..., x.size(d)] with the other dims in order
+        if (d != x.rank() - 1) {
+            int[] perm = new int[x.rank()];
+            for (int i = 0, j = 0; i < x.rank(); i++) if (i != d) perm[j++] = i;
+            perm[x.rank() - 1] = d;
+            moved = k.contiguous(x.permute(perm));
+        }
+        Tensor reduced = rows.apply(moved);                      // x's shape without dim d
+        if (!keepDim) return reduced;
+        int[] shape = x.shape();
+        shape[d] = 1;
+        return reduced.reshape(shape);
+    }
 
     @Override
-    public Tensor argmax(Tensor x) { return host.run("argmax", be -> be.argmax(x)); }
+    public Tensor argmax(Tensor x) { return k.argmax(x); }
 
     @Override
     public TopK topk(Tensor x, int kk) { return host.run("topk", be -> be.topk(x, kk)); }
 
     @Override
     public Tensor crossEntropy(Tensor logits, Tensor targets, int ignoreIndex) {
-        return host.run("crossEntropy", be -> be.crossEntropy(logits, targets, ignoreIndex));
+        return k.crossEntropy(logits, targets, ignoreIndex).loss();
     }
 }

@@ -54,8 +54,8 @@ public final class DeviceKernels {
     /**
      * For each query row, the k keys of highest cosine similarity, by value then lower index:
      * queries [nq, d], keys [nk, d] -> values [nq, k] (F32) and indices [nq, k] (I64).
-     * Zero vectors have similarity 0. k > nk, or (d + nk) floats beyond 48 KiB, is a KernelLaunchException
-     * with code 1 (cudaErrorInvalidValue).
+     * Zero vectors have similarity 0. k < 1, k > nk, or k beyond the kernel's shared memory (cosine_topk.h:
+     * about 5000) is a KernelLaunchException with code 1 (cudaErrorInvalidValue).
      */
     public Backend.TopK cosineTopk(Tensor queries, Tensor keys, int k) {
         if (queries.rank() != 2 || keys.rank() != 2 || queries.size(1) != keys.size(1)) {
@@ -367,4 +367,250 @@ public final class DeviceKernels {
     private static Pointer base(Tensor t) { return t == null ? null : t.storage().pointer(); }
 
     private static long offset(Tensor t) { return t == null ? 0 : t.offset(); }
+
+    // ------------------------------------------------------------------------------------------------------------
+    // Score aggregation, cross-entropy, row reductions and multi-modal prompt selection (token_scores.h,
+    // cross_entropy.h, row_reduce.h, cosine_topk.h). Index inputs may be I64 or I32 (index32).
+
+    /** Per-token scores [N] (F32) of {@link #tokenScores}; entropy is defined for every row. */
+    public record TokenScoreTensors(Tensor nll, Tensor entropy, Tensor el2n) {}
+
+    /**
+     * Per-sample means [S] (F32) of {@link #sampleScores} and the supervised-token counts [S] (I32). A field is
+     * null when the per-token scores it needs were not given.
+     */
+    public record SampleScoreTensors(Tensor meanNll, Tensor meanExpNll, Tensor meanEl2n, Tensor entropyAll,
+                                     Tensor entropyResp, Tensor count) {}
+
+    /** Cross-entropy per row [N] and the log-sum-exp of each row [N] saved for {@link #crossEntropyBackward}. */
+    public record CrossEntropyForward(Tensor loss, Tensor lse) {}
+
+    /**
+     * ADAPT-∞ per-token scores from logits [N, V] and targets [N] (row j aligned with targets[j]): nll (0 where
+     * ignored), entropy = -sum p ln p (every row) and EL2N = |p - onehot(t)| (0 where ignored), natural log.
+     * Targets are not range-checked here: a target outside [0, V) that is not ignoreIndex gives NaN nll and EL2N
+     * for that row (token_scores.h), so one bad label marks its sample instead of aborting a scoring pass.
+     */
+    public TokenScoreTensors tokenScores(Tensor logits, Tensor targets, int ignoreIndex) {
+        requireRows("tokenScores", logits, targets);
+        int n = logits.size(0), v = logits.size(1);
+        Tensor x = f32(logits), t = index32(targets, "targets");
+        Tensor nll = memory.empty(DType.F32, n), entropy = memory.empty(DType.F32, n);
+        Tensor el2n = memory.empty(DType.F32, n);
+        check("pn_token_scores", abi.tokenScores(floats(x), ints(t), n, v, ignoreIndex, floats(nll), floats(entropy),
+                floats(el2n), memory.stream()));
+        return new TokenScoreTensors(nll, entropy, el2n);
+    }
+
+    /**
+     * Means of per-token scores [N] over samples: sample s owns rows [offsets[s], offsets[s + 1]) (offsets
+     * [S + 1], non-decreasing, within [0, N], checked on the host). Over its supervised rows (targets !=
+     * ignoreIndex): meanNll, meanExpNll (mean e^nll, the official code's "ppl"), meanEl2n, entropyResp and the
+     * count; over all its rows: entropyAll. No supervised row -> NaN means (an empty sample: entropyAll NaN too).
+     * Any field of scores may be null; the means that need it are then not computed (null in the result).
+     */
+    public SampleScoreTensors sampleScores(TokenScoreTensors scores, Tensor targets, Tensor offsets, int ignoreIndex) {
+        if (targets.rank() != 1 || offsets.rank() != 1 || offsets.size(0) < 1) {
+            throw new IllegalArgumentException("sampleScores expects targets [N] and offsets [S + 1], got "
+                    + Arrays.toString(targets.shape()) + " and " + Arrays.toString(offsets.shape()));
+        }
+        int n = targets.size(0), samples = offsets.size(0) - 1;
+        for (Tensor score : new Tensor[]{scores.nll(), scores.entropy(), scores.el2n()}) {
+            if (score != null && (score.rank() != 1 || score.size(0) != n)) {
+                throw new IllegalArgumentException("per-token scores must be [" + n + "] like targets, got "
+                        + Arrays.toString(score.shape()));
+            }
+        }
+        Tensor off = index32(offsets, "offsets");
+        memory.synchronize();                                    // the offsets are read on the host
+        long previous = 0;
+        for (int s = 0; s <= samples; s++) {
+            long o = off.storage().getLong(off.offset() + s);
+            if (o < previous || o > n) {
+                throw new IllegalArgumentException("offsets must be non-decreasing within [0, " + n + "], offsets["
+                        + s + "] = " + o);
+            }
+            previous = o;
+        }
+        Tensor t = index32(targets, "targets");
+        Tensor nll = scores.nll() == null ? null : f32(scores.nll());
+        Tensor entropy = scores.entropy() == null ? null : f32(scores.entropy());
+        Tensor el2n = scores.el2n() == null ? null : f32(scores.el2n());
+        Tensor meanNll = nll == null ? null : memory.empty(DType.F32, samples);
+        Tensor meanExpNll = nll == null ? null : memory.empty(DType.F32, samples);
+        Tensor meanEl2n = el2n == null ? null : memory.empty(DType.F32, samples);
+        Tensor entropyAll = entropy == null ? null : memory.empty(DType.F32, samples);
+        Tensor entropyResp = entropy == null ? null : memory.empty(DType.F32, samples);
+        Tensor count = memory.empty(DType.I32, samples);
+        check("pn_sample_scores", abi.sampleScores(floatsOrNull(nll), floatsOrNull(entropy), floatsOrNull(el2n),
+                ints(t), ints(off), samples, ignoreIndex, floatsOrNull(meanNll), floatsOrNull(meanExpNll),
+                floatsOrNull(meanEl2n), floatsOrNull(entropyAll), floatsOrNull(entropyResp), ints(count),
+                memory.stream()));
+        return new SampleScoreTensors(meanNll, meanExpNll, meanEl2n, entropyAll, entropyResp, count);
+    }
+
+    /**
+     * Backend.crossEntropy on the device, plus the row log-sum-exp for the backward: logits [N, V], targets [N]
+     * -> loss [N] (0 where targets == ignoreIndex) and lse [N] (0 where ignored: those rows are not read). A
+     * target outside [0, V) that is not ignoreIndex is an IndexOutOfBoundsException, as in every Backend (the
+     * targets are checked on the host).
+     */
+    public CrossEntropyForward crossEntropy(Tensor logits, Tensor targets, int ignoreIndex) {
+        requireRows("crossEntropy", logits, targets);
+        int n = logits.size(0), v = logits.size(1);
+        Tensor x = f32(logits), t = checkedTargets(targets, v, ignoreIndex);
+        Tensor loss = memory.empty(DType.F32, n), lse = memory.empty(DType.F32, n);
+        check("pn_cross_entropy_forward", abi.crossEntropyForward(floats(x), ints(t), n, v, ignoreIndex, floats(loss),
+                floats(lse), memory.stream()));
+        return new CrossEntropyForward(loss, lse);
+    }
+
+    /**
+     * Gradient of the per-row cross-entropy: dlogits [N, V] = dloss[j] (softmax(logits[j]) - onehot(t_j)), zero
+     * rows where targets == ignoreIndex; lse [N] from {@link #crossEntropy}, dloss [N] the gradient of its loss.
+     */
+    public Tensor crossEntropyBackward(Tensor logits, Tensor targets, Tensor lse, Tensor dloss, int ignoreIndex) {
+        requireRows("crossEntropyBackward", logits, targets);
+        int n = logits.size(0), v = logits.size(1);
+        if (lse.rank() != 1 || lse.size(0) != n || dloss.rank() != 1 || dloss.size(0) != n) {
+            throw new IllegalArgumentException("crossEntropyBackward expects lse and dloss [" + n + "], got "
+                    + Arrays.toString(lse.shape()) + " and " + Arrays.toString(dloss.shape()));
+        }
+        Tensor x = f32(logits), t = checkedTargets(targets, v, ignoreIndex), l = f32(lse), g = f32(dloss);
+        Tensor dlogits = memory.empty(DType.F32, n, v);
+        check("pn_cross_entropy_backward", abi.crossEntropyBackward(floats(x), ints(t), floats(l), floats(g), n, v,
+                ignoreIndex, floats(dlogits), memory.stream()));
+        return dlogits;
+    }
+
+    /** Backend.sum(x, -1, false): x [..., cols] -> [...]. */
+    public Tensor rowSum(Tensor x) { return rowReduce(x, ROW_SUM, "rowSum"); }
+
+    /** Backend.mean(x, -1, false): x [..., cols] -> [...] (NaN for cols == 0). */
+    public Tensor rowMean(Tensor x) { return rowReduce(x, ROW_MEAN, "rowMean"); }
+
+    /** Backend.max(x, -1, false): x [..., cols] -> [...]; a NaN in a row gives NaN; cols == 0 is an error. */
+    public Tensor rowMax(Tensor x) { return rowReduce(x, ROW_MAX, "rowMax"); }
+
+    /**
+     * Backend.argmax: x [..., cols] -> [...] (I64), NaN ranks below every number, ties to the lower index, an
+     * all-NaN row gives 0; cols == 0 is an IllegalArgumentException.
+     */
+    public Tensor argmax(Tensor x) {
+        if (x.rank() < 1 || x.size(-1) == 0) {
+            throw new IllegalArgumentException("argmax over an empty dimension: " + Arrays.toString(x.shape()));
+        }
+        int cols = x.size(-1), rows = (int) (x.numel() / cols);
+        Tensor in = f32(x), out = memory.empty(DType.I32, Arrays.copyOf(x.shape(), x.rank() - 1));
+        check("pn_row_argmax", abi.rowArgmax(floats(in), ints(out), rows, cols, memory.stream()));
+        memory.synchronize();
+        return out.to(DType.I64);
+    }
+
+    /**
+     * Backend.logSoftmax(x, mask) by the log_softmax_rows kernel: x [..., cols], mask null or broadcastable to x
+     * (read in place or expanded as in {@link #softmax}); an all -inf row gives -inf everywhere.
+     */
+    public Tensor logSoftmax(Tensor x, Tensor mask) {
+        if (x.rank() < 1) throw new IllegalArgumentException("logSoftmax needs rank >= 1, got a scalar");
+        int cols = x.size(-1);
+        int rows = cols == 0 ? 0 : (int) (x.numel() / cols);
+        Tensor in = f32(x);
+        Tensor m = mask == null ? null : f32(rowMask(mask, x.shape()));
+        Tensor out = memory.empty(DType.F32, x.shape());
+        int maskRows = m == null ? 0 : (int) (m.numel() / Math.max(cols, 1));
+        check("pn_log_softmax_rows", abi.logSoftmaxRows(floats(in), floatsOrNull(m), floats(out), rows, cols, maskRows,
+                memory.stream()));
+        return out;
+    }
+
+    /**
+     * ModalPrompt's multi-modal prompt selection: queries [M, nq, d], keys [M, nk, d], weights [M];
+     * score[q, j] = sum_m weights[m] cos(queries[m, q], keys[m, j]) (cos = 0 for a zero vector). candidateMask
+     * [nq, nk] (U8 or BOOL, nonzero = may be chosen) or null. Per query the k best allowed keys by value, then
+     * lower index: values [nq, k] (F32) and indices [nq, k] (I64); when fewer than k keys are allowed the
+     * remaining slots hold index -1 and value -inf. Limits (cosine_topk.h): k >= 1 and 4 (M + 2k + min(nk, 2048))
+     * bytes of shared memory within 48 KiB, else a KernelLaunchException with code 1.
+     */
+    public Backend.TopK weightedCosineTopk(Tensor queries, Tensor keys, float[] weights, Tensor candidateMask, int k) {
+        if (queries.rank() != 3 || keys.rank() != 3 || queries.size(0) != keys.size(0)
+                || queries.size(2) != keys.size(2) || weights.length != queries.size(0)) {
+            throw new IllegalArgumentException("weightedCosineTopk expects queries [M, nq, d], keys [M, nk, d] and "
+                    + "weights [M], got " + Arrays.toString(queries.shape()) + ", " + Arrays.toString(keys.shape())
+                    + " and " + weights.length + " weights");
+        }
+        int modalities = queries.size(0), nq = queries.size(1), nk = keys.size(1), d = queries.size(2);
+        Tensor mask = null;
+        if (candidateMask != null) {
+            if (!Arrays.equals(candidateMask.shape(), new int[]{nq, nk})
+                    || (candidateMask.dtype() != DType.U8 && candidateMask.dtype() != DType.BOOL)) {
+                throw new IllegalArgumentException("candidateMask must be U8 or BOOL [" + nq + ", " + nk + "], got "
+                        + candidateMask.dtype() + Arrays.toString(candidateMask.shape()));
+            }
+            mask = memory.input(candidateMask, candidateMask.dtype());
+        }
+        Tensor q = f32(queries), kt = f32(keys), w = memory.input(Tensor.of(weights.clone(), modalities), DType.F32);
+        Tensor values = memory.empty(DType.F32, nq, Math.max(k, 0));
+        Tensor indices = memory.empty(DType.I32, nq, Math.max(k, 0));
+        check("pn_weighted_cosine_topk", abi.weightedCosineTopk(floats(q), floats(kt), floats(w), modalities, nq, nk, d,
+                mask == null ? null : new BytePointer(mask.storage().pointer()).position(mask.offset()), k,
+                ints(indices), floats(values), memory.stream()));
+        memory.synchronize();
+        return new Backend.TopK(values, indices.to(DType.I64));
+    }
+
+    private static final int ROW_SUM = 0, ROW_MEAN = 1, ROW_MAX = 2;   // PN_ROW_* of row_reduce.h
+
+    private Tensor rowReduce(Tensor x, int op, String name) {
+        if (x.rank() < 1) throw new IllegalArgumentException(name + " needs rank >= 1, got a scalar");
+        int cols = x.size(-1);
+        if (op == ROW_MAX && cols == 0) throw new IllegalArgumentException("max over an empty dimension");
+        int[] shape = Arrays.copyOf(x.shape(), x.rank() - 1);
+        int rows = (int) Shapes.numel(shape);
+        Tensor in = f32(x), out = memory.empty(DType.F32, shape);
+        check("pn_row_reduce", abi.rowReduce(cols == 0 ? null : floats(in), floats(out), rows, cols, op,
+                memory.stream()));
+        return out;
+    }
+
+    private static void requireRows(String op, Tensor logits, Tensor targets) {
+        if (logits.rank() != 2 || targets.rank() != 1 || targets.size(0) != logits.size(0)) {
+            throw new IllegalArgumentException(op + " expects logits [N, V] and targets [N], got "
+                    + Arrays.toString(logits.shape()) + " and " + Arrays.toString(targets.shape()));
+        }
+    }
+
+    /**
+     * An index tensor (I64 or I32) as a contiguous I32 tensor the device can read. I64 values are converted on the
+     * host (there is no I64 -> I32 kernel) and must fit in int32.
+     */
+    Tensor index32(Tensor t, String what) {
+        if (t.dtype() == DType.I32) return memory.input(t, DType.I32);
+        if (t.dtype() != DType.I64) throw new IllegalArgumentException(what + " must be I64 or I32, got " + t.dtype());
+        memory.synchronize();                                    // t may be the result of queued work
+        long[] v = t.toLongArray();
+        int[] r = new int[v.length];
+        for (int i = 0; i < v.length; i++) {
+            if (v[i] != (int) v[i]) {
+                throw new IllegalArgumentException(what + "[" + i + "] = " + v[i] + " does not fit in int32");
+            }
+            r[i] = (int) v[i];
+        }
+        return memory.input(Tensor.ofInts(r, t.shape()), DType.I32);
+    }
+
+    // Targets as I32 after the Backend check: each is ignoreIndex or within [0, v).
+    private Tensor checkedTargets(Tensor targets, int v, int ignoreIndex) {
+        Tensor t = index32(targets, "targets");
+        memory.synchronize();
+        for (int i = 0; i < t.numel(); i++) {
+            long target = t.storage().getLong(t.offset() + i);
+            if (target != ignoreIndex && (target < 0 || target >= v)) {
+                throw new IndexOutOfBoundsException("target " + target + " outside [0, " + v + ")");
+            }
+        }
+        return t;
+    }
+
+    private static FloatPointer floatsOrNull(Tensor t) { return t == null ? null : floats(t); }
 }
