@@ -1,0 +1,433 @@
+/*
+ * Pseudo-task (skill) clustering of the pool's sample vectors (adapt-inf.md §3): Euclidean k-means on the
+ * L2-normalised gradient vectors, re-fitted from scratch at every step. The official code runs scikit-learn's
+ * MiniBatchKMeans(batch_size = 10240) unseeded; this one is seeded and reproducible.
+ *
+ *  - Input: a VectorSource, read row by row (never the whole matrix); NaN → 0 and ±∞ → ±max as the code's
+ *    nan_to_num. Vectors are used as given (the caller normalises).
+ *  - Init: greedy k-means++ (scikit-learn's): the first centroid uniform, then for each next one
+ *    2 + ⌊ln K⌋ candidates drawn with probability ∝ D(x)² and the one that lowers Σ D² most is kept (ties: the
+ *    earlier candidate). It runs on a seeded sample of initSampleSize points (0 = automatic: all points for
+ *    LLOYD, 3·batchSize for MINI_BATCH, as scikit-learn). When every sample point already coincides with a
+ *    centroid, the remaining centroids are drawn uniformly (duplicates).
+ *  - LLOYD: assign every point to its nearest centroid, move each centroid to its members' mean, until the total
+ *    squared centroid shift Σ_k ‖Δc_k‖² ≤ tolerance (and no cluster was re-seeded) or maxIterations; an
+ *    unchanged assignment gives shift 0.
+ *  - MINI_BATCH (Sculley 2010, scikit-learn's update): each epoch visits the points in a fresh seeded
+ *    permutation, batchSize at a time; per batch c_k ← (c_k·w_k + Σ_batch x)/(w_k + n_k), w_k += n_k.
+ *    maxIterations counts epochs (scikit-learn's max_iter); convergence = the shift over an epoch ≤ tolerance.
+ *  - Empty clusters (LLOYD: after an assignment; MINI_BATCH: no point in a whole epoch): each one, in ascending
+ *    id, is re-seeded at the farthest point from its own centroid that is not already taken (ties: lower pool
+ *    position; LLOYD: over the pool, MINI_BATCH: over the epoch's last batch), which moves to it. Points at
+ *    distance 0 are never taken, so with fewer distinct points than K some clusters stay empty.
+ *  - The result's labels come from a final assignment against the returned centroids, so every label is the
+ *    nearest centroid (ties: lower id); inertia = Σ squared distances (scikit-learn's inertia_; the official
+ *    calc_wss_sil "WSS" is Result.sumOfDistances(), not squared).
+ *  - Deterministic for a seed, whatever the thread count: points are processed in fixed chunks of CHUNK rows,
+ *    chunks run in parallel, and per-chunk sums (double) are added in chunk order. The assignment of a chunk is
+ *    one private method (Σ_j (x_j − c_j)² in double, ties to the lower centroid), the place where the
+ *    GEMM-based KMeansAssignment can plug in.
+ */
+package dev.perennial.select;
+
+import dev.perennial.tensor.Parallel;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.Arrays;
+import java.util.SplittableRandom;
+
+public final class KMeans {
+    private static final Logger log = LoggerFactory.getLogger(KMeans.class);
+    /** Points per chunk: the unit of parallel work and of the fixed reduction order. */
+    static final int CHUNK = 256;
+    /** Σ‖Δc‖²; ≈ scikit-learn's tol = 1e-4 × mean feature variance for unit vectors of dimension 8192. */
+    public static final double DEFAULT_TOLERANCE = 1e-8;
+
+    public enum Variant { LLOYD, MINI_BATCH }
+
+    /**
+     * @param clusters       K ≥ 1
+     * @param maxIterations  LLOYD: iterations; MINI_BATCH: epochs
+     * @param tolerance      stop when Σ_k ‖Δc_k‖² over an iteration (epoch) ≤ this
+     * @param batchSize      MINI_BATCH points per update
+     * @param initSampleSize points the k-means++ init looks at; 0 = automatic
+     */
+    public record Config(int clusters, Variant variant, int maxIterations, double tolerance, int batchSize,
+                         int initSampleSize, long seed) {
+        public Config {
+            if (clusters < 1) throw new IllegalArgumentException("need K >= 1, got " + clusters);
+            if (variant == null) throw new IllegalArgumentException("variant must be set");
+            if (maxIterations < 1) throw new IllegalArgumentException("need maxIterations >= 1, got " + maxIterations);
+            if (!(tolerance >= 0)) throw new IllegalArgumentException("tolerance must be >= 0, got " + tolerance);
+            if (batchSize < 1) throw new IllegalArgumentException("need batchSize >= 1, got " + batchSize);
+            if (initSampleSize < 0) throw new IllegalArgumentException("need initSampleSize >= 0, got " + initSampleSize);
+        }
+
+        /** The official setting (§3): MINI_BATCH, batch 10240, 100 epochs, automatic init sample, seed 0. */
+        public static Config of(int clusters) {
+            return new Config(clusters, Variant.MINI_BATCH, 100, DEFAULT_TOLERANCE, 10240, 0, 0);
+        }
+
+        public Config withClusters(int k) { return new Config(k, variant, maxIterations, tolerance, batchSize, initSampleSize, seed); }
+        public Config withVariant(Variant v) { return new Config(clusters, v, maxIterations, tolerance, batchSize, initSampleSize, seed); }
+        public Config withMaxIterations(int m) { return new Config(clusters, variant, m, tolerance, batchSize, initSampleSize, seed); }
+        public Config withTolerance(double t) { return new Config(clusters, variant, maxIterations, t, batchSize, initSampleSize, seed); }
+        public Config withBatchSize(int b) { return new Config(clusters, variant, maxIterations, tolerance, b, initSampleSize, seed); }
+        public Config withInitSampleSize(int s) { return new Config(clusters, variant, maxIterations, tolerance, batchSize, s, seed); }
+        public Config withSeed(long s) { return new Config(clusters, variant, maxIterations, tolerance, batchSize, initSampleSize, s); }
+    }
+
+    /**
+     * @param labels           nearest centroid of every point, in [0, K)
+     * @param centroids        (K, d)
+     * @param inertia          Σ_i ‖x_i − c_{label_i}‖²
+     * @param squaredDistances ‖x_i − c_{label_i}‖² per point
+     * @param iterations       iterations (LLOYD) or epochs (MINI_BATCH) run
+     * @param converged        whether the tolerance was reached before maxIterations
+     */
+    public record Result(int[] labels, float[][] centroids, double inertia, float[] squaredDistances, int iterations,
+                         boolean converged) {
+        /** Σ_i ‖x_i − c_{label_i}‖₂, what the official calc_wss_sil prints as "WSS". */
+        public double sumOfDistances() {
+            double s = 0;
+            for (float d : squaredDistances) s += Math.sqrt(d);
+            return s;
+        }
+    }
+
+    private KMeans() {}
+
+    /** Fits K centroids to the vectors; K must not exceed the number of vectors. */
+    public static Result fit(VectorSource data, Config config) {
+        return fit(data, config, true);
+    }
+
+    /** {@code parallel = false} runs every chunk on the calling thread (the determinism test compares both). */
+    static Result fit(VectorSource data, Config config, boolean parallel) {
+        return fit(data, config, parallel, null);
+    }
+
+    /** With {@code initial} (K, d) centroids instead of k-means++ (tests drive the empty-cluster rule with it). */
+    static Result fit(VectorSource data, Config config, boolean parallel, float[][] initial) {
+        int n = data.size(), k = config.clusters();
+        if (k > n) throw new IllegalArgumentException("K = " + k + " clusters for " + n + " points: K must not exceed N");
+        float[] start = null;
+        if (initial != null) {
+            int d = data.dim();
+            if (initial.length != k) throw new IllegalArgumentException(initial.length + " initial centroids for K = " + k);
+            start = new float[k * d];
+            for (int c = 0; c < k; c++) System.arraycopy(initial[c], 0, start, c * d, d);
+        }
+        return new Fit(data, config, parallel).run(start);
+    }
+
+    /** The state of one fit. */
+    private static final class Fit {
+        final VectorSource data;
+        final Config config;
+        final int n, d, k;
+        final int group;                                        // chunks run concurrently; never changes the order
+        final SplittableRandom rng;
+        final float[][] buffers;                                // per slot: (CHUNK, d) points of a chunk
+        final double[][] partial;                               // per slot: (K, d) sums of a chunk
+
+        Fit(VectorSource data, Config config, boolean parallel) {
+            this.data = data;
+            this.config = config;
+            this.n = data.size();
+            this.d = data.dim();
+            this.k = config.clusters();
+            this.group = parallel ? Math.max(1, Parallel.threads()) : 1;
+            this.rng = new SplittableRandom(config.seed());
+            this.buffers = new float[group][CHUNK * d];
+            this.partial = new double[group][k * d];
+        }
+
+        Result run(float[] initial) {
+            float[] centroids = initial != null ? initial : kMeansPlusPlus();   // (K, d)
+            int iterations = 0;
+            boolean converged = false;
+            if (config.variant() == Variant.LLOYD) {
+                while (iterations < config.maxIterations() && !converged) {
+                    iterations++;
+                    Pass pass = assign(null, 0, n, centroids, true);
+                    boolean reseeded = relocateEmpty(pass, pass.counts, null, 0, centroids).length > 0;
+                    double shift = 0;
+                    for (int c = 0; c < k; c++) {
+                        if (pass.counts[c] == 0) continue;                 // keeps its centroid
+                        for (int j = 0; j < d; j++) {
+                            float mean = (float) (pass.sums[c * d + j] / pass.counts[c]);
+                            double delta = mean - centroids[c * d + j];
+                            shift += delta * delta;
+                            centroids[c * d + j] = mean;
+                        }
+                    }
+                    converged = !reseeded && shift <= config.tolerance();
+                }
+            } else {
+                int[] perm = new int[n];
+                for (int i = 0; i < n; i++) perm[i] = i;
+                double[] weight = new double[k];
+                while (iterations < config.maxIterations() && !converged) {
+                    iterations++;
+                    shuffle(perm);
+                    float[] start = centroids.clone();
+                    long[] received = new long[k];
+                    Pass last = null;
+                    int lastFrom = 0;
+                    for (int b0 = 0; b0 < n; b0 += config.batchSize()) {
+                        int b1 = Math.min(n, b0 + config.batchSize());
+                        last = assign(perm, b0, b1, centroids, true);
+                        lastFrom = b0;
+                        for (int c = 0; c < k; c++) {
+                            long nc = last.counts[c];
+                            if (nc == 0) continue;
+                            double w = weight[c];
+                            for (int j = 0; j < d; j++) {
+                                centroids[c * d + j] = (float) ((centroids[c * d + j] * w + last.sums[c * d + j]) / (w + nc));
+                            }
+                            weight[c] = w + nc;
+                            received[c] += nc;
+                        }
+                    }
+                    int[] reseeded = relocateEmpty(last, received, perm, lastFrom, centroids);
+                    for (int c : reseeded) weight[c] = 0;
+                    double shift = 0;
+                    for (int i = 0; i < centroids.length; i++) {
+                        double delta = centroids[i] - start[i];
+                        shift += delta * delta;
+                    }
+                    converged = reseeded.length == 0 && shift <= config.tolerance();
+                }
+            }
+            Pass fin = assign(null, 0, n, centroids, false);
+            double inertia = 0;
+            for (float v : fin.dist) inertia += v;
+            float[][] out = new float[k][];
+            for (int c = 0; c < k; c++) out[c] = Arrays.copyOfRange(centroids, c * d, (c + 1) * d);
+            log.info("k-means ({}, K = {}, N = {}): {} {}, inertia {}", config.variant(), k, n, iterations,
+                    config.variant() == Variant.LLOYD ? "iterations" : "epochs", inertia);
+            if (!converged) log.debug("k-means stopped at maxIterations = {} before the tolerance", config.maxIterations());
+            return new Result(fin.labels, out, inertia, fin.dist, iterations, converged);
+        }
+
+        // --------------------------------------------------------------------------------- init
+
+        /** Greedy k-means++ on a seeded sample; returns (K, d) centroids. */
+        float[] kMeansPlusPlus() {
+            int auto = config.variant() == Variant.LLOYD ? n : 3 * config.batchSize();
+            int s = Math.min(n, config.initSampleSize() == 0 ? auto : config.initSampleSize());
+            s = Math.max(s, k);
+            int[] sample = new int[n];
+            for (int i = 0; i < n; i++) sample[i] = i;
+            if (s < n) {
+                for (int i = 0; i < s; i++) {
+                    int j = i + rng.nextInt(n - i), t = sample[i];
+                    sample[i] = sample[j];
+                    sample[j] = t;
+                }
+                sample = Arrays.copyOf(sample, s);
+                Arrays.sort(sample);
+            }
+            float[] centroids = new float[k * d];
+            float[] row = new float[d];
+            data.readFinite(sample[rng.nextInt(s)], row);
+            System.arraycopy(row, 0, centroids, 0, d);
+            float[] closest = distances(sample, centroids, 1);            // (s) D² to the chosen centroids
+            int trials = 2 + (int) Math.log(k);
+            double[] prefix = new double[s];
+            for (int c = 1; c < k; c++) {
+                double total = 0;
+                for (int i = 0; i < s; i++) prefix[i] = total += closest[i];
+                float[] cand = new float[trials * d];
+                for (int t = 0; t < trials; t++) {
+                    int pick = total > 0 ? firstAbove(prefix, rng.nextDouble() * total) : rng.nextInt(s);
+                    while (pick > 0 && total > 0 && closest[pick] == 0) pick--;    // u rounded up to the total
+                    data.readFinite(sample[pick], row);
+                    System.arraycopy(row, 0, cand, t * d, d);
+                }
+                float[] dc = distances(sample, cand, trials);               // (s, trials)
+                int best = 0;
+                double bestPotential = Double.POSITIVE_INFINITY;
+                for (int t = 0; t < trials; t++) {
+                    double potential = 0;
+                    for (int i = 0; i < s; i++) potential += Math.min(closest[i], dc[i * trials + t]);
+                    if (potential < bestPotential) {
+                        bestPotential = potential;
+                        best = t;
+                    }
+                }
+                System.arraycopy(cand, best * d, centroids, c * d, d);
+                for (int i = 0; i < s; i++) closest[i] = Math.min(closest[i], dc[i * trials + best]);
+            }
+            return centroids;
+        }
+
+        /** Smallest i with prefix[i] > u (u < prefix[last]); positions with D² = 0 are never returned. */
+        private static int firstAbove(double[] prefix, double u) {
+            int lo = 0, hi = prefix.length - 1;
+            while (lo < hi) {
+                int mid = (lo + hi) >>> 1;
+                if (prefix[mid] > u) hi = mid; else lo = mid + 1;
+            }
+            return lo;
+        }
+
+        /** Squared distances of the points at {@code at} to m centroids (m, d): (|at|, m), chunks in parallel. */
+        float[] distances(int[] at, float[] cents, int m) {
+            float[] out = new float[at.length * m];
+            int chunks = (at.length + CHUNK - 1) / CHUNK;
+            runChunks(chunks, (long) CHUNK * d * m, chunk -> {
+                int from = chunk * CHUNK, to = Math.min(at.length, from + CHUNK);
+                float[] x = new float[d];
+                for (int p = from; p < to; p++) {
+                    data.readFinite(at[p], x);
+                    for (int c = 0; c < m; c++) out[p * m + c] = (float) squaredDistance(x, 0, cents, c * d, d);
+                }
+            });
+            return out;
+        }
+
+        // --------------------------------------------------------------------------------- assignment
+
+        /** Labels, squared distances, and (optionally) per-cluster sums and counts of a range of points. */
+        static final class Pass {
+            int[] labels;
+            float[] dist;
+            double[] sums;                                                  // (K, d), or null
+            long[] counts;                                                  // (K)
+        }
+
+        /**
+         * Assigns the points perm[from, to) (perm == null: the points from..to−1) to the nearest centroid; with
+         * sums, also adds each cluster's members, chunk partials added in chunk order.
+         */
+        Pass assign(int[] perm, int from, int to, float[] centroids, boolean sums) {
+            int count = to - from, chunks = (count + CHUNK - 1) / CHUNK;
+            Pass pass = new Pass();
+            pass.labels = new int[count];
+            pass.dist = new float[count];
+            pass.counts = new long[k];
+            pass.sums = sums ? new double[k * d] : null;
+            for (int g0 = 0; g0 < chunks; g0 += group) {
+                int first = g0, width = Math.min(group, chunks - g0);
+                runChunks(width, (long) CHUNK * d * k, slot -> {                 // slot: the chunk's place in the group
+                    int chunk = first + slot;
+                    int p0 = chunk * CHUNK, p1 = Math.min(count, p0 + CHUNK), rows = p1 - p0;
+                    float[] x = buffers[slot];
+                    float[] row = new float[d];
+                    for (int r = 0; r < rows; r++) {
+                        data.readFinite(perm == null ? from + p0 + r : perm[from + p0 + r], row);
+                        System.arraycopy(row, 0, x, r * d, d);
+                    }
+                    assignBlock(x, rows, d, centroids, k, pass.labels, pass.dist, p0);
+                    if (sums) {
+                        double[] part = partial[slot];
+                        Arrays.fill(part, 0);
+                        for (int r = 0; r < rows; r++) {
+                            int base = pass.labels[p0 + r] * d;
+                            for (int j = 0; j < d; j++) part[base + j] += x[r * d + j];
+                        }
+                    }
+                });
+                if (sums) {
+                    for (int slot = 0; slot < width; slot++) {
+                        for (int i = 0; i < k * d; i++) pass.sums[i] += partial[slot][i];
+                    }
+                }
+            }
+            for (int l : pass.labels) pass.counts[l]++;
+            return pass;
+        }
+
+        /**
+         * Moves the farthest points of the pass (from their centroid, distance > 0, ties to the lower position)
+         * into the clusters whose {@code counts} entry is 0, one each in ascending cluster id: centroid = the
+         * point, and the pass's labels, sums and counts follow. Returns the re-seeded clusters.
+         */
+        int[] relocateEmpty(Pass pass, long[] counts, int[] perm, int from, float[] centroids) {   // centroids: (K, d)
+            int[] reseeded = new int[k];
+            int done = 0;
+            float[] x = new float[d];
+            for (int c = 0; c < k; c++) {
+                if (counts[c] != 0) continue;
+                int far = -1;
+                for (int p = 0; p < pass.dist.length; p++) {
+                    if (pass.dist[p] > 0 && (far < 0 || pass.dist[p] > pass.dist[far])) far = p;
+                }
+                if (far < 0) break;                                         // every point sits on a centroid
+                data.readFinite(perm == null ? from + far : perm[from + far], x);
+                int old = pass.labels[far];
+                pass.counts[old]--;
+                pass.counts[c] = 1;
+                if (pass.sums != null) {
+                    for (int j = 0; j < d; j++) {
+                        pass.sums[old * d + j] -= x[j];
+                        pass.sums[c * d + j] = x[j];
+                    }
+                }
+                pass.labels[far] = c;
+                pass.dist[far] = 0;
+                System.arraycopy(x, 0, centroids, c * d, d);
+                reseeded[done++] = c;
+                log.debug("k-means: empty cluster {} re-seeded at point {}", c, perm == null ? from + far : perm[from + far]);
+            }
+            return Arrays.copyOf(reseeded, done);
+        }
+
+        // --------------------------------------------------------------------------------- helpers
+
+        interface ChunkBody {
+            void run(int chunk);
+        }
+
+        /** Runs body(0 .. count−1), on several threads unless the fit is serial. */
+        void runChunks(int count, long costPerChunk, ChunkBody body) {
+            if (group == 1) {
+                for (int c = 0; c < count; c++) body.run(c);
+                return;
+            }
+            Parallel.forRows(count, costPerChunk, (s, e) -> {
+                for (int c = s; c < e; c++) body.run(c);
+            });
+        }
+
+        void shuffle(int[] a) {
+            for (int i = a.length - 1; i > 0; i--) {
+                int j = rng.nextInt(i + 1), t = a[i];
+                a[i] = a[j];
+                a[j] = t;
+            }
+        }
+    }
+
+    /**
+     * The assignment step for one block: rows x[0, rows) of width d (row-major) against k centroids (k, d);
+     * writes labels[at + r] and dist[at + r] = the squared distance, Σ in double, ties to the lower centroid.
+     */
+    private static void assignBlock(float[] x, int rows, int d, float[] centroids, int k, int[] labels, float[] dist, int at) {
+        for (int r = 0; r < rows; r++) {
+            int best = 0;
+            double bestDist = Double.POSITIVE_INFINITY;
+            for (int c = 0; c < k; c++) {
+                double v = squaredDistance(x, r * d, centroids, c * d, d);
+                if (v < bestDist) {
+                    bestDist = v;
+                    best = c;
+                }
+            }
+            labels[at + r] = best;
+            dist[at + r] = (float) bestDist;
+        }
+    }
+
+    private static double squaredDistance(float[] a, int ao, float[] b, int bo, int d) {
+        double s = 0;
+        for (int j = 0; j < d; j++) {
+            double t = (double) a[ao + j] - b[bo + j];
+            s += t * t;
+        }
+        return s;
+    }
+}

@@ -1,0 +1,199 @@
+/*
+ * KMeans (adapt-inf.md §3): invariant 11 (labels in [0, K), every label the nearest centroid, a fixed seed gives
+ * identical results), exact recovery of well-separated blobs by both variants, bit-identical results with and
+ * without threads, the empty-cluster rule, NaN → 0, and the edge cases K > N, K == N, identical points.
+ */
+package dev.perennial.select;
+
+import dev.perennial.select.KMeans.Config;
+import dev.perennial.select.KMeans.Variant;
+import org.junit.jupiter.api.Test;
+
+import java.util.HashMap;
+import java.util.Map;
+import java.util.SplittableRandom;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class KMeansTest {
+
+    /** n points around `blobs` random unit directions (noise σ), L2-normalised; blob of point i = i % blobs. */
+    static float[][] blobs(int n, int blobs, int d, double noise, long seed) {
+        SplittableRandom rng = new SplittableRandom(seed);
+        float[][] centers = new float[blobs][];
+        for (int b = 0; b < blobs; b++) centers[b] = unit(gaussian(rng, d, 1));
+        float[][] x = new float[n][];
+        for (int i = 0; i < n; i++) {
+            float[] e = gaussian(rng, d, noise);
+            for (int c = 0; c < d; c++) e[c] += centers[i % blobs][c];
+            x[i] = unit(e);
+        }
+        return x;
+    }
+
+    private static float[] gaussian(SplittableRandom rng, int d, double sigma) {
+        float[] v = new float[d];
+        for (int c = 0; c < d; c++) v[c] = (float) (sigma * rng.nextGaussian());
+        return v;
+    }
+
+    private static float[] unit(float[] v) {
+        double s = 0;
+        for (float x : v) s += x * x;
+        for (int c = 0; c < v.length; c++) v[c] = (float) (v[c] / Math.sqrt(s));
+        return v;
+    }
+
+    private static Config lloyd(int k) {
+        return Config.of(k).withVariant(Variant.LLOYD).withSeed(42);
+    }
+
+    /** Invariant 11: labels in [0, K), each the nearest centroid (lowest id on ties), reproducible for a seed. */
+    @Test
+    void labelsAreNearestCentroidsAndReproducible() {
+        float[][] x = blobs(600, 5, 16, 0.8, 11);                        // overlapping: a real optimisation
+        VectorSource v = new InMemoryVectors(x);
+        for (Config config : new Config[]{lloyd(7), Config.of(7).withBatchSize(64).withMaxIterations(20).withSeed(3)}) {
+            KMeans.Result r = KMeans.fit(v, config);
+            double inertia = 0;
+            for (int i = 0; i < x.length; i++) {
+                assertTrue(r.labels()[i] >= 0 && r.labels()[i] < 7);
+                int best = 0;
+                double bestD = Double.POSITIVE_INFINITY;
+                for (int c = 0; c < 7; c++) {
+                    double dd = sq(x[i], r.centroids()[c]);
+                    if (dd < bestD) { bestD = dd; best = c; }
+                }
+                assertEquals(best, r.labels()[i], "point " + i);
+                assertEquals(bestD, r.squaredDistances()[i], 1e-6);
+                inertia += bestD;
+            }
+            assertEquals(inertia, r.inertia(), 1e-6 * inertia);
+            KMeans.Result again = KMeans.fit(v, config);
+            assertArrayEquals(r.labels(), again.labels());
+            for (int c = 0; c < 7; c++) assertArrayEquals(r.centroids()[c], again.centroids()[c]);
+            assertEquals(r.inertia(), again.inertia(), 0);
+        }
+    }
+
+    private static double sq(float[] a, float[] b) {
+        double s = 0;
+        for (int c = 0; c < a.length; c++) {
+            double t = (double) a[c] - b[c];
+            s += t * t;
+        }
+        return s;
+    }
+
+    /** Well-separated blobs are recovered exactly (up to the cluster ids) by both variants. */
+    @Test
+    void wellSeparatedBlobsAreRecoveredExactly() {
+        float[][] x = blobs(400, 6, 32, 0.05, 5);
+        VectorSource v = new InMemoryVectors(x);
+        for (Config config : new Config[]{lloyd(6), Config.of(6).withBatchSize(50).withMaxIterations(10).withSeed(1)}) {
+            KMeans.Result r = KMeans.fit(v, config);
+            Map<Integer, Integer> blobOfCluster = new HashMap<>();
+            for (int i = 0; i < x.length; i++) {
+                Integer prev = blobOfCluster.putIfAbsent(r.labels()[i], i % 6);
+                assertTrue(prev == null || prev == i % 6, config.variant() + ": cluster " + r.labels()[i] + " mixes blobs");
+            }
+            assertEquals(6, blobOfCluster.size(), config.variant() + ": not every blob has its own cluster");
+            assertTrue(r.converged() || config.variant() == Variant.MINI_BATCH);
+        }
+    }
+
+    /** Chunks run on several threads give bit-identical results to the serial run (fixed reduction order). */
+    @Test
+    void threadsDoNotChangeTheResult() {
+        float[][] x = blobs(3000, 8, 64, 0.7, 8);                         // 12 chunks; CHUNK·d·K over the grain
+        VectorSource v = new InMemoryVectors(x);
+        for (Config config : new Config[]{lloyd(6).withMaxIterations(15), Config.of(6).withBatchSize(700).withMaxIterations(4)}) {
+            KMeans.Result parallel = KMeans.fit(v, config, true), serial = KMeans.fit(v, config, false);
+            assertArrayEquals(serial.labels(), parallel.labels());
+            for (int c = 0; c < 6; c++) assertArrayEquals(serial.centroids()[c], parallel.centroids()[c]);
+            assertEquals(serial.inertia(), parallel.inertia(), 0);
+        }
+    }
+
+    /**
+     * Empty cluster rule, LLOYD: points 0, 1, 2, 10 and centroids 1, 10, 100. Cluster 2 gets nothing; the farthest
+     * point from its centroid (0 and 2 both at squared distance 1: the lower position, 0) re-seeds it. Then
+     * {1, 2} | {10} | {0}.
+     */
+    @Test
+    void emptyClusterIsReseededAtTheFarthestPoint() {
+        VectorSource v = new InMemoryVectors(new float[][]{{0}, {1}, {2}, {10}});
+        float[][] init = {{1}, {10}, {100}};
+        KMeans.Result r = KMeans.fit(v, lloyd(3), true, init);
+        assertArrayEquals(new int[]{2, 0, 0, 1}, r.labels());
+        assertArrayEquals(new float[]{1.5f}, r.centroids()[0]);
+        assertArrayEquals(new float[]{0f}, r.centroids()[2]);
+        assertEquals(0.5, r.inertia(), 1e-9);
+        // MINI_BATCH, one batch per epoch: no point in cluster 2 during epoch 1 → the farthest point of the batch, 2.5
+        VectorSource w = new InMemoryVectors(new float[][]{{0}, {1}, {2.5f}, {10}});
+        KMeans.Result m = KMeans.fit(w, Config.of(3).withBatchSize(4).withMaxIterations(30).withSeed(2), true, init);
+        assertArrayEquals(new int[]{0, 0, 2, 1}, m.labels());
+        assertArrayEquals(new float[]{2.5f}, m.centroids()[2]);
+    }
+
+    /** NaN coordinates are read as 0, as the official code's nan_to_num. */
+    @Test
+    void nanIsReadAsZero() {
+        float[][] x = blobs(200, 3, 8, 0.3, 9);
+        float[][] withNaN = new float[x.length][];
+        for (int i = 0; i < x.length; i++) {
+            withNaN[i] = x[i].clone();
+            if (i % 5 == 0) {
+                withNaN[i][i % 8] = Float.NaN;
+                x[i][i % 8] = 0f;
+            }
+        }
+        KMeans.Result a = KMeans.fit(new InMemoryVectors(x), lloyd(3)), b = KMeans.fit(new InMemoryVectors(withNaN), lloyd(3));
+        assertArrayEquals(a.labels(), b.labels());
+        assertEquals(a.inertia(), b.inertia(), 0);
+    }
+
+    @Test
+    void kLargerThanNIsAnError() {
+        VectorSource v = new InMemoryVectors(new float[][]{{1, 0}, {0, 1}, {1, 1}});
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> KMeans.fit(v, lloyd(4)));
+        assertTrue(e.getMessage().contains("K = 4") && e.getMessage().contains("3 points"), e.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> KMeans.fit(new InMemoryVectors(new float[0], 0, 2), lloyd(1)));
+    }
+
+    /** K == N: every point its own cluster, inertia 0. */
+    @Test
+    void kEqualToN() {
+        float[][] x = blobs(12, 12, 5, 0.0, 4);
+        for (Config config : new Config[]{lloyd(12), Config.of(12).withBatchSize(5).withSeed(9)}) {
+            KMeans.Result r = KMeans.fit(new InMemoryVectors(x), config);
+            assertEquals(12, java.util.Arrays.stream(r.labels()).distinct().count());
+            assertEquals(0, r.inertia(), 1e-12);
+        }
+    }
+
+    /** Identical points: every label 0 (lowest id on ties), inertia 0, every centroid the point; no error. */
+    @Test
+    void identicalPoints() {
+        float[][] x = new float[20][];
+        for (int i = 0; i < x.length; i++) x[i] = new float[]{0.6f, 0.8f, 0f};
+        for (Config config : new Config[]{lloyd(3), Config.of(3).withBatchSize(7)}) {
+            KMeans.Result r = KMeans.fit(new InMemoryVectors(x), config);
+            assertArrayEquals(new int[20], r.labels());
+            assertEquals(0, r.inertia(), 0);
+            for (float[] c : r.centroids()) assertArrayEquals(x[0], c);
+        }
+    }
+
+    @Test
+    void configValidation() {
+        assertThrows(IllegalArgumentException.class, () -> Config.of(0));
+        assertThrows(IllegalArgumentException.class, () -> Config.of(2).withMaxIterations(0));
+        assertThrows(IllegalArgumentException.class, () -> Config.of(2).withBatchSize(0));
+        assertThrows(IllegalArgumentException.class, () -> Config.of(2).withTolerance(-1));
+        assertThrows(IllegalArgumentException.class, () -> Config.of(2).withInitSampleSize(-1));
+    }
+}
