@@ -7,14 +7,16 @@
  */
 package dev.perennial.cuda;
 
+import org.bytedeco.javacpp.BytePointer;
 import org.bytedeco.javacpp.FloatPointer;
 import org.bytedeco.javacpp.IntPointer;
 import org.bytedeco.javacpp.Loader;
 import org.bytedeco.javacpp.Pointer;
+import org.bytedeco.javacpp.annotation.Cast;
 import org.bytedeco.javacpp.annotation.Const;
 import org.bytedeco.javacpp.annotation.Platform;
 
-@Platform(value = "linux-x86_64", include = {"softmax_rows.h", "cosine_topk.h", "pn_emu.h"}, link = "perennialemu")
+@Platform(value = "linux-x86_64", include = {"softmax_rows.h", "cosine_topk.h", "attention.h", "pn_emu.h"}, link = "perennialemu")
 public final class EmuKernels {
     static { Loader.load(); }
 
@@ -27,6 +29,28 @@ public final class EmuKernels {
     /** cosine_topk.h: queries [nq, d], keys [nk, d] -> outIndex, outValue [nq, k]. Returns a cudaError_t. */
     public static native int pn_cosine_topk(@Const FloatPointer queries, @Const FloatPointer keys, int nq, int nk, int d,
                                             int k, IntPointer outIndex, FloatPointer outValue, Pointer stream);
+
+    /**
+     * attention.h: q [B, H, T, hd], k/v [B, KV, Tk, hd] (rows contiguous, batch/head strides in elements), keyValid
+     * [B, Tk] uint8 or null -> out [B, H, T, hd], lse [B, H, T]. Returns a cudaError_t.
+     */
+    public static native int pn_attention_forward(@Const FloatPointer q, @Const FloatPointer k, @Const FloatPointer v,
+                                                  @Cast("const unsigned char*") BytePointer keyValid, int b, int h,
+                                                  int kv, int t, int tk, int hd, long qBatchStride, long qHeadStride,
+                                                  long kvBatchStride, long kvHeadStride, int causal, int start,
+                                                  float scale, FloatPointer out, FloatPointer lse, Pointer stream);
+
+    /**
+     * attention.h: gradients of pn_attention_forward given out, lse and dout (contiguous) -> dq [B, H, T, hd],
+     * dk/dv [B, KV, Tk, hd]. Returns a cudaError_t.
+     */
+    public static native int pn_attention_backward(@Const FloatPointer q, @Const FloatPointer k, @Const FloatPointer v,
+                                                   @Cast("const unsigned char*") BytePointer keyValid,
+                                                   @Const FloatPointer out, @Const FloatPointer lse,
+                                                   @Const FloatPointer dout, int b, int h, int kv, int t, int tk,
+                                                   int hd, long qBatchStride, long qHeadStride, long kvBatchStride,
+                                                   long kvHeadStride, int causal, int start, float scale,
+                                                   FloatPointer dq, FloatPointer dk, FloatPointer dv, Pointer stream);
 
     /** Fiber run order for later launches: 0 forward, 1 reverse. */
     public static native void pn_emu_set_order(int order);
