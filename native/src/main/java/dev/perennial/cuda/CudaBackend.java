@@ -10,13 +10,15 @@
  */
 package dev.perennial.cuda;
 
+import dev.perennial.tensor.AttentionMask;
 import dev.perennial.tensor.Backend;
+import dev.perennial.tensor.FusedAttention;
 import dev.perennial.tensor.Tensor;
 
 import java.util.List;
 import java.util.Set;
 
-public final class CudaBackend implements Backend {
+public final class CudaBackend implements Backend, FusedAttention {
     private final CudaDevice device;
     private final DeviceKernels k;
     private final HostFallback host;
@@ -111,6 +113,29 @@ public final class CudaBackend implements Backend {
     @Override
     public Tensor rmsNorm(Tensor x, Tensor weight, float eps) {
         return k.rmsNorm(x, weight, eps);
+    }
+
+    // Fused attention (attention.cu): no [T, Tk] score matrix; the backward reruns from the saved log-sum-exp.
+    @Override
+    public Tensor attention(Tensor q, Tensor k, Tensor v, AttentionMask mask, float scale) {
+        return attentionForward(q, k, v, mask, scale).out();
+    }
+
+    @Override
+    public Forward attentionForward(Tensor q, Tensor k, Tensor v, AttentionMask mask, float scale) {
+        AttentionMask m = mask == null ? AttentionMask.none() : mask;
+        DeviceKernels.AttentionResult r = this.k.attentionForward(q, k, v, m.keyValidTensor(q.size(0), k.size(2)),
+                m.isCausal(), m.start(), scale);
+        return new Forward(r.out(), r.lse());
+    }
+
+    @Override
+    public Gradients attentionBackward(Tensor q, Tensor k, Tensor v, AttentionMask mask, float scale, Forward forward,
+                                       Tensor dOut) {
+        AttentionMask m = mask == null ? AttentionMask.none() : mask;
+        DeviceKernels.AttentionGrads g = this.k.attentionBackward(q, k, v, m.keyValidTensor(q.size(0), k.size(2)),
+                m.isCausal(), m.start(), scale, forward.out(), forward.lse(), dOut);
+        return new Gradients(g.dq(), g.dk(), g.dv());
     }
 
     @Override

@@ -19,7 +19,8 @@ import org.bytedeco.javacpp.annotation.Platform;
 
 @Platform(value = "linux-x86_64", include = {"softmax_rows.h", "cosine_topk.h", "pn_emu.h",
         "strided.h", "norms.h", "rope.h", "embedding.h",
-        "token_scores.h", "cross_entropy.h", "row_reduce.h"}, link = "perennialemu")
+        "token_scores.h", "cross_entropy.h", "row_reduce.h",
+        "attention.h"}, link = "perennialemu")
 public final class EmuKernels {
     static { Loader.load(); }
 
@@ -123,4 +124,26 @@ public final class EmuKernels {
                                                      @Const FloatPointer weights, int m, int nq, int nk, int d,
                                                      @Cast("const unsigned char*") BytePointer candidateMask, int k,
                                                      IntPointer outIndex, FloatPointer outValue, Pointer stream);
+
+    /**
+     * attention.h: q [B, H, T, hd], k/v [B, KV, Tk, hd] (rows contiguous, batch/head strides in elements), keyValid
+     * [B, Tk] uint8 or null -> out [B, H, T, hd], lse [B, H, T]. Returns a cudaError_t.
+     */
+    public static native int pn_attention_forward(@Const FloatPointer q, @Const FloatPointer k, @Const FloatPointer v,
+                                                  @Cast("const unsigned char*") BytePointer keyValid, int b, int h,
+                                                  int kv, int t, int tk, int hd, long qBatchStride, long qHeadStride,
+                                                  long kvBatchStride, long kvHeadStride, int causal, int start,
+                                                  float scale, FloatPointer out, FloatPointer lse, Pointer stream);
+
+    /**
+     * attention.h: gradients of pn_attention_forward given out, lse and dout (contiguous) -> dq [B, H, T, hd],
+     * dk/dv [B, KV, Tk, hd]. Returns a cudaError_t.
+     */
+    public static native int pn_attention_backward(@Const FloatPointer q, @Const FloatPointer k, @Const FloatPointer v,
+                                                   @Cast("const unsigned char*") BytePointer keyValid,
+                                                   @Const FloatPointer out, @Const FloatPointer lse,
+                                                   @Const FloatPointer dout, int b, int h, int kv, int t, int tk,
+                                                   int hd, long qBatchStride, long qHeadStride, long kvBatchStride,
+                                                   long kvHeadStride, int causal, int start, float scale,
+                                                   FloatPointer dq, FloatPointer dk, FloatPointer dv, Pointer stream);
 }

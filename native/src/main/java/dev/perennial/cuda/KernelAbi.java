@@ -112,4 +112,19 @@ public interface KernelAbi {
     int weightedCosineTopk(FloatPointer queries, FloatPointer keys, FloatPointer weights, int m, int nq, int nk,
                            int d, BytePointer candidateMask, int k, IntPointer outIndex, FloatPointer outValue,
                            Pointer stream);
+
+    /**
+     * attention.h pn_attention_forward: q [b, h, t, hd], k/v [b, kv, tk, hd] (rows contiguous, batch/head strides
+     * in elements), keyValid [b, tk] uint8 or null -> out [b, h, t, hd], lse [b, h, t].
+     */
+    int attentionForward(FloatPointer q, FloatPointer k, FloatPointer v, BytePointer keyValid, int b, int h, int kv,
+                         int t, int tk, int hd, long qBatchStride, long qHeadStride, long kvBatchStride,
+                         long kvHeadStride, int causal, int start, float scale, FloatPointer out, FloatPointer lse,
+                         Pointer stream);
+
+    /** attention.h pn_attention_backward: out, lse, dout contiguous -> dq [b, h, t, hd], dk/dv [b, kv, tk, hd]. */
+    int attentionBackward(FloatPointer q, FloatPointer k, FloatPointer v, BytePointer keyValid, FloatPointer out,
+                          FloatPointer lse, FloatPointer dout, int b, int h, int kv, int t, int tk, int hd,
+                          long qBatchStride, long qHeadStride, long kvBatchStride, long kvHeadStride, int causal,
+                          int start, float scale, FloatPointer dq, FloatPointer dk, FloatPointer dv, Pointer stream);
 }

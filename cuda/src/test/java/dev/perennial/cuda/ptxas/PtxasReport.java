@@ -24,7 +24,7 @@ final class PtxasReport {
     private static final Pattern ENTRY = Pattern.compile("Compiling entry function '(\\S+)' for '(sm_\\d+)'");
     private static final Pattern FRAME = Pattern.compile("(\\d+) bytes stack frame, (\\d+) bytes spill stores, (\\d+) bytes spill loads");
     private static final Pattern USED = Pattern.compile("Used (\\d+) registers(?:, used (\\d+) barriers)?(?:, (\\d+) bytes smem)?");
-    private static final Pattern BOUNDS = Pattern.compile("__launch_bounds__\\(\\s*([A-Za-z_0-9]+)\\s*(?:,[^)]*)?\\)\\s*(\\w+)\\s*\\(");
+    private static final Pattern BOUNDS = Pattern.compile("__launch_bounds__\\(\\s*([A-Za-z_0-9 *]+?)\\s*(?:,[^)]*)?\\)\\s*(\\w+)\\s*\\(");
 
     private PtxasReport() {}
 
@@ -91,7 +91,7 @@ final class PtxasReport {
         return last == null ? mangled : last + templ;
     }
 
-    /** Threads per block of each kernel, from `__launch_bounds__(N) name(` in the sources (N a literal or constexpr). */
+    /** Threads per block of each kernel, from `__launch_bounds__(N) name(` in the sources (N: literals, constexprs, products). */
     static Map<String, Integer> launchBounds(Path sourceDir) throws IOException {
         Map<String, Integer> bounds = new HashMap<>();
         try (Stream<Path> files = Files.list(sourceDir)) {
@@ -107,7 +107,18 @@ final class PtxasReport {
         return bounds;
     }
 
-    private static Integer resolve(String src, String token) {
+    // A literal, a constexpr int of the file, or a product of those (e.g. kColumns * kRowLanes).
+    private static Integer resolve(String src, String expr) {
+        if (expr.contains("*")) {
+            int product = 1;
+            for (String factor : expr.split("\\*")) {
+                Integer f = resolve(src, factor.trim());
+                if (f == null) return null;
+                product *= f;
+            }
+            return product;
+        }
+        String token = expr.trim();
         if (token.matches("\\d+")) return Integer.parseInt(token);
         Matcher c = Pattern.compile("constexpr\\s+int\\s+" + Pattern.quote(token) + "\\s*=\\s*(\\d+)\\s*;").matcher(src);
         return c.find() ? Integer.parseInt(c.group(1)) : null;
