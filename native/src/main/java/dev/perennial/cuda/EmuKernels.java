@@ -11,10 +11,12 @@ import org.bytedeco.javacpp.FloatPointer;
 import org.bytedeco.javacpp.IntPointer;
 import org.bytedeco.javacpp.Loader;
 import org.bytedeco.javacpp.Pointer;
+import org.bytedeco.javacpp.annotation.Cast;
 import org.bytedeco.javacpp.annotation.Const;
 import org.bytedeco.javacpp.annotation.Platform;
 
-@Platform(value = "linux-x86_64", include = {"softmax_rows.h", "cosine_topk.h", "pn_emu.h"}, link = "perennialemu")
+@Platform(value = "linux-x86_64", include = {"softmax_rows.h", "cosine_topk.h", "pn_emu.h", "random_projection.h",
+        "kmeans_assign.h"}, link = "perennialemu")
 public final class EmuKernels {
     static { Loader.load(); }
 
@@ -36,4 +38,16 @@ public final class EmuKernels {
 
     /** Launches a kernel with barrier divergence; returns 719 (cudaErrorLaunchFailure). */
     public static native int pn_emu_barrier_divergence(int threads);
+
+    /** random_projection.h: out [n, k] (+)= x [n, d] · R[rowOffset .., :] (Rademacher signs of seed). */
+    public static native int pn_rademacher_project(@Const FloatPointer x, int n, long d, int k,
+                                                   @Cast("unsigned long long") long seed, long rowOffset,
+                                                   int accumulate, FloatPointer out, Pointer stream);
+
+    /** random_projection.h: rows of x [n, k] scaled to unit L2 norm in place; zero rows stay zero. */
+    public static native int pn_l2_normalize_rows(FloatPointer x, int n, int k, Pointer stream);
+
+    /** kmeans_assign.h: x [n, d], centroids [centroidCount, d] -> labels [n] (int32), dist [n]. */
+    public static native int pn_kmeans_assign(@Const FloatPointer x, @Const FloatPointer centroids, int n, int d,
+                                              int centroidCount, IntPointer labels, FloatPointer dist, Pointer stream);
 }

@@ -26,5 +26,22 @@ final class EmulatedKernelAbi implements KernelAbi {
     }
 
     @Override
+    public int rademacherProject(FloatPointer x, int n, long d, int k, long seed, long rowOffset, int accumulate,
+                                 FloatPointer out, Pointer stream) {
+        return EmuKernels.pn_rademacher_project(x, n, d, k, seed, rowOffset, accumulate, out, stream);
+    }
+
+    @Override
+    public int l2NormalizeRows(FloatPointer x, int n, int k, Pointer stream) {
+        return EmuKernels.pn_l2_normalize_rows(x, n, k, stream);
+    }
+
+    @Override
+    public int kmeansAssign(FloatPointer x, FloatPointer centroids, int n, int d, int centroidCount, IntPointer labels,
+                            FloatPointer dist, Pointer stream) {
+        return EmuKernels.pn_kmeans_assign(x, centroids, n, d, centroidCount, labels, dist, stream);
+    }
+
+    @Override
     public String lastMessage() { return EmuKernels.pn_emu_last_message(); }
 }

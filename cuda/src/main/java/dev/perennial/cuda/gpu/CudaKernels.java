@@ -11,10 +11,12 @@ import org.bytedeco.javacpp.FloatPointer;
 import org.bytedeco.javacpp.IntPointer;
 import org.bytedeco.javacpp.Loader;
 import org.bytedeco.javacpp.Pointer;
+import org.bytedeco.javacpp.annotation.Cast;
 import org.bytedeco.javacpp.annotation.Const;
 import org.bytedeco.javacpp.annotation.Platform;
 
-@Platform(value = "linux-x86_64", include = {"perennial_runtime.h", "softmax_rows.h", "cosine_topk.h"},
+@Platform(value = "linux-x86_64", include = {"perennial_runtime.h", "softmax_rows.h", "cosine_topk.h",
+                                             "random_projection.h", "kmeans_assign.h"},
           link = "perennialcuda")
 public final class CudaKernels {
     static { Loader.load(); }
@@ -31,4 +33,16 @@ public final class CudaKernels {
     /** cosine_topk.h */
     public static native int pn_cosine_topk(@Const FloatPointer queries, @Const FloatPointer keys, int nq, int nk, int d,
                                             int k, IntPointer outIndex, FloatPointer outValue, Pointer stream);
+
+    /** random_projection.h */
+    public static native int pn_rademacher_project(@Const FloatPointer x, int n, long d, int k,
+                                                   @Cast("unsigned long long") long seed, long rowOffset,
+                                                   int accumulate, FloatPointer out, Pointer stream);
+
+    /** random_projection.h */
+    public static native int pn_l2_normalize_rows(FloatPointer x, int n, int k, Pointer stream);
+
+    /** kmeans_assign.h */
+    public static native int pn_kmeans_assign(@Const FloatPointer x, @Const FloatPointer centroids, int n, int d,
+                                              int centroidCount, IntPointer labels, FloatPointer dist, Pointer stream);
 }

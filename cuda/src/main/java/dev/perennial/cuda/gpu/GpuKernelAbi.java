@@ -23,5 +23,22 @@ final class GpuKernelAbi implements KernelAbi {
     }
 
     @Override
+    public int rademacherProject(FloatPointer x, int n, long d, int k, long seed, long rowOffset, int accumulate,
+                                 FloatPointer out, Pointer stream) {
+        return CudaKernels.pn_rademacher_project(x, n, d, k, seed, rowOffset, accumulate, out, stream);
+    }
+
+    @Override
+    public int l2NormalizeRows(FloatPointer x, int n, int k, Pointer stream) {
+        return CudaKernels.pn_l2_normalize_rows(x, n, k, stream);
+    }
+
+    @Override
+    public int kmeansAssign(FloatPointer x, FloatPointer centroids, int n, int d, int centroidCount, IntPointer labels,
+                            FloatPointer dist, Pointer stream) {
+        return CudaKernels.pn_kmeans_assign(x, centroids, n, d, centroidCount, labels, dist, stream);
+    }
+
+    @Override
     public String lastMessage() { return ""; }
 }
