@@ -16,11 +16,13 @@
  * Finite inputs of any magnitude work (the norm is computed on x / max|x|, so squares neither overflow nor
  * underflow).
  *
- * Pointers are device pointers (host pointers on the emulated device). Limits: n, d, k >= 0, row_offset >= 0;
- * n = 0 or k = 0 returns 0 without launching; d = 0 sets out to 0 (accumulate = 0) or leaves it unchanged.
- * When d > 64 the projection allocates a stream-ordered workspace of at most 64 * n * k floats
- * (cudaMallocAsync) and frees it on the stream. Returns a cudaError_t as int: 0, 1 (cudaErrorInvalidValue) for
- * bad sizes, 2 (cudaErrorMemoryAllocation) if the workspace cannot be allocated, or the launch error.
+ * Pointers are device pointers (host pointers on the emulated device). Limits: n, d, k >= 0, n <= 1048560
+ * (65535 groups of 16 samples in gridDim.z), row_offset >= 0; n = 0 or k = 0 returns 0 without launching; d = 0
+ * sets out to 0 (accumulate = 0) or leaves it unchanged. When it splits d over several blocks (d > 64 and
+ * ceil(k / 128) * ceil(n / NS) <= 1024 output tiles, NS = 4 for n <= 4 else 16), the projection allocates a
+ * stream-ordered workspace of chunks * n * k floats, chunks <= 64 (cudaMallocAsync), and frees it on the stream.
+ * Returns a cudaError_t as int: 0, 1 (cudaErrorInvalidValue) for bad sizes, 2 (cudaErrorMemoryAllocation) if
+ * the workspace cannot be allocated, or the launch error.
  */
 #ifndef PN_RANDOM_PROJECTION_H
 #define PN_RANDOM_PROJECTION_H

@@ -15,8 +15,8 @@
  * x[:, rows] · panel into out with one sgemm of the CPU backend (OpenBLAS). Each sgemm is kept below
  * m·n·k = 2^18, under which OpenBLAS stays on the calling thread: larger calls start OpenBLAS's own threads
  * under our parallel loop and oversubscribe the cores. Measured on this project's 2-core machine for
- * n = 16, d = 20000, k = 8192 (10.5 GFLOP): this path ~78 GFLOP/s; the same with 2^22-sized sgemm calls
- * ~20 GFLOP/s; a register-blocked pure-Java add loop over the same panels ~16 GFLOP/s; expanding one sign costs
+ * n = 16, d = 20000, k = 8192 (10.5 GFLOP; one session, all numbers roughly halve while other jobs load the
+ * machine): this path ~78 GFLOP/s; the same with 2^22-sized sgemm calls ~20 GFLOP/s; a register-blocked pure-Java add loop over the same panels ~16 GFLOP/s; expanding one sign costs
  * ~0.35 ns (table) vs ~0.55 ns (branch-free bit arithmetic) vs ~4 ns (branching). The panel/GEMM path is kept.
  */
 package dev.perennial.select;
@@ -32,7 +32,8 @@ import java.util.Arrays;
 
 public final class RandomProjection {
     private static final int COLUMN_BLOCK = 256;          // output columns per task: 4 sign words
-    private static final long MAX_GEMM_MNK = 1L << 18;    // m·n·k per sgemm: below OpenBLAS's threading threshold
+    /** m·n·k per sgemm call below which OpenBLAS runs on the calling thread (also used by KMeansAssignment). */
+    static final long MAX_GEMM_MNK = 1L << 18;
     private static final int MIN_PANEL_ROWS = 8, MAX_PANEL_ROWS = 256;
     private static final float[] SIGNS_OF_BYTE = new float[256 * 8];   // [byte][bit]: +1 for a 0 bit, -1 for a 1
 
@@ -78,7 +79,8 @@ public final class RandomProjection {
         if (n == 0 || d == 0 || k == 0) return;
         Tensor xs = dense(x);
         int blocks = (k + COLUMN_BLOCK - 1) / COLUMN_BLOCK;
-        int panelRows = (int) Math.max(MIN_PANEL_ROWS, Math.min(MAX_PANEL_ROWS, MAX_GEMM_MNK / ((long) n * COLUMN_BLOCK)));
+        int panelRows = (int) Math.max(MIN_PANEL_ROWS,
+                Math.min(MAX_PANEL_ROWS, MAX_GEMM_MNK / ((long) n * COLUMN_BLOCK)));
         Parallel.forRows(blocks, (long) n * d * COLUMN_BLOCK, (b0, b1) -> {
             try (Tensor panel = Tensor.empty(DType.F32, panelRows, COLUMN_BLOCK)) {     // [rows, columns] of ±1
                 FloatBuffer pf = panel.storage().floats();

@@ -3,10 +3,11 @@
  * for odd sizes and 64-bit row offsets, chunked projection == whole projection, seed sensitivity, linearity and
  * the Johnson–Lindenstrauss sanity check of spec §10.1, and row normalisation (zero rows stay zero, no NaN).
  *
- * Tolerance of fp32 projections: every output is a sum of d terms ±x[i, j] with random signs, so partial sums are
- * O(sqrt(d)·max|x|) and each fp32 addition rounds by at most 2^-24 of that; the sgemm's blocked order adds
- * ≲ a few dozen roundings along any path, so errors stay well below 1e-5·sqrt(d)·max|x| (~170 roundings of
- * the partial-sum scale), which is the bound used (absolute).
+ * Tolerance of fp32 projections, |a - r| <= 1e-5·S with S = sqrt(d)·max|x| (absolute): every output is a sum of
+ * d terms ±x[i, j] with random signs, so it and its partial sums are O(S), and each fp32 addition rounds by at
+ * most 2^-24 of its partial sum. Along one output the sgemm adds at most 256 panel rows and then one term per
+ * panel (L <= 264 additions for these sizes); the rounding errors of these random-sign sums add like a random
+ * walk, ~sqrt(L)·2^-24·S ≈ 1e-6·S, an order of magnitude inside the bound.
  */
 package dev.perennial.select;
 

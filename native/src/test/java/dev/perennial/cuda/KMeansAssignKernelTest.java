@@ -1,7 +1,7 @@
 /*
  * The kmeans_assign kernel (cuda/src/main/cuda/kmeans_assign.cu) on the emulated device against the core
  * definition, dev.perennial.select.KMeansAssignment.reference (double distances), in both fiber orders: odd sizes
- * (n, d, K = 1; n, d, K not multiples of the 64-point / 32-dim / 16-centroid tiles; several point blocks and
+ * (n, d, K = 1; n, d, K not multiples of the 128-point / 16-dim / 16-centroid tiles; several point blocks and
  * centroid tiles), exact ties (duplicated centroids within a thread, across thread groups and across centroid
  * tiles; a point equidistant from mirrored centroids) going to the lower index, the NaN rule (a NaN point gets
  * label 0 and dist NaN; NaN centroids never win), zero data, and the launcher's error codes.
@@ -41,7 +41,8 @@ class KMeansAssignKernelTest {
 
     /** n, d, K. */
     static Stream<Arguments> cases() {
-        int[][] sizes = {{1, 1, 1}, {3, 5, 2}, {65, 33, 17}, {70, 40, 10}, {130, 7, 33}, {64, 32, 16}, {31, 3, 1}};
+        int[][] sizes = {{1, 1, 1}, {3, 5, 2}, {65, 33, 17}, {70, 40, 10}, {130, 7, 33}, {128, 32, 16}, {31, 3, 1},
+                         {257, 17, 5}};
         return Stream.of(FiberOrder.values()).flatMap(o -> Arrays.stream(sizes)
                 .map(s -> Arguments.of(o, s[0], s[1], s[2])));
     }

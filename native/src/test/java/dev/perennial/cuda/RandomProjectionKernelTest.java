@@ -3,16 +3,17 @@
  * core definition, dev.perennial.select.RandomProjection.reference (RademacherSigns, double accumulation), in
  * both fiber orders: odd sizes (n, d, k = 1; k and d not multiples of the 128-column / 64-row tiles), several
  * d-chunks with the workspace and second pass (d = 3000 over 47 chunks, rows above 2^33 so the 64-bit row
- * arithmetic of the device hash is exercised), both sample-group widths (n <= 4 and n > 4, n = 17 over two
- * groups), accumulate mode, chunk-by-chunk == whole, bitwise determinism across fiber orders, normalisation
- * (zero rows stay zero, no NaN; tiny and huge rows) and the launchers' error codes.
+ * arithmetic of the device hash is exercised), chunks of two 64-row stages (d = 4500, 5000), both sample-group
+ * widths (n <= 4 and n > 4, n = 17 and 20 over two groups), accumulate mode, chunk-by-chunk == whole, bitwise
+ * determinism across fiber orders, normalisation (zero rows stay zero, no NaN; tiny and huge rows) and the
+ * launchers' error codes.
  *
- * Tolerance of the projection, |a - r| <= 1e-5·sqrt(d)·max|x| (absolute): each output is a sum of d terms
- * ±x[i, j] with random signs, so it and its partial sums are O(sqrt(d)·max|x|); every fp32 addition rounds by at
- * most 2^-24 of the partial sum, and an output passes through at most d/512 + 8 + 64 additions in the kernel
- * (rows of its warp in its chunk, then the 8 warps, then the chunks) whose rounding errors add like a random walk,
- * far below the ~170 roundings of the partial-sum scale the bound allows. The reference is rounded once from
- * double, so it contributes at most half an ulp.
+ * Tolerance of the projection, |a - r| <= 1e-5·S with S = sqrt(d)·max|x| (absolute): each output is a sum of
+ * d terms ±x[i, j] with random signs, so it and its partial sums are O(S). Every fp32 addition rounds by at most
+ * 2^-24 of its partial sum, and here an output passes through at most 16 + 8 + 64 additions (the rows of its
+ * lane in a chunk of <= 128 rows, the 8 warp sums, <= 64 chunk sums): even if those errors added up linearly
+ * they would stay near 88·2^-24·S ≈ 5e-6·S; they add like a random walk, so typically far less. The reference is
+ * rounded once from double (half an ulp).
  */
 package dev.perennial.cuda;
 
@@ -46,7 +47,8 @@ class RandomProjectionKernelTest {
     /** n, d, k, rowOffset. */
     static Stream<Arguments> cases() {
         long[][] sizes = {{1, 1, 1, 0}, {3, 3000, 70, (1L << 33) + 5}, {4, 33, 129, 0}, {5, 200, 31, 7},
-                          {17, 130, 65, 1}, {2, 64, 128, 0}, {1, 65, 1, 3}, {6, 300, 300, 1L << 40}};
+                          {17, 130, 65, 1}, {2, 64, 128, 0}, {1, 65, 1, 3}, {6, 300, 300, 1L << 40},
+                          {2, 5000, 40, 12345}, {20, 4500, 130, (1L << 33) + 5}};
         return Stream.of(FiberOrder.values()).flatMap(o -> Arrays.stream(sizes)
                 .map(s -> Arguments.of(o, (int) s[0], (int) s[1], (int) s[2], s[3])));
     }
