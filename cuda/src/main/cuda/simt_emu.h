@@ -33,6 +33,7 @@
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <cstdlib>
 #include <cstring>
 #include <memory>
 #include <string>
@@ -61,6 +62,7 @@ typedef void* cudaStream_t;
 enum cudaError_t {
     cudaSuccess = 0,
     cudaErrorInvalidValue = 1,
+    cudaErrorMemoryAllocation = 2,
     cudaErrorInvalidConfiguration = 9,
     cudaErrorLaunchFailure = 719,
 };
@@ -74,6 +76,9 @@ inline thread_local dim3 blockDim;
 inline thread_local dim3 gridDim;
 
 inline float __expf(float x) { return std::exp(x); }
+
+// CUDA's device isnan(float): the <cmath> one, visible unqualified as in device code.
+using std::isnan;
 
 namespace simt {
 
@@ -418,6 +423,19 @@ inline cudaError_t cudaGetLastError() {
     cudaError_t e = simt::t_last_error;
     simt::t_last_error = cudaSuccess;
     return e;
+}
+
+// Stream-ordered workspace (launchers that need scratch memory, e.g. random_projection.cu). Launches run
+// synchronously on the calling thread, so host malloc/free stand in for the stream's memory pool; a failed
+// allocation returns cudaErrorMemoryAllocation like the real call.
+inline cudaError_t cudaMallocAsync(void** ptr, std::size_t bytes, cudaStream_t) {
+    *ptr = std::malloc(bytes == 0 ? 1 : bytes);
+    return *ptr ? cudaSuccess : cudaErrorMemoryAllocation;
+}
+
+inline cudaError_t cudaFreeAsync(void* ptr, cudaStream_t) {
+    std::free(ptr);
+    return cudaSuccess;
 }
 
 #endif

@@ -727,4 +727,87 @@ public final class DeviceKernels {
     private static BytePointer bytes(Tensor t) {
         return t == null ? null : new BytePointer(t.storage().pointer()).position(t.offset());
     }
+
+    // ------------------------------------------------- ADAPT-∞ sample vectors and clustering (adapt-inf.md §2.4-3)
+
+    /**
+     * The Rademacher projection of dev.perennial.select.RandomProjection by the random_projection kernel:
+     * x [n, d] -> [n, k] (F32) with out[i, c] = Σ_j x[i, j] · RademacherSigns.sign(seed, rowOffset + j, c).
+     */
+    public Tensor rademacherProject(Tensor x, long rowOffset, int k, long seed) {
+        requireMatrix("rademacherProject", "x", x);
+        if (k < 0 || rowOffset < 0) {
+            throw new IllegalArgumentException("rademacherProject needs k >= 0 and rowOffset >= 0, got k=" + k
+                    + " rowOffset=" + rowOffset);
+        }
+        Tensor in = f32(x);
+        Tensor out = memory.empty(DType.F32, x.size(0), k);
+        check("pn_rademacher_project", abi.rademacherProject(floats(in), x.size(0), x.size(1), k, seed, rowOffset, 0,
+                floats(out), memory.stream()));
+        return out;
+    }
+
+    /**
+     * out [n, k] += x [n, d] · R[rowOffset .. rowOffset + d - 1, :] in place, for projecting a gradient chunk by
+     * chunk. out must be a contiguous F32 tensor in device memory (a result of this class, or any host tensor on
+     * the emulated device).
+     */
+    public void rademacherProjectAccumulate(Tensor x, long rowOffset, long seed, Tensor out) {
+        requireMatrix("rademacherProjectAccumulate", "x", x);
+        requireDeviceMatrix("rademacherProjectAccumulate", "out", out);
+        if (out.size(0) != x.size(0) || rowOffset < 0) {
+            throw new IllegalArgumentException("rademacherProjectAccumulate expects x [n, d], out [n, k] and "
+                    + "rowOffset >= 0, got " + Arrays.toString(x.shape()) + ", " + Arrays.toString(out.shape()) + ", "
+                    + rowOffset);
+        }
+        Tensor in = f32(x);
+        check("pn_rademacher_project", abi.rademacherProject(floats(in), x.size(0), x.size(1), out.size(1), seed,
+                rowOffset, 1, floats(out), memory.stream()));
+    }
+
+    /**
+     * Scales every row of x [n, k] to unit L2 norm in place (zero rows stay zero, never NaN). x must be a
+     * contiguous F32 tensor in device memory.
+     */
+    public void l2NormalizeRowsInPlace(Tensor x) {
+        requireDeviceMatrix("l2NormalizeRowsInPlace", "x", x);
+        check("pn_l2_normalize_rows", abi.l2NormalizeRows(floats(x), x.size(0), x.size(1), memory.stream()));
+    }
+
+    /** labels [n] (I32) and squared distances [n] (F32) of each point's nearest centroid. */
+    public record NearestCentroids(Tensor labels, Tensor distances) {}
+
+    /**
+     * k-means assignment (dev.perennial.select.KMeansAssignment's rule): for x [n, d] and centroids [K, d], the
+     * nearest centroid of every point (ties to the lower index; a point containing NaN gets label 0 and distance
+     * NaN). K = 0 or d = 0 is a KernelLaunchException with code 1.
+     */
+    public NearestCentroids kmeansAssign(Tensor x, Tensor centroids) {
+        if (x.rank() != 2 || centroids.rank() != 2 || x.size(1) != centroids.size(1)) {
+            throw new IllegalArgumentException("kmeansAssign expects x [n, d] and centroids [K, d], got "
+                    + Arrays.toString(x.shape()) + " and " + Arrays.toString(centroids.shape()));
+        }
+        int n = x.size(0);
+        Tensor xs = f32(x), cs = f32(centroids);
+        Tensor labels = memory.empty(DType.I32, n), distances = memory.empty(DType.F32, n);
+        check("pn_kmeans_assign", abi.kmeansAssign(floats(xs), floats(cs), n, x.size(1), centroids.size(0),
+                ints(labels), floats(distances), memory.stream()));
+        return new NearestCentroids(labels, distances);
+    }
+
+    private static void requireMatrix(String op, String name, Tensor t) {
+        if (t.rank() != 2) {
+            throw new IllegalArgumentException(op + " expects " + name + " as a matrix, got "
+                    + Arrays.toString(t.shape()));
+        }
+    }
+
+    // A tensor a kernel writes in place: it must be the device tensor itself, not a converted copy.
+    private void requireDeviceMatrix(String op, String name, Tensor t) {
+        requireMatrix(op, name, t);
+        if (t.dtype() != DType.F32 || memory.input(t, DType.F32) != t) {
+            throw new IllegalArgumentException(op + " writes " + name + " in place: it must be a contiguous F32 "
+                    + "tensor in device memory, got " + t);
+        }
+    }
 }

@@ -20,7 +20,8 @@ import org.bytedeco.javacpp.annotation.Platform;
 @Platform(value = "linux-x86_64", include = {"softmax_rows.h", "cosine_topk.h", "pn_emu.h",
         "strided.h", "norms.h", "rope.h", "embedding.h",
         "token_scores.h", "cross_entropy.h", "row_reduce.h",
-        "attention.h"}, link = "perennialemu")
+        "attention.h",
+        "random_projection.h", "kmeans_assign.h"}, link = "perennialemu")
 public final class EmuKernels {
     static { Loader.load(); }
 
@@ -146,4 +147,16 @@ public final class EmuKernels {
                                                    int hd, long qBatchStride, long qHeadStride, long kvBatchStride,
                                                    long kvHeadStride, int causal, int start, float scale,
                                                    FloatPointer dq, FloatPointer dk, FloatPointer dv, Pointer stream);
+
+    /** random_projection.h: out [n, k] (+)= x [n, d] · R[rowOffset .., :] (Rademacher signs of seed). */
+    public static native int pn_rademacher_project(@Const FloatPointer x, int n, long d, int k,
+                                                   @Cast("unsigned long long") long seed, long rowOffset,
+                                                   int accumulate, FloatPointer out, Pointer stream);
+
+    /** random_projection.h: rows of x [n, k] scaled to unit L2 norm in place; zero rows stay zero. */
+    public static native int pn_l2_normalize_rows(FloatPointer x, int n, int k, Pointer stream);
+
+    /** kmeans_assign.h: x [n, d], centroids [centroidCount, d] -> labels [n] (int32), dist [n]. */
+    public static native int pn_kmeans_assign(@Const FloatPointer x, @Const FloatPointer centroids, int n, int d,
+                                              int centroidCount, IntPointer labels, FloatPointer dist, Pointer stream);
 }

@@ -127,4 +127,15 @@ public interface KernelAbi {
                           FloatPointer lse, FloatPointer dout, int b, int h, int kv, int t, int tk, int hd,
                           long qBatchStride, long qHeadStride, long kvBatchStride, long kvHeadStride, int causal,
                           int start, float scale, FloatPointer dq, FloatPointer dk, FloatPointer dv, Pointer stream);
+
+    /** random_projection.h: out [n, k] (+)= x [n, d] · R[rowOffset .., :] with R the Rademacher signs of seed. */
+    int rademacherProject(FloatPointer x, int n, long d, int k, long seed, long rowOffset, int accumulate,
+                          FloatPointer out, Pointer stream);
+
+    /** random_projection.h: rows of x [n, k] scaled to unit L2 norm in place; zero rows stay zero. */
+    int l2NormalizeRows(FloatPointer x, int n, int k, Pointer stream);
+
+    /** kmeans_assign.h: x [n, d], centroids [centroidCount, d] -> labels [n] (int32), dist [n] (squared distances). */
+    int kmeansAssign(FloatPointer x, FloatPointer centroids, int n, int d, int centroidCount, IntPointer labels,
+                     FloatPointer dist, Pointer stream);
 }

@@ -20,7 +20,8 @@ import org.bytedeco.javacpp.annotation.Platform;
 @Platform(value = "linux-x86_64", include = {"perennial_runtime.h", "softmax_rows.h", "cosine_topk.h",
         "strided.h", "norms.h", "rope.h", "embedding.h",
         "token_scores.h", "cross_entropy.h", "row_reduce.h",
-        "attention.h"}, link = "perennialcuda")
+        "attention.h",
+        "random_projection.h", "kmeans_assign.h"}, link = "perennialcuda")
 public final class CudaKernels {
     static { Loader.load(); }
 
@@ -139,4 +140,16 @@ public final class CudaKernels {
                                                    int hd, long qBatchStride, long qHeadStride, long kvBatchStride,
                                                    long kvHeadStride, int causal, int start, float scale,
                                                    FloatPointer dq, FloatPointer dk, FloatPointer dv, Pointer stream);
+
+    /** random_projection.h */
+    public static native int pn_rademacher_project(@Const FloatPointer x, int n, long d, int k,
+                                                   @Cast("unsigned long long") long seed, long rowOffset,
+                                                   int accumulate, FloatPointer out, Pointer stream);
+
+    /** random_projection.h */
+    public static native int pn_l2_normalize_rows(FloatPointer x, int n, int k, Pointer stream);
+
+    /** kmeans_assign.h */
+    public static native int pn_kmeans_assign(@Const FloatPointer x, @Const FloatPointer centroids, int n, int d,
+                                              int centroidCount, IntPointer labels, FloatPointer dist, Pointer stream);
 }
