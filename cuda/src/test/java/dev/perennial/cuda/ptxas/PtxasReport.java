@@ -26,6 +26,9 @@ final class PtxasReport {
     private static final Pattern USED = Pattern.compile("Used (\\d+) registers(?:, used (\\d+) barriers)?(?:, (\\d+) bytes smem)?");
     private static final Pattern BOUNDS = Pattern.compile("__launch_bounds__\\(\\s*([A-Za-z_0-9 *]+?)\\s*(?:,[^)]*)?\\)\\s*(\\w+)\\s*\\(");
 
+    private static final Map<Character, String> BUILTIN_TYPES = Map.of('i', "int", 'j', "unsigned", 'l', "long",
+            'm', "unsigned long", 'x', "long long", 'y', "unsigned long long", 'f', "float", 'd', "double", 'b', "bool");
+
     private PtxasReport() {}
 
     static List<Kernel> parse(Path report) throws IOException {
@@ -78,9 +81,16 @@ final class PtxasReport {
                 List<String> args = new ArrayList<>();
                 while (i < mangled.length() && mangled.charAt(i) != 'E') {
                     Matcher lit = Pattern.compile("L[ijlmb](n?\\d+)E").matcher(mangled).region(i, mangled.length());
-                    if (!lit.lookingAt()) return last + "<?>";
-                    args.add(lit.group(1).replace('n', '-'));
-                    i = lit.end();
+                    String type = BUILTIN_TYPES.get(mangled.charAt(i));
+                    if (lit.lookingAt()) {
+                        args.add(lit.group(1).replace('n', '-'));
+                        i = lit.end();
+                    } else if (type != null) {                               // a builtin type argument
+                        args.add(type);
+                        i++;
+                    } else {
+                        return last + "<?>";
+                    }
                 }
                 i++;
                 templ.setLength(0);

@@ -80,6 +80,8 @@ class PtxasReportTest {
         assertEquals("softmax_rows_kernel", PtxasReport.demangle(
                 "_ZN48_GLOBAL__N__d9c71c4f_15_softmax_rows_cu_49af388219softmax_rows_kernelEPKfS1_Pfiif"));
         assertEquals("attention_fwd_kernel<64, 16>", PtxasReport.demangle("_ZN12_GLOBAL__N_120attention_fwd_kernelILi64ELi16EEEvPKf"));
+        assertEquals("unary_kernel<unsigned long long>", PtxasReport.demangle(
+                "_ZN43_GLOBAL__N__b4fb828a_10_strided_cu_ca6a842f12unary_kernelIyEEvNS_5ViewsILi1EEENS_6ExtentEifPf"));
     }
 
     @Test
