@@ -12,6 +12,7 @@
  *   rmsNorm     dx = r·ĝ − x·r³·mean(ĝ·x), ĝ = g·w;  dw = Σ g·x·r
  *   rope        dx = rope(g, −positions) (the inverse rotation)
  *   attention   the inner backend's fused backward when it implements FusedAttention, else the composition
+ *   layerNorm, rmsNorm, rope, crossEntropy: the inner backend's backward kernels when it implements FusedBackward
  *   embedding   rows of g added to the table rows of their ids
  *   concat/stack/split/contiguous: gradients routed to the parts (split returns views: nothing to record)
  *   sum/mean/max over a dim, topk values: back to the reduced / selected elements
@@ -25,6 +26,7 @@ package dev.perennial.autograd;
 import dev.perennial.tensor.AttentionMask;
 import dev.perennial.tensor.Backend;
 import dev.perennial.tensor.FusedAttention;
+import dev.perennial.tensor.FusedBackward;
 import dev.perennial.tensor.Shapes;
 import dev.perennial.tensor.Tensor;
 
@@ -229,6 +231,10 @@ public final class GradBackend implements Backend {
     public Tensor layerNorm(Tensor x, Tensor weight, Tensor bias, float eps) {
         Tensor y = be.layerNorm(x, weight, bias, eps);
         if (tape.anyRequiresGrad(x, weight, bias)) tape.record(y, (g, sink) -> {
+            if (be instanceof FusedBackward fused) {
+                accumulate(sink, x, weight, bias, fused.layerNormBackward(g, x, weight, bias, eps));
+                return;
+            }
             Tensor mean = be.mean(x, -1, true);
             Tensor xc = be.sub(x, mean);
             Tensor r = be.div(scalar(1f), be.sqrt(be.add(be.mean(be.mul(xc, xc), -1, true), scalar(eps))));
@@ -248,6 +254,10 @@ public final class GradBackend implements Backend {
     public Tensor rmsNorm(Tensor x, Tensor weight, float eps) {
         Tensor y = be.rmsNorm(x, weight, eps);
         if (tape.anyRequiresGrad(x, weight)) tape.record(y, (g, sink) -> {
+            if (be instanceof FusedBackward fused) {
+                accumulate(sink, x, weight, null, fused.rmsNormBackward(g, x, weight, eps));
+                return;
+            }
             Tensor r = be.div(scalar(1f), be.sqrt(be.add(be.mean(be.mul(x, x), -1, true), scalar(eps))));
             Tensor gh = weight == null ? g : be.mul(g, weight);
             if (tape.requiresGrad(x)) {
@@ -257,6 +267,12 @@ public final class GradBackend implements Backend {
             if (tape.requiresGrad(weight)) sink.accumulate(weight, reduceTo(be.mul(g, be.mul(x, r)), weight.shape()));
         });
         return y;
+    }
+
+    private void accumulate(Tape.Sink sink, Tensor x, Tensor weight, Tensor bias, FusedBackward.NormGradients d) {
+        if (tape.requiresGrad(x)) sink.accumulate(x, d.dx());
+        if (tape.requiresGrad(weight)) sink.accumulate(weight, d.dweight());
+        if (tape.requiresGrad(bias)) sink.accumulate(bias, d.dbias());
     }
 
     /**
@@ -280,6 +296,10 @@ public final class GradBackend implements Backend {
     public Tensor rope(Tensor x, Tensor positions, float theta) {
         Tensor y = be.rope(x, positions, theta);
         if (tape.requiresGrad(x)) tape.record(y, (g, sink) -> {
+            if (be instanceof FusedBackward fused) {
+                sink.accumulate(x, fused.ropeBackward(g, positions, theta));
+                return;
+            }
             long[] p = positions.toLongArray();
             for (int i = 0; i < p.length; i++) p[i] = -p[i];
             sink.accumulate(x, be.rope(g, Tensor.ofLongs(p, positions.shape()), theta));
@@ -411,6 +431,10 @@ public final class GradBackend implements Backend {
     public Tensor crossEntropy(Tensor logits, Tensor targets, int ignoreIndex) {
         Tensor out = be.crossEntropy(logits, targets, ignoreIndex);
         if (tape.requiresGrad(logits)) tape.record(out, (g, sink) -> {
+            if (be instanceof FusedBackward fused) {
+                sink.accumulate(logits, fused.crossEntropyBackward(logits, targets, ignoreIndex, g));
+                return;
+            }
             long[] t = targets.toLongArray();
             float[] gv = be.contiguous(g).toFloatArray();
             for (int i = 0; i < t.length; i++) if (t[i] == ignoreIndex) gv[i] = 0f;

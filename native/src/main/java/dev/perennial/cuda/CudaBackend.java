@@ -13,12 +13,13 @@ package dev.perennial.cuda;
 import dev.perennial.tensor.AttentionMask;
 import dev.perennial.tensor.Backend;
 import dev.perennial.tensor.FusedAttention;
+import dev.perennial.tensor.FusedBackward;
 import dev.perennial.tensor.Tensor;
 
 import java.util.List;
 import java.util.Set;
 
-public final class CudaBackend implements Backend, FusedAttention {
+public final class CudaBackend implements Backend, FusedAttention, FusedBackward {
     private final CudaDevice device;
     private final DeviceKernels k;
     private final HostFallback host;
@@ -194,5 +195,27 @@ public final class CudaBackend implements Backend, FusedAttention {
     @Override
     public Tensor crossEntropy(Tensor logits, Tensor targets, int ignoreIndex) {
         return k.crossEntropy(logits, targets, ignoreIndex).loss();
+    }
+
+    // ------------------------------------------------------------------------------------------- backward kernels
+
+    @Override
+    public NormGradients rmsNormBackward(Tensor dy, Tensor x, Tensor weight, float eps) {
+        return k.rmsNormBackward(dy, x, weight, eps);
+    }
+
+    @Override
+    public NormGradients layerNormBackward(Tensor dy, Tensor x, Tensor weight, Tensor bias, float eps) {
+        return k.layerNormBackward(dy, x, weight, bias, eps);
+    }
+
+    @Override
+    public Tensor ropeBackward(Tensor dy, Tensor positions, float theta) { return k.ropeBackward(dy, positions, theta); }
+
+    /** Recomputes the rows' log-sum-exp (one read of the logits) rather than keeping it from the forward. */
+    @Override
+    public Tensor crossEntropyBackward(Tensor logits, Tensor targets, int ignoreIndex, Tensor dloss) {
+        Tensor lse = k.crossEntropy(logits, targets, ignoreIndex).lse();
+        return k.crossEntropyBackward(logits, targets, lse, dloss, ignoreIndex);
     }
 }

@@ -9,6 +9,7 @@ package dev.perennial.cuda;
 
 import dev.perennial.tensor.Backend;
 import dev.perennial.tensor.DType;
+import dev.perennial.tensor.FusedBackward.NormGradients;
 import dev.perennial.tensor.Shapes;
 import dev.perennial.tensor.Tensor;
 import org.bytedeco.javacpp.BytePointer;
@@ -114,10 +115,15 @@ public final class DeviceKernels {
         return new IntPointer(t.storage().pointer()).position(t.offset());
     }
 
+    // Every launch is followed by DeviceMemory.synchronize(): Java code may read any result through Tensor's host
+    // accessors at once (autograd rules, host fallbacks, callers), and those have no hook to wait for the stream.
+    // A no-op on the emulated device; on a GPU it trades launch overlap for correctness (asynchronous execution
+    // needs a tensor-level "ready" hook: the next step, docs/architecture.md "CUDA backend").
     void check(String kernel, int code) {
         if (code != 0) {
             throw new KernelLaunchException(kernel, code, code == CUDA_ERROR_LAUNCH_FAILURE ? abi.lastMessage() : "");
         }
+        memory.synchronize();
     }
 
     // ------------------------------------------------------------------------------------------- element-wise
@@ -204,9 +210,6 @@ public final class DeviceKernels {
                 offset(b), floats(out), rows(x, d), d, eps, memory.stream()));
         return out;
     }
-
-    /** Gradients of a norm: dx [..., d] (F32); dweight and dbias [d] (F32), null where not asked for. */
-    public record NormGradients(Tensor dx, Tensor dweight, Tensor dbias) {}
 
     /**
      * The backward of rmsNorm(x, weight, eps) for the output gradient dy (x's shape): dx, and dweight when weight

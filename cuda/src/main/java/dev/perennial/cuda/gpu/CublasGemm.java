@@ -57,6 +57,7 @@ final class CublasGemm implements DeviceGemm {
             int rows = (int) (aa.numel() / k);
             ManagedMemory.check("cublasSgemm", cublasSgemm_v2(handle, bTransposed ? CUBLAS_OP_T : CUBLAS_OP_N, CUBLAS_OP_N,
                     n, rows, k, one, floats(bb), bTransposed ? k : n, floats(aa), k, zero, floats(out), n));
+            memory.synchronize();                                // results are read by host code (DeviceKernels.check)
             return out;
         }
         Tensor aa = memory.input(a.expand(outShapeWith(outShape, m, k)), DType.F32);     // [batch..., M, K]
@@ -65,6 +66,7 @@ final class CublasGemm implements DeviceGemm {
         ManagedMemory.check("cublasSgemmStridedBatched", cublasSgemmStridedBatched(handle, CUBLAS_OP_N, CUBLAS_OP_N,
                 n, m, k, one, floats(b2), n, (long) k * n, floats(aa), k, (long) m * k, zero, floats(out), n,
                 (long) m * n, count));
+        memory.synchronize();
         return out;
     }
 
