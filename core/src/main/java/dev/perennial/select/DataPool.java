@@ -143,8 +143,6 @@ public final class DataPool {
         return pool;
     }
 
-    public Path folder() { return folder; }
-
     public StepConfig config() { return config; }
 
     /** Steps committed so far; the next step is number completedSteps(). */
@@ -205,6 +203,7 @@ public final class DataPool {
                         + candidates.length + " pool samples");
             }
         }
+        PoolStep.check(candidates.length, scores, config);                   // fail before anything is saved
         Dataset joining = new Dataset(dataset, records, completed, json == null ? null : json.toAbsolutePath().normalize());
         saveInputs(joining, candidates, v, scores);
         return finish(joining, candidates, v, scores, false, progress);

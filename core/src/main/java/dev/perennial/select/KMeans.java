@@ -62,17 +62,21 @@ public final class KMeans {
     /** How a chunk of points is assigned (see the class comment). */
     public enum Assignment { EXACT, GEMM }
 
-    /** Receives one call per finished iteration (LLOYD) or epoch (MINI_BATCH). */
+    /**
+     * Where a fit stands after an iteration (LLOYD) or epoch (MINI_BATCH).
+     * @param done            iterations (epochs) finished
+     * @param max             maxIterations
+     * @param shift           Σ_k ‖Δc_k‖² over this iteration
+     * @param pointsPerSecond points assigned per second so far
+     * @param etaSeconds      time left if every remaining iteration runs (an upper bound: it may converge first)
+     * @param finished        whether this was the last iteration (converged, or maxIterations reached)
+     */
+    public record Status(int done, int max, double shift, double pointsPerSecond, double etaSeconds, boolean finished) {}
+
+    /** Receives one Status per iteration (epoch). */
     @FunctionalInterface
     public interface Progress {
-        /**
-         * @param done          iterations (epochs) finished
-         * @param max           maxIterations
-         * @param shift         Σ_k ‖Δc_k‖² over this iteration
-         * @param pointsPerSecond points assigned per second so far
-         * @param etaSeconds    time left if every remaining iteration runs (an upper bound: it may converge first)
-         */
-        void iteration(int done, int max, double shift, double pointsPerSecond, double etaSeconds);
+        void update(Status status);
     }
 
     /**
@@ -245,7 +249,7 @@ public final class KMeans {
                     boolean reseeded = relocateEmpty(pass, pass.counts, null, 0, centroids).length > 0;
                     double shift = moveToMeans(pass, centroids);
                     converged = !reseeded && shift <= config.tolerance();
-                    report(iterations, shift, t0);
+                    report(iterations, shift, t0, converged);
                 }
             } else {
                 int[] perm = new int[n];
@@ -281,7 +285,7 @@ public final class KMeans {
                         shift += delta * delta;
                     }
                     converged = reseeded.length == 0 && shift <= config.tolerance();
-                    report(iterations, shift, t0);
+                    report(iterations, shift, t0, converged);
                 }
             }
             Pass fin = assign(null, 0, n, centroids, false);
@@ -313,12 +317,12 @@ public final class KMeans {
         private long lastLog;
 
         /** Progress after iteration (epoch) {@code done}: the listener, and a rate-limited log line. */
-        void report(int done, double shift, long t0) {
+        void report(int done, double shift, long t0, boolean converged) {
             long now = System.nanoTime();
             double elapsed = (now - t0) / 1e9;
             double rate = (double) done * n / Math.max(elapsed, 1e-9);
             double eta = (config.maxIterations() - done) * elapsed / done;
-            if (progress != null) progress.iteration(done, config.maxIterations(), shift, rate, eta);
+            if (progress != null) progress.update(new Status(done, config.maxIterations(), shift, rate, eta, converged || done == config.maxIterations()));
             String line = String.format(Locale.ROOT, "k-means (%s, K = %d, N = %d): %s %d/%d, shift %.3g, %.0f points/s, at most %.0f s left",
                     config.variant(), k, n, config.variant() == Variant.LLOYD ? "iteration" : "epoch", done,
                     config.maxIterations(), shift, rate, eta);
@@ -448,15 +452,17 @@ public final class KMeans {
                     int p0 = chunk * CHUNK, p1 = Math.min(count, p0 + CHUNK), rows = p1 - p0;
                     float[] x = buffers[slot];
                     float[] row = new float[d];
+                    double[] xx = gemm == null ? null : new double[rows];             // GEMM: ‖x‖² while the row is hot
                     for (int r = 0; r < rows; r++) {
                         data.readFinite(perm == null ? from + p0 + r : perm[from + p0 + r], row);
                         System.arraycopy(row, 0, x, r * d, d);
+                        if (xx != null) xx[r] = KMeansAssignment.squaredNorm(row, d);
                     }
                     if (gemm == null) {
                         assignBlock(x, rows, d, centroids, k, pass.labels, pass.dist, p0);
                     } else {
                         chunkTensors[slot].storage().floats().put(0, x, 0, rows * d);
-                        gemm.assignOnThisThread(chunkTensors[slot].narrow(0, 0, rows), cents, norms, pass.labels, pass.dist, p0);
+                        gemm.assignOnThisThread(chunkTensors[slot].narrow(0, 0, rows), cents, norms, xx, pass.labels, pass.dist, p0);
                     }
                     if (sums) {
                         double[] part = partial[slot];

@@ -17,7 +17,8 @@
  * with other jobs): the whole assign() ~16 GFLOP/s (2·n·K·d per second; the sgemms alone ~35–50, the rest is
  * the double ‖x‖² pass), against ~8 with 1024-point sgemm calls that start OpenBLAS's own threads.
  * Its distances carry the expansion's cancellation error (≈ d·2^-24·(‖x‖² + ‖c‖²)), so near-ties may resolve
- * differently from reference().
+ * differently from reference(). KMeans's GEMM assignment runs the same block code per chunk on its own threads
+ * (assignOnThisThread); docs/performance.md has the N = 100k numbers of both.
  */
 package dev.perennial.select;
 
@@ -57,7 +58,7 @@ public final class KMeansAssignment {
         float[] dist = new float[n];
         int block = pointBlock(k, d);
         Parallel.forRows((n + block - 1) / block, (long) block * k * d,
-                (b0, b1) -> assignBlocks(xs, cs, cc, block, b0, b1, labels, dist, 0));
+                (b0, b1) -> assignBlocks(xs, cs, cc, null, block, b0, b1, labels, dist, 0));
         return new Assignment(labels, dist);
     }
 
@@ -65,10 +66,11 @@ public final class KMeansAssignment {
      * The fast path on the calling thread only (KMeans runs it per chunk from its own parallel loop): rows of
      * xs [rows, d] against cs [K, d] (both contiguous F32), results written to labels/dist at [at, at + rows).
      * @param cc ‖c_k‖² from {@link #centroidNorms}
+     * @param xx [rows] ‖x_i‖² as squaredNorm computes them (the caller has the rows at hand)
      */
-    void assignOnThisThread(Tensor xs, Tensor cs, double[] cc, int[] labels, float[] dist, int at) {
+    void assignOnThisThread(Tensor xs, Tensor cs, double[] cc, double[] xx, int[] labels, float[] dist, int at) {
         int n = xs.size(0), block = pointBlock(cs.size(0), xs.size(1));
-        assignBlocks(xs, cs, cc, block, 0, (n + block - 1) / block, labels, dist, at);
+        assignBlocks(xs, cs, cc, xx, block, 0, (n + block - 1) / block, labels, dist, at);
     }
 
     /** [K] ‖c_k‖² in double of a contiguous F32 [K, d]. */
@@ -89,8 +91,9 @@ public final class KMeansAssignment {
         return (int) Math.max(MIN_POINT_BLOCK, Math.min(MAX_POINT_BLOCK, RandomProjection.MAX_GEMM_MNK / ((long) k * d)));
     }
 
-    /** Point blocks [b0, b1) of xs: one sgemm each, then the argmin in double. */
-    private void assignBlocks(Tensor xs, Tensor cs, double[] cc, int block, int b0, int b1, int[] labels, float[] dist, int at) {
+    /** Point blocks [b0, b1) of xs: one sgemm each, then the argmin in double; xx: row norms, or null to compute them. */
+    private void assignBlocks(Tensor xs, Tensor cs, double[] cc, double[] xx, int block, int b0, int b1, int[] labels,
+                              float[] dist, int at) {
         int n = xs.size(0), d = xs.size(1), k = cs.size(0);
         FloatBuffer xf = xs.storage().floats();
         float[] xr = new float[d], dr = new float[k];
@@ -101,13 +104,18 @@ public final class KMeansAssignment {
                 gemm.sgemm(false, true, rows, k, d, 1f, xs.storage(), xs.offset() + p0 * d, d,
                         cs.storage(), cs.offset(), d, 0f, dots.storage(), 0, k);
                 for (int r = 0; r < rows; r++) {
-                    xf.get(xs.offset() + (p0 + r) * d, xr, 0, d);
+                    double norm;
+                    if (xx != null) {
+                        norm = xx[p0 + r];
+                    } else {
+                        xf.get(xs.offset() + (p0 + r) * d, xr, 0, d);
+                        norm = squaredNorm(xr, d);
+                    }
                     df.get(r * k, dr, 0, k);
-                    double xx = squaredNorm(xr, d);
                     int best = 0;
                     double bestDist = Double.NaN;
                     for (int c = 0; c < k; c++) {
-                        double v = xx - 2.0 * dr[c] + cc[c];
+                        double v = norm - 2.0 * dr[c] + cc[c];
                         if (v < 0) v = 0;                             // cancellation; NaN stays NaN
                         if (c == 0 || closer(v, bestDist)) {
                             best = c;
@@ -154,7 +162,7 @@ public final class KMeansAssignment {
         return !Double.isNaN(v) && (Double.isNaN(best) || v < best);
     }
 
-    private static double squaredNorm(float[] v, int d) {
+    static double squaredNorm(float[] v, int d) {
         double s = 0;
         for (int j = 0; j < d; j++) s += (double) v[j] * v[j];
         return s;

@@ -88,7 +88,8 @@ public final class PoolStep {
         return new Outcome(step, n, clustering, selection, pruning);
     }
 
-    private static void check(int n, Map<String, float[]> scores, StepConfig config) {
+    /** The input checks of run() (DataPool runs them before it saves a step's inputs). */
+    static void check(int n, Map<String, float[]> scores, StepConfig config) {
         if (n == 0) throw new IllegalArgumentException("the pool is empty: nothing to cluster or select");
         for (var e : scores.entrySet()) {
             if (e.getValue().length != n) {

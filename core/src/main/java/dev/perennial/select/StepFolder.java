@@ -54,8 +54,6 @@ public final class StepFolder {
         this.dir = dir;
     }
 
-    public Path dir() { return dir; }
-
     // ------------------------------------------------------------------------------------------- clustering
 
     public void saveClustering(PoolStep.Clustering c) throws IOException {

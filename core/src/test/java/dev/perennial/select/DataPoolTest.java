@@ -237,6 +237,13 @@ class DataPoolTest {
         IllegalArgumentException count = assertThrows(IllegalArgumentException.class,
                 () -> pool.step("d1", 50, json, vectors, SyntheticSteps.scores(candidates, 1), null));
         assertTrue(count.getMessage().contains("has 49 records, dataset 'd1' was given 50"), count.getMessage());
+        DataPool tiny = DataPool.create(dir.resolve("tiny"), StepConfig.defaults(2, 8));
+        SampleId[] few = tiny.candidates("t", 5);
+        Path fewVectors = SyntheticSteps.vectors(dir.resolve("few.npy"), few, 0);
+        IllegalArgumentException k = assertThrows(IllegalArgumentException.class,
+                () -> tiny.step("t", 5, null, fewVectors, SyntheticSteps.scores(few, 0), null));
+        assertTrue(k.getMessage().contains("K = 8 exceeds the pool of 5 samples"), k.getMessage());
+        assertFalse(tiny.hasPendingStep());
         assertFalse(pool.hasPendingStep());                                  // nothing was started by the failures
         assertEquals(1, pool.completedSteps());
     }

@@ -264,12 +264,18 @@ class KMeansTest {
     @Test
     void progressIsReportedAfterEveryIteration() {
         VectorSource v = new InMemoryVectors(blobs(400, 5, 8, 0.4, 9));
-        java.util.List<int[]> calls = new java.util.ArrayList<>();
-        KMeans.Result r = KMeans.fit(v, lloyd(5).withMaxIterations(50), (done, max, shift, rate, eta) -> {
-            assertTrue(shift >= 0 && rate > 0 && eta >= 0);
-            calls.add(new int[]{done, max});
-        });
-        assertEquals(r.iterations(), calls.size());
-        for (int i = 0; i < calls.size(); i++) assertArrayEquals(new int[]{i + 1, 50}, calls.get(i));
+        for (int max : new int[]{50, 2}) {
+            java.util.List<KMeans.Status> calls = new java.util.ArrayList<>();
+            KMeans.Result r = KMeans.fit(v, lloyd(5).withMaxIterations(max), calls::add);
+            assertEquals(r.iterations(), calls.size());
+            for (int i = 0; i < calls.size(); i++) {
+                KMeans.Status s = calls.get(i);
+                assertEquals(i + 1, s.done());
+                assertEquals(max, s.max());
+                assertTrue(s.shift() >= 0 && s.pointsPerSecond() > 0 && s.etaSeconds() >= 0);
+                assertEquals(i == calls.size() - 1, s.finished());
+            }
+            assertTrue(max == 50 ? r.converged() && r.iterations() < 50 : r.iterations() == 2);
+        }
     }
 }

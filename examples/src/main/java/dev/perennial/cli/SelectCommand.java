@@ -116,14 +116,13 @@ final class SelectCommand implements Callable<Integer> {
         StepConfig config = config();
 
         StepFolder folder = new StepFolder(out);
-        PoolStep.Outcome outcome = PoolStep.run(v, scoreMap, config, 0, folder, false, (done, max, shift, rate, eta) -> {
-            int width = 30, bar = width * done / max;
-            stderr.printf(Locale.ROOT, "\rk-means [%s%s] %s %d/%d shift %.3g %.0f points/s ETA <= %.0fs", "=".repeat(bar),
-                    " ".repeat(width - bar), config.kmeans().variant() == KMeans.Variant.LLOYD ? "iteration" : "epoch", done, max,
-                    shift, rate, eta);
+        PoolStep.Outcome outcome = PoolStep.run(v, scoreMap, config, 0, folder, false, s -> {
+            int width = 30, bar = width * s.done() / s.max();
+            stderr.printf(Locale.ROOT, "\rk-means [%s%s] %s %d/%d shift %.3g %.0f points/s ETA <= %.0fs%s", "=".repeat(bar),
+                    " ".repeat(width - bar), config.kmeans().variant() == KMeans.Variant.LLOYD ? "iteration" : "epoch", s.done(),
+                    s.max(), s.shift(), s.pointsPerSecond(), s.etaSeconds(), s.finished() ? System.lineSeparator() : "");
             stderr.flush();
         });
-        stderr.println();
         StepReport report = StepReport.of(outcome, config, List.copyOf(scoreMap.keySet()), null);
         folder.saveReport(report);
         if (!sources.isEmpty()) writeSelectedRecords(sources, outcome.selection().selected());
