@@ -16,6 +16,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -55,6 +56,11 @@ public final class AtomicFiles {
             throw e;
         }
         syncFolder(folder);
+    }
+
+    /** Replaces {@code target} atomically with {@code bytes}. */
+    public static void write(Path target, byte[] bytes) throws IOException {
+        write(target, ch -> ChannelIO.writeFully(ch, ByteBuffer.wrap(bytes)));
     }
 
     private static void syncFolder(Path folder) {

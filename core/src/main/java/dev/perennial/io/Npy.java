@@ -17,6 +17,7 @@
 package dev.perennial.io;
 
 import dev.perennial.io.TensorFormatException.Defect;
+import dev.perennial.tensor.DType;
 import dev.perennial.tensor.Storage;
 import dev.perennial.tensor.Tensor;
 
@@ -37,54 +38,88 @@ public final class Npy {
 
     private Npy() {}
 
+    /**
+     * Where the array data of a checked .npy file lies, for callers that map or stream the data themselves
+     * instead of reading it into one Storage (e.g. a sample-vector matrix above 2 GiB).
+     * @param dtype        element type
+     * @param shape        the header's shape
+     * @param fortranOrder whether the data is column-major
+     * @param dataOffset   byte offset of the first element; the file holds exactly numel x element size bytes after it
+     */
+    public record Layout(DType dtype, int[] shape, boolean fortranOrder, long dataOffset) {
+        /** numel x element size. */
+        public long byteCount() {
+            long n = dtype.byteSize();
+            for (int s : shape) n *= s;
+            return n;
+        }
+    }
+
     /** Reads {@code file} into a new tensor (see the class comment for what is accepted). */
     public static Tensor read(Path file) throws IOException {
         try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
-            long size = ch.size();
-            ByteBuffer prefix = ByteBuffer.allocate((int) Math.min(size, 12)).order(ByteOrder.LITTLE_ENDIAN);
-            ChannelIO.readFully(ch, prefix, 0, file);
-            if (size < MAGIC.length || !Arrays.equals(prefix.array(), 0, MAGIC.length, MAGIC, 0, MAGIC.length)) {
-                throw new TensorFormatException(file, Defect.BAD_MAGIC, "does not start with \\x93NUMPY; not a .npy file");
-            }
-            if (size < 8) {
-                throw new TensorFormatException(file, Defect.TRUNCATED, "file ends inside the version bytes");
-            }
-            int major = prefix.get(6) & 0xff, minor = prefix.get(7) & 0xff;
-            if ((major != 1 && major != 2) || minor != 0) {
-                throw new TensorFormatException(file, Defect.UNSUPPORTED_VERSION, "format version " + major + "."
-                        + minor + "; only 1.0 and 2.0 are read");
-            }
-            int lengthBytes = major == 1 ? 2 : 4;
-            if (size < 8 + lengthBytes) {
-                throw new TensorFormatException(file, Defect.TRUNCATED, "file ends inside the header length");
-            }
-            long headerLength = major == 1 ? prefix.getShort(8) & 0xffff : prefix.getInt(8) & 0xffffffffL;
-            if (headerLength > MAX_HEADER_BYTES) {
-                throw new TensorFormatException(file, Defect.BAD_HEADER_LENGTH, "declared header length "
-                        + headerLength + " exceeds " + MAX_HEADER_BYTES + " bytes");
-            }
-            long dataStart = 8 + lengthBytes + headerLength;
-            if (dataStart > size) {
-                throw new TensorFormatException(file, Defect.TRUNCATED, "header of " + headerLength
-                        + " bytes ends at byte " + dataStart + ", past the end of the file (" + size + " bytes)");
-            }
-            byte[] text = new byte[(int) headerLength];
-            ChannelIO.readFully(ch, ByteBuffer.wrap(text), 8 + lengthBytes, file);
-            NpyHeader header = NpyHeader.parse(new String(text, StandardCharsets.ISO_8859_1), file);
-
-            long needed = header.byteCount(), available = size - dataStart;
-            String what = "shape " + Arrays.toString(header.shape()) + " of " + NpyHeader.descr(header.dtype())
-                    + " needs " + needed + " bytes of data, the file has " + available;
-            if (available < needed) throw new TensorFormatException(file, Defect.TRUNCATED, what);
-            if (available > needed) throw new TensorFormatException(file, Defect.SIZE_MISMATCH, what);
+            Layout layout = layout(ch, file);
+            long needed = layout.byteCount();
             if (needed > Integer.MAX_VALUE) {
-                throw new TensorFormatException(file, Defect.TENSOR_TOO_LARGE, what + "; one tensor holds at most "
+                throw new TensorFormatException(file, Defect.TENSOR_TOO_LARGE, "shape " + Arrays.toString(layout.shape())
+                        + " of " + NpyHeader.descr(layout.dtype()) + " needs " + needed + " bytes; one tensor holds at most "
                         + Integer.MAX_VALUE + " bytes");
             }
-            Storage storage = Storage.allocate(header.dtype(), needed / header.dtype().byteSize());
-            ChannelIO.readFully(ch, storage.bytes(), dataStart, file);
-            return header.fortranOrder() ? columnMajor(storage, header.shape()) : Tensor.of(storage, header.shape());
+            Storage storage = Storage.allocate(layout.dtype(), needed / layout.dtype().byteSize());
+            ChannelIO.readFully(ch, storage.bytes(), layout.dataOffset(), file);
+            return layout.fortranOrder() ? columnMajor(storage, layout.shape()) : Tensor.of(storage, layout.shape());
         }
+    }
+
+    /**
+     * Checks {@code file}'s header and data size exactly as {@link #read} does, without reading the data, and
+     * says where the data is. Any size is accepted (no 2 GiB limit).
+     */
+    public static Layout layout(Path file) throws IOException {
+        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
+            return layout(ch, file);
+        }
+    }
+
+    private static Layout layout(FileChannel ch, Path file) throws IOException {
+        long size = ch.size();
+        ByteBuffer prefix = ByteBuffer.allocate((int) Math.min(size, 12)).order(ByteOrder.LITTLE_ENDIAN);
+        ChannelIO.readFully(ch, prefix, 0, file);
+        if (size < MAGIC.length || !Arrays.equals(prefix.array(), 0, MAGIC.length, MAGIC, 0, MAGIC.length)) {
+            throw new TensorFormatException(file, Defect.BAD_MAGIC, "does not start with \\x93NUMPY; not a .npy file");
+        }
+        if (size < 8) {
+            throw new TensorFormatException(file, Defect.TRUNCATED, "file ends inside the version bytes");
+        }
+        int major = prefix.get(6) & 0xff, minor = prefix.get(7) & 0xff;
+        if ((major != 1 && major != 2) || minor != 0) {
+            throw new TensorFormatException(file, Defect.UNSUPPORTED_VERSION, "format version " + major + "."
+                    + minor + "; only 1.0 and 2.0 are read");
+        }
+        int lengthBytes = major == 1 ? 2 : 4;
+        if (size < 8 + lengthBytes) {
+            throw new TensorFormatException(file, Defect.TRUNCATED, "file ends inside the header length");
+        }
+        long headerLength = major == 1 ? prefix.getShort(8) & 0xffff : prefix.getInt(8) & 0xffffffffL;
+        if (headerLength > MAX_HEADER_BYTES) {
+            throw new TensorFormatException(file, Defect.BAD_HEADER_LENGTH, "declared header length "
+                    + headerLength + " exceeds " + MAX_HEADER_BYTES + " bytes");
+        }
+        long dataStart = 8 + lengthBytes + headerLength;
+        if (dataStart > size) {
+            throw new TensorFormatException(file, Defect.TRUNCATED, "header of " + headerLength
+                    + " bytes ends at byte " + dataStart + ", past the end of the file (" + size + " bytes)");
+        }
+        byte[] text = new byte[(int) headerLength];
+        ChannelIO.readFully(ch, ByteBuffer.wrap(text), 8 + lengthBytes, file);
+        NpyHeader header = NpyHeader.parse(new String(text, StandardCharsets.ISO_8859_1), file);
+
+        long needed = header.byteCount(), available = size - dataStart;
+        String what = "shape " + Arrays.toString(header.shape()) + " of " + NpyHeader.descr(header.dtype())
+                + " needs " + needed + " bytes of data, the file has " + available;
+        if (available < needed) throw new TensorFormatException(file, Defect.TRUNCATED, what);
+        if (available > needed) throw new TensorFormatException(file, Defect.SIZE_MISMATCH, what);
+        return new Layout(header.dtype(), header.shape(), header.fortranOrder(), dataStart);
     }
 
     /** A view with {@code shape} over column-major data: the reversed-shape row-major tensor, dims reversed. */

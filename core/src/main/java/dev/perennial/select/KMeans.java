@@ -24,17 +24,27 @@
  *    nearest centroid (ties: lower id); inertia = Σ squared distances (scikit-learn's inertia_; the official
  *    calc_wss_sil "WSS" is Result.sumOfDistances(), not squared).
  *  - Deterministic for a seed, whatever the thread count: points are processed in fixed chunks of CHUNK rows,
- *    chunks run in parallel, and per-chunk sums (double) are added in chunk order. The assignment of a chunk is
- *    one private method (Σ_j (x_j − c_j)² in double, ties to the lower centroid), the place where the
- *    GEMM-based KMeansAssignment can plug in.
+ *    chunks run in parallel, and per-chunk sums (double) are added in chunk order.
+ *  - Assignment of a chunk: EXACT (default) = Σ_j (x_j − c_j)² in double, ties to the lower centroid; GEMM = the
+ *    fast path of KMeansAssignment on the chunk (one sgemm per few points, ‖x‖² − 2x·c + ‖c‖² in double), several
+ *    times faster for d = 8192 but with the expansion's cancellation error, so near-ties can resolve differently
+ *    and a distance that is exactly 0 may come out as a tiny positive number. Both are deterministic. The
+ *    k-means++ init always uses exact distances.
+ *  - Progress: after every iteration (epoch) an optional listener gets the count, the centroid shift, points/s
+ *    and an ETA bounded by maxIterations; a log line (INFO at most every PROGRESS_LOG_NANOS, DEBUG otherwise).
+ *  - lloydIteration() exposes one Lloyd iteration from given centroids (assignment + mean update) without the
+ *    init and the re-seeding, the unit the benchmarks time.
  */
 package dev.perennial.select;
 
+import dev.perennial.tensor.DType;
 import dev.perennial.tensor.Parallel;
+import dev.perennial.tensor.Tensor;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.util.Arrays;
+import java.util.Locale;
 import java.util.SplittableRandom;
 
 public final class KMeans {
@@ -44,7 +54,30 @@ public final class KMeans {
     /** Σ‖Δc‖²; ≈ scikit-learn's tol = 1e-4 × mean feature variance for unit vectors of dimension 8192. */
     public static final double DEFAULT_TOLERANCE = 1e-8;
 
+    /** Rate limit of the INFO progress lines. */
+    static final long PROGRESS_LOG_NANOS = 10_000_000_000L;
+
     public enum Variant { LLOYD, MINI_BATCH }
+
+    /** How a chunk of points is assigned (see the class comment). */
+    public enum Assignment { EXACT, GEMM }
+
+    /**
+     * Where a fit stands after an iteration (LLOYD) or epoch (MINI_BATCH).
+     * @param done            iterations (epochs) finished
+     * @param max             maxIterations
+     * @param shift           Σ_k ‖Δc_k‖² over this iteration
+     * @param pointsPerSecond points assigned per second so far
+     * @param etaSeconds      time left if every remaining iteration runs (an upper bound: it may converge first)
+     * @param finished        whether this was the last iteration (converged, or maxIterations reached)
+     */
+    public record Status(int done, int max, double shift, double pointsPerSecond, double etaSeconds, boolean finished) {}
+
+    /** Receives one Status per iteration (epoch). */
+    @FunctionalInterface
+    public interface Progress {
+        void update(Status status);
+    }
 
     /**
      * @param clusters       K ≥ 1
@@ -52,31 +85,44 @@ public final class KMeans {
      * @param tolerance      stop when Σ_k ‖Δc_k‖² over an iteration (epoch) ≤ this
      * @param batchSize      MINI_BATCH points per update
      * @param initSampleSize points the k-means++ init looks at; 0 = automatic
+     * @param assignment     EXACT (default) or GEMM
      */
     public record Config(int clusters, Variant variant, int maxIterations, double tolerance, int batchSize,
-                         int initSampleSize, long seed) {
+                         int initSampleSize, long seed, Assignment assignment) {
         public Config {
             if (clusters < 1) throw new IllegalArgumentException("need K >= 1, got " + clusters);
             if (variant == null) throw new IllegalArgumentException("variant must be set");
+            if (assignment == null) throw new IllegalArgumentException("assignment must be set");
             if (maxIterations < 1) throw new IllegalArgumentException("need maxIterations >= 1, got " + maxIterations);
             if (!(tolerance >= 0)) throw new IllegalArgumentException("tolerance must be >= 0, got " + tolerance);
             if (batchSize < 1) throw new IllegalArgumentException("need batchSize >= 1, got " + batchSize);
             if (initSampleSize < 0) throw new IllegalArgumentException("need initSampleSize >= 0, got " + initSampleSize);
         }
 
-        /** The official setting (§3): MINI_BATCH, batch 10240, 100 epochs, automatic init sample, seed 0. */
+        /** The official setting (§3): MINI_BATCH, batch 10240, 100 epochs, automatic init sample, seed 0; EXACT assignment. */
         public static Config of(int clusters) {
-            return new Config(clusters, Variant.MINI_BATCH, 100, DEFAULT_TOLERANCE, 10240, 0, 0);
+            return new Config(clusters, Variant.MINI_BATCH, 100, DEFAULT_TOLERANCE, 10240, 0, 0, Assignment.EXACT);
         }
 
-        public Config withClusters(int k) { return new Config(k, variant, maxIterations, tolerance, batchSize, initSampleSize, seed); }
-        public Config withVariant(Variant v) { return new Config(clusters, v, maxIterations, tolerance, batchSize, initSampleSize, seed); }
-        public Config withMaxIterations(int m) { return new Config(clusters, variant, m, tolerance, batchSize, initSampleSize, seed); }
-        public Config withTolerance(double t) { return new Config(clusters, variant, maxIterations, t, batchSize, initSampleSize, seed); }
-        public Config withBatchSize(int b) { return new Config(clusters, variant, maxIterations, tolerance, b, initSampleSize, seed); }
-        public Config withInitSampleSize(int s) { return new Config(clusters, variant, maxIterations, tolerance, batchSize, s, seed); }
-        public Config withSeed(long s) { return new Config(clusters, variant, maxIterations, tolerance, batchSize, initSampleSize, s); }
+        public Config withClusters(int k) { return new Config(k, variant, maxIterations, tolerance, batchSize, initSampleSize, seed, assignment); }
+        public Config withVariant(Variant v) { return new Config(clusters, v, maxIterations, tolerance, batchSize, initSampleSize, seed, assignment); }
+        public Config withMaxIterations(int m) { return new Config(clusters, variant, m, tolerance, batchSize, initSampleSize, seed, assignment); }
+        public Config withTolerance(double t) { return new Config(clusters, variant, maxIterations, t, batchSize, initSampleSize, seed, assignment); }
+        public Config withBatchSize(int b) { return new Config(clusters, variant, maxIterations, tolerance, b, initSampleSize, seed, assignment); }
+        public Config withInitSampleSize(int s) { return new Config(clusters, variant, maxIterations, tolerance, batchSize, s, seed, assignment); }
+        public Config withSeed(long s) { return new Config(clusters, variant, maxIterations, tolerance, batchSize, initSampleSize, s, assignment); }
+        public Config withAssignment(Assignment a) { return new Config(clusters, variant, maxIterations, tolerance, batchSize, initSampleSize, seed, a); }
     }
+
+    /**
+     * One Lloyd iteration (see lloydIteration).
+     * @param labels           nearest of the given centroids for every point
+     * @param squaredDistances ‖x_i − c_{label_i}‖² to the given centroids
+     * @param centroids        (K, d) the members' means; a cluster without members keeps its centroid
+     * @param counts           members per cluster
+     * @param shift            Σ_k ‖Δc_k‖²
+     */
+    public record Iteration(int[] labels, float[] squaredDistances, float[][] centroids, long[] counts, double shift) {}
 
     /**
      * @param labels           nearest centroid of every point, in [0, K)
@@ -100,7 +146,12 @@ public final class KMeans {
 
     /** Fits K centroids to the vectors; K must not exceed the number of vectors. */
     public static Result fit(VectorSource data, Config config) {
-        return fit(data, config, true);
+        return fit(data, config, null);
+    }
+
+    /** fit() reporting every iteration (epoch) to {@code progress} (may be null). */
+    public static Result fit(VectorSource data, Config config, Progress progress) {
+        return fit(data, config, true, null, progress);
     }
 
     /** {@code parallel = false} runs every chunk on the calling thread (the determinism test compares both). */
@@ -110,31 +161,63 @@ public final class KMeans {
 
     /** With {@code initial} (K, d) centroids instead of k-means++ (tests drive the empty-cluster rule with it). */
     static Result fit(VectorSource data, Config config, boolean parallel, float[][] initial) {
-        int n = data.size(), k = config.clusters();
-        if (k > n) throw new IllegalArgumentException("K = " + k + " clusters for " + n + " points: K must not exceed N");
-        float[] start = null;
-        if (initial != null) {
-            int d = data.dim();
-            if (initial.length != k) throw new IllegalArgumentException(initial.length + " initial centroids for K = " + k);
-            start = new float[k * d];
-            for (int c = 0; c < k; c++) System.arraycopy(initial[c], 0, start, c * d, d);
-        }
-        return new Fit(data, config, parallel).run(start);
+        return fit(data, config, parallel, initial, null);
     }
 
-    /** The state of one fit. */
-    private static final class Fit {
+    private static Result fit(VectorSource data, Config config, boolean parallel, float[][] initial, Progress progress) {
+        int n = data.size(), k = config.clusters();
+        if (k > n) throw new IllegalArgumentException("K = " + k + " clusters for " + n + " points: K must not exceed N");
+        float[] start = initial == null ? null : flatten(initial, k, data.dim());
+        try (Fit fit = new Fit(data, config, parallel, progress)) {
+            return fit.run(start);
+        }
+    }
+
+    /**
+     * One Lloyd iteration from {@code centroids} (K, d): every point to its nearest centroid (the chosen
+     * assignment), then every centroid with members to their mean. No init, no re-seeding of empty clusters.
+     */
+    public static Iteration lloydIteration(VectorSource data, float[][] centroids, Assignment assignment) {
+        int k = centroids.length, d = data.dim();
+        if (k < 1) throw new IllegalArgumentException("need K >= 1 centroids");
+        float[] c = flatten(centroids, k, d);
+        Config config = Config.of(k).withVariant(Variant.LLOYD).withMaxIterations(1).withAssignment(assignment);
+        try (Fit fit = new Fit(data, config, true, null)) {
+            Fit.Pass pass = fit.assign(null, 0, data.size(), c, true);
+            double shift = fit.moveToMeans(pass, c);
+            float[][] out = new float[k][];
+            for (int j = 0; j < k; j++) out[j] = Arrays.copyOfRange(c, j * d, (j + 1) * d);
+            return new Iteration(pass.labels, pass.dist, out, pass.counts, shift);
+        }
+    }
+
+    private static float[] flatten(float[][] rows, int k, int d) {
+        if (rows.length != k) throw new IllegalArgumentException(rows.length + " initial centroids for K = " + k);
+        float[] out = new float[k * d];
+        for (int c = 0; c < k; c++) {
+            if (rows[c].length != d) throw new IllegalArgumentException("centroid " + c + " has " + rows[c].length + " dims, the data " + d);
+            System.arraycopy(rows[c], 0, out, c * d, d);
+        }
+        return out;
+    }
+
+    /** The state of one fit; closing frees the GEMM path's native chunk buffers. */
+    private static final class Fit implements AutoCloseable {
         final VectorSource data;
         final Config config;
+        final Progress progress;
         final int n, d, k;
         final int group;                                        // chunks run concurrently; never changes the order
         final SplittableRandom rng;
         final float[][] buffers;                                // per slot: (CHUNK, d) points of a chunk
         final double[][] partial;                               // per slot: (K, d) sums of a chunk
+        final Tensor[] chunkTensors;                                 // GEMM: per slot (CHUNK, d) F32, else null
+        final KMeansAssignment gemm;                            // GEMM: the fast path, else null
 
-        Fit(VectorSource data, Config config, boolean parallel) {
+        Fit(VectorSource data, Config config, boolean parallel, Progress progress) {
             this.data = data;
             this.config = config;
+            this.progress = progress;
             this.n = data.size();
             this.d = data.dim();
             this.k = config.clusters();
@@ -142,28 +225,31 @@ public final class KMeans {
             this.rng = new SplittableRandom(config.seed());
             this.buffers = new float[group][CHUNK * d];
             this.partial = new double[group][k * d];
+            boolean fast = config.assignment() == Assignment.GEMM && d > 0;
+            this.gemm = fast ? new KMeansAssignment() : null;
+            this.chunkTensors = fast ? new Tensor[group] : null;
+            if (fast) for (int g = 0; g < group; g++) chunkTensors[g] = Tensor.empty(DType.F32, CHUNK, d);
+        }
+
+        @Override
+        public void close() {
+            if (chunkTensors != null) for (Tensor t : chunkTensors) t.close();
         }
 
         Result run(float[] initial) {
             float[] centroids = initial != null ? initial : kMeansPlusPlus();   // (K, d)
             int iterations = 0;
             boolean converged = false;
+            long t0 = System.nanoTime();
+            lastLog = t0;
             if (config.variant() == Variant.LLOYD) {
                 while (iterations < config.maxIterations() && !converged) {
                     iterations++;
                     Pass pass = assign(null, 0, n, centroids, true);
                     boolean reseeded = relocateEmpty(pass, pass.counts, null, 0, centroids).length > 0;
-                    double shift = 0;
-                    for (int c = 0; c < k; c++) {
-                        if (pass.counts[c] == 0) continue;                 // keeps its centroid
-                        for (int j = 0; j < d; j++) {
-                            float mean = (float) (pass.sums[c * d + j] / pass.counts[c]);
-                            double delta = mean - centroids[c * d + j];
-                            shift += delta * delta;
-                            centroids[c * d + j] = mean;
-                        }
-                    }
+                    double shift = moveToMeans(pass, centroids);
                     converged = !reseeded && shift <= config.tolerance();
+                    report(iterations, shift, t0, converged);
                 }
             } else {
                 int[] perm = new int[n];
@@ -199,6 +285,7 @@ public final class KMeans {
                         shift += delta * delta;
                     }
                     converged = reseeded.length == 0 && shift <= config.tolerance();
+                    report(iterations, shift, t0, converged);
                 }
             }
             Pass fin = assign(null, 0, n, centroids, false);
@@ -210,6 +297,41 @@ public final class KMeans {
                     config.variant() == Variant.LLOYD ? "iterations" : "epochs", inertia);
             if (!converged) log.debug("k-means stopped at maxIterations = {} before the tolerance", config.maxIterations());
             return new Result(fin.labels, out, inertia, fin.dist, iterations, converged);
+        }
+
+        /** Moves every centroid with members to their mean (sums in double); returns Σ_k ‖Δc_k‖². */
+        double moveToMeans(Pass pass, float[] centroids) {
+            double shift = 0;
+            for (int c = 0; c < k; c++) {
+                if (pass.counts[c] == 0) continue;                         // keeps its centroid
+                for (int j = 0; j < d; j++) {
+                    float mean = (float) (pass.sums[c * d + j] / pass.counts[c]);
+                    double delta = mean - centroids[c * d + j];
+                    shift += delta * delta;
+                    centroids[c * d + j] = mean;
+                }
+            }
+            return shift;
+        }
+
+        private long lastLog;
+
+        /** Progress after iteration (epoch) {@code done}: the listener, and a rate-limited log line. */
+        void report(int done, double shift, long t0, boolean converged) {
+            long now = System.nanoTime();
+            double elapsed = (now - t0) / 1e9;
+            double rate = (double) done * n / Math.max(elapsed, 1e-9);
+            double eta = (config.maxIterations() - done) * elapsed / done;
+            if (progress != null) progress.update(new Status(done, config.maxIterations(), shift, rate, eta, converged || done == config.maxIterations()));
+            String line = String.format(Locale.ROOT, "k-means (%s, K = %d, N = %d): %s %d/%d, shift %.3g, %.0f points/s, at most %.0f s left",
+                    config.variant(), k, n, config.variant() == Variant.LLOYD ? "iteration" : "epoch", done,
+                    config.maxIterations(), shift, rate, eta);
+            if (now - lastLog >= PROGRESS_LOG_NANOS) {
+                lastLog = now;
+                log.info(line);
+            } else {
+                log.debug(line);
+            }
         }
 
         // --------------------------------------------------------------------------------- init
@@ -310,6 +432,19 @@ public final class KMeans {
             pass.dist = new float[count];
             pass.counts = new long[k];
             pass.sums = sums ? new double[k * d] : null;
+            Tensor cents = gemm == null ? null : Tensor.of(centroids, k, d);   // (K, d)
+            double[] norms = gemm == null ? null : KMeansAssignment.centroidNorms(cents);
+            try {
+                assignChunks(perm, from, count, chunks, centroids, cents, norms, pass, sums);
+            } finally {
+                if (cents != null) cents.close();
+            }
+            for (int l : pass.labels) pass.counts[l]++;
+            return pass;
+        }
+
+        private void assignChunks(int[] perm, int from, int count, int chunks, float[] centroids, Tensor cents,
+                                  double[] norms, Pass pass, boolean sums) {
             for (int g0 = 0; g0 < chunks; g0 += group) {
                 int first = g0, width = Math.min(group, chunks - g0);
                 runChunks(width, (long) CHUNK * d * k, slot -> {                 // slot: the chunk's place in the group
@@ -317,11 +452,18 @@ public final class KMeans {
                     int p0 = chunk * CHUNK, p1 = Math.min(count, p0 + CHUNK), rows = p1 - p0;
                     float[] x = buffers[slot];
                     float[] row = new float[d];
+                    double[] xx = gemm == null ? null : new double[rows];             // GEMM: ‖x‖² while the row is hot
                     for (int r = 0; r < rows; r++) {
                         data.readFinite(perm == null ? from + p0 + r : perm[from + p0 + r], row);
                         System.arraycopy(row, 0, x, r * d, d);
+                        if (xx != null) xx[r] = KMeansAssignment.squaredNorm(row, d);
                     }
-                    assignBlock(x, rows, d, centroids, k, pass.labels, pass.dist, p0);
+                    if (gemm == null) {
+                        assignBlock(x, rows, d, centroids, k, pass.labels, pass.dist, p0);
+                    } else {
+                        chunkTensors[slot].storage().floats().put(0, x, 0, rows * d);
+                        gemm.assignOnThisThread(chunkTensors[slot].narrow(0, 0, rows), cents, norms, xx, pass.labels, pass.dist, p0);
+                    }
                     if (sums) {
                         double[] part = partial[slot];
                         Arrays.fill(part, 0);
@@ -337,8 +479,6 @@ public final class KMeans {
                     }
                 }
             }
-            for (int l : pass.labels) pass.counts[l]++;
-            return pass;
         }
 
         /**

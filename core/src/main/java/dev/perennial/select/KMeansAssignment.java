@@ -17,7 +17,8 @@
  * with other jobs): the whole assign() ~16 GFLOP/s (2·n·K·d per second; the sgemms alone ~35–50, the rest is
  * the double ‖x‖² pass), against ~8 with 1024-point sgemm calls that start OpenBLAS's own threads.
  * Its distances carry the expansion's cancellation error (≈ d·2^-24·(‖x‖² + ‖c‖²)), so near-ties may resolve
- * differently from reference().
+ * differently from reference(). KMeans's GEMM assignment runs the same block code per chunk on its own threads
+ * (assignOnThisThread); docs/performance.md has the N = 100k numbers of both.
  */
 package dev.perennial.select;
 
@@ -52,46 +53,80 @@ public final class KMeansAssignment {
         check(x, centroids);
         int n = x.size(0), d = x.size(1), k = centroids.size(0);
         Tensor xs = dense(x), cs = dense(centroids);
-        FloatBuffer xf = xs.storage().floats(), cf = cs.storage().floats();
-        double[] cc = new double[k];                                      // [K] ‖c_k‖²
+        double[] cc = centroidNorms(cs);
+        int[] labels = new int[n];
+        float[] dist = new float[n];
+        int block = pointBlock(k, d);
+        Parallel.forRows((n + block - 1) / block, (long) block * k * d,
+                (b0, b1) -> assignBlocks(xs, cs, cc, null, block, b0, b1, labels, dist, 0));
+        return new Assignment(labels, dist);
+    }
+
+    /**
+     * The fast path on the calling thread only (KMeans runs it per chunk from its own parallel loop): rows of
+     * xs [rows, d] against cs [K, d] (both contiguous F32), results written to labels/dist at [at, at + rows).
+     * @param cc ‖c_k‖² from {@link #centroidNorms}
+     * @param xx [rows] ‖x_i‖² as squaredNorm computes them (the caller has the rows at hand)
+     */
+    void assignOnThisThread(Tensor xs, Tensor cs, double[] cc, double[] xx, int[] labels, float[] dist, int at) {
+        int n = xs.size(0), block = pointBlock(cs.size(0), xs.size(1));
+        assignBlocks(xs, cs, cc, xx, block, 0, (n + block - 1) / block, labels, dist, at);
+    }
+
+    /** [K] ‖c_k‖² in double of a contiguous F32 [K, d]. */
+    static double[] centroidNorms(Tensor cs) {
+        int k = cs.size(0), d = cs.size(1);
+        FloatBuffer cf = cs.storage().floats();
+        double[] cc = new double[k];
         float[] row = new float[d];
         for (int c = 0; c < k; c++) {
             cf.get(cs.offset() + c * d, row, 0, d);
             cc[c] = squaredNorm(row, d);
         }
-        int[] labels = new int[n];
-        float[] dist = new float[n];
-        int block = (int) Math.max(MIN_POINT_BLOCK,
-                Math.min(MAX_POINT_BLOCK, RandomProjection.MAX_GEMM_MNK / ((long) k * d)));
-        Parallel.forRows((n + block - 1) / block, (long) block * k * d, (b0, b1) -> {
-            float[] xr = new float[d], dr = new float[k];
-            try (Tensor dots = Tensor.empty(DType.F32, block, k)) {           // [block, K] x_i · c_k
-                FloatBuffer df = dots.storage().floats();
-                for (int b = b0; b < b1; b++) {
-                    int p0 = b * block, rows = Math.min(block, n - p0);
-                    gemm.sgemm(false, true, rows, k, d, 1f, xs.storage(), xs.offset() + p0 * d, d,
-                            cs.storage(), cs.offset(), d, 0f, dots.storage(), 0, k);
-                    for (int r = 0; r < rows; r++) {
+        return cc;
+    }
+
+    /** Points per sgemm call, so that block·K·d stays below OpenBLAS's threading threshold. */
+    private static int pointBlock(int k, int d) {
+        return (int) Math.max(MIN_POINT_BLOCK, Math.min(MAX_POINT_BLOCK, RandomProjection.MAX_GEMM_MNK / ((long) k * d)));
+    }
+
+    /** Point blocks [b0, b1) of xs: one sgemm each, then the argmin in double; xx: row norms, or null to compute them. */
+    private void assignBlocks(Tensor xs, Tensor cs, double[] cc, double[] xx, int block, int b0, int b1, int[] labels,
+                              float[] dist, int at) {
+        int n = xs.size(0), d = xs.size(1), k = cs.size(0);
+        FloatBuffer xf = xs.storage().floats();
+        float[] xr = new float[d], dr = new float[k];
+        try (Tensor dots = Tensor.empty(DType.F32, block, k)) {           // [block, K] x_i · c_k
+            FloatBuffer df = dots.storage().floats();
+            for (int b = b0; b < b1; b++) {
+                int p0 = b * block, rows = Math.min(block, n - p0);
+                gemm.sgemm(false, true, rows, k, d, 1f, xs.storage(), xs.offset() + p0 * d, d,
+                        cs.storage(), cs.offset(), d, 0f, dots.storage(), 0, k);
+                for (int r = 0; r < rows; r++) {
+                    double norm;
+                    if (xx != null) {
+                        norm = xx[p0 + r];
+                    } else {
                         xf.get(xs.offset() + (p0 + r) * d, xr, 0, d);
-                        df.get(r * k, dr, 0, k);
-                        double xx = squaredNorm(xr, d);
-                        int best = 0;
-                        double bestDist = Double.NaN;
-                        for (int c = 0; c < k; c++) {
-                            double v = xx - 2.0 * dr[c] + cc[c];
-                            if (v < 0) v = 0;                             // cancellation; NaN stays NaN
-                            if (c == 0 || closer(v, bestDist)) {
-                                best = c;
-                                bestDist = v;
-                            }
-                        }
-                        labels[p0 + r] = best;
-                        dist[p0 + r] = (float) bestDist;
+                        norm = squaredNorm(xr, d);
                     }
+                    df.get(r * k, dr, 0, k);
+                    int best = 0;
+                    double bestDist = Double.NaN;
+                    for (int c = 0; c < k; c++) {
+                        double v = norm - 2.0 * dr[c] + cc[c];
+                        if (v < 0) v = 0;                             // cancellation; NaN stays NaN
+                        if (c == 0 || closer(v, bestDist)) {
+                            best = c;
+                            bestDist = v;
+                        }
+                    }
+                    labels[at + p0 + r] = best;
+                    dist[at + p0 + r] = (float) bestDist;
                 }
             }
-        });
-        return new Assignment(labels, dist);
+        }
     }
 
     /** The definition: Σ_j (x_ij − c_kj)² in double for every pair, argmin with the rule above. */
@@ -127,7 +162,7 @@ public final class KMeansAssignment {
         return !Double.isNaN(v) && (Double.isNaN(best) || v < best);
     }
 
-    private static double squaredNorm(float[] v, int d) {
+    static double squaredNorm(float[] v, int d) {
         double s = 0;
         for (int j = 0; j < d; j++) s += (double) v[j] * v[j];
         return s;

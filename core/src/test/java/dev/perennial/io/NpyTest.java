@@ -214,4 +214,30 @@ class NpyTest {
         Path p = npy("{'descr': '<i8', 'fortran_order': False, 'shape': (2,), }", 24);
         assertDefect(Defect.SIZE_MISMATCH, p, "needs 16 bytes of data, the file has 24", () -> Npy.read(p));
     }
+
+    // ------------------------------------------------------------------------------------------- layout
+
+    /** layout() reports what read() would read, and where, without the 2 GiB limit of one tensor. */
+    @Test
+    void layoutSaysWhereTheDataIs() throws IOException {
+        Path p = dir.resolve("m.npy");
+        Npy.write(p, Tensor.of(new float[]{1, 2, 3, 4, 5, 6}, 2, 3));
+        Npy.Layout l = Npy.layout(p);
+        assertEquals(DType.F32, l.dtype());
+        assertArrayEquals(new int[]{2, 3}, l.shape());
+        assertEquals(false, l.fortranOrder());
+        assertEquals(24, l.byteCount());
+        assertEquals(Files.size(p) - 24, l.dataOffset());
+        assertEquals(0, l.dataOffset() % 64);                                  // numpy's alignment
+        ByteBuffer last = ByteBuffer.allocate(4).order(ByteOrder.LITTLE_ENDIAN);
+        try (var ch = java.nio.channels.FileChannel.open(p)) {
+            ch.read(last, l.dataOffset() + 20);
+        }
+        assertEquals(6f, last.getFloat(0));
+
+        Path big = npy("{'descr': '<f4', 'fortran_order': False, 'shape': (1073741824,), }", 0);
+        assertDefect(Defect.TRUNCATED, big, "needs 4294967296 bytes", () -> Npy.layout(big));
+        Path bad = npy("{'descr': '<f4', 'fortran_order': False, 'shape': (2, 3), }", 20);
+        assertDefect(Defect.TRUNCATED, bad, "needs 24 bytes of data, the file has 20", () -> Npy.layout(bad));
+    }
 }

@@ -196,4 +196,86 @@ class KMeansTest {
         assertThrows(IllegalArgumentException.class, () -> Config.of(2).withTolerance(-1));
         assertThrows(IllegalArgumentException.class, () -> Config.of(2).withInitSampleSize(-1));
     }
+
+    // ------------------------------------------------------------------------------------------- GEMM, Lloyd, progress
+
+    /**
+     * The GEMM assignment finds the same labels as the exact one where there are no near-ties, so every centroid
+     * (a mean of the same members) is bit-identical; only the distances carry the expansion's rounding. It is
+     * deterministic with threads too.
+     */
+    @Test
+    void gemmAssignmentAgreesWithExact() {
+        VectorSource v = new InMemoryVectors(blobs(700, 6, 96, 0.3, 5));
+        for (Config config : new Config[]{lloyd(6), Config.of(6).withBatchSize(128).withSeed(3)}) {
+            KMeans.Result exact = KMeans.fit(v, config);
+            KMeans.Result gemm = KMeans.fit(v, config.withAssignment(KMeans.Assignment.GEMM));
+            assertArrayEquals(exact.labels(), gemm.labels(), config.variant().name());
+            for (int c = 0; c < 6; c++) assertArrayEquals(exact.centroids()[c], gemm.centroids()[c]);
+            assertEquals(exact.iterations(), gemm.iterations());
+            assertEquals(exact.inertia(), gemm.inertia(), 1e-5 * exact.inertia());
+            for (int i = 0; i < 700; i++) assertEquals(exact.squaredDistances()[i], gemm.squaredDistances()[i], 1e-5);
+            KMeans.Result serial = KMeans.fit(v, config.withAssignment(KMeans.Assignment.GEMM), false);
+            assertArrayEquals(gemm.labels(), serial.labels());
+            assertEquals(gemm.inertia(), serial.inertia(), 0);
+        }
+    }
+
+    /** lloydIteration = one assignment to the given centroids and the members' means, as fit's first iteration. */
+    @Test
+    void lloydIterationIsFitsFirstIteration() {
+        float[][] x = blobs(300, 4, 16, 0.5, 8);
+        VectorSource v = new InMemoryVectors(x);
+        float[][] start = {x[0].clone(), x[1].clone(), x[2].clone(), x[3].clone()};
+        KMeans.Iteration it = KMeans.lloydIteration(v, start, KMeans.Assignment.EXACT);
+        KMeans.Result one = KMeans.fit(v, lloyd(4).withMaxIterations(1), true, start);
+        assertEquals(1, one.iterations());
+        double shift = 0;
+        for (int c = 0; c < 4; c++) {
+            assertArrayEquals(one.centroids()[c], it.centroids()[c]);
+            for (int j = 0; j < 16; j++) {
+                double delta = it.centroids()[c][j] - start[c][j];                   // a float difference, as fit's
+                shift += delta * delta;
+            }
+        }
+        assertEquals(shift, it.shift(), 0);
+        long total = 0;
+        for (int i = 0; i < 300; i++) {
+            int best = 0;
+            double bestD = Double.POSITIVE_INFINITY;
+            for (int c = 0; c < 4; c++) {
+                double dd = 0;
+                for (int j = 0; j < 16; j++) dd += Math.pow((double) x[i][j] - start[c][j], 2);
+                if (dd < bestD) {
+                    bestD = dd;
+                    best = c;
+                }
+            }
+            assertEquals(best, it.labels()[i]);
+            assertEquals(bestD, it.squaredDistances()[i], 1e-6);
+        }
+        for (long c : it.counts()) total += c;
+        assertEquals(300, total);
+        KMeans.Iteration fast = KMeans.lloydIteration(v, start, KMeans.Assignment.GEMM);
+        assertArrayEquals(it.labels(), fast.labels());
+        assertThrows(IllegalArgumentException.class, () -> KMeans.lloydIteration(v, new float[][]{new float[3]}, KMeans.Assignment.EXACT));
+    }
+
+    @Test
+    void progressIsReportedAfterEveryIteration() {
+        VectorSource v = new InMemoryVectors(blobs(400, 5, 8, 0.4, 9));
+        for (int max : new int[]{50, 2}) {
+            java.util.List<KMeans.Status> calls = new java.util.ArrayList<>();
+            KMeans.Result r = KMeans.fit(v, lloyd(5).withMaxIterations(max), calls::add);
+            assertEquals(r.iterations(), calls.size());
+            for (int i = 0; i < calls.size(); i++) {
+                KMeans.Status s = calls.get(i);
+                assertEquals(i + 1, s.done());
+                assertEquals(max, s.max());
+                assertTrue(s.shift() >= 0 && s.pointsPerSecond() > 0 && s.etaSeconds() >= 0);
+                assertEquals(i == calls.size() - 1, s.finished());
+            }
+            assertTrue(max == 50 ? r.converged() && r.iterations() < 50 : r.iterations() == 2);
+        }
+    }
 }

@@ -1,0 +1,221 @@
+/*
+ * `perennial select`: one ADAPT-∞ selection step (adapt-inf.md Appendix A, §3, §6, §7) on vectors and scores
+ * computed elsewhere (`perennial score` writes them): k-means on the vectors, per cluster the expert with the
+ * most spread-out score histogram, CCS sampling of the cluster's share of the budget, and optionally permanent
+ * pruning to --prune-to. It is step 0 of a data pool (PoolStep with StepConfig), so the same inputs in a
+ * DataPool's first step give the same files. --out receives the StepFolder files: labels.npy (i32 [N]),
+ * centroids.npy (f32 [K, k]), selected_ids.json (pool indices), report.json, report.png, the stage records
+ * (clustering.json, selection.json, pruning.json; kept_ids.json and redundancy.npy when pruned) and, with --data,
+ * selected.json (the selected LLaVA records, each with "perennial_source" = its file's name).
+ *
+ * Inputs: --vectors V.npy, f32/f16 [N, k] (memory-mapped, any size); --scores DIR, every *.npy in it except
+ * the vectors file itself is a scorer named after the file, f32 (or f64, converted) [N], in file-name order
+ * (the expert order: ties go to the earlier name); --data FILE.json[,FILE2.json], whose records, concatenated in
+ * order, are the N rows. Bad input is one line on stderr and exit code 1: a missing file or folder, a malformed
+ * .npy, a score file of another shape or dtype, scores and vectors of different lengths, a --data record count
+ * other than N, K (or the top of --choose-k) larger than N. Defined behaviours: NaN scores are counted in the
+ * report and are never selected on their expert's score (MultiWaySelection); empty clusters show in the report
+ * with size 0; a budget larger than N selects what the modes allow from every cluster.
+ */
+package dev.perennial.cli;
+
+import dev.perennial.io.Npy;
+import dev.perennial.select.KMeans;
+import dev.perennial.select.NpyVectors;
+import dev.perennial.select.PoolStep;
+import dev.perennial.select.SampleId;
+import dev.perennial.select.SelectedRecords;
+import dev.perennial.select.StepConfig;
+import dev.perennial.select.StepFolder;
+import dev.perennial.select.StepReport;
+import dev.perennial.tensor.DType;
+import dev.perennial.tensor.Tensor;
+import picocli.CommandLine.ArgGroup;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.Callable;
+import java.util.stream.Stream;
+
+@Command(name = "select", mixinStandardHelpOptions = true,
+        description = "ADAPT-∞ data selection on precomputed vectors and scores (one step: cluster, select, optionally prune).")
+final class SelectCommand implements Callable<Integer> {
+    enum KMeansKind { full, minibatch }
+
+    enum Assign { exact, gemm }
+
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = "--vectors", required = true, description = "Sample vectors, f32 or f16 [N, k] .npy.")
+    Path vectors;
+
+    @Option(names = "--scores", required = true, description = "Folder whose *.npy files are the scorers' f32 [N] scores.")
+    Path scores;
+
+    @Option(names = "--budget", required = true, description = "B, samples to select.")
+    int budget;
+
+    static final class KOption {
+        @Option(names = "--clusters", required = true, description = "K, the number of pseudo-task clusters.")
+        Integer clusters;
+
+        @Option(names = "--choose-k", required = true, description = "MIN:MAX, choose K by mean silhouette.")
+        String range;
+    }
+
+    @ArgGroup(exclusive = true, multiplicity = "1")
+    KOption k;
+
+    @Option(names = "--seed", defaultValue = "0", description = "Seed of k-means and sampling (default 0).")
+    long seed;
+
+    @Option(names = "--compat", description = "The official code's selection and pruning (CODE_COMPAT modes).")
+    boolean compat;
+
+    @Option(names = "--prune-to", description = "P_max: permanently prune the pool to this size after selection.")
+    Integer pruneTo;
+
+    @Option(names = "--prune-before-selection", description = "Prune first, then select from the pruned pool.")
+    boolean pruneBefore;
+
+    @Option(names = "--data", split = ",", description = "LLaVA-JSON file(s) whose records are the N rows; writes selected.json.")
+    List<Path> data;
+
+    @Option(names = "--kmeans", defaultValue = "minibatch", description = "full (Lloyd) or minibatch (default, as the official code).")
+    KMeansKind kmeans;
+
+    @Option(names = "--kmeans-assign", defaultValue = "exact", description = "exact (default) or gemm (faster, near-ties may differ).")
+    Assign assign;
+
+    @Option(names = "--out", required = true, description = "Output folder.")
+    Path out;
+
+    @Override
+    public Integer call() throws Exception {
+        PrintWriter stdout = spec.commandLine().getOut(), stderr = spec.commandLine().getErr();
+        NpyVectors v = NpyVectors.open(vectors);
+        int n = v.size();
+        Map<String, float[]> scoreMap = readScores(n);
+        List<Source> sources = data == null ? List.of() : sources(n);
+        StepConfig config = config();
+
+        StepFolder folder = new StepFolder(out);
+        PoolStep.Outcome outcome = PoolStep.run(v, scoreMap, config, 0, folder, false, s -> {
+            int width = 30, bar = width * s.done() / s.max();
+            stderr.printf(Locale.ROOT, "\rk-means [%s%s] %s %d/%d shift %.3g %.0f points/s ETA <= %.0fs%s", "=".repeat(bar),
+                    " ".repeat(width - bar), config.kmeans().variant() == KMeans.Variant.LLOYD ? "iteration" : "epoch", s.done(),
+                    s.max(), s.shift(), s.pointsPerSecond(), s.etaSeconds(), s.finished() ? System.lineSeparator() : "");
+            stderr.flush();
+        });
+        StepReport report = StepReport.of(outcome, config, List.copyOf(scoreMap.keySet()), null);
+        folder.saveReport(report);
+        if (!sources.isEmpty()) writeSelectedRecords(sources, outcome.selection().selected());
+
+        Map<String, Integer> experts = new TreeMap<>();
+        for (StepReport.Cluster c : report.clusters()) if (c.expert() != null) experts.merge(c.expert(), 1, Integer::sum);
+        stdout.printf(Locale.ROOT, "selected %d of %d samples (budget %d) in K = %d clusters; experts %s%s%n", report.selected(), n,
+                budget, outcome.clustering().clusters(), experts,
+                report.pruned() ? "; pruned the pool to " + report.poolAfter() : "");
+        stdout.printf("wrote %s%n", out);
+        return 0;
+    }
+
+    private StepConfig config() {
+        StepConfig.KRange range = k.range == null ? null : parseRange(k.range);
+        StepConfig c = StepConfig.defaults(budget, range == null ? k.clusters : range.min()).withChooseK(range);
+        c = c.withKMeans(c.kmeans().withVariant(kmeans == KMeansKind.full ? KMeans.Variant.LLOYD : KMeans.Variant.MINI_BATCH)
+                        .withAssignment(assign == Assign.gemm ? KMeans.Assignment.GEMM : KMeans.Assignment.EXACT))
+                .withPoolCap(pruneTo).withPruneBeforeSelection(pruneBefore).withSeed(seed);
+        return compat ? c.codeCompat() : c;
+    }
+
+    private static StepConfig.KRange parseRange(String text) {
+        String[] parts = text.split(":", -1);
+        try {
+            if (parts.length == 2) return new StepConfig.KRange(Integer.parseInt(parts[0].trim()), Integer.parseInt(parts[1].trim()));
+        } catch (NumberFormatException e) {
+            // reported below
+        }
+        throw new IllegalArgumentException("--choose-k expects MIN:MAX (two integers), got '" + text + "'");
+    }
+
+    /** Every *.npy in --scores except the vectors file, by file name: name → [N] scores. */
+    private Map<String, float[]> readScores(int n) throws IOException {
+        if (!Files.isDirectory(scores)) {
+            if (!Files.exists(scores)) throw new NoSuchFileException(scores.toString());
+            throw new IllegalArgumentException(scores + ": --scores must be a folder of *.npy score files");
+        }
+        List<Path> files;
+        try (Stream<Path> list = Files.list(scores)) {
+            files = list.filter(p -> p.getFileName().toString().endsWith(".npy") && Files.isRegularFile(p)).sorted().toList();
+        }
+        Map<String, float[]> out = new LinkedHashMap<>();
+        for (Path f : files) {
+            if (Files.isSameFile(f, vectors)) continue;
+            String name = f.getFileName().toString();
+            name = name.substring(0, name.length() - ".npy".length());
+            try (Tensor t = Npy.read(f)) {
+                if (t.rank() != 1 || (t.dtype() != DType.F32 && t.dtype() != DType.F64)) {
+                    throw new IllegalArgumentException(f + ": expected scores as float32 [N], got " + t.dtype() + " "
+                            + Arrays.toString(t.shape()));
+                }
+                if (t.size(0) != n) {
+                    throw new IllegalArgumentException(f + " has " + t.size(0) + " scores, " + vectors + " has " + n + " rows");
+                }
+                out.put(name, t.toFloatArray());
+            }
+        }
+        if (out.isEmpty()) throw new IllegalArgumentException(scores + ": no *.npy score files");
+        return out;
+    }
+
+    /** A --data file: its dataset name (the file name), and its first row among the N. */
+    private record Source(String name, Path file, int first, int records) {}
+
+    private List<Source> sources(int n) throws IOException {
+        List<Source> out = new ArrayList<>();
+        Map<String, Path> seen = new HashMap<>();
+        int first = 0;
+        for (Path f : data) {
+            String name = f.getFileName().toString();
+            Path other = seen.put(name, f);
+            if (other != null) throw new IllegalArgumentException("--data files " + other + " and " + f + " have the same name '" + name + "'");
+            int records = SelectedRecords.count(f);
+            out.add(new Source(name, f, first, records));
+            first += records;
+        }
+        if (first != n) {
+            throw new IllegalArgumentException("--data has " + first + " records" + (data.size() > 1 ? " in " + data.size() + " files" : "")
+                    + ", " + vectors + " has " + n + " rows: they must describe the same samples");
+        }
+        return out;
+    }
+
+    private void writeSelectedRecords(List<Source> sources, int[] selected) throws IOException {
+        List<SampleId> ids = new ArrayList<>();
+        Map<String, Path> files = new HashMap<>();
+        for (Source s : sources) files.put(s.name(), s.file());
+        int at = 0;
+        for (int p : selected) {
+            while (p >= sources.get(at).first() + sources.get(at).records()) at++;
+            ids.add(new SampleId(sources.get(at).name(), p - sources.get(at).first()));
+        }
+        SelectedRecords.write(out.resolve("selected.json"), ids, files);
+    }
+}
