@@ -50,9 +50,9 @@ public final class JsonConfig {
         return new JsonConfig(file, "", root);
     }
 
-    public Path file() { return file; }
+    Path file() { return file; }
 
-    public boolean has(String key) {
+    boolean has(String key) {
         JsonNode v = node.get(key);
         return v != null && !v.isNull();
     }
@@ -66,7 +66,7 @@ public final class JsonConfig {
     }
 
     /** The nested object at {@code key} when present (a full CLIPModel config), else this object (CLIPVisionModel). */
-    public JsonConfig childOrSelf(String key) throws ModelConfigException {
+    JsonConfig childOrSelf(String key) throws ModelConfigException {
         return has(key) ? child(key) : this;
     }
 
@@ -78,7 +78,7 @@ public final class JsonConfig {
     }
 
     /** A required positive integer. */
-    public int positive(String key) throws ModelConfigException {
+    int positive(String key) throws ModelConfigException {
         if (!has(key)) throw error(key, "is required");
         int v = integer(key, 0);
         if (v <= 0) throw error(key, "must be positive, got " + v);
@@ -98,7 +98,7 @@ public final class JsonConfig {
         return v.doubleValue();
     }
 
-    public boolean bool(String key, boolean dflt) throws ModelConfigException {
+    boolean bool(String key, boolean dflt) throws ModelConfigException {
         JsonNode v = node.get(key);
         if (v == null || v.isNull()) return dflt;
         if (!v.isBoolean()) throw error(key, "must be true or false, got " + v);
@@ -113,7 +113,7 @@ public final class JsonConfig {
     }
 
     /** The first element of a string array (HF "architectures"), or null. */
-    public String firstString(String key) throws ModelConfigException {
+    String firstString(String key) throws ModelConfigException {
         JsonNode v = node.get(key);
         if (v == null || v.isNull()) return null;
         if (!v.isArray()) throw error(key, "must be an array of strings");

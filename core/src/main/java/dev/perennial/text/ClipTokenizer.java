@@ -18,12 +18,6 @@
  */
 package dev.perennial.text;
 
-import com.fasterxml.jackson.core.JsonFactory;
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.core.StreamReadFeature;
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.json.JsonMapper;
 import dev.perennial.tensor.Tensor;
 
 import java.io.IOException;
@@ -33,8 +27,6 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.HashMap;
-import java.util.Iterator;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -49,10 +41,8 @@ public final class ClipTokenizer {
     public static final int CONTEXT_LENGTH = 77;
     public static final String START_OF_TEXT = "<|startoftext|>";
     public static final String END_OF_TEXT = "<|endoftext|>";
-    static final String END_OF_WORD = "</w>";
+    private static final String END_OF_WORD = "</w>";
 
-    private static final ObjectMapper JSON = JsonMapper.builder(
-            JsonFactory.builder().enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION).build()).build();
     private static final Pattern SPECIAL = Pattern.compile(Pattern.quote(START_OF_TEXT) + "|" + Pattern.quote(END_OF_TEXT));
     private static final Pattern PIECE = Pattern.compile("'s|'t|'re|'ve|'m|'ll|'d|\\p{L}+|\\p{N}|[^\\p{IsWhite_Space}\\p{L}\\p{N}]+");
 
@@ -105,26 +95,7 @@ public final class ClipTokenizer {
     }
 
     private static Map<String, Integer> vocab(Path file) throws IOException {
-        JsonNode root;
-        try {
-            root = JSON.readTree(Files.readAllBytes(file));
-        } catch (JsonProcessingException e) {
-            throw new TokenizerFormatException(file, "not valid JSON: " + e.getOriginalMessage(), e);
-        }
-        if (root == null || !root.isObject()) throw new TokenizerFormatException(file, "not a JSON object {piece: id}");
-        Map<String, Integer> ids = new HashMap<>(root.size() * 2);
-        boolean[] seen = new boolean[root.size()];
-        for (Iterator<Map.Entry<String, JsonNode>> it = root.fields(); it.hasNext(); ) {
-            Map.Entry<String, JsonNode> e = it.next();
-            JsonNode v = e.getValue();
-            int id = v.isIntegralNumber() && v.canConvertToInt() ? v.intValue() : -1;
-            if (id < 0 || id >= seen.length || seen[id]) {
-                throw new TokenizerFormatException(file, "ids must be 0.." + (seen.length - 1) + ", each once; '" + e.getKey() + "' has " + v);
-            }
-            seen[id] = true;
-            ids.put(e.getKey(), id);
-        }
-        return ids;
+        return HfTokenizerJson.pieceIds(file, HfTokenizerJson.readObject(file, Files.readAllBytes(file)), "vocab");
     }
 
     private static List<String[]> merges(Path file) throws IOException {
@@ -149,7 +120,7 @@ public final class ClipTokenizer {
     public int[] encode(String text) {
         IntStream.Builder out = IntStream.builder();
         out.add(startOfText);
-        int[] body = encodeWithoutSpecials(text);
+        int[] body = textIds(text);
         for (int i = 0; i < Math.min(body.length, CONTEXT_LENGTH - 2); i++) out.add(body[i]);
         out.add(endOfText);
         return out.build().toArray();
@@ -171,8 +142,8 @@ public final class ClipTokenizer {
         return new Batch(Tensor.ofLongs(ids, rows.length, t), Tensor.ofLongs(mask, rows.length, t));
     }
 
-    /** The ids of text alone (no start/end ids added, no truncation); literal special tokens in it count. */
-    private int[] encodeWithoutSpecials(String text) {
+    /** The ids of text alone, without the added start/end ids and untruncated; literal special tokens in it count. */
+    private int[] textIds(String text) {
         String normalized = ClipTextNormalizer.normalize(text);
         IntStream.Builder out = IntStream.builder();
         Matcher special = SPECIAL.matcher(normalized);

@@ -7,6 +7,7 @@
  */
 package dev.perennial.clip;
 
+import dev.perennial.llava.ClipVisionConfig;
 import dev.perennial.tensor.Backend;
 import dev.perennial.tensor.CpuBackend;
 import dev.perennial.tensor.ReferenceBackend;
@@ -54,7 +55,7 @@ class ClipModelGoldenTest {
         ClipConfig c = model.config();
         ClipTextConfig t = c.text();
         assertEquals(new ClipTextConfig(300, 32, 37, 2, 4, 77, 1e-5f,
-                dev.perennial.llava.ClipVisionConfig.Activation.QUICK_GELU, 2), t);
+                ClipVisionConfig.Activation.QUICK_GELU, 2), t);
         assertTrue(t.poolsAtArgmax());
         assertEquals(40, c.vision().hiddenSize());
         assertEquals(25, c.vision().numPatches());

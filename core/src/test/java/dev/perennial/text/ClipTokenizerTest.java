@@ -76,7 +76,7 @@ class ClipTokenizerTest {
         Path dir = folder("bad-json", "{\"a\": ", merges);
         assertTrue(failure(dir).startsWith(dir.resolve("vocab.json") + ": not valid JSON"));
         dir = folder("dup-id", "{\"a\": 0, \"b\": 0}", merges);
-        assertEquals(dir.resolve("vocab.json") + ": ids must be 0..1, each once; 'b' has 0", failure(dir));
+        assertEquals(dir.resolve("vocab.json") + ": vocab ids must be 0..1, each once; 'b' has 0", failure(dir));
         dir = folder("no-eot", vocab.replace("\"<|endoftext|>\": 49407", "\"<|end|>\": 49407"), merges);
         assertTrue(failure(dir).contains("piece '<|endoftext|>' is missing"));
         dir = folder("unknown-piece", vocab, merges + "q \u2603\n");
