@@ -1,4 +1,4 @@
-/* The --backend option every model-running subcommand takes (a picocli mixin; LLaVA commands get it through ModelOptions). */
+/* The --backend option every model-running subcommand takes (a picocli mixin, part of ModelOptions and ClipModelOptions). */
 package dev.perennial.cli;
 
 import dev.perennial.tensor.Backend;

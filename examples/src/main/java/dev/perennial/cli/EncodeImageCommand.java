@@ -26,11 +26,8 @@ final class EncodeImageCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Option(names = "--model", required = true, description = "CLIP checkpoint folder (config.json + model.safetensors).")
-    Path model;
-
     @Mixin
-    BackendOption backend;
+    ClipModelOptions clip;
 
     @Option(names = "--pixel-values", required = true, description = "float32 [N, 3, S, S] (CLIP-normalised).")
     Path pixelValues;
@@ -41,8 +38,8 @@ final class EncodeImageCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         Tensor pixels = NpyInputs.pixels(pixelValues);
-        try (ClipModel m = ClipModel.load(model)) {
-            ClipModel.ImageEmbeddings e = m.encodeImage(backend.backend(), pixels);
+        try (ClipModel m = clip.load()) {
+            ClipModel.ImageEmbeddings e = m.encodeImage(clip.backend(), pixels);
             Map<String, Tensor> files = new LinkedHashMap<>();
             files.put("pooler_output", e.pooledOutput());
             if (e.imageEmbeds() != null) files.put("image_embeds", e.imageEmbeds());

@@ -28,11 +28,8 @@ final class EncodeTextCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Option(names = "--model", required = true, description = "CLIP checkpoint folder (config.json + model.safetensors).")
-    Path model;
-
     @Mixin
-    BackendOption backend;
+    ClipModelOptions clip;
 
     @Option(names = "--input-ids", required = true, description = "Integer ids [B, T] or [T] (T <= 77).")
     Path inputIds;
@@ -47,8 +44,8 @@ final class EncodeTextCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         Tensor ids = integerRows(inputIds);
         Tensor mask = attentionMask == null ? null : integerRows(attentionMask);
-        try (ClipModel m = ClipModel.load(model)) {
-            ClipModel.TextEmbeddings e = m.encodeText(backend.backend(), ids, mask);
+        try (ClipModel m = clip.load()) {
+            ClipModel.TextEmbeddings e = m.encodeText(clip.backend(), ids, mask);
             Map<String, Tensor> files = new LinkedHashMap<>();
             files.put("last_hidden_state", e.lastHiddenState());
             files.put("pooler_output", e.pooledOutput());
