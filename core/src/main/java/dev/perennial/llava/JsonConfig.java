@@ -21,7 +21,7 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 
-final class JsonConfig {
+public final class JsonConfig {
     private static final ObjectMapper MAPPER = JsonMapper.builder(
             JsonFactory.builder().enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION).build()).build();
 
@@ -36,7 +36,7 @@ final class JsonConfig {
     }
 
     /** Reads {@code file}, which must hold one JSON object. */
-    static JsonConfig read(Path file) throws IOException {
+    public static JsonConfig read(Path file) throws IOException {
         if (!Files.isRegularFile(file)) throw new NoSuchFileException(file.toString(), null, "configuration file not found");
         JsonNode root;
         try {
@@ -58,7 +58,7 @@ final class JsonConfig {
     }
 
     /** The nested object at {@code key}, or an empty one when absent. */
-    JsonConfig child(String key) throws ModelConfigException {
+    public JsonConfig child(String key) throws ModelConfigException {
         JsonNode v = node.get(key);
         if (v == null || v.isNull()) return new JsonConfig(file, prefix + key + ".", MAPPER.createObjectNode());
         if (!v.isObject()) throw error(key, "must be a JSON object");
@@ -70,7 +70,7 @@ final class JsonConfig {
         return has(key) ? child(key) : this;
     }
 
-    int integer(String key, int dflt) throws ModelConfigException {
+    public int integer(String key, int dflt) throws ModelConfigException {
         JsonNode v = node.get(key);
         if (v == null || v.isNull()) return dflt;
         if (!v.isIntegralNumber() || !v.canConvertToInt()) throw error(key, "must be an integer, got " + v);
@@ -85,13 +85,13 @@ final class JsonConfig {
         return v;
     }
 
-    int positive(String key, int dflt) throws ModelConfigException {
+    public int positive(String key, int dflt) throws ModelConfigException {
         int v = integer(key, dflt);
         if (v <= 0) throw error(key, "must be positive, got " + v);
         return v;
     }
 
-    double number(String key, double dflt) throws ModelConfigException {
+    public double number(String key, double dflt) throws ModelConfigException {
         JsonNode v = node.get(key);
         if (v == null || v.isNull()) return dflt;
         if (!v.isNumber()) throw error(key, "must be a number, got " + v);
@@ -105,7 +105,7 @@ final class JsonConfig {
         return v.booleanValue();
     }
 
-    String string(String key, String dflt) throws ModelConfigException {
+    public String string(String key, String dflt) throws ModelConfigException {
         JsonNode v = node.get(key);
         if (v == null || v.isNull()) return dflt;
         if (!v.isTextual()) throw error(key, "must be a string, got " + v);
@@ -125,7 +125,7 @@ final class JsonConfig {
         return node.get(key);
     }
 
-    ModelConfigException error(String key, String message) {
+    public ModelConfigException error(String key, String message) {
         return new ModelConfigException(file, prefix + key, message);
     }
 }

@@ -49,7 +49,7 @@ final class LlavaConfigLoader {
         String textType = tc.string("model_type", "llama");
         if (!textType.equals("llama")) throw tc.error("model_type", "'" + textType + "' is not supported (llama only)");
         LlamaConfig text = llama(tc, 32000);
-        ClipVisionConfig vision = clip(json.child("vision_config"));
+        ClipVisionConfig vision = ClipVisionConfig.from(json.child("vision_config"));
         JsonNode layer = json.raw("vision_feature_layer");
         if (layer != null && !layer.isNull() && !layer.isIntegralNumber()) {
             throw json.error("vision_feature_layer", "only a single layer index is supported, got " + layer);
@@ -100,7 +100,7 @@ final class LlavaConfigLoader {
             throw json.error("mm_use_im_start_end", "image start/end tokens are not supported (LLaVA-1.5 does not use them)");
         }
         Path towerDir = visionTowerDir(json, modelDir, visionTowerDir);
-        ClipVisionConfig vision = clip(JsonConfig.read(towerDir.resolve("config.json")).childOrSelf("vision_config"));
+        ClipVisionConfig vision = ClipVisionConfig.from(JsonConfig.read(towerDir.resolve("config.json")).childOrSelf("vision_config"));
         if (json.has("mm_hidden_size") && json.integer("mm_hidden_size", 0) != vision.hiddenSize()) {
             throw json.error("mm_hidden_size", json.integer("mm_hidden_size", 0) + " does not match the vision tower's hidden_size "
                     + vision.hiddenSize());
@@ -153,23 +153,6 @@ final class LlavaConfigLoader {
                     c.integer("bos_token_id", 1), c.integer("eos_token_id", 2));
         } catch (IllegalArgumentException e) {
             throw c.error("num_attention_heads", e.getMessage());
-        }
-    }
-
-    private static ClipVisionConfig clip(JsonConfig c) throws ModelConfigException {
-        String act = c.string("hidden_act", "quick_gelu");
-        ClipVisionConfig.Activation a = switch (act) {
-            case "quick_gelu" -> ClipVisionConfig.Activation.QUICK_GELU;
-            case "gelu" -> ClipVisionConfig.Activation.GELU;
-            default -> throw c.error("hidden_act", "'" + act + "' is not supported (quick_gelu, gelu)");
-        };
-        try {
-            return new ClipVisionConfig(c.positive("hidden_size", 768), c.positive("intermediate_size", 3072),
-                    c.positive("num_hidden_layers", 12), c.positive("num_attention_heads", 12),
-                    c.positive("image_size", 224), c.positive("patch_size", 32), c.positive("num_channels", 3),
-                    (float) c.number("layer_norm_eps", 1e-5), a);
-        } catch (IllegalArgumentException e) {
-            throw c.error("hidden_size", e.getMessage());
         }
     }
 

@@ -70,7 +70,7 @@ public final class LlavaModel implements AutoCloseable {
                 tower = TensorSource.open(config.visionTowerDir());
             }
             WeightLoader w = new WeightLoader(config, main, tower, writableCopies);
-            ClipVisionTower vision = ClipVisionTower.load(config.vision(), w);
+            ClipVisionTower vision = ClipVisionTower.load(config.vision(), w, "vision_tower.vision_model.");
             Projector projector = Projector.load(config, w);
             LlamaDecoder decoder = LlamaDecoder.load(config.text(), w);
             w.finish(modelDir.toString());

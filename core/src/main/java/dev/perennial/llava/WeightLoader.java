@@ -1,6 +1,9 @@
 /*
- * Fetches model weights by their llava-hf names from a checkpoint in either dialect and checks them, collecting
- * every problem for one CheckpointMismatchException (llava issue, item 2).
+ * Fetches model weights by their Hugging Face names and checks them, collecting every problem for one
+ * CheckpointMismatchException (llava issue, item 2). Two kinds of checkpoint:
+ *   - a LLaVA checkpoint in either dialect (llava-hf names; the original names are mapped, below);
+ *   - a plain Hugging Face checkpoint whose names are used as stored (forCheckpoint: a CLIPModel checkpoint for
+ *     dev.perennial.clip, modalprompt.md section 4).
  *
  * Name mapping to the original haotian-liu/LLaVA checkpoint (llava-reference.md "Original LLaVA naming"):
  *   vision_tower.vision_model.R          -> model.vision_tower.vision_tower.vision_model.R in the main checkpoint,
@@ -30,11 +33,11 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
-final class WeightLoader {
+public final class WeightLoader {
     private static final String HF_VISION = "vision_tower.vision_model.";
     private static final String ORIG_VISION = "model.vision_tower.vision_tower.vision_model.";
 
-    private final LlavaConfig config;
+    private final LlavaConfig config;     // null: a plain HF checkpoint, names as stored
     private final TensorSource main;
     private final TensorSource tower;     // separate CLIP checkpoint (original dialect) or null
     private final boolean visionInMain;
@@ -51,8 +54,13 @@ final class WeightLoader {
         this.config = config;
         this.main = main;
         this.tower = tower;
-        this.visionInMain = config.dialect() == Dialect.HF || tower == null
+        this.visionInMain = config == null || config.dialect() == Dialect.HF || tower == null
                 || main.names().stream().anyMatch(n -> n.startsWith(ORIG_VISION));
+    }
+
+    /** A loader for one plain Hugging Face checkpoint whose tensors are fetched by their stored names. */
+    public static WeightLoader forCheckpoint(TensorSource checkpoint) {
+        return new WeightLoader(null, checkpoint, null, false);
     }
 
     /**
@@ -60,7 +68,7 @@ final class WeightLoader {
      * is recorded and replaced by a zero-memory placeholder of the expected shape, so that loading can go on and
      * finish() reports every problem at once; a model with placeholders is never returned to callers.
      */
-    Tensor get(String hfName, int... shape) throws IOException {
+    public Tensor get(String hfName, int... shape) throws IOException {
         boolean vision = hfName.startsWith(HF_VISION);
         TensorSource src = vision && !visionInMain ? tower : main;
         String stored = storedName(hfName, vision && !visionInMain);
@@ -89,13 +97,13 @@ final class WeightLoader {
     }
 
     /** True when the checkpoint stores {@code hfName} (for optional tensors such as a tied lm_head). */
-    boolean has(String hfName) {
+    public boolean has(String hfName) {
         boolean vision = hfName.startsWith(HF_VISION);
         return (vision && !visionInMain ? tower : main).contains(storedName(hfName, vision && !visionInMain));
     }
 
     private String storedName(String hf, boolean inTowerCheckpoint) {
-        if (config.dialect() == Dialect.HF) return hf;
+        if (config == null || config.dialect() == Dialect.HF) return hf;
         if (hf.startsWith(HF_VISION)) {
             String rest = hf.substring(HF_VISION.length());
             return inTowerCheckpoint ? "vision_model." + rest : ORIG_VISION + rest;
@@ -111,7 +119,7 @@ final class WeightLoader {
     }
 
     /** A linear layer named {@code name} (llava-hf, without ".weight"), registered for adapters by name. */
-    Linear linear(String name, int out, int in, boolean bias) throws IOException {
+    public Linear linear(String name, int out, int in, boolean bias) throws IOException {
         Linear l = new Linear(name, get(name + ".weight", out, in), bias ? get(name + ".bias", out) : null);
         linears.put(name, l);
         return l;
@@ -127,7 +135,7 @@ final class WeightLoader {
     Map<String, Tensor> loaded() { return loaded; }
 
     /** Throws if anything was missing, mis-shaped, or left over in the checkpoint(s). */
-    void finish(String checkpointName) throws CheckpointMismatchException {
+    public void finish(String checkpointName) throws CheckpointMismatchException {
         List<String> unexpected = new ArrayList<>();
         for (String n : main.names()) if (!usedMain.contains(n) && !ignorable(n)) unexpected.add(n);
         if (tower != null && !visionInMain) {

@@ -17,7 +17,8 @@
  *   decoder       Sequence[Replace("▁" -> " "), ByteFallback, Fuse] optionally followed by Strip(" ", 1, 0).
  * The post_processor is not interpreted: Tokenizer.encode(text, addBos) leaves <s> to the caller (LLaMA's
  * TemplateProcessing adds exactly <s>). Duplicate JSON keys are refused (a duplicated vocab entry would
- * otherwise silently keep one id).
+ * otherwise silently keep one id). The strict JSON reading and the {piece: id} check also read CLIP's vocab.json
+ * (ClipTokenizer).
  */
 package dev.perennial.text;
 
@@ -57,7 +58,8 @@ final class HfTokenizerJson {
         return new HfTokenizerJson(file).parse(bytes);
     }
 
-    private Tokenizer parse(byte[] bytes) throws TokenizerFormatException {
+    /** The JSON object in bytes, strictly: duplicate keys and trailing content are refused (also for CLIP's vocab.json). */
+    static JsonNode readObject(Path file, byte[] bytes) throws TokenizerFormatException {
         JsonNode root;
         try {
             root = JSON.readTree(bytes);
@@ -66,7 +68,12 @@ final class HfTokenizerJson {
         } catch (IOException e) {
             throw new TokenizerFormatException(file, "not valid JSON: " + e.getMessage(), e);
         }
-        if (root == null || !root.isObject()) throw fail("not a JSON object");
+        if (root == null || !root.isObject()) throw new TokenizerFormatException(file, "not a JSON object");
+        return root;
+    }
+
+    private Tokenizer parse(byte[] bytes) throws TokenizerFormatException {
+        JsonNode root = readObject(file, bytes);
         JsonNode model = object(root, "model");
         String type = text(model, "type", "model.type");
         if (!type.equals("BPE")) throw fail("model.type is '" + type + "'; only BPE (LLaMA) is supported");
@@ -81,7 +88,7 @@ final class HfTokenizerJson {
         }
         if (model.path("ignore_merges").asBoolean(false)) throw fail("model.ignore_merges is true; LLaMA BPE merges every word");
 
-        Map<String, Integer> modelVocab = vocab(object(model, "vocab"));
+        Map<String, Integer> modelVocab = pieceIds(file, object(model, "vocab"), "model.vocab");
         List<String> pieces = new ArrayList<>(Arrays.asList(new String[modelVocab.size()]));
         modelVocab.forEach((piece, id) -> pieces.set(id, piece));
 
@@ -97,14 +104,16 @@ final class HfTokenizerJson {
                 new VerbatimTokens(verbatim), spaces);
     }
 
-    private Map<String, Integer> vocab(JsonNode vocab) throws TokenizerFormatException {
+    /** A {piece: id} object whose ids are 0..n-1, each once; {@code where} names it in messages ("model.vocab"). */
+    static Map<String, Integer> pieceIds(Path file, JsonNode vocab, String where) throws TokenizerFormatException {
         Map<String, Integer> ids = new HashMap<>(vocab.size() * 2);
         BitSet seen = new BitSet();
         for (Iterator<Map.Entry<String, JsonNode>> it = vocab.fields(); it.hasNext(); ) {
             Map.Entry<String, JsonNode> e = it.next();
-            int id = id(e.getValue(), "model.vocab['" + e.getKey() + "']");
+            int id = id(file, e.getValue(), where + "['" + e.getKey() + "']");
             if (id >= vocab.size() || seen.get(id)) {
-                throw fail("model.vocab ids must be 0.." + (vocab.size() - 1) + ", each once; '" + e.getKey() + "' has " + id);
+                throw new TokenizerFormatException(file, where + " ids must be 0.." + (vocab.size() - 1) + ", each once; '"
+                        + e.getKey() + "' has " + id);
             }
             seen.set(id);
             ids.put(e.getKey(), id);
@@ -242,7 +251,13 @@ final class HfTokenizerJson {
     }
 
     private int id(JsonNode n, String where) throws TokenizerFormatException {
-        if (!n.canConvertToInt() || !n.isIntegralNumber() || n.asInt() < 0) throw fail(where + " is not a non-negative integer id: " + n);
+        return id(file, n, where);
+    }
+
+    private static int id(Path file, JsonNode n, String where) throws TokenizerFormatException {
+        if (!n.canConvertToInt() || !n.isIntegralNumber() || n.asInt() < 0) {
+            throw new TokenizerFormatException(file, where + " is not a non-negative integer id: " + n);
+        }
         return n.asInt();
     }
 

@@ -1,6 +1,7 @@
 /*
  * The merge rule of an HF tokenizer.json BPE model: "merges" lists piece pairs in priority order (first = most
- * urgent), either as "left right" strings or, in newer files, as ["left", "right"] arrays. A pair merges only if
+ * urgent), either as "left right" strings or, in newer files, as ["left", "right"] arrays; a CLIP merges.txt is the
+ * same list, one "left right" per line. A pair merges only if
  * it is listed, whatever its concatenation; a character outside the vocabulary never merges (HF turns it into
  * byte pieces before merging; no LLaMA merge involves a byte piece). Lookups go by the pair of ids.
  */

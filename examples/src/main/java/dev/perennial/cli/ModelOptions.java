@@ -1,12 +1,12 @@
 /*
- * The options every model-running subcommand shares (a picocli mixin): which checkpoint, and where an original
+ * The options every LLaVA-running subcommand shares (a picocli mixin): which checkpoint, and where an original
  * LLaVA checkpoint's CLIP tower lives when its mm_vision_tower is not a local folder, and which backend runs it.
  */
 package dev.perennial.cli;
 
 import dev.perennial.llava.LlavaModel;
 import dev.perennial.tensor.Backend;
-import dev.perennial.tensor.Backends;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 import java.io.IOException;
@@ -19,13 +19,11 @@ final class ModelOptions {
     @Option(names = "--vision-tower", description = "CLIP folder for an original checkpoint whose mm_vision_tower is not local.")
     Path visionTower;
 
-    @Option(names = "--backend", defaultValue = "${sys:perennial.backend:-auto}",
-            description = "auto (a GPU when one is usable, else the CPU), cpu, cuda, or cuda-emulated (the CUDA kernels "
-                    + "on the CPU emulator: slow, for checking). Default: ${DEFAULT-VALUE}.")
-    String backend;
+    @Mixin
+    BackendOption backendOption;
 
     Backend backend() {
-        return Backends.select(backend);
+        return backendOption.backend();
     }
 
     LlavaModel load() throws IOException {
