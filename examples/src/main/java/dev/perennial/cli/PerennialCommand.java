@@ -20,7 +20,7 @@ import picocli.CommandLine.Spec;
         versionProvider = PerennialCommand.Version.class,
         description = "Lifelong multimodal instruction tuning on a LLaVA-compatible core.",
         subcommands = {InspectCommand.class, ForwardCommand.class, GenerateCommand.class, BenchCommand.class,
-                PreprocessCommand.class, TokenizeCommand.class, ChatCommand.class, TrainCommand.class,
+                PreprocessCommand.class, TokenizeCommand.class, ChatCommand.class, TrainCommand.class, ScoreCommand.class,
                 CommandLine.HelpCommand.class})
 public final class PerennialCommand implements Runnable {
 
