@@ -12,7 +12,8 @@
  * The data must be exactly numel x element size bytes: fewer is TRUNCATED, more is SIZE_MISMATCH.
  *
  * Writing always produces version 1.0, C order, little-endian, header padded with spaces and a final newline
- * to a multiple of 64 bytes as numpy does, atomically (AtomicFiles). Views are written in logical order.
+ * to a multiple of 64 bytes as numpy does, atomically (AtomicFiles). Views are written in logical order;
+ * writeRows streams a float32 matrix row by row (larger than one tensor may be).
  */
 package dev.perennial.io;
 

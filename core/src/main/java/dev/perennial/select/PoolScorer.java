@@ -17,16 +17,17 @@
  * EL2N are undefined, the NaN of TokenScores). Well-formed JSON that is not a LLaVA sample is skipped by the reader
  * (InvalidSamples.SKIP) and has no row; records.json says which rows there are.
  *
- * Passes: ScoringPass, batchSize samples at a time (default 1, the official setting); batches are formed from
- * consecutive rows, so a run is deterministic for given settings. Progress is logged through SLF4J at most every
+ * Passes: ScoringPass over groups of `group` consecutive rows (default 16; the gradients of a group's valid
+ * samples are projected together), batchSize samples per model pass (default 1, the official setting); groups are
+ * formed from consecutive rows from the start, so a run is deterministic for given settings. Progress is logged through SLF4J at most every
  * logInterval (samples/s, ETA from a first counting pass over the files) and offered to a listener after every
  * batch (the CLI's progress bar).
  *
  * Resume: rows are appended to vectors.pnvec.partial, scores.pnvec.partial (the score columns, [N, S]) and
  * records.jsonl.partial; every commitEvery rows all three are forced to disk and then progress.json is replaced
- * atomically with the new row count. A killed run resumes from the last commit (later rows are cut off and
+ * atomically with the new row count (commits fall on group boundaries). A killed run resumes from the last commit (later rows are cut off and
  * recomputed) and produces byte-identical outputs; the settings must be the same (progress.json keeps a
- * fingerprint: files, scorers, vector settings, batch size, model config and a checksum of the differentiated
+ * fingerprint: files, scorers, vector settings, batch size, group, model config and a checksum of the differentiated
  * LoRA tensors). At the end the vector store is renamed into place, the score columns become NAME.npy and the
  * records log becomes records.json, each atomically.
  */
@@ -106,7 +107,7 @@ public final class PoolScorer {
      * @param invalid      invalid rows by reason (zero counts omitted)
      * @param skippedJson  well-formed JSON entries that are not LLaVA samples (no row)
      * @param truncated    samples cut to the maximum length (counted in this call only)
-     * @param resumedFrom  rows already committed when this call started (0 for a fresh run)
+     * @param resumedFrom  rows already committed when this call started (0 for a fresh run, N for a finished one)
      * @param seconds      wall time of this call
      */
     public record Result(long samples, Map<Invalid, Long> invalid, long skippedJson, long truncated, long resumedFrom,
@@ -120,7 +121,7 @@ public final class PoolScorer {
     private final Map<String, Scorer> scorers;
     private final SampleVectors.Config vectorConfig;
     private final DType storeType;
-    private final int batchSize, commitEvery;
+    private final int batchSize, group, commitEvery;
     private final Duration logInterval;
     private final boolean resume;
     private final ImageStore images;
@@ -136,6 +137,7 @@ public final class PoolScorer {
         this.vectorConfig = b.vectors;
         this.storeType = b.storeType;
         this.batchSize = b.batchSize;
+        this.group = b.group;
         this.commitEvery = b.commitEvery;
         this.logInterval = b.logInterval;
         this.resume = b.resume;
@@ -143,7 +145,7 @@ public final class PoolScorer {
         this.encoder = new SampleEncoder(b.tokenizer, b.template, model.config().imageTokenIndex(), b.images, b.maxLength);
         Set<Scorer.Requirement> needs = EnumSet.noneOf(Scorer.Requirement.class);
         scorers.values().forEach(s -> needs.addAll(s.requirements()));
-        this.pass = new ScoringPass(model, b.backend, vectorConfig, needs, new RandomProjection(b.projectionCpu));
+        this.pass = new ScoringPass(model, b.backend, vectorConfig, needs, new RandomProjection(b.projectionCpu), b.batchSize);
         this.fingerprint = fingerprint(b);
     }
 
@@ -170,7 +172,7 @@ public final class PoolScorer {
             p.path("invalid").fields().forEachRemaining(e -> state.invalid.put(Invalid.valueOf(e.getKey()), e.getValue().asLong()));
             if (p.path("finished").asBoolean()) {
                 log.info("{}: the scoring run is already complete ({} samples)", out, state.rows);
-                return result(state, 0, p.path("skippedJson").asLong(), 0, t0);
+                return result(state, state.rows, p.path("skippedJson").asLong(), 0, t0);
             }
         }
         long resumedFrom = state.rows;
@@ -180,29 +182,29 @@ public final class PoolScorer {
             if (resumedFrom > 0) log.info("{}: resuming at sample {} of {}", out, resumedFrom, total);
             else writeProgress(state, false, 0);
             long row = 0, skippedJson = 0, lastLog = System.nanoTime();
-            List<Pending> batch = new ArrayList<>(batchSize);
+            List<Pending> pending = new ArrayList<>(group);
             for (Path file : datasets) {
                 try (LlavaJsonReader reader = LlavaJsonReader.open(file, InvalidSamples.SKIP)) {
                     for (LlavaSample s = reader.read(); s != null; s = reader.read()) {
                         if (row++ < resumedFrom) continue;
-                        batch.add(new Pending(file.toString(), s));
-                        if (batch.size() < batchSize) continue;
-                        score(batch, sink, state);
-                        batch.clear();
+                        pending.add(new Pending(file.toString(), s));
+                        if (pending.size() < group) continue;
+                        score(pending, sink, state);
+                        pending.clear();
                         if (state.rows - sink.committed() >= commitEvery) commit(sink, state, skippedJson);
                         lastLog = report(progress, state, resumedFrom, total, t0, lastLog);
                     }
                     skippedJson += reader.skippedCount();
                 }
             }
-            if (!batch.isEmpty()) score(batch, sink, state);
+            if (!pending.isEmpty()) score(pending, sink, state);
             commit(sink, state, skippedJson);
             report(progress, state, resumedFrom, total, t0, 0);
             sink.finish(out, scorers.keySet());
             writeProgress(state, true, skippedJson);
             Result r = result(state, resumedFrom, skippedJson, encoder.truncatedCount(), t0);
-            log.info(String.format(Locale.ROOT, "%s: scored %d samples (%d invalid %s, %d skipped JSON entries) in %.1f s",
-                    out, r.samples(), r.invalidCount(), r.invalid(), skippedJson, r.seconds()));
+            log.info(String.format(Locale.ROOT, "%s: scored %d samples (%d invalid%s, %d skipped JSON entries) in %.1f s",
+                    out, r.samples(), r.invalidCount(), r.invalid().isEmpty() ? "" : " " + r.invalid(), skippedJson, r.seconds()));
             return r;
         }
     }
@@ -226,7 +228,7 @@ public final class PoolScorer {
         return n;
     }
 
-    /** Encodes, runs and appends one batch of rows. */
+    /** Encodes, runs and appends one projection group of rows. */
     private void score(List<Pending> batch, Sink sink, State state) throws IOException {
         List<TrainingExample> valid = new ArrayList<>();
         Object[] outcome = new Object[batch.size()];                    // TrainingExample or Rejected
@@ -320,7 +322,7 @@ public final class PoolScorer {
         StringBuilder f = new StringBuilder();
         f.append("datasets=").append(datasets).append(";scorers=");
         scorers.forEach((n, s) -> f.append(n).append('=').append(s).append(','));
-        f.append(";vectors=").append(vectorConfig).append(";store=").append(storeType).append(";batch=").append(batchSize)
+        f.append(";vectors=").append(vectorConfig).append(";store=").append(storeType).append(";batch=").append(batchSize).append(";group=").append(group)
                 .append(";maxLength=").append(b.maxLength).append(";template=").append(b.template.name())
                 .append(";model=").append(model.config().text()).append(model.config().vision());
         double checksum = 0;
@@ -436,7 +438,7 @@ public final class PoolScorer {
                 ScorerRegistry.ENTROPY, ScorerRegistry.GRAND, ScorerRegistry.IG));
         private SampleVectors.Config vectors = SampleVectors.Config.paper();
         private DType storeType = DType.F32;
-        private int batchSize = 1, commitEvery = 256;
+        private int batchSize = 1, group = 16, commitEvery = 256;
         private Duration logInterval = Duration.ofSeconds(30);
         private boolean resume;
         private CpuBackend projectionCpu = new CpuBackend();
@@ -499,8 +501,15 @@ public final class PoolScorer {
             return this;
         }
 
+        /** Samples per model pass (default 1, the official setting). */
         public Builder optBatchSize(int batchSize) {
             this.batchSize = batchSize;
+            return this;
+        }
+
+        /** Consecutive samples whose gradients are projected together (default 16, as the official code; ScoringPass). */
+        public Builder optProjectionGroup(int group) {
+            this.group = group;
             return this;
         }
 
@@ -533,7 +542,9 @@ public final class PoolScorer {
                 throw new IllegalArgumentException("model, backend, tokenizer, datasets and output folder must be set");
             }
             if (datasets.isEmpty()) throw new IllegalArgumentException("no dataset to score");
-            if (batchSize < 1 || commitEvery < 1) throw new IllegalArgumentException("batch size and commit interval must be positive");
+            if (batchSize < 1 || group < 1 || commitEvery < 1) {
+                throw new IllegalArgumentException("batch size, projection group and commit interval must be positive");
+            }
             if (storeType != DType.F32 && storeType != DType.F16) throw new IllegalArgumentException("vectors are stored as F32 or F16");
             return new PoolScorer(this);
         }

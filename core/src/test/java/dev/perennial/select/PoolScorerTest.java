@@ -85,10 +85,11 @@ class PoolScorerTest {
                 .optLogInterval(Duration.ZERO);
     }
 
-    private PoolScorer.Result run(List<Path> data, Path out, int batch, int commitEvery, boolean resume, PoolScorer.Progress progress)
-            throws Exception {
+    private PoolScorer.Result run(List<Path> data, Path out, int batch, int group, int commitEvery, boolean resume,
+                                  PoolScorer.Progress progress) throws Exception {
         try (LlavaModel m = LlavaModel.load(resource("golden/tiny-llava-hf"))) {
-            return builder(m, data, out).optBatchSize(batch).optCommitEvery(commitEvery).optResume(resume).build().run(progress);
+            return builder(m, data, out).optBatchSize(batch).optProjectionGroup(group).optCommitEvery(commitEvery).optResume(resume)
+                    .build().run(progress);
         }
     }
 
@@ -97,14 +98,15 @@ class PoolScorerTest {
         List<Path> data = datasets();
         Path out = dir.resolve("out");
         List<long[]> updates = new ArrayList<>();
-        PoolScorer.Result r = run(data, out, 1, 4, false, (done, total, rate, eta) -> updates.add(new long[]{done, total}));
+        PoolScorer.Result r = run(data, out, 1, 4, 4, false, (done, total, rate, eta) -> updates.add(new long[]{done, total}));
 
         assertEquals(9, r.samples());
         assertEquals(Map.of(PoolScorer.Invalid.MISSING_IMAGE, 1L, PoolScorer.Invalid.UNSUPPORTED, 1L,
                 PoolScorer.Invalid.NO_RESPONSE_TOKENS, 1L, PoolScorer.Invalid.IMAGE_OUTSIDE_ROOT, 1L), r.invalid());
         assertEquals(1, r.skippedJson());
-        assertEquals(9, updates.size());
-        assertArrayEquals(new long[]{9, 9}, updates.get(8), "the counting pass gives the total");
+        assertEquals(3, updates.size(), "one update per group of 4 rows");
+        assertArrayEquals(new long[]{4, 9}, updates.get(0), "the counting pass gives the total");
+        assertArrayEquals(new long[]{9, 9}, updates.get(2));
 
         JsonNode records = JSON.readTree(out.resolve(PoolScorer.RECORDS).toFile());
         String[] ids = {"a0", "a1", "a2", "a3", "a4", "b0", "b1", "b2", "b3"};
@@ -160,11 +162,12 @@ class PoolScorerTest {
         assertFalse(Files.exists(out.resolve(PoolScorer.RECORDS_LOG)));
         assertFalse(Files.exists(VectorStore.partialOf(out.resolve(PoolScorer.SCORES))));
 
-        IOException again = assertThrows(IOException.class, () -> run(data, out, 1, 4, false, null));
+        IOException again = assertThrows(IOException.class, () -> run(data, out, 1, 4, 4, false, null));
         assertTrue(again.getMessage().contains("already holds a scoring run"), again.getMessage());
         byte[] before = Files.readAllBytes(out.resolve("ppl.npy"));
-        PoolScorer.Result done = run(data, out, 1, 4, true, null);
+        PoolScorer.Result done = run(data, out, 1, 4, 4, true, null);
         assertEquals(9, done.samples());
+        assertEquals(9, done.resumedFrom(), "nothing left to do");
         assertEquals(r.invalid(), done.invalid());
         assertArrayEquals(before, Files.readAllBytes(out.resolve("ppl.npy")), "a finished run is left as it is");
     }
@@ -182,13 +185,13 @@ class PoolScorerTest {
     void runsAreDeterministicAndAnInterruptedRunResumesToTheSameBytes() throws Exception {
         List<Path> data = datasets();
         Path whole = dir.resolve("whole"), again = dir.resolve("again"), cut = dir.resolve("cut");
-        run(data, whole, 2, 3, false, null);
-        run(data, again, 2, 3, false, null);
+        run(data, whole, 2, 2, 3, false, null);
+        run(data, again, 2, 2, 3, false, null);
         Map<String, byte[]> expected = outputs(whole);
         Map<String, byte[]> second = outputs(again);
         for (String name : expected.keySet()) assertArrayEquals(expected.get(name), second.get(name), name + " is deterministic");
 
-        RuntimeException stop = assertThrows(RuntimeException.class, () -> run(data, cut, 2, 3, false, (done, total, rate, eta) -> {
+        RuntimeException stop = assertThrows(RuntimeException.class, () -> run(data, cut, 2, 2, 3, false, (done, total, rate, eta) -> {
             if (done >= 6) throw new RuntimeException("killed at " + done);
         }));
         assertEquals("killed at 6", stop.getMessage());
@@ -196,10 +199,10 @@ class PoolScorerTest {
         assertEquals(6, Files.readAllLines(cut.resolve(PoolScorer.RECORDS_LOG)).size(), "rows 5-6 were written, not committed");
         assertFalse(Files.exists(cut.resolve(PoolScorer.VECTORS)));
 
-        IOException other = assertThrows(IOException.class, () -> run(data, cut, 1, 3, true, null));
+        IOException other = assertThrows(IOException.class, () -> run(data, cut, 2, 4, 3, true, null));
         assertTrue(other.getMessage().contains("other settings"), other.getMessage());
 
-        PoolScorer.Result resumed = run(data, cut, 2, 3, true, null);
+        PoolScorer.Result resumed = run(data, cut, 2, 2, 3, true, null);
         assertEquals(4, resumed.resumedFrom());
         assertEquals(9, resumed.samples());
         assertEquals(4, resumed.invalidCount());

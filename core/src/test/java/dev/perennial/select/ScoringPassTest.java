@@ -72,7 +72,11 @@ class ScoringPassTest {
     }
 
     private ScoringPass pass(SampleVectors.Config cfg, Set<Scorer.Requirement> needs) {
-        return new ScoringPass(model, BE, cfg, needs, PROJECTION);
+        return pass(cfg, needs, 1);
+    }
+
+    private ScoringPass pass(SampleVectors.Config cfg, Set<Scorer.Requirement> needs, int batchSize) {
+        return new ScoringPass(model, BE, cfg, needs, PROJECTION, batchSize);
     }
 
     private static SampleVectors.Config grads(List<Integer> layers, int k, long seed) {
@@ -198,27 +202,32 @@ class ScoringPassTest {
         assertEquals(mean / 48, new EntropyScorer(EntropyScorer.Positions.ALL).score(e), 1e-5, "ALL: every merged position");
     }
 
-    // A right-padded batch of three (image, shorter image, text-only) gives every sample what it gets alone (1e-5).
+    // A group of three (image, shorter image, text-only) gives every sample what it gets alone (1e-5), whether the
+    // three share one right-padded model pass or run one by one and only share the projection.
     @Test
-    void aPaddedBatchEqualsItsSamplesAlone() {
+    void aGroupEqualsItsSamplesAlone() {
         long[] shortIds = Arrays.copyOf(ids, 21), shortLabels = Arrays.copyOf(labels, 21);
-        List<TrainingExample> batch = List.of(golden(), new TrainingExample(1, "short", shortIds, shortLabels, BE.scale(px.squeeze(0), 0.5f)),
+        List<TrainingExample> group = List.of(golden(), new TrainingExample(1, "short", shortIds, shortLabels, BE.scale(px.squeeze(0), 0.5f)),
                 new TrainingExample(2, "text", new long[]{1, 17, 42, 233, 7, 99}, new long[]{IGNORE, IGNORE, IGNORE, 233, 7, 99}, null));
-        ScoringPass p = pass(grads(List.of(), 256, 0), ALL_PASSES);
-        List<ScoringPass.Result> together = p.run(batch);
+        SampleVectors.Config cfg = grads(List.of(), 256, 0);
+        ScoringPass single = pass(cfg, ALL_PASSES, 1);
+        List<ScoringPass.Result> padded = pass(cfg, ALL_PASSES, 3).run(group), grouped = single.run(group);
         Map<String, Scorer> scorers = ScorerRegistry.standard().register("ig0", new ImageGroundingScorer(
                 ImageGroundingScorer.NoImageMode.ZERO_PIXELS, ImageGroundingScorer.PplAggregation.EXP_MEAN)).select(
                 List.of("ppl", "el2n", "entropy", "grand", "ig", "ig0"));
         for (int s = 0; s < 3; s++) {
-            ScoringPass.Result alone = p.run(List.of(batch.get(s))).get(0);
-            assertVectorClose(alone.vector(), together.get(s).vector(), 1e-5, "vector of sample " + s);
-            for (var sc : scorers.entrySet()) {
-                float a = sc.getValue().score(alone.evidence()), b = sc.getValue().score(together.get(s).evidence());
-                assertEquals(a, b, 1e-5 * Math.max(1, Math.abs(a)), sc.getKey() + " of sample " + s);
+            ScoringPass.Result alone = single.run(List.of(group.get(s))).get(0);
+            for (List<ScoringPass.Result> together : List.of(padded, grouped)) {
+                String how = (together == padded ? "padded pass" : "shared projection") + ", sample " + s;
+                assertVectorClose(alone.vector(), together.get(s).vector(), 1e-5, how);
+                for (var sc : scorers.entrySet()) {
+                    float a = sc.getValue().score(alone.evidence()), b = sc.getValue().score(together.get(s).evidence());
+                    assertEquals(a, b, 1e-5 * Math.max(1, Math.abs(a)), sc.getKey() + ", " + how);
+                }
             }
         }
-        assertEquals(1.0f, scorers.get("ig").score(together.get(2).evidence()), "text-only: exactly 1.0 (invariant 10)");
-        assertTrue(together.get(2).evidence().noImageNll().isEmpty(), "no second pass for a text-only sample");
+        assertEquals(1.0f, scorers.get("ig").score(padded.get(2).evidence()), "text-only: exactly 1.0 (invariant 10)");
+        assertTrue(padded.get(2).evidence().noImageNll().isEmpty(), "no second pass for a text-only sample");
     }
 
     // Spec §10.1 invariant 10, model level: REMOVE's IG is exp(b − a) with b from an explicit forward pass without
@@ -301,5 +310,6 @@ class ScoringPassTest {
         ScoringPass p = pass(grads(List.of(), 8, 0), Set.of());
         assertThrows(IllegalArgumentException.class, () -> p.run(List.of(new TrainingExample(0, "x", ids, none, px.squeeze(0)))));
         assertThrows(IllegalArgumentException.class, () -> pass(grads(List.of(2), 8, 0), Set.of()), "no layer 2");
+        assertThrows(IllegalArgumentException.class, () -> pass(grads(List.of(), 8, 0), Set.of(), 0));
     }
 }

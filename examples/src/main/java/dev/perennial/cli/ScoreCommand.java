@@ -110,8 +110,12 @@ final class ScoreCommand implements Callable<Integer> {
     @Option(names = "--max-length", defaultValue = "2048", description = "Token limit per sample (default ${DEFAULT-VALUE}).")
     int maxLength;
 
-    @Option(names = "--batch", defaultValue = "1", description = "Samples per pass (default ${DEFAULT-VALUE}, the official setting).")
+    @Option(names = "--batch", defaultValue = "1", description = "Samples per model pass (default ${DEFAULT-VALUE}, the official setting).")
     int batch;
+
+    @Option(names = "--projection-group", defaultValue = "16",
+            description = "Consecutive samples whose gradients are projected together (default ${DEFAULT-VALUE}; memory: group × gradient length floats).")
+    int group;
 
     @Option(names = "--commit-every", defaultValue = "256", description = "Samples between durable progress points (default ${DEFAULT-VALUE}).")
     int commitEvery;
@@ -147,7 +151,7 @@ final class ScoreCommand implements Callable<Integer> {
             PoolScorer scorer = PoolScorer.builder().setModel(m, modelOptions.backend()).setTokenizer(tok).setDatasets(data)
                     .setOutput(out).optImages(store).optTemplate(ConversationTemplate.named(template)).optMaxLength(maxLength)
                     .optScorers(selected).optVectors(vectors).optStoreType(storeType == StoreType.f16 ? DType.F16 : DType.F32)
-                    .optBatchSize(batch).optCommitEvery(commitEvery).optResume(resume).build();
+                    .optBatchSize(batch).optProjectionGroup(group).optCommitEvery(commitEvery).optResume(resume).build();
             PoolScorer.Result r = scorer.run((done, total, rate, eta) -> {
                 int width = 30, bar = (int) (width * done / Math.max(1, total));
                 stderr.printf(Locale.ROOT, "\r[%s%s] %d/%d samples %.2f samples/s ETA %.0fs", "=".repeat(bar), " ".repeat(width - bar),
