@@ -12,7 +12,8 @@
  * The data must be exactly numel x element size bytes: fewer is TRUNCATED, more is SIZE_MISMATCH.
  *
  * Writing always produces version 1.0, C order, little-endian, header padded with spaces and a final newline
- * to a multiple of 64 bytes as numpy does, atomically (AtomicFiles). Views are written in logical order.
+ * to a multiple of 64 bytes as numpy does, atomically (AtomicFiles). Views are written in logical order;
+ * writeRows streams a float32 matrix row by row (larger than one tensor may be).
  */
 package dev.perennial.io;
 
@@ -138,21 +139,59 @@ public final class Npy {
      * atomically.
      */
     public static void write(Path file, Tensor t) throws IOException {
-        byte[] dict = new NpyHeader(t.dtype(), false, t.shape()).format().getBytes(StandardCharsets.ISO_8859_1);
+        ByteBuffer header = header(t.dtype(), t.shape());
+        AtomicFiles.write(file, ch -> {
+            ChannelIO.writeFully(ch, header);
+            TensorBytes.write(ch, t);
+        });
+    }
+
+    /** Supplies row {@code row} of a float32 matrix being streamed to a file (writeRows). */
+    @FunctionalInterface
+    public interface FloatRows {
+        void read(int row, float[] dst) throws IOException;
+    }
+
+    /**
+     * Writes a float32 [rows, cols] matrix row by row, atomically, without holding it in memory: for matrices
+     * larger than one tensor (a pool's sample vectors, select.VectorStore.exportNpy). Memory: one row plus a
+     * 1 MB staging buffer.
+     */
+    public static void writeRows(Path file, int rows, int cols, FloatRows source) throws IOException {
+        if (rows < 0 || cols < 0) throw new IllegalArgumentException("negative shape [" + rows + ", " + cols + "]");
+        ByteBuffer header = header(DType.F32, new int[]{rows, cols});
+        AtomicFiles.write(file, ch -> {
+            ChannelIO.writeFully(ch, header);
+            float[] row = new float[cols];
+            ByteBuffer staging = ByteBuffer.allocate(Math.max(4 * cols, 1 << 20)).order(ByteOrder.LITTLE_ENDIAN);
+            for (int r = 0; r < rows; r++) {
+                source.read(r, row);
+                if (staging.remaining() < 4 * cols) {
+                    staging.flip();
+                    ChannelIO.writeFully(ch, staging);
+                    staging.clear();
+                }
+                staging.asFloatBuffer().put(row);
+                staging.position(staging.position() + 4 * cols);
+            }
+            staging.flip();
+            ChannelIO.writeFully(ch, staging);
+        });
+    }
+
+    /** Magic, version 1.0, header length and the padded dictionary, ready to write. */
+    private static ByteBuffer header(DType dtype, int[] shape) {
+        byte[] dict = new NpyHeader(dtype, false, shape).format().getBytes(StandardCharsets.ISO_8859_1);
         int prefixBytes = MAGIC.length + 2 + 2;
         int total = (prefixBytes + dict.length + 1 + ALIGNMENT - 1) / ALIGNMENT * ALIGNMENT;  // +1: the '\n'
         int headerLength = total - prefixBytes;
         if (headerLength > 0xffff) {
-            throw new IllegalArgumentException("a header for shape " + Arrays.toString(t.shape())
-                    + " does not fit format 1.0");
+            throw new IllegalArgumentException("a header for shape " + Arrays.toString(shape) + " does not fit format 1.0");
         }
         ByteBuffer header = ByteBuffer.allocate(total).order(ByteOrder.LITTLE_ENDIAN);
         header.put(MAGIC).put((byte) 1).put((byte) 0).putShort((short) headerLength).put(dict);
         while (header.position() < total - 1) header.put((byte) ' ');
         header.put((byte) '\n').flip();
-        AtomicFiles.write(file, ch -> {
-            ChannelIO.writeFully(ch, header);
-            TensorBytes.write(ch, t);
-        });
+        return header;
     }
 }

@@ -30,12 +30,21 @@ public final class PerSampleGradients {
     /** Per-sample gradients of one adapter: dA [B, r, in] and dB [B, out, r]. */
     public record AdapterGradients(Tensor a, Tensor b) {}
 
+    /** The per-sample gradients together with the forward pass they came from (logits, hidden states). */
+    public record WithOutput(LlavaModel.Output output, Map<String, AdapterGradients> gradients) {}
+
     /**
      * @param adapters the adapters to differentiate, by module name (others stay frozen)
      * @return per module name, the per-sample gradients (zeros for a sample without supervised tokens)
      */
     public static Map<String, AdapterGradients> compute(LlavaModel model, Backend be, List<long[]> ids, Tensor pixels,
                                                         List<long[]> labels, Map<String, LoraAdapter> adapters) {
+        return computeWithOutput(model, be, ids, pixels, labels, adapters).gradients();
+    }
+
+    /** As compute(), also returning the forward pass (ADAPT-∞ scores its logits: one pass for both). */
+    public static WithOutput computeWithOutput(LlavaModel model, Backend be, List<long[]> ids, Tensor pixels,
+                                               List<long[]> labels, Map<String, LoraAdapter> adapters) {
         Tape tape = new Tape();
         GradBackend gb = new GradBackend(be, tape);
         for (LoraAdapter ad : adapters.values()) {
@@ -59,7 +68,7 @@ public final class PerSampleGradients {
                 Tensor da = be.matmul(be.matmul(gz, ad.b()).transpose(-1, -2), act.x());    // [B, r, in]
                 result.put(e.getKey(), new AdapterGradients(da, db));
             }
-            return result;
+            return new WithOutput(out, result);
         } finally {
             for (LoraAdapter ad : adapters.values()) ad.capture(false);
         }

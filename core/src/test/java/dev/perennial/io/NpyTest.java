@@ -240,4 +240,19 @@ class NpyTest {
         Path bad = npy("{'descr': '<f4', 'fortran_order': False, 'shape': (2, 3), }", 20);
         assertDefect(Defect.TRUNCATED, bad, "needs 24 bytes of data, the file has 20", () -> Npy.layout(bad));
     }
+
+    // writeRows streams a [rows, cols] F32 matrix; rows of 0.3 M floats overflow the 1 MB staging buffer, rows of 3
+    // floats fill it many times over; the file equals write() of the same values.
+    @Test
+    void writeRowsStreamsTheSameBytesAsWrite() throws IOException {
+        for (int[] shape : new int[][]{{3, 300_000}, {100_000, 3}, {0, 5}}) {
+            int rows = shape[0], cols = shape[1];
+            float[] v = new float[rows * cols];
+            for (int i = 0; i < v.length; i++) v[i] = i * 0.5f - 7;
+            Path streamed = dir.resolve("rows.npy"), whole = dir.resolve("whole.npy");
+            Npy.writeRows(streamed, rows, cols, (r, dst) -> System.arraycopy(v, r * cols, dst, 0, cols));
+            Npy.write(whole, Tensor.of(v, rows, cols));
+            assertArrayEquals(Files.readAllBytes(whole), Files.readAllBytes(streamed), rows + " x " + cols);
+        }
+    }
 }

@@ -20,8 +20,8 @@ import picocli.CommandLine.Spec;
         versionProvider = PerennialCommand.Version.class,
         description = "Lifelong multimodal instruction tuning on a LLaVA-compatible core.",
         subcommands = {InspectCommand.class, ForwardCommand.class, GenerateCommand.class, BenchCommand.class,
-                PreprocessCommand.class, TokenizeCommand.class, ChatCommand.class, TrainCommand.class, SelectCommand.class,
-                EncodeTextCommand.class, EncodeImageCommand.class,
+                PreprocessCommand.class, TokenizeCommand.class, ChatCommand.class, TrainCommand.class, ScoreCommand.class,
+                SelectCommand.class, EncodeTextCommand.class, EncodeImageCommand.class,
                 CommandLine.HelpCommand.class})
 public final class PerennialCommand implements Runnable {
 

@@ -1,0 +1,258 @@
+/*
+ * The model passes that ADAPT-∞ needs per sample (adapt-inf.md §2, §4, §5, Appendix A), as few as possible:
+ *
+ *   1. one forward pass with images, plus — when the vectors are LoRA gradients or a scorer needs GraNd — one
+ *      backward pass into the LoRA tensors of the chosen layers only (PerSampleGradients: per-sample gradients
+ *      of each sample's mean response-token loss from one backward of the batch; nothing below the lowest chosen
+ *      layer is recorded, so that part of the model runs forward-only). Its logits give every token score
+ *      (TokenScores: NLL, entropy, EL2N, computed from the logits without materialising probabilities), its
+ *      gradient gives the sample vector and GraNd (SampleVectors), its hidden states the HIDDEN_MEAN vector;
+ *   2. only when a requested scorer needs it (IG): one forward pass without images per NO_IMAGE_* requirement,
+ *      for the samples that have an image, no backward.
+ *
+ * Batching. run() takes a projection group of samples. The model runs over it batchSize samples at a time
+ * (right-padded into one pass; results do not depend on the padding; 1 is the official setting), each pass in a
+ * TensorScope that frees its temporaries when it ends (measured 3× faster than leaving them to the GC at batch 1;
+ * but a scope holds all of a pass's temporaries to its end, so large batches need memory: 16 × 256 positions on a
+ * 12-layer, 768-wide model exceeded 12 GB). Each sample's gradient is copied into a [group, …] buffer per LoRA
+ * tensor and the whole group is projected at once: the Rademacher signs, the dominant cost at batch 1, are then
+ * generated once per group instead of once per sample (the official code buffers 16 gradients for the same
+ * reason). Memory: group × gradient length floats (16 × 10M × 4 B = 640 MB for LLaVA-7B's last layer at r = 128),
+ * one copy per gradient. Each sample must have at least one response token (the pool scorer gives the others NaN
+ * without running them). Only Java arrays leave run(). LoRA dropout must be off (LoraAdapter's default outside
+ * training): the official extractor runs in eval mode (§2.1).
+ *
+ * Layers: SampleVectors.Config.layers names decoder layers for the LoRA gradient (default L − 1); for
+ * HIDDEN_MEAN its single entry ℓ is the hidden-state index, and GraNd (if requested) uses the adapters of decoder
+ * layer ℓ, the official code's one layer_dims list for both.
+ */
+package dev.perennial.select;
+
+import dev.perennial.data.TrainingExample;
+import dev.perennial.llava.LlavaModel;
+import dev.perennial.nn.LoraAdapter;
+import dev.perennial.tensor.Backend;
+import dev.perennial.tensor.Tensor;
+import dev.perennial.tensor.TensorScope;
+import dev.perennial.train.PerSampleGradients;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.EnumMap;
+import java.util.EnumSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+public final class ScoringPass {
+    /**
+     * @param vector   the sample vector (length vectorDim())
+     * @param evidence what the scorers read
+     */
+    public record Result(float[] vector, SampleEvidence evidence) {}
+
+    private final LlavaModel model;
+    private final Backend be;
+    private final SampleVectors.Config cfg;
+    private final Set<Scorer.Requirement> needs;
+    private final SampleVectors vectors;
+    private final Map<String, LoraAdapter> adapters;     // null when no gradient is needed
+    private final int hiddenIndex;                        // HIDDEN_MEAN only
+    private final int ignore, batchSize;
+
+    /**
+     * @param needs     the union of the requested scorers' requirements
+     * @param batchSize samples per model pass (1: the official setting)
+     */
+    public ScoringPass(LlavaModel model, Backend be, SampleVectors.Config cfg, Set<Scorer.Requirement> needs,
+                       RandomProjection projection, int batchSize) {
+        if (batchSize < 1) throw new IllegalArgumentException("batch size must be positive, got " + batchSize);
+        this.batchSize = batchSize;
+        this.model = model;
+        this.be = be;
+        this.cfg = cfg;
+        this.needs = needs.isEmpty() ? EnumSet.noneOf(Scorer.Requirement.class) : EnumSet.copyOf(needs);
+        this.vectors = new SampleVectors(projection);
+        this.ignore = model.config().ignoreIndex();
+        List<Integer> layers = cfg.layers().isEmpty() ? LoraLayers.lastLayer(model) : cfg.layers();
+        int n = model.config().text().numLayers();
+        if (cfg.source() == SampleVectors.Source.HIDDEN_MEAN) {
+            hiddenIndex = layers.get(0);
+            if (hiddenIndex < 0 || hiddenIndex > n) throw new IllegalArgumentException("hidden state " + hiddenIndex + " is not in [0, " + n + "]");
+        } else {
+            hiddenIndex = -1;
+            for (int l : layers) if (l < 0 || l >= n) throw new IllegalArgumentException("layer " + l + " is not in [0, " + n + ")");
+        }
+        boolean gradient = cfg.source() == SampleVectors.Source.LORA_GRAD || this.needs.contains(Scorer.Requirement.GRADIENT);
+        this.adapters = gradient ? LoraLayers.select(model, layers) : null;
+    }
+
+    /** Length of the sample vectors: k for LORA_GRAD, the hidden size for HIDDEN_MEAN. */
+    public int vectorDim() {
+        return cfg.source() == SampleVectors.Source.LORA_GRAD ? cfg.dim() : model.config().text().hiddenSize();
+    }
+
+    /** The LoRA tensors differentiated (gradient order), or an empty map when no gradient is computed. */
+    public Map<String, LoraAdapter> adapters() {
+        return adapters == null ? Map.of() : adapters;
+    }
+
+    /**
+     * Vectors and evidence for every example of a projection group, in order: model passes of batchSize samples,
+     * then one projection of the group's gradients (see the class comment).
+     */
+    public List<Result> run(List<TrainingExample> group) {
+        int n = group.size();
+        if (n == 0) return List.of();
+        for (TrainingExample e : group) {
+            boolean supervised = false;
+            for (long l : e.labels()) supervised |= l != ignore;
+            if (!supervised) throw new IllegalArgumentException("sample " + e.sampleIndex() + " has no response token to score");
+        }
+        boolean project = cfg.source() == SampleVectors.Source.LORA_GRAD;
+        Map<String, PerSampleGradients.AdapterGradients> buffer = project ? groupBuffer(n) : null;   // [n, ...] per tensor
+        float[][] vecs = new float[n][];
+        double[] norms = new double[n];
+        Arrays.fill(norms, Double.NaN);
+        long[][] targets = new long[n][];
+        TokenScores[] tokens = new TokenScores[n];
+        List<Map<Scorer.Requirement, float[]>> second = new ArrayList<>(n);
+        for (int b0 = 0; b0 < n; b0 += batchSize) {
+            List<TrainingExample> batch = group.subList(b0, Math.min(n, b0 + batchSize));
+            try (TensorScope scope = TensorScope.open()) {
+                List<long[]> ids = new ArrayList<>(), labels = new ArrayList<>();
+                for (TrainingExample e : batch) {
+                    ids.add(e.inputIds());
+                    labels.add(e.labels());
+                }
+                Tensor pixels = pixels(batch, false);
+                LlavaModel.Output out;
+                if (adapters != null) {
+                    PerSampleGradients.WithOutput r = PerSampleGradients.computeWithOutput(model, be, ids, pixels, labels, adapters);
+                    out = r.output();
+                    if (project) {
+                        for (var e : r.gradients().entrySet()) {
+                            PerSampleGradients.AdapterGradients into = buffer.get(e.getKey());
+                            into.a().narrow(0, b0, batch.size()).copyFrom(e.getValue().a());
+                            into.b().narrow(0, b0, batch.size()).copyFrom(e.getValue().b());
+                        }
+                    } else {
+                        double[] g = vectors.project(r.gradients(), 0, cfg.seed()).gradientNorms();
+                        System.arraycopy(g, 0, norms, b0, batch.size());
+                    }
+                } else {
+                    out = model.forward(be, ids, pixels, labels);
+                }
+                for (int s = 0; s < batch.size(); s++) {
+                    int len = out.inputs().lengths()[s], i = b0 + s;
+                    targets[i] = targets(out.inputs().labels().select(0, s), len);
+                    tokens[i] = TokenScores.compute(out.logits().select(0, s).narrow(0, 0, len), Tensor.ofLongs(targets[i], len), ignore);
+                    if (!project) vecs[i] = SampleVectors.hiddenMean(hiddenStates(out).select(0, s), len);
+                }
+                Map<Scorer.Requirement, List<float[]>> noImage = new EnumMap<>(Scorer.Requirement.class);
+                for (Scorer.Requirement pass : needs) {
+                    if (pass != Scorer.Requirement.GRADIENT) noImage.put(pass, noImagePass(batch, pass));
+                }
+                int image = 0;
+                for (TrainingExample e : batch) {
+                    Map<Scorer.Requirement, float[]> nll = new EnumMap<>(Scorer.Requirement.class);
+                    if (e.pixels() != null) {
+                        for (var p : noImage.entrySet()) nll.put(p.getKey(), p.getValue().get(image));
+                        image++;
+                    }
+                    second.add(nll);
+                }
+            }
+        }
+        if (project) {
+            SampleVectors.Projected p = vectors.project(buffer, cfg.dim(), cfg.seed());
+            vecs = p.vectors();
+            norms = p.gradientNorms();
+            for (PerSampleGradients.AdapterGradients g : buffer.values()) {
+                g.a().close();
+                g.b().close();
+            }
+        }
+        List<Result> results = new ArrayList<>(n);
+        for (int i = 0; i < n; i++) {
+            boolean hasImage = group.get(i).pixels() != null;
+            results.add(new Result(vecs[i], SampleEvidence.of(tokens[i], targets[i], ignore, norms[i], hasImage, second.get(i))));
+        }
+        return results;
+    }
+
+    /** Zeroed [n, r, in] and [n, out, r] tensors for every differentiated adapter, outside any scope. */
+    private Map<String, PerSampleGradients.AdapterGradients> groupBuffer(int n) {
+        Map<String, PerSampleGradients.AdapterGradients> buffer = new LinkedHashMap<>();
+        for (var e : adapters.entrySet()) {
+            LoraAdapter ad = e.getValue();
+            buffer.put(e.getKey(), new PerSampleGradients.AdapterGradients(Tensor.zeros(n, ad.rank(), ad.inFeatures()),
+                    Tensor.zeros(n, ad.outFeatures(), ad.rank())));
+        }
+        return buffer;
+    }
+
+    /** [B, T, D] hidden_states[hiddenIndex] in Hugging Face's numbering. */
+    private Tensor hiddenStates(LlavaModel.Output out) {
+        int n = model.config().text().numLayers();
+        if (hiddenIndex == 0) return out.inputs().embeds();
+        return hiddenIndex == n ? out.hidden().normed() : out.hidden().layerOutputs().get(hiddenIndex - 1);
+    }
+
+    /** Row j's target is the label at j + 1; the last real row has none. */
+    private long[] targets(Tensor mergedLabels, int len) {
+        long[] row = mergedLabels.narrow(0, 0, len).toLongArray(), t = new long[len];
+        for (int j = 0; j < len; j++) t[j] = j + 1 < len ? row[j + 1] : ignore;
+        return t;
+    }
+
+    /** The images of the batch's samples that have one, [N, 3, S, S], or null; zeroed for ZERO_PIXELS. */
+    private Tensor pixels(List<TrainingExample> batch, boolean zero) {
+        List<Tensor> images = new ArrayList<>();
+        for (TrainingExample e : batch) {
+            if (e.pixels() == null) continue;
+            Tensor p = e.pixels().rank() == 3 ? e.pixels().unsqueeze(0) : e.pixels();
+            images.add(zero ? Tensor.zeros(p.shape()) : p);
+        }
+        return images.isEmpty() ? null : be.concat(images, 0);
+    }
+
+    /** For each sample with an image, in batch order: the response-token NLLs of a forward pass without images. */
+    private List<float[]> noImagePass(List<TrainingExample> batch, Scorer.Requirement pass) {
+        List<TrainingExample> withImage = batch.stream().filter(e -> e.pixels() != null).toList();
+        if (withImage.isEmpty()) return List.of();
+        List<long[]> ids = new ArrayList<>(), labels = new ArrayList<>();
+        for (TrainingExample e : withImage) {
+            if (pass == Scorer.Requirement.NO_IMAGE_ZERO_PIXELS) {
+                ids.add(e.inputIds());
+                labels.add(e.labels());
+                continue;
+            }
+            int kept = 0;
+            for (long id : e.inputIds()) if (!model.isImageToken(id)) kept++;
+            long[] i2 = new long[kept], l2 = new long[kept];
+            for (int j = 0, k = 0; j < e.length(); j++) {
+                if (model.isImageToken(e.inputIds()[j])) continue;
+                i2[k] = e.inputIds()[j];
+                l2[k++] = e.labels()[j];
+            }
+            ids.add(i2);
+            labels.add(l2);
+        }
+        Tensor pixels = pass == Scorer.Requirement.NO_IMAGE_ZERO_PIXELS ? pixels(withImage, true) : null;
+        LlavaModel.Output out = model.forward(be, ids, pixels, labels);
+        List<float[]> nll = new ArrayList<>(withImage.size());
+        for (int s = 0; s < withImage.size(); s++) {
+            int len = out.inputs().lengths()[s];
+            long[] targets = targets(out.inputs().labels().select(0, s), len);
+            TokenScores tokens = TokenScores.compute(out.logits().select(0, s).narrow(0, 0, len), Tensor.ofLongs(targets, len), ignore);
+            int n = 0;
+            for (long t : targets) if (t != ignore) n++;
+            float[] r = new float[n];
+            for (int j = 0, k = 0; j < len; j++) if (targets[j] != ignore) r[k++] = tokens.nll()[j];
+            nll.add(r);
+        }
+        return nll;
+    }
+}

@@ -1,0 +1,197 @@
+/*
+ * `perennial score`: ADAPT-∞'s per-sample vectors and scores for a pool of LLaVA-JSON datasets (adapt-inf.md §2,
+ * §4, §5; select.PoolScorer). Writes to --out: vectors.npy (float32 [N, k]; NaN rows for invalid samples),
+ * NAME.npy (float32 [N]) per scorer, records.json (row -> source file, record index, id, and why it is invalid),
+ * plus vectors.pnvec (the same vectors as a memory-mapped VectorStore, F32 or --store-dtype f16) and
+ * progress.json; --resume continues an interrupted run. A summary line goes to stdout, a progress bar to stderr.
+ *
+ * The vectors are per-sample LoRA gradients (spec §2.3). A checkpoint without LoRA adapters (and no --adapter
+ * folder, nor adapter_config.json in the model folder) gets fresh adapters of rank --lora-rank (default 8, alpha
+ * 2·rank, seeded by --seed) on the chosen layers; a fresh adapter has B = 0, so the model's outputs are unchanged and
+ * the feature is the B gradient, a seeded random sketch of each projection's weight gradient (LoraLayers).
+ * Any model can score, e.g. a smaller proxy of the model being trained.
+ */
+package dev.perennial.cli;
+
+import dev.perennial.data.ImageStore;
+import dev.perennial.llava.LlavaChat;
+import dev.perennial.llava.LlavaModel;
+import dev.perennial.nn.Lora;
+import dev.perennial.select.EntropyScorer;
+import dev.perennial.select.ImageGroundingScorer;
+import dev.perennial.select.LoraLayers;
+import dev.perennial.select.PerplexityScorer;
+import dev.perennial.select.PoolScorer;
+import dev.perennial.select.SampleVectors;
+import dev.perennial.select.Scorer;
+import dev.perennial.select.ScorerRegistry;
+import dev.perennial.select.VectorStore;
+import dev.perennial.tensor.DType;
+import dev.perennial.text.ConversationTemplate;
+import dev.perennial.text.Tokenizer;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.stream.Collectors;
+
+@Command(name = "score", mixinStandardHelpOptions = true,
+        description = "ADAPT-∞ sample vectors (projected LoRA gradients) and scores (ppl, el2n, entropy, grand, ig) of a data pool.")
+final class ScoreCommand implements Callable<Integer> {
+    enum Source { lora_grad, hidden_mean }
+
+    enum Positions { all, response }
+
+    enum StoreType { f32, f16 }
+
+    @Spec
+    CommandSpec spec;
+
+    @Mixin
+    ModelOptions modelOptions;
+
+    @Option(names = "--data", required = true, split = ",", description = "LLaVA-JSON files (comma-separated), scored in this order.")
+    List<Path> data;
+
+    @Option(names = "--images", description = "Folder the samples' image paths are relative to.")
+    Path images;
+
+    @Option(names = "--out", required = true, description = "Output folder.")
+    Path out;
+
+    @Option(names = "--scorers", split = ",", defaultValue = "ppl,el2n,entropy,grand,ig",
+            description = "Scorers to compute (default: ${DEFAULT-VALUE}).")
+    List<String> scorers;
+
+    @Option(names = "--dim", defaultValue = "8192", description = "Projection dimension k (default ${DEFAULT-VALUE}; lora-grad only).")
+    int dim;
+
+    @Option(names = "--seed", defaultValue = "0", description = "Seed of the projection and of fresh adapters (default ${DEFAULT-VALUE}).")
+    long seed;
+
+    @Option(names = "--layers", split = ",", description = "Decoder layers whose LoRA gradients form the vector (default: the last); "
+            + "with hidden-mean one hidden-state index (Hugging Face numbering, 0 = embeddings).")
+    List<Integer> layers;
+
+    @Option(names = "--vector-source", defaultValue = "lora-grad", converter = SourceConverter.class,
+            description = "lora-grad (default) or hidden-mean.")
+    Source source;
+
+    @Option(names = "--compat", description = "The official code's ppl (log mean exp NLL) and IG (zero image, mixed aggregation).")
+    boolean compat;
+
+    @Option(names = "--entropy-positions", defaultValue = "all", description = "all (default, the official code) or response.")
+    Positions entropyPositions;
+
+    @Option(names = "--lora-rank", defaultValue = "8", description = "Rank of fresh adapters when the model has none (default ${DEFAULT-VALUE}).")
+    int rank;
+
+    @Option(names = "--lora-alpha", description = "Alpha of fresh adapters (default 2·rank).")
+    Float alpha;
+
+    @Option(names = "--adapter", description = "PEFT adapter folder to load (default: the model folder's, if it has adapter_config.json).")
+    Path adapter;
+
+    @Option(names = "--tokenizer", description = "tokenizer.json / tokenizer.model (default: from the model folder).")
+    Path tokenizer;
+
+    @Option(names = "--template", defaultValue = "vicuna_v1", description = "Conversation template (default ${DEFAULT-VALUE}).")
+    String template;
+
+    @Option(names = "--max-length", defaultValue = "2048", description = "Token limit per sample (default ${DEFAULT-VALUE}).")
+    int maxLength;
+
+    @Option(names = "--batch", defaultValue = "1", description = "Samples per model pass (default ${DEFAULT-VALUE}, the official setting).")
+    int batch;
+
+    @Option(names = "--projection-group", defaultValue = "16",
+            description = "Consecutive samples whose gradients are projected together (default ${DEFAULT-VALUE}; memory: group × gradient length floats).")
+    int group;
+
+    @Option(names = "--commit-every", defaultValue = "256", description = "Samples between durable progress points (default ${DEFAULT-VALUE}).")
+    int commitEvery;
+
+    @Option(names = "--store-dtype", defaultValue = "f32", description = "Precision of vectors.pnvec: f32 (default) or f16.")
+    StoreType storeType;
+
+    @Option(names = "--resume", description = "Continue the interrupted run in --out.")
+    boolean resume;
+
+    static final class SourceConverter implements picocli.CommandLine.ITypeConverter<Source> {
+        @Override
+        public Source convert(String value) {
+            return Source.valueOf(value.replace('-', '_'));
+        }
+    }
+
+    @Override
+    public Integer call() throws Exception {
+        PrintWriter stdout = spec.commandLine().getOut(), stderr = spec.commandLine().getErr();
+        Tokenizer tok = Tokenizer.load(tokenizer != null ? tokenizer : modelOptions.model);
+        try (LlavaModel m = modelOptions.load()) {
+            SampleVectors.Source vectorSource = source == Source.lora_grad ? SampleVectors.Source.LORA_GRAD : SampleVectors.Source.HIDDEN_MEAN;
+            List<Integer> chosen = layers == null || layers.isEmpty() ? LoraLayers.lastLayer(m) : layers;
+            SampleVectors.Config vectors = new SampleVectors.Config(vectorSource, chosen, dim, seed);
+            Map<String, Scorer> selected = registry().select(scorers);
+            boolean gradient = vectorSource == SampleVectors.Source.LORA_GRAD
+                    || selected.values().stream().anyMatch(s -> s.requirements().contains(Scorer.Requirement.GRADIENT));
+            String adapters = "none";
+            if (gradient) adapters = attachAdapters(m, chosen);
+            ImageStore store = images == null ? null
+                    : new ImageStore(images, LlavaChat.processorFor(modelOptions.model, m), m.config().padImageToSquare());
+            PoolScorer scorer = PoolScorer.builder().setModel(m, modelOptions.backend()).setTokenizer(tok).setDatasets(data)
+                    .setOutput(out).optImages(store).optTemplate(ConversationTemplate.named(template)).optMaxLength(maxLength)
+                    .optScorers(selected).optVectors(vectors).optStoreType(storeType == StoreType.f16 ? DType.F16 : DType.F32)
+                    .optBatchSize(batch).optProjectionGroup(group).optCommitEvery(commitEvery).optResume(resume).build();
+            PoolScorer.Result r = scorer.run((done, total, rate, eta) -> {
+                int width = 30, bar = (int) (width * done / Math.max(1, total));
+                stderr.printf(Locale.ROOT, "\r[%s%s] %d/%d samples %.2f samples/s ETA %.0fs", "=".repeat(bar), " ".repeat(width - bar),
+                        done, total, rate, Double.isFinite(eta) ? eta : 0);
+                stderr.flush();
+            });
+            stderr.println();
+            Path npy = out.resolve("vectors.npy");
+            try (VectorStore v = VectorStore.open(r.vectors())) {
+                if (!Files.exists(npy) || r.resumedFrom() < r.samples()) v.exportNpy(npy);
+            }
+            String invalid = r.invalid().entrySet().stream().map(e -> e.getValue() + " " + e.getKey().description())
+                    .collect(Collectors.joining(", "));
+            stdout.printf(Locale.ROOT, "scored %d samples (%d invalid%s; %d skipped JSON entries) in %.1f s, %.2f samples/s; "
+                            + "vectors [%d, %d] from %s (adapters: %s); scores %s -> %s%n",
+                    r.samples(), r.invalidCount(), invalid.isEmpty() ? "" : ": " + invalid, r.skippedJson(), r.seconds(),
+                    (r.samples() - r.resumedFrom()) / Math.max(r.seconds(), 1e-9), r.samples(), scorer.vectorDim(),
+                    source.name().replace('_', '-'), adapters, String.join(",", selected.keySet()), out);
+            if (store != null && (store.missingCount() > 0 || store.corruptCount() > 0)) stdout.println("images: " + store.summary());
+            stdout.flush();
+        }
+        return 0;
+    }
+
+    private ScorerRegistry registry() {
+        EntropyScorer entropy = new EntropyScorer(entropyPositions == Positions.all ? EntropyScorer.Positions.ALL : EntropyScorer.Positions.RESPONSE);
+        return compat
+                ? ScorerRegistry.standard(new PerplexityScorer(PerplexityScorer.Aggregation.CODE_COMPAT), entropy,
+                        new ImageGroundingScorer(ImageGroundingScorer.NoImageMode.ZERO_PIXELS, ImageGroundingScorer.PplAggregation.CODE_MIXED))
+                : ScorerRegistry.standard(new PerplexityScorer(PerplexityScorer.Aggregation.LOG_PPL), entropy, ImageGroundingScorer.paper());
+    }
+
+    /** Loads --adapter or the model folder's adapter, else attaches fresh ones; says which. */
+    private String attachAdapters(LlavaModel m, List<Integer> chosen) throws java.io.IOException {
+        Path dir = adapter != null ? adapter : Files.isRegularFile(modelOptions.model.resolve(Lora.CONFIG_FILE)) ? modelOptions.model : null;
+        if (dir != null) {
+            Lora.load(dir, m.linears(), seed);
+            return "loaded from " + dir;
+        }
+        LoraLayers.attachFresh(m, chosen, rank, alpha == null ? 2f * rank : alpha, seed);
+        return "fresh, rank " + rank;
+    }
+}

@@ -1,0 +1,155 @@
+/*
+ * `perennial score` end to end on the tiny checkpoint (no LoRA: fresh adapters are attached) with two LLaVA-JSON
+ * files and small PNGs written here: vectors.npy [N, k] with unit rows and a NaN row for the sample whose image is
+ * missing, one [N] .npy per scorer, records.json naming each row's file, the summary line; hidden-mean vectors
+ * have the hidden size; --compat changes ppl to the code's (larger) form; a trained adapter folder is loaded;
+ * --resume of a finished run changes nothing; bad arguments fail with one line.
+ */
+package dev.perennial.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.perennial.io.Npy;
+import dev.perennial.tensor.Tensor;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import javax.imageio.ImageIO;
+import java.awt.image.BufferedImage;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+
+import static dev.perennial.cli.CliRun.GOLDEN;
+import static dev.perennial.cli.CliRun.run;
+import static org.junit.jupiter.api.Assertions.*;
+
+class ScoreCommandTest {
+    private static final Path TOKENIZER = GOLDEN.resolveSibling("tiny-tokenizer").resolve("tokenizer.json");
+    private static final String[] SCORERS = {"ppl", "el2n", "entropy", "grand", "ig"};
+
+    @TempDir
+    Path dir;
+
+    /** first.json: 4 samples (image, image, text-only, missing image); second.json: 2 samples with images. */
+    private String datasets() throws IOException {
+        Path images = Files.createDirectories(dir.resolve("images"));
+        for (int i = 0; i < 3; i++) {
+            BufferedImage bi = new BufferedImage(16 + i, 12, BufferedImage.TYPE_INT_RGB);
+            for (int y = 0; y < 12; y++) for (int x = 0; x < 16 + i; x++) bi.setRGB(x, y, (x * 15 + i * 70) << 16 | (y * 20) << 8 | 60);
+            ImageIO.write(bi, "png", images.resolve("p" + i + ".png").toFile());
+        }
+        String q = "{\"id\": \"%s\", %s\"conversations\": [{\"from\": \"human\", \"value\": \"%s\"}, {\"from\": \"gpt\", \"value\": \"%s\"}]}";
+        String first = "[" + String.join(",", String.format(q, "f0", "\"image\": \"p0.png\", ", "<image>\\nWhat is it?", "a cat"),
+                String.format(q, "f1", "\"image\": \"p1.png\", ", "<image>\\nColor?", "blue"),
+                String.format(q, "f2", "", "Hello?", "hello"),
+                String.format(q, "f3", "\"image\": \"lost.png\", ", "<image>\\nWhere?", "here")) + "]";
+        String second = "[" + String.join(",", String.format(q, "s0", "\"image\": \"p2.png\", ", "<image>\\nSize?", "big"),
+                String.format(q, "s1", "\"image\": \"p0.png\", ", "<image>\\nAgain?", "a cat again")) + "]";
+        Path a = Files.writeString(dir.resolve("first.json"), first), b = Files.writeString(dir.resolve("second.json"), second);
+        return a + "," + b;
+    }
+
+    private CliRun score(String data, String out, String... extra) {
+        String[] base = {"score", "--model", GOLDEN.resolve("tiny-llava-hf").toString(), "--tokenizer", TOKENIZER.toString(),
+                "--data", data, "--images", dir.resolve("images").toString(), "--out", dir.resolve(out).toString(), "--max-length", "200"};
+        String[] args = Arrays.copyOf(base, base.length + extra.length);
+        System.arraycopy(extra, 0, args, base.length, extra.length);
+        return run(args);
+    }
+
+    @Test
+    void writesVectorsScoresAndRecords() throws IOException {
+        String data = datasets();
+        CliRun r = score(data, "out", "--dim", "64");
+        assertEquals(0, r.exitCode(), r.err());
+        assertTrue(r.out().contains("scored 6 samples (1 invalid: 1 missing image; 0 skipped JSON entries)"), r.out());
+        assertTrue(r.out().contains("vectors [6, 64] from lora-grad (adapters: fresh, rank 8)"), r.out());
+        assertTrue(r.err().contains("6/6 samples"), r.err());
+
+        Path out = dir.resolve("out");
+        Tensor v = Npy.read(out.resolve("vectors.npy"));
+        assertArrayEquals(new int[]{6, 64}, v.shape());
+        float[] flat = v.toFloatArray();
+        for (int i = 0; i < 6; i++) {
+            float[] row = Arrays.copyOfRange(flat, i * 64, i * 64 + 64);
+            if (i == 3) {
+                for (float x : row) assertTrue(Float.isNaN(x), "the missing image's row is NaN");
+                continue;
+            }
+            double n = 0;
+            for (float x : row) n += x * x;
+            assertEquals(1.0, Math.sqrt(n), 1e-3, "row " + i);
+        }
+        for (String s : SCORERS) {
+            float[] col = Npy.read(out.resolve(s + ".npy")).toFloatArray();
+            assertEquals(6, col.length, s);
+            for (int i = 0; i < 6; i++) assertEquals(i == 3, Float.isNaN(col[i]), s + " row " + i);
+        }
+        assertEquals(1.0f, Npy.read(out.resolve("ig.npy")).toFloatArray()[2], "text-only IG");
+        JsonNode records = new ObjectMapper().readTree(out.resolve("records.json").toFile());
+        assertEquals(6, records.size());
+        assertEquals(dir.resolve("second.json").toString(), records.get(5).get("source").asText());
+        assertEquals("s1", records.get(5).get("id").asText());
+        assertEquals(1, records.get(5).get("record").asInt());
+        assertEquals("missing image", records.get(3).get("invalid").asText());
+
+        byte[] vectors = Files.readAllBytes(out.resolve("vectors.npy"));
+        CliRun again = score(data, "out", "--dim", "64", "--resume");
+        assertEquals(0, again.exitCode(), again.err());
+        assertArrayEquals(vectors, Files.readAllBytes(out.resolve("vectors.npy")));
+        CliRun refused = score(data, "out", "--dim", "64");
+        assertEquals(1, refused.exitCode());
+        assertTrue(refused.err().startsWith("perennial score: ") && refused.err().contains("already holds a scoring run"), refused.err());
+    }
+
+    @Test
+    void hiddenMeanCompatAndF16Store() throws IOException {
+        String data = datasets();
+        CliRun hidden = score(data, "hidden", "--vector-source", "hidden-mean", "--scorers", "ppl,entropy", "--store-dtype", "f16",
+                "--batch", "2");
+        assertEquals(0, hidden.exitCode(), hidden.err());
+        assertTrue(hidden.out().contains("vectors [6, 64] from hidden-mean (adapters: none)"), hidden.out());
+        assertArrayEquals(new int[]{6, 64}, Npy.read(dir.resolve("hidden/vectors.npy")).shape());
+        assertFalse(Files.exists(dir.resolve("hidden/grand.npy")));
+        assertEquals(64 + 6 * 64 * 2, Files.size(dir.resolve("hidden/vectors.pnvec")), "F16 store");
+
+        CliRun paper = score(data, "paper", "--scorers", "ppl", "--dim", "16");
+        CliRun compat = score(data, "compat", "--scorers", "ppl", "--dim", "16", "--compat");
+        assertEquals(0, paper.exitCode(), paper.err());
+        assertEquals(0, compat.exitCode(), compat.err());
+        float[] p = Npy.read(dir.resolve("paper/ppl.npy")).toFloatArray(), c = Npy.read(dir.resolve("compat/ppl.npy")).toFloatArray();
+        for (int i = 0; i < 6; i++) {
+            if (i == 3) continue;
+            assertTrue(c[i] > p[i], "log mean exp NLL > mean NLL (Jensen, strict for unequal NLLs): row " + i);
+        }
+    }
+
+    @Test
+    void loadsATrainedAdapter() throws IOException {
+        String data = datasets();
+        CliRun trained = run("train", "--model", GOLDEN.resolve("tiny-llava-hf").toString(), "--tokenizer", TOKENIZER.toString(),
+                "--data", dir.resolve("first.json").toString(), "--images", dir.resolve("images").toString(), "--out",
+                dir.resolve("lora").toString(), "--lora-rank", "2", "--lora-alpha", "4", "--max-length", "200", "--epochs", "1", "--batch", "2");
+        assertEquals(0, trained.exitCode(), trained.err());
+        CliRun r = score(data, "scored", "--dim", "16", "--adapter", dir.resolve("lora/adapter").toString(), "--layers", "0,1");
+        assertEquals(0, r.exitCode(), r.err());
+        assertTrue(r.out().contains("adapters: loaded from " + dir.resolve("lora/adapter")), r.out());
+        assertArrayEquals(new int[]{6, 16}, Npy.read(dir.resolve("scored/vectors.npy")).shape());
+    }
+
+    @Test
+    void badArgumentsFailWithOneLine() throws IOException {
+        String data = datasets();
+        CliRun unknown = score(data, "x", "--scorers", "ppl,loss");
+        assertEquals(1, unknown.exitCode());
+        assertEquals(1, unknown.errLines().size(), unknown.err());
+        assertTrue(unknown.err().contains("unknown scorer loss"), unknown.err());
+        CliRun layer = score(data, "y", "--layers", "7");
+        assertEquals(1, layer.exitCode());
+        assertTrue(layer.err().contains("layer 7"), layer.err());
+        CliRun missing = run("score", "--model", GOLDEN.resolve("tiny-llava-hf").toString(), "--out", dir.resolve("z").toString());
+        assertEquals(2, missing.exitCode(), "usage error: --data is required");
+    }
+}
