@@ -92,6 +92,24 @@ public record Scene(int size, int background, List<Shape> shapes, Digit digit) {
         shapes = List.copyOf(shapes);
     }
 
+    /**
+     * A caption naming everything drawn, shapes from left to right: "a red circle", "a red circle and a blue
+     * square", "a red circle, a blue square and a green cross", "the digit 7 in green" (the base model's
+     * pre-training text: it ties colour, shape and digit words to pixels without any task's question style).
+     */
+    public String describe() {
+        List<String> parts = new java.util.ArrayList<>();
+        shapes.stream().sorted(java.util.Comparator.comparingInt(Shape::x))
+                .forEach(s -> parts.add("a " + s.colour().word + " " + s.kind().word));
+        if (digit != null) {
+            String colour = java.util.Arrays.stream(Colour.values()).filter(c -> c.rgb == digit.rgb()).map(c -> c.word).findFirst().orElse("white");
+            parts.add("the digit " + digit.value() + " in " + colour);
+        }
+        if (parts.isEmpty()) return "nothing";
+        if (parts.size() == 1) return parts.get(0);
+        return String.join(", ", parts.subList(0, parts.size() - 1)) + " and " + parts.get(parts.size() - 1);
+    }
+
     /** The picture as RGB pixels. */
     public RgbImage render() {
         byte[] rgb = new byte[size * size * 3];
