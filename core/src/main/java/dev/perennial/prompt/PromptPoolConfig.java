@@ -80,6 +80,30 @@ public record PromptPoolConfig(String method, int promptLength, int keyDim, List
 
     @Override public float[] queryWeights() { return queryWeights.clone(); }
 
+    /** Value equality, the weights compared element by element (a record compares arrays by identity). */
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof PromptPoolConfig c && method.equals(c.method) && promptLength == c.promptLength && keyDim == c.keyDim
+                && queries.equals(c.queries) && Arrays.equals(queryWeights, c.queryWeights) && growth == c.growth
+                && poolSize == c.poolSize && keys == c.keys && centroidsPerEntry == c.centroidsPerEntry && score == c.score
+                && selector == c.selector && topK == c.topK && forceCurrent == c.forceCurrent && composer == c.composer
+                && keyLoss == c.keyLoss && Float.compare(keyLossWeight, c.keyLossWeight) == 0 && trainable == c.trainable;
+    }
+
+    @Override
+    public int hashCode() {
+        return java.util.Objects.hash(method, promptLength, keyDim, queries, Arrays.hashCode(queryWeights), growth, poolSize, keys,
+                centroidsPerEntry, score, selector, topK, forceCurrent, composer, keyLoss, keyLossWeight, trainable);
+    }
+
+    @Override
+    public String toString() {
+        return method + "{L=" + promptLength + ", d=" + keyDim + ", queries=" + queries + ", weights=" + Arrays.toString(queryWeights)
+                + ", " + growth + (growth == Growth.SHARED ? "(" + poolSize + ")" : "") + ", keys=" + keys + ", score=" + score
+                + ", selector=" + selector + (selector == Selector.TOP_K ? "(K=" + topK + ")" : "") + ", forceCurrent=" + forceCurrent
+                + ", composer=" + composer + ", keyLoss=" + keyLoss + "(" + keyLossWeight + "), trainable=" + trainable + "}";
+    }
+
     /**
      * ModalPrompt (modalprompt.md §2–6): per-task prompts of L tokens, keys from a per-task MLP, image and text CLIP
      * queries weighted lambda and 1 - lambda, top-K with the current task forced last in training, hard
