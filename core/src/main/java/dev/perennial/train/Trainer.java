@@ -1,7 +1,7 @@
 /*
- * The training loop (trainer issue, item 7): length-grouped batches of TrainingExamples, forward through a
- * recording GradBackend with only the trainable tensors watched, loss on assistant tokens only (the labels),
- * gradient accumulation, clipping, warm-up + cosine learning rate, AdamW, periodic atomic checkpoints, and
+ * The training loop (trainer issue, item 7): length-grouped batches of TrainingExamples, each micro-batch run by a
+ * TrainingObjective (default: forward through a recording GradBackend with only the trainable tensors watched,
+ * loss on assistant tokens only; prompt pools bring their own), gradient accumulation, clipping, warm-up + cosine learning rate, AdamW, periodic atomic checkpoints, and
  * resume from the latest checkpoint with bit-identical results (data order depends on (seed, epoch), dropout
  * on (seed, step)). A non-finite loss stops the run with an error naming the batch's samples. Progress
  * (samples/s, ETA) is logged through SLF4J and offered to a listener (the CLI's progress bar).
