@@ -2,8 +2,8 @@
  * ModalPrompt's selection and prompt cost (issue 7, item 7), in one JMH run:
  *   select     - PromptSimilarity for a batch of 64 queries (image + text, d = 768, K = 3) over a pool of
  *                t = 8, 64 or 1024 task keys: the vectorised CPU path ("cpu") and the double-accumulation
- *                reference ("reference"), same inputs. The "gflop" counter adds 2·M·nq·t·d per call (the cosine
- *                dot products) and "queries" adds 64, so JMH prints GFLOP/s and queries/s.
+ *                reference ("reference"), same inputs, in throughput mode. The "gflop" counter adds 2·M·nq·t·d
+ *                per call (the cosine dot products) and "queries" adds 64, so JMH prints GFLOP/s and queries/s.
  *   prefill    - one forward pass of the LLaMA decoder of LlamaInferenceBenchmark (12 layers, hidden 768, 135M
  *                parameters) over a LLaVA-shaped prompt of 576 image rows + 64 text tokens with 0, 10 or 30 prompt
  *                rows inserted after BOS (ModalPrompt inserts L · min(t, K) <= 30): the extra prefill cost.
@@ -88,6 +88,8 @@ public class PromptSelectionBenchmark {
     }
 
     @Benchmark
+    @BenchmarkMode(Mode.Throughput)
+    @OutputTimeUnit(TimeUnit.SECONDS)
     public Object select(Pool p, Work w) {
         w.gflop += 2.0 * 2 * NQ * p.tasks * D / 1e9;
         w.queries += NQ;

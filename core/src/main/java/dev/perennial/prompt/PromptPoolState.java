@@ -103,6 +103,18 @@ public final class PromptPoolState {
         return new PromptPoolState(dir, pool, tasks);
     }
 
+    /** The task.json of committed task {@code index} (0-based): the caller's metadata plus name and index. */
+    public ObjectNode taskMetadata(int index) throws IOException {
+        Path file = dir.resolve(tasks.get(index).folder()).resolve(TASK_JSON);
+        try {
+            JsonNode n = JSON.readTree(file.toFile());
+            if (!(n instanceof ObjectNode o)) throw new IOException(file + ": not a JSON object");
+            return o;
+        } catch (IOException e) {
+            throw new IOException(file + ": " + e.getMessage(), e);
+        }
+    }
+
     /** The folder task number {@code index} (0-based) called {@code name} uses. */
     public Path taskFolder(int index, String name) {
         if (!name.matches("[A-Za-z0-9._-]+")) throw new IllegalArgumentException("task names use letters, digits, '.', '_' and '-': " + name);
