@@ -90,7 +90,7 @@ public final class SelectionStats {
         return root;
     }
 
-    /** One line per group: "group: n samples, top entry X (93%), entries {a=.., b=..}". */
+    /** One line per group: "group: n samples, prompt placed last: X for 93% {a=.., b=..}" (last = most similar; the current task in training). */
     public synchronized String summary() {
         StringBuilder sb = new StringBuilder();
         for (String g : top.keySet()) {
@@ -99,7 +99,7 @@ public final class SelectionStats {
             for (int i = 0; i < t.length; i++) if (t[i] > t[best]) best = i;
             StringBuilder h = new StringBuilder();
             for (int i = 0; i < t.length; i++) h.append(i == 0 ? "" : ", ").append(entryNames.get(i)).append('=').append(t[i]);
-            sb.append(String.format(Locale.ROOT, "%s: %d samples, most similar prompt %s for %.0f%% {%s}%n", g, samples.get(g),
+            sb.append(String.format(Locale.ROOT, "%s: %d samples, prompt placed last: %s for %.0f%% {%s}%n", g, samples.get(g),
                     t.length == 0 ? "-" : entryNames.get(best), 100 * (t.length == 0 ? 0 : share(g, best)), h));
         }
         return sb.toString();

@@ -102,7 +102,7 @@ class PromptCommandsTest {
         CliRun t2 = train(clip, "count", task("count", "train", 8));
         assertEquals(0, t2.exitCode(), t2.err());
         assertTrue(t2.out().contains("task 2 (count)"), t2.out());
-        assertTrue(t2.out().contains("prompts retrieved in training: all: 8 samples"), t2.out());
+        assertTrue(t2.out().contains("prompts retrieved in training: all: 32 samples"), t2.out());   // 4 epochs x 8
         Map<String, byte[]> after = files(dir.resolve("state/tasks/001-colour"));
         assertEquals(task1.keySet(), after.keySet());
         task1.forEach((k, v) -> assertArrayEquals(v, after.get(k), "task 1's " + k + " is untouched by task 2"));
