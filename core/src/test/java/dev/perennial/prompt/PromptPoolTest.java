@@ -379,6 +379,35 @@ class PromptPoolTest {
     }
 
     @Test
+    void softSelectionMixesEveryPromptByItsScore() {                                      // §12.21
+        PromptPoolConfig soft = new PromptPoolConfig("soft", L, KD, List.of("image"), new float[]{1f}, PromptPoolConfig.Growth.SHARED, 3,
+                PromptPoolConfig.Keys.FREE, 0, PromptPoolConfig.Score.COSINE, PromptPoolConfig.Selector.SOFT, 0, false,
+                PromptPoolConfig.Composer.WEIGHTED_SUM, PromptPoolConfig.KeyLoss.NONE, 0f, PromptPoolConfig.Trainable.ALL_ENTRIES);
+        PromptPool pool = new PromptPool(soft, D);
+        SplittableRandom r = new SplittableRandom(16);
+        for (int i = 0; i < 3; i++) pool.add("p" + i, random(r, L, D), 80 + i);
+        Tensor q = random(r, 1, 2, KD);
+        PromptSelection sel = pool.selectForInference(BE, q);
+        double[][] s = pool.scoreMatrix(BE, q, 3);
+        try (TensorScope ignored = TensorScope.open()) {
+            var inserts = pool.compose(BE, sel);
+            for (int b = 0; b < 2; b++) {
+                assertArrayEquals(new int[]{0, 1, 2}, sel.entries()[b]);
+                float[] got = inserts.get(b).embeddings().contiguous().toFloatArray();
+                assertEquals(L, inserts.get(b).length(), "a weighted sum keeps one prompt's length");
+                for (int i = 0; i < L * D; i++) {
+                    double expected = 0;
+                    for (int e = 0; e < 3; e++) {
+                        assertEquals(s[b][e], sel.weights()[b][e], 1e-6, "the weights are the scores, reported separately");
+                        expected += s[b][e] * pool.entry(e).prompt().toFloatArray()[i];
+                    }
+                    assertEquals(expected, got[i], 1e-5);
+                }
+            }
+        }
+    }
+
+    @Test
     void configurationErrorsAreClear() {
         var e = assertThrows(IllegalArgumentException.class, () -> PromptPoolConfig.modalPrompt(3, 10, 1.5f, 768));
         assertTrue(e.getMessage().contains("lambda"));
