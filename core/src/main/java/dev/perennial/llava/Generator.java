@@ -37,9 +37,19 @@ public final class Generator {
      * @param decoder turns new ids into text for stop strings (may be null when cfg has none)
      */
     public Result generate(List<long[]> prompts, Tensor pixels, GenerationConfig cfg, Function<long[], String> decoder) {
+        return generate(prompts, pixels, cfg, decoder, (List<PromptInsertion>) null);
+    }
+
+    /**
+     * As generate(), with prompt embeddings inserted into each sample (ModalPrompt): they enter the prefill pass
+     * only; decode steps see them through the KV cache.
+     * @param inserts one insertion per sample (null elements: none), or null
+     */
+    public Result generate(List<long[]> prompts, Tensor pixels, GenerationConfig cfg, Function<long[], String> decoder,
+                           List<PromptInsertion> inserts) {
         if (!cfg.stopStrings().isEmpty() && decoder == null) throw new IllegalArgumentException("stop strings need a decoder");
         Tensor features = pixels == null ? null : model.imageFeatures(be, pixels);
-        MergedInputs in = model.merge(be, prompts, features, null, true);
+        MergedInputs in = model.merge(be, prompts, features, null, true, inserts);
         int b = in.batch(), t = in.length();
         int maxPos = model.config().text().maxPositions();
         SplittableRandom rng = new SplittableRandom(cfg.seed());

@@ -67,6 +67,9 @@ public final class LlamaDecoder {
     public LlamaConfig config() { return cfg; }
 
     /** Token embeddings: ids [...] -> [..., D]. */
+    /** The input embedding table [V, D] (read-only use: e.g. prompt initialisation from vocabulary rows). */
+    public Tensor embeddingTable() { return embedTokens; }
+
     public Tensor embed(Backend be, Tensor ids) {
         return be.embedding(embedTokens, ids);
     }

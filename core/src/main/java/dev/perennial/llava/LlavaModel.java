@@ -133,15 +133,30 @@ public final class LlavaModel implements AutoCloseable {
      * @param labels   per-sample labels aligned with ids (null: no labels)
      */
     public MergedInputs merge(Backend be, List<long[]> ids, Tensor features, List<long[]> labels, boolean leftPad) {
-        return merge(be, ids, features, labels, leftPad, null);
+        return merge(be, ids, features, labels, leftPad, (List<PromptInsertion>) null);
     }
 
     /** As merge(), with prompt embeddings inserted into every sample (null: none). */
     public MergedInputs merge(Backend be, List<long[]> ids, Tensor features, List<long[]> labels, boolean leftPad,
                               PromptInsertion prompt) {
+        return merge(be, ids, features, labels, leftPad, prompt == null ? null : java.util.Collections.nCopies(ids.size(), prompt));
+    }
+
+    /**
+     * As merge(), with each sample's own prompt embeddings inserted (ModalPrompt selects prompts per sample).
+     * @param prompts one insertion per sample (an element may be null: no prompt for that sample), or null
+     */
+    public MergedInputs merge(Backend be, List<long[]> ids, Tensor features, List<long[]> labels, boolean leftPad,
+                              List<PromptInsertion> prompts) {
         int d = config.text().hiddenSize(), b = ids.size(), f = config.imageFeatureCount();
-        if (prompt != null && prompt.embeddings().size(1) != d) {
-            throw new IllegalArgumentException("prompt embeddings have width " + prompt.embeddings().size(1) + ", the model " + d);
+        if (prompts != null && prompts.size() != b) {
+            throw new IllegalArgumentException(prompts.size() + " prompt insertions for " + b + " samples");
+        }
+        for (int s = 0; prompts != null && s < b; s++) {
+            PromptInsertion prompt = prompts.get(s);
+            if (prompt != null && prompt.embeddings().size(1) != d) {
+                throw new IllegalArgumentException("prompt embeddings have width " + prompt.embeddings().size(1) + ", the model " + d);
+            }
         }
         int images = features == null ? 0 : features.size(0);
         List<Tensor> rows = new ArrayList<>(b);
@@ -172,6 +187,7 @@ public final class LlavaModel implements AutoCloseable {
                 textStart = i + 1;
             }
             Tensor row = parts.isEmpty() ? Tensor.zeros(0, d) : be.concat(parts, 0);
+            PromptInsertion prompt = prompts == null ? null : prompts.get(s);
             if (prompt != null) {
                 int at = prompt.placement() == PromptInsertion.Placement.AFTER_BOS && seq.length > 0
                         && seq[0] == config.text().bosTokenId() ? 1 : 0;
@@ -227,13 +243,18 @@ public final class LlavaModel implements AutoCloseable {
      * @param pixels [N, 3, S, S] images for the markers in order, or null
      */
     public Output forward(Backend be, List<long[]> ids, Tensor pixels, List<long[]> labels) {
-        return forward(be, ids, pixels, labels, null);
+        return forward(be, ids, pixels, labels, (List<PromptInsertion>) null);
     }
 
     /** A full forward pass with prompt embeddings inserted into every sample (prompt tuning; null: none). */
     public Output forward(Backend be, List<long[]> ids, Tensor pixels, List<long[]> labels, PromptInsertion prompt) {
+        return forward(be, ids, pixels, labels, prompt == null ? null : java.util.Collections.nCopies(ids.size(), prompt));
+    }
+
+    /** A full forward pass with each sample's own prompt embeddings inserted (null, or null elements: none). */
+    public Output forward(Backend be, List<long[]> ids, Tensor pixels, List<long[]> labels, List<PromptInsertion> prompts) {
         Tensor features = pixels == null ? null : imageFeatures(be, pixels);
-        MergedInputs in = merge(be, ids, features, labels, false, prompt);
+        MergedInputs in = merge(be, ids, features, labels, false, prompts);
         LlamaDecoder.Hidden hidden = decoder.forward(be, in.embeds(), in.positions(), in.valid(), null);
         Tensor logits = decoder.logits(be, hidden.normed());                                   // [B, T, V]
         if (labels == null) return new Output(in, hidden, logits, null, null, Double.NaN, 0);

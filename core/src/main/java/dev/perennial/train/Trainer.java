@@ -1,7 +1,7 @@
 /*
- * The training loop (trainer issue, item 7): length-grouped batches of TrainingExamples, forward through a
- * recording GradBackend with only the trainable tensors watched, loss on assistant tokens only (the labels),
- * gradient accumulation, clipping, warm-up + cosine learning rate, AdamW, periodic atomic checkpoints, and
+ * The training loop (trainer issue, item 7): length-grouped batches of TrainingExamples, each micro-batch run by a
+ * TrainingObjective (default: forward through a recording GradBackend with only the trainable tensors watched,
+ * loss on assistant tokens only; prompt pools bring their own), gradient accumulation, clipping, warm-up + cosine learning rate, AdamW, periodic atomic checkpoints, and
  * resume from the latest checkpoint with bit-identical results (data order depends on (seed, epoch), dropout
  * on (seed, step)). A non-finite loss stops the run with an error naming the batch's samples. Progress
  * (samples/s, ETA) is logged through SLF4J and offered to a listener (the CLI's progress bar).
@@ -43,9 +43,8 @@ public final class Trainer {
     public record Result(long firstStep, long lastStep, List<Double> losses) {}
 
     private final LlavaModel model;
-    private final Backend be;
     private final Map<String, Tensor> params;
-    private final PromptInsertion prompt;
+    private final TrainingObjective objective;
     private final Collection<LoraAdapter> adapters;
     private final TrainConfig cfg;
 
@@ -56,12 +55,36 @@ public final class Trainer {
      */
     public Trainer(LlavaModel model, Backend be, Map<String, Tensor> params, PromptInsertion prompt,
                    Collection<LoraAdapter> adapters, TrainConfig cfg) {
+        this(model, params, languageModelLoss(model, be, params, prompt), adapters, cfg);
+    }
+
+    /**
+     * A trainer whose micro-batches are run by {@code objective} (e.g. ModalPrompt's per-sample prompts and key loss).
+     * @param params the trainable tensors by name, as the objective's gradients name them (updated in place)
+     */
+    public Trainer(LlavaModel model, Map<String, Tensor> params, TrainingObjective objective,
+                   Collection<LoraAdapter> adapters, TrainConfig cfg) {
         this.model = model;
-        this.be = be;
         this.params = params;
-        this.prompt = prompt;
+        this.objective = objective;
         this.adapters = adapters;
         this.cfg = cfg;
+    }
+
+    /** LLaVA's objective: mean cross-entropy over the assistant tokens, with {@code prompt} (or none) in every sample. */
+    public static TrainingObjective languageModelLoss(LlavaModel model, Backend be, Map<String, Tensor> params, PromptInsertion prompt) {
+        return (examples, batch) -> {
+            List<long[]> ids = new ArrayList<>(), labels = new ArrayList<>();
+            List<Tensor> images = new ArrayList<>();
+            for (int i : batch) {
+                TrainingExample e = examples.get(i);
+                ids.add(e.inputIds());
+                labels.add(e.labels());
+                if (e.pixels() != null) images.add(e.pixels().rank() == 3 ? e.pixels().unsqueeze(0) : e.pixels());
+            }
+            Tensor pixels = images.isEmpty() ? null : be.concat(images, 0);
+            return TrainingStep.run(model, be, params, prompt, ids, pixels, labels);
+        };
     }
 
     /**
@@ -152,16 +175,7 @@ public final class Trainer {
 
     /** Forward + backward of one micro-batch; adds its gradients to acc; returns its loss (0 if nothing supervised). */
     private double microStep(List<TrainingExample> examples, int[] batch, GradientAccumulator acc) {
-        List<long[]> ids = new ArrayList<>(), labels = new ArrayList<>();
-        List<Tensor> images = new ArrayList<>();
-        for (int i : batch) {
-            TrainingExample e = examples.get(i);
-            ids.add(e.inputIds());
-            labels.add(e.labels());
-            if (e.pixels() != null) images.add(e.pixels().rank() == 3 ? e.pixels().unsqueeze(0) : e.pixels());
-        }
-        Tensor pixels = images.isEmpty() ? null : be.concat(images, 0);
-        TrainingStep.Result r = TrainingStep.run(model, be, params, prompt, ids, pixels, labels);
+        TrainingStep.Result r = objective.run(examples, batch);
         if (r.supervisedTokens() == 0) return 0;                        // no supervised token in this batch: no step
         if (!Double.isFinite(r.loss())) {
             List<String> names = new ArrayList<>();

@@ -21,7 +21,7 @@ import picocli.CommandLine.Spec;
         description = "Lifelong multimodal instruction tuning on a LLaVA-compatible core.",
         subcommands = {InspectCommand.class, ForwardCommand.class, GenerateCommand.class, BenchCommand.class,
                 PreprocessCommand.class, TokenizeCommand.class, ChatCommand.class, TrainCommand.class, ScoreCommand.class,
-                SelectCommand.class, EncodeTextCommand.class, EncodeImageCommand.class,
+                SelectCommand.class, EncodeTextCommand.class, EncodeImageCommand.class, PromptTrainCommand.class, PromptEvalCommand.class,
                 CommandLine.HelpCommand.class})
 public final class PerennialCommand implements Runnable {
 

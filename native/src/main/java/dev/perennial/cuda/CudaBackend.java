@@ -14,12 +14,13 @@ import dev.perennial.tensor.AttentionMask;
 import dev.perennial.tensor.Backend;
 import dev.perennial.tensor.FusedAttention;
 import dev.perennial.tensor.FusedBackward;
+import dev.perennial.tensor.FusedPromptSelection;
 import dev.perennial.tensor.Tensor;
 
 import java.util.List;
 import java.util.Set;
 
-public final class CudaBackend implements Backend, FusedAttention, FusedBackward {
+public final class CudaBackend implements Backend, FusedAttention, FusedBackward, FusedPromptSelection {
     private final CudaDevice device;
     private final DeviceKernels k;
     private final HostFallback host;
@@ -28,6 +29,12 @@ public final class CudaBackend implements Backend, FusedAttention, FusedBackward
         this.device = device;
         this.k = device.kernels();
         this.host = new HostFallback(k.memory());
+    }
+
+    /** ModalPrompt's selection in one kernel launch (cosine_topk.cu, pn_weighted_cosine_topk). */
+    @Override
+    public TopK weightedCosineTopk(Tensor queries, Tensor keys, float[] weights, Tensor candidateMask, int kk) {
+        return k.weightedCosineTopk(queries, keys, weights, candidateMask, kk);
     }
 
     /** A backend on the emulated device. */

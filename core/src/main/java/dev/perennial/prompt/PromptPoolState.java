@@ -1,0 +1,214 @@
+/*
+ * A prompt pool on disk, task after task (modalprompt.md §8, issue 7 item 5). Layout of a state folder:
+ *
+ *   pool.json                      format, the PromptPoolConfig, the model width D, and the committed tasks in order
+ *   tasks/001-<name>/entries.safetensors   the entries this task trained, "<entry>/<tensor>" (prompt, key_mlp.*, key,
+ *                                          centroids) + "<entry>/key_cache" (the key [d] selection uses)
+ *   tasks/001-<name>/task.json     what the task was trained on and how (free-form metadata from the caller)
+ *   tasks/001-<name>/checkpoints/  the trainer's checkpoints while the task trains (resume)
+ *
+ * A task folder is written once, when its task finishes; pool.json is then replaced atomically, which is the
+ * commit point. So saving task t never touches a file of a task < t (tested byte for byte), and a crash leaves
+ * either the old pool.json or the new one. A task folder that pool.json does not list is pending: training it
+ * again (same name) resumes from its checkpoints. For PER_TASK pools a task folder holds its one new entry; for
+ * SHARED pools (L2P: every entry trains every task) it holds a snapshot of the whole pool after the task, and
+ * loading takes, for every entry, its latest saved version.
+ *
+ * Loading restores every tensor bit for bit and takes the cached keys from the files, so a fresh process selects
+ * exactly as the one that trained (§12.22), whatever backend computes the keys.
+ */
+package dev.perennial.prompt;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.perennial.io.AtomicFiles;
+import dev.perennial.io.SafetensorsFile;
+import dev.perennial.io.SafetensorsWriter;
+import dev.perennial.tensor.Backend;
+import dev.perennial.tensor.DType;
+import dev.perennial.tensor.Tensor;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+public final class PromptPoolState {
+    public static final String POOL_JSON = "pool.json", FORMAT = "perennial-prompt-pool/1";
+    static final String ENTRIES = "entries.safetensors", TASK_JSON = "task.json", KEY_CACHE = "key_cache";
+    private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+
+    /** A committed task: its name and folder (relative to the state folder). */
+    public record Task(String name, String folder) {}
+
+    private final Path dir;
+    private final PromptPool pool;
+    private final List<Task> tasks;
+
+    private PromptPoolState(Path dir, PromptPool pool, List<Task> tasks) {
+        this.dir = dir;
+        this.pool = pool;
+        this.tasks = tasks;
+    }
+
+    public Path dir() { return dir; }
+    public PromptPool pool() { return pool; }
+    public List<Task> tasks() { return List.copyOf(tasks); }
+
+    /** A new, empty state in {@code dir} (which must not hold a pool yet). */
+    public static PromptPoolState create(Path dir, PromptPoolConfig config, int hidden) throws IOException {
+        if (Files.exists(dir.resolve(POOL_JSON))) throw new IllegalArgumentException(dir + " already holds a prompt pool");
+        Files.createDirectories(dir);
+        PromptPoolState s = new PromptPoolState(dir, new PromptPool(config, hidden), new ArrayList<>());
+        s.writePoolJson();
+        return s;
+    }
+
+    /** True when {@code dir} holds a pool. */
+    public static boolean exists(Path dir) { return Files.isRegularFile(dir.resolve(POOL_JSON)); }
+
+    /** Loads a state folder: config and every committed task's entries (bit-exact, cached keys included). */
+    public static PromptPoolState open(Path dir) throws IOException {
+        Path file = dir.resolve(POOL_JSON);
+        if (!Files.isRegularFile(file)) throw new IOException(dir + " holds no prompt pool (" + POOL_JSON + " is missing)");
+        JsonNode root;
+        try {
+            root = JSON.readTree(file.toFile());
+        } catch (IOException e) {
+            throw new IOException(file + ": not valid JSON: " + e.getMessage(), e);
+        }
+        if (!FORMAT.equals(root.path("format").asText())) throw new IOException(file + ": format is not " + FORMAT);
+        PromptPoolConfig config;
+        try {
+            config = JSON.treeToValue(root.get("config"), PromptPoolConfig.class);
+        } catch (IOException | IllegalArgumentException e) {
+            throw new IOException(file + ": bad config: " + e.getMessage(), e);
+        }
+        PromptPool pool = new PromptPool(config, root.path("hidden").asInt());
+        List<Task> tasks = new ArrayList<>();
+        Map<String, PromptEntry> latest = new LinkedHashMap<>();
+        for (JsonNode t : root.path("tasks")) {
+            Task task = new Task(t.path("name").asText(), t.path("folder").asText());
+            tasks.add(task);
+            for (PromptEntry e : readEntries(dir.resolve(task.folder()).resolve(ENTRIES), config)) latest.put(e.name(), e);
+        }
+        latest.values().forEach(pool::add);
+        return new PromptPoolState(dir, pool, tasks);
+    }
+
+    /** The task.json of committed task {@code index} (0-based): the caller's metadata plus name and index. */
+    public ObjectNode taskMetadata(int index) throws IOException {
+        Path file = dir.resolve(tasks.get(index).folder()).resolve(TASK_JSON);
+        try {
+            JsonNode n = JSON.readTree(file.toFile());
+            if (!(n instanceof ObjectNode o)) throw new IOException(file + ": not a JSON object");
+            return o;
+        } catch (IOException e) {
+            throw new IOException(file + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** The folder task number {@code index} (0-based) called {@code name} uses. */
+    public Path taskFolder(int index, String name) {
+        if (!name.matches("[A-Za-z0-9._-]+")) throw new IllegalArgumentException("task names use letters, digits, '.', '_' and '-': " + name);
+        return dir.resolve("tasks").resolve(String.format(Locale.ROOT, "%03d-%s", index + 1, name));
+    }
+
+    /** The name of a task whose folder exists but that pool.json does not list (an interrupted task), or null. */
+    public String pendingTask() throws IOException {
+        Path tasksDir = dir.resolve("tasks");
+        if (!Files.isDirectory(tasksDir)) return null;
+        String prefix = String.format(Locale.ROOT, "%03d-", tasks.size() + 1);
+        try (var s = Files.list(tasksDir)) {
+            return s.map(p -> p.getFileName().toString()).filter(n -> n.startsWith(prefix)).map(n -> n.substring(prefix.length()))
+                    .findFirst().orElse(null);
+        }
+    }
+
+    /**
+     * Commits the task just trained: writes its folder (entries + task.json) and then pool.json. For PER_TASK pools
+     * the task's entry is the pool's last; SHARED pools save every entry.
+     */
+    public void commitTask(String name, Backend be, ObjectNode metadata) throws IOException {
+        for (Task t : tasks) if (t.name().equals(name)) throw new IllegalArgumentException("task " + name + " is already committed");
+        Path folder = taskFolder(tasks.size(), name);
+        Files.createDirectories(folder);
+        List<PromptEntry> saved = pool.config().growth() == PromptPoolConfig.Growth.PER_TASK
+                ? List.of(pool.entry(pool.size() - 1)) : pool.entries();
+        Map<String, Tensor> tensors = new LinkedHashMap<>();
+        for (PromptEntry e : saved) {
+            e.tensors().forEach((n, t) -> tensors.put(e.name() + "/" + n, t));
+            if (pool.config().keys() != PromptPoolConfig.Keys.CENTROIDS) {
+                float[] k = e.keyValues(be);
+                tensors.put(e.name() + "/" + KEY_CACHE, Tensor.of(k.clone(), k.length));
+            }
+        }
+        Map<String, String> meta = new LinkedHashMap<>();
+        meta.put("format", FORMAT);
+        meta.put("entries", String.join(",", saved.stream().map(PromptEntry::name).toList()));
+        SafetensorsWriter.write(folder.resolve(ENTRIES), tensors, meta);
+        ObjectNode task = metadata == null ? JSON.createObjectNode() : metadata.deepCopy();
+        task.put("name", name);
+        task.put("index", tasks.size());
+        AtomicFiles.write(folder.resolve(TASK_JSON), JSON.writeValueAsBytes(task));
+        tasks.add(new Task(name, dir.relativize(folder).toString().replace('\\', '/')));
+        writePoolJson();
+    }
+
+    private void writePoolJson() throws IOException {
+        ObjectNode root = JSON.createObjectNode();
+        root.put("format", FORMAT);
+        root.set("config", JSON.valueToTree(pool.config()));
+        root.put("hidden", pool.hidden());
+        ArrayNode list = root.putArray("tasks");
+        for (Task t : tasks) list.addObject().put("name", t.name()).put("folder", t.folder());
+        AtomicFiles.write(dir.resolve(POOL_JSON), JSON.writeValueAsBytes(root));
+    }
+
+    private static List<PromptEntry> readEntries(Path file, PromptPoolConfig config) throws IOException {
+        List<PromptEntry> out = new ArrayList<>();
+        try (SafetensorsFile f = SafetensorsFile.open(file)) {
+            String names = f.metadata().get("entries");
+            if (names == null) throw new IOException(file + ": no entry list in the metadata");
+            for (String name : names.split(",")) {
+                Map<String, Tensor> t = new LinkedHashMap<>();
+                String prefix = name + "/";
+                for (String n : f.names()) if (n.startsWith(prefix)) t.put(n.substring(prefix.length()), copy(f.tensor(n)));
+                Tensor prompt = t.get(PromptEntry.PROMPT);
+                if (prompt == null) throw new IOException(file + ": entry " + name + " has no prompt");
+                PromptEntry e;
+                try {
+                    e = switch (config.keys()) {
+                        case DERIVED_MLP -> PromptEntry.derived(name, prompt, KeyMlp.of(t));
+                        case FREE -> PromptEntry.free(name, prompt, require(t, PromptEntry.KEY, file, name));
+                        case CENTROIDS -> PromptEntry.centroids(name, prompt, require(t, PromptEntry.CENTROIDS, file, name));
+                    };
+                } catch (IllegalArgumentException ex) {
+                    throw new IOException(file + ": entry " + name + ": " + ex.getMessage(), ex);
+                }
+                Tensor cache = t.get(KEY_CACHE);
+                if (cache != null) e.restoreKey(cache.toFloatArray());
+                out.add(e);
+            }
+        }
+        return out;
+    }
+
+    private static Tensor require(Map<String, Tensor> t, String n, Path file, String entry) throws IOException {
+        Tensor x = t.get(n);
+        if (x == null) throw new IOException(file + ": entry " + entry + " has no " + n);
+        return x;
+    }
+
+    /** A float32 heap copy (the file is closed after loading; training writes into these). */
+    private static Tensor copy(Tensor mapped) {
+        return Tensor.of(mapped.to(DType.F32).contiguous().toFloatArray(), mapped.shape());
+    }
+}

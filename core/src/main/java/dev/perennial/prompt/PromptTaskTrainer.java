@@ -1,0 +1,101 @@
+/*
+ * Trains one task of a prompt pool and commits it to the state folder (modalprompt.md §6, §8): adds the task's
+ * entry (PER_TASK: a prompt of L vocabulary rows and a fresh key MLP, both seeded by (seed, task number); SHARED:
+ * the pool's entries once, at the first task), fits centroid keys where the pool uses them, trains with Trainer
+ * (AdamW, warm-up + cosine schedule, checkpoints, resume) on PromptObjective, then commits the task. Only the
+ * pool's trainable tensors are handed to the optimizer: the model is never written.
+ *
+ * Resume: a task folder that is not committed holds the trainer's checkpoints; training the same task again
+ * recreates the same initial entry from the seed and continues from the latest checkpoint, giving the result an
+ * uninterrupted run gives. Training another task while one is pending is refused.
+ */
+package dev.perennial.prompt;
+
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.perennial.llava.LlavaModel;
+import dev.perennial.tensor.Backend;
+import dev.perennial.train.TrainConfig;
+import dev.perennial.train.Trainer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.util.List;
+
+public final class PromptTaskTrainer {
+    private static final Logger log = LoggerFactory.getLogger(PromptTaskTrainer.class);
+
+    /** What training the task did: the trainer's result and the training selections. */
+    public record Result(int taskIndex, Trainer.Result training, SelectionStats selections) {}
+
+    private PromptTaskTrainer() {}
+
+    /**
+     * @param vocab      ids [0, vocab) that prompt rows may be initialised from (the tokenizer's vocabulary)
+     * @param seed       the run seed: entry initialisation uses mix(seed, task number), the trainer cfg.seed()
+     * @param metadata   extra fields for task.json (may be null)
+     */
+    public static Result train(PromptPoolState state, String task, LlavaModel model, Backend be, PromptTaskData data,
+                               int vocab, long seed, TrainConfig cfg, ObjectNode metadata, Trainer.Progress progress) throws IOException {
+        PromptPool pool = state.pool();
+        for (PromptPoolState.Task t : state.tasks()) {
+            if (t.name().equals(task)) throw new IllegalArgumentException("task " + task + " is already trained in " + state.dir());
+        }
+        String pending = state.pendingTask();
+        if (pending != null && !pending.equals(task)) {
+            throw new IllegalArgumentException("task " + pending + " was interrupted in " + state.dir() + ": train it again to resume, or delete "
+                    + state.taskFolder(state.tasks().size(), pending) + " to discard it");
+        }
+        if (data.size() == 0) throw new IllegalArgumentException("task " + task + " has no usable sample");
+        if (pool.config().keyDim() != data.queries().size(2)) {
+            throw new IllegalArgumentException("queries have width " + data.queries().size(2) + ", the pool's keys " + pool.config().keyDim());
+        }
+        int index = state.tasks().size();
+        var table = model.decoder().embeddingTable();
+        int current;
+        if (pool.config().growth() == PromptPoolConfig.Growth.PER_TASK) {
+            long entrySeed = mix(seed, index);
+            pool.add(task, PromptPool.vocabularyInit(table, vocab, pool.config().promptLength(), entrySeed), entrySeed ^ 0x5DEECE66DL);
+            current = pool.size() - 1;
+            if (pool.config().keys() == PromptPoolConfig.Keys.CENTROIDS) pool.fitCentroids(current, data.queries(), entrySeed);
+        } else {
+            for (int i = pool.size(); i < pool.config().poolSize(); i++) {
+                long entrySeed = mix(seed, -1 - i);
+                pool.add("p" + i, PromptPool.vocabularyInit(table, vocab, pool.config().promptLength(), entrySeed), entrySeed ^ 0x5DEECE66DL);
+            }
+            current = -1;
+        }
+        SelectionStats stats = new SelectionStats(pool.entries().stream().map(PromptEntry::name).toList());
+        PromptObjective objective = new PromptObjective(model, be, pool, current, data.queries(), stats);
+        Trainer trainer = new Trainer(model, objective.parameters(), objective, List.of(), cfg);
+        Trainer.Result r;
+        try {
+            r = trainer.train(data.examples(), state.taskFolder(index, task).resolve("checkpoints"), true, progress);
+        } catch (RuntimeException | IOException e) {
+            if (pool.config().growth() == PromptPoolConfig.Growth.PER_TASK) pool.removeLast();      // keep the pool as committed
+            throw e;
+        }
+        pool.invalidateKeys(current);
+        log.info("task {} ({}): {} optimizer steps, training selections:\n{}", index + 1, task, r.lastStep() - r.firstStep(), stats.summary());
+        ObjectNode meta = metadata == null ? JsonNodeFactory.instance.objectNode() : metadata.deepCopy();
+        meta.put("samples", data.size());
+        meta.put("steps", r.lastStep());
+        meta.put("seed", seed);
+        if (!r.losses().isEmpty()) {
+            meta.put("first_loss", r.losses().get(0));
+            meta.put("last_loss", r.losses().get(r.losses().size() - 1));
+        }
+        meta.set("training_selection", stats.toJson());
+        state.commitTask(task, be, meta);
+        return new Result(index, r, stats);
+    }
+
+    /** SplitMix64 finaliser of (seed, i): independent, reproducible seeds per task. */
+    static long mix(long seed, long i) {
+        long z = seed + 0x9E3779B97F4A7C15L * (i + 1);
+        z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
+        z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;
+        return z ^ (z >>> 31);
+    }
+}

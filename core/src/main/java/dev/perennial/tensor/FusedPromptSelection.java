@@ -1,0 +1,24 @@
+/*
+ * A backend that scores queries against prompt keys and picks the best keys in one fused call: ModalPrompt's
+ * dual-modality selection (modalprompt.md §5.1, §14 "the CUDA kernel only needs ...") generalised to M
+ * modalities. CudaBackend implements it with the cosine_topk kernel; PromptSimilarity falls back to its vectorised
+ * CPU path on backends without it. Semantics (the kernel's contract, cosine_topk.h):
+ *
+ *   score[q, j] = sum_m weights[m] · cos(queries[m, q], keys[m, j]),   cos = 0 when either vector is zero
+ *
+ * Per query the k best keys that candidateMask allows, ordered by higher score, then lower index; when fewer than
+ * k keys are allowed the remaining slots hold index -1 and value -inf. A NaN score is never selected.
+ */
+package dev.perennial.tensor;
+
+public interface FusedPromptSelection {
+    /**
+     * @param queries       [M, nq, d]
+     * @param keys          [M, nk, d]
+     * @param weights       [M] modality weights
+     * @param candidateMask [nq, nk] BOOL or U8 (nonzero = may be chosen), or null for all
+     * @param k             keys per query (>= 1)
+     * @return values [nq, k] F32 and indices [nq, k] I64
+     */
+    Backend.TopK weightedCosineTopk(Tensor queries, Tensor keys, float[] weights, Tensor candidateMask, int k);
+}

@@ -1,0 +1,23 @@
+/*
+ * What one micro-batch contributes to training: a forward pass, a loss and its gradients with respect to the
+ * trainable tensors. Trainer owns the loop (batching, accumulation, clipping, schedule, AdamW, checkpoints,
+ * resume) and asks an objective for each micro-batch. The default is LLaVA's language-model loss with an optional
+ * fixed prompt (TrainingStep); prompt-pool methods such as ModalPrompt plug in their own (per-sample prompt
+ * selection, key-alignment terms).
+ */
+package dev.perennial.train;
+
+import dev.perennial.data.TrainingExample;
+
+import java.util.List;
+
+@FunctionalInterface
+public interface TrainingObjective {
+    /**
+     * Forward and backward of the micro-batch {@code examples[batch[0]], examples[batch[1]], ...}.
+     * @param examples the whole training list (objectives may keep per-example data aligned with it)
+     * @param batch    positions into {@code examples}
+     * @return the loss, supervised token count and gradients (float32, owned by the caller), as TrainingStep
+     */
+    TrainingStep.Result run(List<TrainingExample> examples, int[] batch);
+}

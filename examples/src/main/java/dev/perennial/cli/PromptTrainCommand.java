@@ -1,0 +1,170 @@
+/*
+ * `perennial prompt-train`: trains one task of a prompt pool (ModalPrompt by default, or L2P) on a frozen LLaVA
+ * checkpoint and commits it to the state folder (modalprompt.md §6, §8; dev.perennial.prompt.PromptTaskTrainer).
+ * The first call creates the state with the pool settings given here; later calls add the next task with the
+ * state's settings (giving different ones is refused) or, for a task that was interrupted, resume it from its
+ * checkpoints. Missing or corrupt images are skipped and counted; a progress bar is drawn on stderr; the summary
+ * ends with how often each prompt was retrieved while training (SelectionStats).
+ */
+package dev.perennial.cli;
+
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.perennial.clip.ClipModel;
+import dev.perennial.data.ImageStore;
+import dev.perennial.data.InvalidSamples;
+import dev.perennial.data.LlavaJsonReader;
+import dev.perennial.data.LlavaSample;
+import dev.perennial.data.SampleEncoder;
+import dev.perennial.llava.LlavaModel;
+import dev.perennial.prompt.ClipQueries;
+import dev.perennial.prompt.PromptPoolConfig;
+import dev.perennial.prompt.PromptPoolState;
+import dev.perennial.prompt.PromptTaskData;
+import dev.perennial.prompt.PromptTaskTrainer;
+import dev.perennial.tensor.Backend;
+import dev.perennial.text.ConversationTemplate;
+import dev.perennial.text.Tokenizer;
+import dev.perennial.train.TrainConfig;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+
+@Command(name = "prompt-train", mixinStandardHelpOptions = true,
+        description = "Train one task of a ModalPrompt (or L2P) prompt pool on a frozen LLaVA model.")
+final class PromptTrainCommand implements Callable<Integer> {
+    enum Method { modalprompt, l2p }
+
+    enum TextQuery { pooled, projected }
+
+    @Spec
+    CommandSpec spec;
+
+    @Mixin
+    PromptModelOptions options;
+
+    @Option(names = "--task", required = true, description = "Task name (letters, digits, '.', '_', '-').")
+    String task;
+
+    @Option(names = "--data", required = true, description = "The task's LLaVA-JSON training conversations.")
+    Path data;
+
+    @Option(names = "--state", required = true, description = "State folder of the prompt pool (created on first use).")
+    Path state;
+
+    @Option(names = "--template", defaultValue = "vicuna_v1", description = "Conversation template (default vicuna_v1).")
+    String template;
+
+    // pool settings: used when the state is created, checked against it afterwards
+    @Option(names = "--method", defaultValue = "modalprompt", description = "modalprompt (default) or l2p; new state only.") Method method;
+    @Option(names = "--prompts", defaultValue = "3", description = "K, prompts inserted per sample (ModalPrompt; default 3).") int prompts;
+    @Option(names = "--prompt-length", defaultValue = "10", description = "L, tokens per prompt (default 10).") int promptLength;
+    @Option(names = "--lambda", defaultValue = "0.5", description = "Image weight of the score; text gets 1 - lambda (default 0.5).") float lambda;
+    @Option(names = "--text-query", defaultValue = "pooled", description = "pooled (CLIP pooler_output, default) or projected (text_embeds).") TextQuery textQuery;
+    @Option(names = "--pool-size", defaultValue = "10", description = "L2P: prompts in the shared pool (default 10).") int poolSize;
+    @Option(names = "--selected", defaultValue = "5", description = "L2P: prompts selected per sample (default 5).") int selected;
+    @Option(names = "--key-loss-weight", defaultValue = "0.5", description = "L2P: weight of the key loss (default 0.5).") float keyLossWeight;
+
+    @Option(names = "--epochs", defaultValue = "10") int epochs;
+    @Option(names = "--batch", defaultValue = "4") int batch;
+    @Option(names = "--grad-accumulation", defaultValue = "1") int gradAccumulation;
+    @Option(names = "--lr", defaultValue = "2e-4") double lr;
+    @Option(names = "--weight-decay", defaultValue = "0") double weightDecay;
+    @Option(names = "--warmup-ratio", defaultValue = "0.03") double warmupRatio;
+    @Option(names = "--max-grad-norm", defaultValue = "1.0") double maxGradNorm;
+    @Option(names = "--seed", defaultValue = "0") long seed;
+    @Option(names = "--max-steps", defaultValue = "-1", description = "Stop after this many optimizer steps (-1: all).") long maxSteps;
+    @Option(names = "--checkpoint-every", defaultValue = "0", description = "Optimizer steps between checkpoints (0: only at the end).") int checkpointEvery;
+
+    private static final List<String> POOL_OPTIONS = List.of("--method", "--prompts", "--prompt-length", "--lambda", "--pool-size",
+            "--selected", "--key-loss-weight");
+
+    @Override
+    public Integer call() throws Exception {
+        PrintWriter stdout = spec.commandLine().getOut(), stderr = spec.commandLine().getErr();
+        Tokenizer tok = options.loadTokenizer();
+        Backend be = options.model.backend();
+        ConversationTemplate tpl = ConversationTemplate.named(template);
+        try (LlavaModel m = options.model.load(); ClipModel clip = ClipModel.load(options.clip)) {
+            PromptPoolState st = PromptPoolState.exists(state) ? PromptPoolState.open(state) : null;
+            ClipQueries.TextQuery mode = textQuery == TextQuery.pooled ? ClipQueries.TextQuery.POOLED : ClipQueries.TextQuery.PROJECTED;
+            if (st != null && !st.tasks().isEmpty()) {
+                ClipQueries.TextQuery used = ClipQueries.TextQuery.valueOf(st.taskMetadata(0).path("text_query").asText(mode.name()));
+                if (spec.commandLine().getParseResult().hasMatchedOption("--text-query") && used != mode) {
+                    throw new IllegalArgumentException(state + " was trained with the " + used.name().toLowerCase(Locale.ROOT) + " text query, not " + textQuery);
+                }
+                mode = used;
+            }
+            ClipQueries queries = options.queries(clip, mode);
+            if (st != null) {
+                PromptPoolConfig asked = config(queries.dim());
+                List<String> given = POOL_OPTIONS.stream().filter(o -> spec.commandLine().getParseResult().hasMatchedOption(o)).toList();
+                if (!given.isEmpty() && !asked.equals(st.pool().config())) {
+                    throw new IllegalArgumentException(state + " was created with " + st.pool().config() + "; " + String.join(", ", given)
+                            + " would change it (a state keeps its pool settings)");
+                }
+                if (st.pool().hidden() != m.config().text().hiddenSize()) {
+                    throw new IllegalArgumentException(state + " holds prompts of width " + st.pool().hidden() + ", the model's is " + m.config().text().hiddenSize());
+                }
+                if (st.pool().config().keyDim() != queries.dim()) {
+                    throw new IllegalArgumentException(state + " has keys of width " + st.pool().config().keyDim() + ", this CLIP model's queries " + queries.dim());
+                }
+            }
+            PromptPoolConfig poolConfig = st != null ? st.pool().config() : config(queries.dim());
+            ImageStore llava = options.llavaImages(m), clipImages = options.clipImages(queries);
+            SampleEncoder encoder = new SampleEncoder(tok, tpl, m.config().imageTokenIndex(), llava, options.maxLength);
+            List<LlavaSample> samples = new ArrayList<>();
+            try (LlavaJsonReader reader = LlavaJsonReader.open(data, InvalidSamples.FAIL)) {
+                for (LlavaSample s = reader.read(); s != null; s = reader.read()) {
+                    if (s.hasImage() && llava == null) throw new IllegalArgumentException("sample " + s.describe() + " has an image: pass --images");
+                    samples.add(s);
+                }
+            }
+            PromptTaskData taskData = PromptTaskData.encode(samples, encoder, queries, clipImages, poolConfig.queries(), be);
+            if (taskData.size() == 0) throw new IllegalArgumentException(data + ": no usable sample");
+            if (st == null) st = PromptPoolState.create(state, poolConfig, m.config().text().hiddenSize());
+            stdout.printf(Locale.ROOT, "%d samples (%d skipped, %d truncated)%s%n", taskData.size(), encoder.skippedCount(),
+                    encoder.truncatedCount(), llava == null ? "" : "; images: " + llava.summary());
+            ObjectNode meta = JsonNodeFactory.instance.objectNode();
+            meta.put("data", data.toAbsolutePath().toString());
+            meta.put("model", options.model.model.toAbsolutePath().toString());
+            meta.put("clip", options.clip.toAbsolutePath().toString());
+            meta.put("text_query", mode.name());
+            meta.put("template", template);
+            meta.put("max_length", options.maxLength);
+            TrainConfig cfg = new TrainConfig(epochs, batch, gradAccumulation, lr, weightDecay, warmupRatio, maxGradNorm, seed, maxSteps, checkpointEvery);
+            PromptTaskTrainer.Result r = PromptTaskTrainer.train(st, task, m, be, taskData, tok.vocabSize(), seed, cfg, meta,
+                    (step, total, loss, rate, eta) -> {
+                        int width = 30, done = (int) (width * step / Math.max(1, total));
+                        stderr.printf(Locale.ROOT, "\r[%s%s] step %d/%d loss %.4f %.1f samples/s ETA %.0fs",
+                                "=".repeat(done), " ".repeat(width - done), step, total, loss, rate, eta);
+                        stderr.flush();
+                    });
+            stderr.println();
+            List<Double> losses = r.training().losses();
+            stdout.printf(Locale.ROOT, "task %d (%s): steps %d..%d, loss %s -> %s; committed to %s%n", r.taskIndex() + 1, task,
+                    r.training().firstStep(), r.training().lastStep(),
+                    losses.isEmpty() ? "-" : String.format(Locale.ROOT, "%.4f", losses.get(0)),
+                    losses.isEmpty() ? "-" : String.format(Locale.ROOT, "%.4f", losses.get(losses.size() - 1)), state);
+            stdout.print("prompts retrieved in training: " + r.selections().summary());
+            stdout.flush();
+        }
+        return 0;
+    }
+
+    private PromptPoolConfig config(int keyDim) {
+        return switch (method) {
+            case modalprompt -> PromptPoolConfig.modalPrompt(prompts, promptLength, lambda, keyDim);
+            case l2p -> PromptPoolConfig.l2p(poolSize, selected, promptLength, keyDim, "image", keyLossWeight);
+        };
+    }
+}
