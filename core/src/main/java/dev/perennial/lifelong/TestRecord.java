@@ -19,4 +19,9 @@ public record TestRecord(String id, String image, String question, List<String> 
     public TestRecord {
         answers = List.copyOf(answers);
     }
+
+    /** What a scorer judges the answer against. */
+    public dev.perennial.eval.Reference reference() {
+        return new dev.perennial.eval.Reference(answers, box, size);
+    }
 }
