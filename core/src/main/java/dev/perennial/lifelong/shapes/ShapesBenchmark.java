@@ -66,6 +66,20 @@ public final class ShapesBenchmark {
         return out;
     }
 
+    /** Every question and answer of the benchmark's tasks, both splits (a tokenizer's corpus). */
+    public static List<String> corpus(Settings s) {
+        java.util.ArrayList<String> out = new java.util.ArrayList<>();
+        for (Skill skill : s.skills()) {
+            for (String split : List.of("train", "test")) {
+                for (Skill.Item item : items(s, skill, split)) {
+                    out.add("<image>\n" + item.question());
+                    out.add(item.answer());
+                }
+            }
+        }
+        return out;
+    }
+
     /** Writes the benchmark into {@code root} (created if needed; existing files of the same names are replaced). */
     public static void write(Path root, Settings s) throws IOException {
         for (Skill skill : s.skills()) {
