@@ -126,6 +126,23 @@ class LifelongRunTest {
             assertTrue(Files.isRegularFile(step1.resolve("state/adapter/adapter_model.safetensors")));
         }
         assertTrue(Files.isRegularFile(dir.resolve("out/strategies/replay/steps/001/state/replay.json")));
+
+        // the run's outputs from the three results (resumed runs return the same results from their step folders)
+        List<LifelongRun.Result> results = new ArrayList<>();
+        for (String name : List.of("sequential", "replay", "multitask")) results.add(run.run(name, factory(name, run), null));
+        List<RunReport.Line> lines = RunReport.write(dir.resolve("out"), results);
+        JsonNode metrics = new ObjectMapper().readTree(dir.resolve("out/metrics.json").toFile());
+        for (String name : List.of("sequential", "replay", "multitask")) {
+            JsonNode m = metrics.get("strategies").get(name);
+            for (String k : List.of("final_avg_acc", "bwt", "forgetting", "mft", "maa", "train_samples", "seconds")) assertTrue(m.has(k), name + " " + k);
+            assertEquals(12, m.get("train_samples").asInt());
+        }
+        assertEquals(3, lines.size());
+        assertEquals(1 + 3 * 2, Files.readAllLines(dir.resolve("out/accuracy_matrix.csv")).size());
+        assertTrue(Files.readString(dir.resolve("out/report.md")).contains("| strategy | final avg acc | BWT |"));
+        for (String p : List.of("sequential.png", "replay.png", "multitask.png", "final.png")) {
+            assertNotNull(javax.imageio.ImageIO.read(dir.resolve("out/plots").resolve(p).toFile()), p);
+        }
     }
 
     @Test
