@@ -70,6 +70,11 @@ class LifelongRunTest {
                     (step, index) -> new LoraStrategy.Chosen(tasks.get(step), training(run, step).get(index)));
             case "multitask" -> new MultiTaskTraining(session(), lora, TRAIN, 6, 1, 4, 3,
                     step -> training(run, step).stream().map(s -> new LoraStrategy.Chosen(tasks.get(step), s)).toList());
+            case "adapt-inf" -> new AdaptInfStrategy(session(), lora, TRAIN, 6, 1, 4, 3, work, 2, 32, 10,
+                    (taskName, index) -> {
+                        int step = tasks.stream().map(Task::name).toList().indexOf(taskName);
+                        return new LoraStrategy.Chosen(tasks.get(step), training(run, step).get(index));
+                    });
             case "modalprompt" -> new ModalPromptStrategy(session(), clip(), dev.perennial.prompt.PromptPoolConfig.modalPrompt(3, 2, 0.5f, 16),
                     work.resolve("prompts"), TRAIN, 6, 1, 4, 3);
             default -> throw new IllegalArgumentException(name);
@@ -83,6 +88,23 @@ class LifelongRunTest {
             dev.perennial.clip.SyntheticClip.write(c, dev.perennial.clip.SyntheticClip.Shape.tiny(16), vocab, 7);
         }
         return c;
+    }
+
+    @Test
+    void adaptInfSelectsFromThePoolPrunesAndResumes() throws IOException {
+        LifelongRun whole = new LifelongRun(tasks, dir.resolve("ai-whole"), new LifelongRun.Settings(0, false), AnswerScorers.standard());
+        LifelongRun.Result expected = whole.run("adapt-inf", factory("adapt-inf", whole), null);
+        for (Strategy.StepOutcome o : expected.steps()) assertTrue(o.trainingSamples() > 0 && o.trainingSamples() <= 6, "at most the budget: " + o);
+        Path pool = dir.resolve("ai-whole/strategies/adapt-inf/steps/001/state/pool");
+        JsonNode report = new ObjectMapper().readTree(pool.resolve("steps/0001/report.json").toFile());
+        assertEquals(8 + 8, report.get("pool_size").asInt(), "step 1 scores the 8 kept samples of task 1 and the 8 new ones");
+        assertEquals(10, report.get("pruning").get("pool_after").asInt(), "pruned to P_max");
+
+        LifelongRun cut = new LifelongRun(tasks, dir.resolve("ai-cut"), new LifelongRun.Settings(0, false), AnswerScorers.standard());
+        class Killed extends RuntimeException {}
+        assertThrows(Killed.class, () -> cut.run("adapt-inf", factory("adapt-inf", cut), (s, step, task, acc, sec) -> { throw new Killed(); }));
+        LifelongRun.Result resumed = cut.run("adapt-inf", factory("adapt-inf", cut), null);
+        for (int j = 0; j < 2; j++) assertArrayEquals(expected.matrix().row(j), resumed.matrix().row(j), 0, "row " + j);
     }
 
     @Test

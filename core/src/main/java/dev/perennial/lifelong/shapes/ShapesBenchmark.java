@@ -125,7 +125,8 @@ public final class ShapesBenchmark {
         AtomicFiles.write(root.resolve(MANIFEST), JSON.writeValueAsBytes(manifest));
     }
 
-    static byte[] png(RgbImage img) throws IOException {
+    /** The picture as PNG bytes. */
+    public static byte[] png(RgbImage img) throws IOException {
         BufferedImage bi = new BufferedImage(img.width(), img.height(), BufferedImage.TYPE_INT_RGB);
         for (int y = 0; y < img.height(); y++) {
             for (int x = 0; x < img.width(); x++) bi.setRGB(x, y, img.sample(x, y, 0) << 16 | img.sample(x, y, 1) << 8 | img.sample(x, y, 2));
@@ -136,7 +137,7 @@ public final class ShapesBenchmark {
     }
 
     /** SplitMix64 finaliser of (seed, i). */
-    static long mix(long seed, long i) {
+    public static long mix(long seed, long i) {
         long z = seed + 0x9E3779B97F4A7C15L * (i + 1);
         z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
         z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;
