@@ -162,6 +162,28 @@ public final class PromptPoolState {
         writePoolJson();
     }
 
+    /**
+     * Forgets every task after the first {@code count} (a lifelong run resuming from an earlier step): pool.json is
+     * rewritten first (the commit point), then the later tasks' folders are deleted. The in-memory pool is not
+     * changed: open the state again afterwards.
+     */
+    public void rollbackTo(int count) throws IOException {
+        if (count < 0 || count > tasks.size()) throw new IllegalArgumentException("cannot roll back to " + count + " of " + tasks.size() + " tasks");
+        List<Task> dropped = new ArrayList<>(tasks.subList(count, tasks.size()));
+        tasks.subList(count, tasks.size()).clear();
+        writePoolJson();
+        for (Task t : dropped) deleteTree(dir.resolve(t.folder()));
+        String pending = pendingTask();
+        if (pending != null) deleteTree(taskFolder(tasks.size(), pending));
+    }
+
+    private static void deleteTree(Path p) throws IOException {
+        if (!Files.exists(p)) return;
+        try (var s = Files.walk(p)) {
+            for (Path x : s.sorted(java.util.Comparator.reverseOrder()).toList()) Files.delete(x);
+        }
+    }
+
     private void writePoolJson() throws IOException {
         ObjectNode root = JSON.createObjectNode();
         root.put("format", FORMAT);

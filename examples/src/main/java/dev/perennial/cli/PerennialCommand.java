@@ -22,6 +22,7 @@ import picocli.CommandLine.Spec;
         subcommands = {InspectCommand.class, ForwardCommand.class, GenerateCommand.class, BenchCommand.class,
                 PreprocessCommand.class, TokenizeCommand.class, ChatCommand.class, TrainCommand.class, ScoreCommand.class,
                 SelectCommand.class, EncodeTextCommand.class, EncodeImageCommand.class, PromptTrainCommand.class, PromptEvalCommand.class,
+                RunCommand.class, DemoCommand.class,
                 CommandLine.HelpCommand.class})
 public final class PerennialCommand implements Runnable {
 

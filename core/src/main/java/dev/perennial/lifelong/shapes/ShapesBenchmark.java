@@ -66,6 +66,20 @@ public final class ShapesBenchmark {
         return out;
     }
 
+    /** Every question and answer of the benchmark's tasks, both splits (a tokenizer's corpus). */
+    public static List<String> corpus(Settings s) {
+        java.util.ArrayList<String> out = new java.util.ArrayList<>();
+        for (Skill skill : s.skills()) {
+            for (String split : List.of("train", "test")) {
+                for (Skill.Item item : items(s, skill, split)) {
+                    out.add("<image>\n" + item.question());
+                    out.add(item.answer());
+                }
+            }
+        }
+        return out;
+    }
+
     /** Writes the benchmark into {@code root} (created if needed; existing files of the same names are replaced). */
     public static void write(Path root, Settings s) throws IOException {
         for (Skill skill : s.skills()) {
@@ -111,7 +125,8 @@ public final class ShapesBenchmark {
         AtomicFiles.write(root.resolve(MANIFEST), JSON.writeValueAsBytes(manifest));
     }
 
-    static byte[] png(RgbImage img) throws IOException {
+    /** The picture as PNG bytes. */
+    public static byte[] png(RgbImage img) throws IOException {
         BufferedImage bi = new BufferedImage(img.width(), img.height(), BufferedImage.TYPE_INT_RGB);
         for (int y = 0; y < img.height(); y++) {
             for (int x = 0; x < img.width(); x++) bi.setRGB(x, y, img.sample(x, y, 0) << 16 | img.sample(x, y, 1) << 8 | img.sample(x, y, 2));
@@ -122,7 +137,7 @@ public final class ShapesBenchmark {
     }
 
     /** SplitMix64 finaliser of (seed, i). */
-    static long mix(long seed, long i) {
+    public static long mix(long seed, long i) {
         long z = seed + 0x9E3779B97F4A7C15L * (i + 1);
         z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
         z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;

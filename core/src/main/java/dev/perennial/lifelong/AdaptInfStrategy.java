@@ -1,0 +1,167 @@
+/*
+ * ADAPT-∞ as a lifelong strategy (issue 8, item 3; spec adapt-inf.md, dev.perennial.select): the pool of every sample
+ * kept so far plus the new task's samples is scored with the current model (per-sample LoRA-gradient vectors of the
+ * last layer projected to `dim`, and the five scorers), clustered into pseudo-tasks, and `budget` samples are chosen
+ * by multi-way coverage-centric selection; the LoRA adapters train on those (the same budget as every strategy), and
+ * the pool is pruned to `poolCap` (permanent pruning). The DataPool lives in the strategy's working folder; save()
+ * copies it into the step's state and restore() puts that copy back, so a resumed run sees the pool as it was after
+ * the step (vectors files stay in the working folder, under names that are never reused).
+ */
+package dev.perennial.lifelong;
+
+import dev.perennial.data.LlavaSample;
+import dev.perennial.data.TrainingExample;
+import dev.perennial.io.Npy;
+import dev.perennial.nn.LoraConfig;
+import dev.perennial.select.DataPool;
+import dev.perennial.select.RandomProjection;
+import dev.perennial.select.SampleId;
+import dev.perennial.select.SampleVectors;
+import dev.perennial.select.Scorer;
+import dev.perennial.select.ScorerRegistry;
+import dev.perennial.select.ScoringPass;
+import dev.perennial.select.StepConfig;
+import dev.perennial.train.TrainConfig;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.EnumSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.SplittableRandom;
+import java.util.function.BiFunction;
+import java.util.stream.Stream;
+
+public final class AdaptInfStrategy extends LoraStrategy {
+    private static final List<String> SCORERS = List.of(ScorerRegistry.EL2N, ScorerRegistry.ENTROPY, ScorerRegistry.GRAND,
+            ScorerRegistry.PPL, ScorerRegistry.IG);
+
+    private final Path work;
+    private final int clusters, dim, poolCap;
+    private final BiFunction<String, Integer, Chosen> lookup;
+    private final Map<String, Scorer> scorers = ScorerRegistry.standard().select(SCORERS);
+    private DataPool pool;
+
+    /**
+     * @param work     the strategy's working folder (the DataPool and vectors live there)
+     * @param clusters K pseudo-tasks per step
+     * @param dim      projection width of the gradient vectors
+     * @param poolCap  P_max, the pool's size after pruning
+     * @param lookup   (task name, sample index) -> that sample (earlier tasks' data is reloaded on demand)
+     */
+    public AdaptInfStrategy(ModelSession session, LoraConfig lora, TrainConfig train, int budget, long seed, int answerBatch, int maxNewTokens,
+                            Path work, int clusters, int dim, int poolCap, BiFunction<String, Integer, Chosen> lookup) throws IOException {
+        super(session, lora, train, budget, seed, answerBatch, maxNewTokens);
+        this.work = work;
+        this.clusters = clusters;
+        this.dim = dim;
+        this.poolCap = poolCap;
+        this.lookup = lookup;
+        Path folder = work.resolve("pool");
+        this.pool = Files.isRegularFile(folder.resolve(DataPool.POOL_FILE)) ? DataPool.open(folder)
+                : DataPool.create(folder, StepConfig.defaults(budget, clusters).withSeed(seed).withPoolCap(poolCap));
+    }
+
+    @Override public String name() { return "adapt-inf"; }
+
+    @Override
+    protected List<Chosen> choose(int step, Task task, List<LlavaSample> train, SplittableRandom rng) {
+        try {
+            SampleId[] candidates = pool.candidates(task.name(), train.size());
+            List<Chosen> chosen = new ArrayList<>(candidates.length);
+            for (SampleId id : candidates) {
+                chosen.add(id.dataset().equals(task.name()) ? new Chosen(task, train.get(id.index())) : lookup.apply(id.dataset(), id.index()));
+            }
+            Path vectors = work.resolve(String.format(Locale.ROOT, "vectors-%03d.npy", step));
+            Map<String, float[]> scores = score(chosen, vectors);
+            DataPool.StepResult r = pool.step(task.name(), train.size(), null, vectors, scores, null);
+            List<Chosen> out = new ArrayList<>();
+            for (int p : r.outcome().selection().selected()) out.add(chosen.get(p));
+            return out;
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
+    /** Vectors (written to {@code file}, NaN rows for samples that cannot be scored) and scores of the candidates. */
+    private Map<String, float[]> score(List<Chosen> candidates, Path file) throws IOException {
+        Set<Scorer.Requirement> needs = EnumSet.noneOf(Scorer.Requirement.class);
+        scorers.values().forEach(s -> needs.addAll(s.requirements()));
+        ScoringPass pass = new ScoringPass(session.model(), session.backend(), new SampleVectors.Config(SampleVectors.Source.LORA_GRAD,
+                List.of(), dim, seed), needs, new RandomProjection(), 4);
+        int n = candidates.size();
+        float[][] vectors = new float[n][];
+        Map<String, float[]> scores = new LinkedHashMap<>();
+        for (String s : scorers.keySet()) {
+            float[] col = new float[n];
+            Arrays.fill(col, Float.NaN);
+            scores.put(s, col);
+        }
+        final int group = 16;
+        for (int start = 0; start < n; start += group) {
+            List<TrainingExample> examples = new ArrayList<>();
+            List<Integer> rows = new ArrayList<>();
+            for (int i = start; i < Math.min(n, start + group); i++) {
+                List<TrainingExample> e = session.examples(candidates.get(i).task(), List.of(candidates.get(i).sample()));
+                if (e.isEmpty() || !supervised(e.get(0))) continue;                         // no image or nothing to score: NaN row
+                examples.add(e.get(0));
+                rows.add(i);
+            }
+            List<ScoringPass.Result> results = pass.run(examples);
+            for (int k = 0; k < results.size(); k++) {
+                int i = rows.get(k);
+                vectors[i] = results.get(k).vector();
+                for (var s : scorers.entrySet()) scores.get(s.getKey())[i] = s.getValue().score(results.get(k).evidence());
+            }
+        }
+        float[] nan = new float[dim];
+        Arrays.fill(nan, Float.NaN);
+        Npy.writeRows(file, n, dim, (r, dst) -> System.arraycopy(vectors[r] == null ? nan : vectors[r], 0, dst, 0, dim));
+        return scores;
+    }
+
+    private boolean supervised(TrainingExample e) {
+        int ignore = session.model().config().ignoreIndex();
+        for (long l : e.labels()) if (l != ignore) return true;
+        return false;
+    }
+
+    @Override
+    protected void saveExtra(Path dir) throws IOException {
+        copyTree(work.resolve("pool"), dir.resolve("pool"));
+    }
+
+    @Override
+    protected void restoreExtra(Path dir, int step) throws IOException {
+        Path folder = work.resolve("pool");
+        deleteTree(folder);
+        copyTree(dir.resolve("pool"), folder);
+        pool = DataPool.open(folder);
+        if (pool.completedSteps() != step + 1) throw new IOException(folder + " holds " + pool.completedSteps() + " steps, the run resumes after step " + step);
+    }
+
+    private static void copyTree(Path from, Path to) throws IOException {
+        try (Stream<Path> s = Files.walk(from)) {
+            for (Path p : s.toList()) {
+                Path t = to.resolve(from.relativize(p).toString());
+                if (Files.isDirectory(p)) Files.createDirectories(t);
+                else Files.copy(p, t, StandardCopyOption.REPLACE_EXISTING);
+            }
+        }
+    }
+
+    private static void deleteTree(Path p) throws IOException {
+        if (!Files.exists(p)) return;
+        try (Stream<Path> s = Files.walk(p)) {
+            for (Path x : s.sorted(Comparator.reverseOrder()).toList()) Files.delete(x);
+        }
+    }
+}

@@ -1,0 +1,216 @@
+/*
+ * One strategy through a task sequence (issue 8, item 4): for step j = 0..T-1 the strategy learns task j, then every
+ * task seen so far (and, with evaluateFuture, the later ones too) is answered and scored on its held-out test split,
+ * giving row j of the accuracy matrix. Each finished step is committed as a folder:
+ *
+ *   <out>/strategies/<name>/steps/NNN/   state/ (Strategy.save), accuracy_matrix.csv (rows 0..j), step.json (task,
+ *                                        training samples, losses, seconds, accuracies), predictions/<task>.jsonl
+ *
+ * written as NNN.partial and renamed when complete, so a killed run leaves either a whole step or none. Starting
+ * again finds the last complete step, restores the strategy's state from it and continues; since every step draws
+ * from generators seeded by (seed, step), the resumed run produces the same matrix as an uninterrupted one.
+ */
+package dev.perennial.lifelong;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.perennial.data.InvalidSamples;
+import dev.perennial.data.LlavaJsonReader;
+import dev.perennial.data.LlavaSample;
+import dev.perennial.eval.AccuracyMatrix;
+import dev.perennial.eval.AnswerScorer;
+import dev.perennial.eval.AnswerScorers;
+import dev.perennial.eval.Reference;
+import dev.perennial.eval.TaskAccuracy;
+import dev.perennial.io.AtomicFiles;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.stream.Stream;
+
+public final class LifelongRun {
+    private static final Logger log = LoggerFactory.getLogger(LifelongRun.class);
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    /** Creates the strategy, given its working folder (for state that outlives steps, e.g. a prompt pool). */
+    @FunctionalInterface
+    public interface StrategyFactory {
+        Strategy create(Path workDir) throws IOException;
+    }
+
+    /** Told after each finished step (e.g. the CLI's progress line). */
+    @FunctionalInterface
+    public interface Listener {
+        void step(String strategy, int step, Task task, double[] accuracies, double seconds);
+    }
+
+    /**
+     * What one strategy's run gave.
+     * @param seconds total wall time of its steps (training and evaluation), resumed steps included
+     */
+    public record Result(String strategy, AccuracyMatrix matrix, List<Strategy.StepOutcome> steps, double seconds) {
+        public int trainingSamples() {
+            return steps.stream().mapToInt(Strategy.StepOutcome::trainingSamples).sum();
+        }
+    }
+
+    /**
+     * @param testLimit      at most this many test records per task are evaluated (the first ones; 0 = all)
+     * @param evaluateFuture also evaluate tasks not trained yet (forward transfer)
+     */
+    public record Settings(int testLimit, boolean evaluateFuture) {}
+
+    private final List<Task> tasks;
+    private final Path out;
+    private final Settings settings;
+    private final AnswerScorers scorers;
+    private final Map<String, List<TestRecord>> tests = new HashMap<>();
+
+    public LifelongRun(List<Task> tasks, Path out, Settings settings, AnswerScorers scorers) {
+        if (tasks.isEmpty()) throw new IllegalArgumentException("a run needs at least one task");
+        this.tasks = List.copyOf(tasks);
+        this.out = out;
+        this.settings = settings;
+        this.scorers = scorers;
+        for (Task t : tasks) scorers.get(t.scorer());                                  // unknown scorer names fail now
+    }
+
+    /** The training conversations of task {@code step} (read on demand; strategies reload earlier tasks this way). */
+    public List<LlavaSample> training(int step) throws IOException {
+        List<LlavaSample> out = new ArrayList<>();
+        try (LlavaJsonReader r = LlavaJsonReader.open(tasks.get(step).train(), InvalidSamples.FAIL)) {
+            for (LlavaSample s = r.read(); s != null; s = r.read()) out.add(s);
+        }
+        return out;
+    }
+
+    private List<TestRecord> test(Task t) throws IOException {
+        List<TestRecord> r = tests.get(t.name());
+        if (r == null) {
+            r = TestRecords.read(t.test());
+            if (settings.testLimit() > 0 && r.size() > settings.testLimit()) r = List.copyOf(r.subList(0, settings.testLimit()));
+            tests.put(t.name(), r);
+        }
+        return r;
+    }
+
+    /** Runs (or resumes) one strategy over every task. */
+    public Result run(String name, StrategyFactory factory, Listener listener) throws IOException {
+        Path dir = out.resolve("strategies").resolve(name), steps = dir.resolve("steps");
+        Files.createDirectories(steps);
+        int done = lastCompleteStep(steps);
+        AccuracyMatrix matrix = new AccuracyMatrix(tasks.stream().map(Task::name).toList());
+        List<Strategy.StepOutcome> outcomes = new ArrayList<>();
+        double seconds = 0;
+        try (Strategy strategy = factory.create(Files.createDirectories(dir.resolve("work")))) {
+            if (done >= 0) {
+                Path last = steps.resolve(stepName(done));
+                matrix = AccuracyMatrix.readCsv(last.resolve("accuracy_matrix.csv"));
+                for (int j = 0; j <= done; j++) {
+                    JsonNode s = JSON.readTree(steps.resolve(stepName(j)).resolve("step.json").toFile());
+                    outcomes.add(new Strategy.StepOutcome(s.path("training_samples").asInt(), s.path("first_loss").asDouble(Double.NaN),
+                            s.path("last_loss").asDouble(Double.NaN)));
+                    seconds += s.path("seconds").asDouble();
+                }
+                strategy.restore(last.resolve("state"), done);
+                log.info("{}: resuming after step {} ({})", name, done, tasks.get(done).name());
+            }
+            for (int j = done + 1; j < tasks.size(); j++) {
+                long t0 = System.nanoTime();
+                Task task = tasks.get(j);
+                Strategy.StepOutcome outcome = strategy.learn(j, task, training(j));
+                Path partial = steps.resolve(stepName(j) + ".partial");
+                deleteTree(partial);
+                Files.createDirectories(partial.resolve("predictions"));
+                double[] row = new double[tasks.size()];
+                for (int i = 0; i < tasks.size(); i++) {
+                    if (i > j && !settings.evaluateFuture()) {
+                        row[i] = Double.NaN;
+                        continue;
+                    }
+                    row[i] = evaluate(strategy, tasks.get(i), partial.resolve("predictions").resolve(tasks.get(i).name() + ".jsonl"));
+                }
+                matrix.addRow(row);
+                double s = (System.nanoTime() - t0) / 1e9;
+                seconds += s;
+                outcomes.add(outcome);
+                strategy.save(Files.createDirectories(partial.resolve("state")));
+                matrix.writeCsv(partial.resolve("accuracy_matrix.csv"));
+                ObjectNode step = JSON.createObjectNode();
+                step.put("step", j);
+                step.put("task", task.name());
+                step.put("training_samples", outcome.trainingSamples());
+                putNumber(step, "first_loss", outcome.firstLoss());
+                putNumber(step, "last_loss", outcome.lastLoss());
+                step.put("seconds", s);
+                ObjectNode acc = step.putObject("accuracies");
+                for (int i = 0; i < tasks.size(); i++) putNumber(acc, tasks.get(i).name(), row[i]);
+                if (strategy instanceof ModalPromptStrategy mp && mp.selections() != null) step.set("prompt_selection", mp.selections().toJson());
+                AtomicFiles.write(partial.resolve("step.json"), JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(step));
+                Files.move(partial, steps.resolve(stepName(j)), StandardCopyOption.ATOMIC_MOVE);
+                log.info(String.format(Locale.ROOT, "%s: step %d (%s) done in %.1f s", name, j, task.name(), s));
+                if (listener != null) listener.step(name, j, task, row, s);
+            }
+        }
+        matrix.writeCsv(dir.resolve("accuracy_matrix.csv"));
+        return new Result(name, matrix, outcomes, seconds);
+    }
+
+    /** Answers and scores one task's test split, writing the predictions; returns the accuracy. */
+    private double evaluate(Strategy strategy, Task task, Path predictions) throws IOException {
+        List<TestRecord> records = test(task);
+        List<String> answers = strategy.answer(task, records);
+        AnswerScorer scorer = scorers.get(task.scorer());
+        List<Reference> refs = records.stream().map(TestRecord::reference).toList();
+        StringBuilder sb = new StringBuilder();
+        for (int i = 0; i < records.size(); i++) {
+            ObjectNode o = JSON.createObjectNode();
+            o.put("question_id", records.get(i).id());
+            o.put("answer", answers.get(i));
+            o.put("score", answers.get(i) == null ? 0 : scorer.score(answers.get(i), refs.get(i)));
+            sb.append(JSON.writeValueAsString(o)).append('\n');
+        }
+        AtomicFiles.write(predictions, sb.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        return TaskAccuracy.of(scorer, refs, answers);
+    }
+
+    static String stepName(int j) { return String.format(Locale.ROOT, "%03d", j); }
+
+    /** The highest step whose folder is complete (no ".partial" suffix), or -1. */
+    static int lastCompleteStep(Path steps) throws IOException {
+        int last = -1;
+        try (Stream<Path> s = Files.list(steps)) {
+            for (Path p : s.toList()) {
+                String n = p.getFileName().toString();
+                if (n.matches("\\d{3}") && Files.isRegularFile(p.resolve("step.json"))) last = Math.max(last, Integer.parseInt(n));
+            }
+        }
+        for (int j = 0; j <= last; j++) {
+            if (!Files.isDirectory(steps.resolve(stepName(j)))) throw new IOException(steps + ": step " + j + " is missing but step " + last + " exists");
+        }
+        return last;
+    }
+
+    private static void putNumber(ObjectNode o, String k, double v) {
+        if (Double.isNaN(v)) o.putNull(k);
+        else o.put(k, v);
+    }
+
+    private static void deleteTree(Path p) throws IOException {
+        if (!Files.exists(p)) return;
+        try (Stream<Path> s = Files.walk(p)) {
+            for (Path x : s.sorted(Comparator.reverseOrder()).toList()) Files.delete(x);
+        }
+    }
+}

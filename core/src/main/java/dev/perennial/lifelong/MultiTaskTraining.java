@@ -1,0 +1,36 @@
+/*
+ * The multi-task upper bound (issue 8, item 3): every step trains on `budget` samples drawn uniformly from the
+ * union of all tasks seen so far, i.e. unlimited memory of earlier data — what a continual method without rehearsal
+ * tries to approach. Same per-step budget as the other strategies.
+ */
+package dev.perennial.lifelong;
+
+import dev.perennial.data.LlavaSample;
+import dev.perennial.nn.LoraConfig;
+import dev.perennial.train.TrainConfig;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+import java.util.function.IntFunction;
+
+public final class MultiTaskTraining extends LoraStrategy {
+    private final IntFunction<List<Chosen>> earlier;
+
+    /** @param earlier step -> that earlier task's training samples (reloaded on demand) */
+    public MultiTaskTraining(ModelSession session, LoraConfig lora, TrainConfig train, int budget, long seed, int answerBatch, int maxNewTokens,
+                             IntFunction<List<Chosen>> earlier) {
+        super(session, lora, train, budget, seed, answerBatch, maxNewTokens);
+        this.earlier = earlier;
+    }
+
+    @Override public String name() { return "multitask"; }
+
+    @Override
+    protected List<Chosen> choose(int step, Task task, List<LlavaSample> train, SplittableRandom rng) {
+        List<Chosen> all = new ArrayList<>();
+        for (int s = 0; s < step; s++) all.addAll(earlier.apply(s));
+        for (LlavaSample x : train) all.add(new Chosen(task, x));
+        return sample(all, budget, rng);
+    }
+}

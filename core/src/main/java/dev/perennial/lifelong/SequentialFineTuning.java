@@ -1,0 +1,25 @@
+/*
+ * Sequential fine-tuning (issue 8, item 3): each step trains the one set of LoRA adapters on `budget` samples of the
+ * new task only. Nothing protects earlier tasks, so this is the forgetting baseline every method is measured against.
+ */
+package dev.perennial.lifelong;
+
+import dev.perennial.data.LlavaSample;
+import dev.perennial.nn.LoraConfig;
+import dev.perennial.train.TrainConfig;
+
+import java.util.List;
+import java.util.SplittableRandom;
+
+public final class SequentialFineTuning extends LoraStrategy {
+    public SequentialFineTuning(ModelSession session, LoraConfig lora, TrainConfig train, int budget, long seed, int answerBatch, int maxNewTokens) {
+        super(session, lora, train, budget, seed, answerBatch, maxNewTokens);
+    }
+
+    @Override public String name() { return "sequential"; }
+
+    @Override
+    protected List<Chosen> choose(int step, Task task, List<LlavaSample> train, SplittableRandom rng) {
+        return sample(train, budget, rng).stream().map(s -> new Chosen(task, s)).toList();
+    }
+}

@@ -1,0 +1,187 @@
+/*
+ * LifelongRun on a two-task built-in benchmark with a small random LLaVA the test writes (SyntheticCheckpoint with a
+ * WordTokenizer vocabulary): the sequential, replay and multi-task strategies each produce a full lower-triangular
+ * accuracy matrix, per-step folders with predictions and state, and the same training budget per step; a run killed
+ * after its first step resumes from the step folder and ends with exactly the matrix of an uninterrupted run; the
+ * replay memory and the multi-task union draw on earlier tasks.
+ */
+package dev.perennial.lifelong;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.perennial.eval.AnswerScorers;
+import dev.perennial.lifelong.shapes.ShapesBenchmark;
+import dev.perennial.lifelong.shapes.Skill;
+import dev.perennial.lifelong.shapes.WordTokenizer;
+import dev.perennial.llava.ClipVisionConfig;
+import dev.perennial.llava.LlamaConfig;
+import dev.perennial.llava.SyntheticCheckpoint;
+import dev.perennial.nn.LoraConfig;
+import dev.perennial.tensor.CpuBackend;
+import dev.perennial.tensor.DType;
+import dev.perennial.text.ConversationTemplate;
+import dev.perennial.text.ConversationTurn;
+import dev.perennial.text.Tokenizer;
+import dev.perennial.train.TrainConfig;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+class LifelongRunTest {
+    static final ShapesBenchmark.Settings BENCH = new ShapesBenchmark.Settings(32, 8, 4, 3, List.of(Skill.COLOUR, Skill.COUNT));
+    static final TrainConfig TRAIN = new TrainConfig(1, 4, 1, 1e-2, 0, 0, 1.0, 0, -1, 0);
+
+    @TempDir
+    Path dir;
+    Path model;
+    Tokenizer tokenizer;
+    List<Task> tasks;
+
+    @BeforeEach
+    void world() throws IOException {
+        ShapesBenchmark.write(dir.resolve("bench"), BENCH);
+        tasks = TaskStreams.shapes(dir.resolve("bench"));
+        List<String> corpus = new ArrayList<>(ShapesBenchmark.corpus(BENCH));
+        corpus.add(ConversationTemplate.named("vicuna_v1").generationPrompt(List.of(ConversationTurn.human("<image>\nq"))));
+        WordTokenizer.Ids ids = WordTokenizer.write(dir.resolve("tokenizer.json"), corpus);
+        tokenizer = Tokenizer.load(dir.resolve("tokenizer.json"));
+        model = SyntheticCheckpoint.write(dir.resolve("model"), new LlamaConfig(32, 64, 2, 4, 4, ids.vocabSize(), 1e-5f, 10000f, 256, false, 1, 2),
+                new ClipVisionConfig(16, 32, 1, 2, 32, 8, 3, 1e-5f, ClipVisionConfig.Activation.QUICK_GELU), ids.image(), DType.F32, 5);
+    }
+
+    private ModelSession session() throws IOException {
+        return new ModelSession(model, tokenizer, ConversationTemplate.named("vicuna_v1"), new CpuBackend(), 256);
+    }
+
+    private LifelongRun.StrategyFactory factory(String name, LifelongRun run) {
+        LoraConfig lora = LoraConfig.llm(4, 8, 0f);
+        return work -> switch (name) {
+            case "sequential" -> new SequentialFineTuning(session(), lora, TRAIN, 6, 1, 4, 3);
+            case "replay" -> new RandomReplay(session(), lora, TRAIN, 6, 1, 4, 3, 4, 0.5,
+                    (step, index) -> new LoraStrategy.Chosen(tasks.get(step), training(run, step).get(index)));
+            case "multitask" -> new MultiTaskTraining(session(), lora, TRAIN, 6, 1, 4, 3,
+                    step -> training(run, step).stream().map(s -> new LoraStrategy.Chosen(tasks.get(step), s)).toList());
+            case "adapt-inf" -> new AdaptInfStrategy(session(), lora, TRAIN, 6, 1, 4, 3, work, 2, 32, 10,
+                    (taskName, index) -> {
+                        int step = tasks.stream().map(Task::name).toList().indexOf(taskName);
+                        return new LoraStrategy.Chosen(tasks.get(step), training(run, step).get(index));
+                    });
+            case "modalprompt" -> new ModalPromptStrategy(session(), clip(), dev.perennial.prompt.PromptPoolConfig.modalPrompt(3, 2, 0.5f, 16),
+                    work.resolve("prompts"), TRAIN, 6, 1, 4, 3);
+            default -> throw new IllegalArgumentException(name);
+        };
+    }
+
+    private Path clip() throws IOException {
+        Path c = dir.resolve("clip");
+        if (!Files.isDirectory(c)) {
+            Path vocab = Path.of(java.util.Objects.requireNonNull(getClass().getResource("/golden/clip/clip-tokenizer")).getPath());
+            dev.perennial.clip.SyntheticClip.write(c, dev.perennial.clip.SyntheticClip.Shape.tiny(16), vocab, 7);
+        }
+        return c;
+    }
+
+    @Test
+    void adaptInfSelectsFromThePoolPrunesAndResumes() throws IOException {
+        LifelongRun whole = new LifelongRun(tasks, dir.resolve("ai-whole"), new LifelongRun.Settings(0, false), AnswerScorers.standard());
+        LifelongRun.Result expected = whole.run("adapt-inf", factory("adapt-inf", whole), null);
+        for (Strategy.StepOutcome o : expected.steps()) assertTrue(o.trainingSamples() > 0 && o.trainingSamples() <= 6, "at most the budget: " + o);
+        Path pool = dir.resolve("ai-whole/strategies/adapt-inf/steps/001/state/pool");
+        JsonNode report = new ObjectMapper().readTree(pool.resolve("steps/0001/report.json").toFile());
+        assertEquals(8 + 8, report.get("pool_size").asInt(), "step 1 scores the 8 kept samples of task 1 and the 8 new ones");
+        assertEquals(10, report.get("pruning").get("pool_after").asInt(), "pruned to P_max");
+
+        LifelongRun cut = new LifelongRun(tasks, dir.resolve("ai-cut"), new LifelongRun.Settings(0, false), AnswerScorers.standard());
+        class Killed extends RuntimeException {}
+        assertThrows(Killed.class, () -> cut.run("adapt-inf", factory("adapt-inf", cut), (s, step, task, acc, sec) -> { throw new Killed(); }));
+        LifelongRun.Result resumed = cut.run("adapt-inf", factory("adapt-inf", cut), null);
+        for (int j = 0; j < 2; j++) assertArrayEquals(expected.matrix().row(j), resumed.matrix().row(j), 0, "row " + j);
+    }
+
+    @Test
+    void modalPromptRunsAsAStrategyAndResumes() throws IOException {
+        LifelongRun whole = new LifelongRun(tasks, dir.resolve("mp-whole"), new LifelongRun.Settings(0, false), AnswerScorers.standard());
+        LifelongRun.Result expected = whole.run("modalprompt", factory("modalprompt", whole), null);
+        JsonNode step1 = new ObjectMapper().readTree(dir.resolve("mp-whole/strategies/modalprompt/steps/001/step.json").toFile());
+        assertEquals(4, step1.get("prompt_selection").get("groups").get("Colour").get("samples").asInt(), "test-time selections are reported");
+        assertTrue(Files.isRegularFile(dir.resolve("mp-whole/strategies/modalprompt/work/prompts/tasks/002-Count/entries.safetensors")));
+
+        LifelongRun cut = new LifelongRun(tasks, dir.resolve("mp-cut"), new LifelongRun.Settings(0, false), AnswerScorers.standard());
+        class Killed extends RuntimeException {}
+        assertThrows(Killed.class, () -> cut.run("modalprompt", factory("modalprompt", cut), (s, step, task, acc, sec) -> { throw new Killed(); }));
+        LifelongRun.Result resumed = cut.run("modalprompt", factory("modalprompt", cut), null);
+        for (int j = 0; j < 2; j++) assertArrayEquals(expected.matrix().row(j), resumed.matrix().row(j), 0, "row " + j);
+    }
+
+    private static List<dev.perennial.data.LlavaSample> training(LifelongRun run, int step) {
+        try {
+            return run.training(step);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    @Test
+    void everyStrategyFillsTheMatrixWithTheSameBudget() throws IOException {
+        LifelongRun run = new LifelongRun(tasks, dir.resolve("out"), new LifelongRun.Settings(0, false), AnswerScorers.standard());
+        for (String name : List.of("sequential", "replay", "multitask")) {
+            LifelongRun.Result r = run.run(name, factory(name, run), null);
+            assertEquals(2, r.matrix().steps());
+            for (int j = 0; j < 2; j++) {
+                for (int i = 0; i <= j; i++) assertTrue(r.matrix().get(j, i) >= 0 && r.matrix().get(j, i) <= 1);
+                if (j == 0) assertTrue(Double.isNaN(r.matrix().get(0, 1)), "a future task is not evaluated by default");
+            }
+            assertEquals(List.of(6, 6), r.steps().stream().map(Strategy.StepOutcome::trainingSamples).toList(), name + ": same budget per step");
+            Path step1 = dir.resolve("out/strategies").resolve(name).resolve("steps/001");
+            assertEquals(4, Files.readAllLines(step1.resolve("predictions/Colour.jsonl")).size());
+            JsonNode s = new ObjectMapper().readTree(step1.resolve("step.json").toFile());
+            assertEquals("Count", s.get("task").asText());
+            assertTrue(Files.isRegularFile(step1.resolve("state/adapter/adapter_model.safetensors")));
+        }
+        assertTrue(Files.isRegularFile(dir.resolve("out/strategies/replay/steps/001/state/replay.json")));
+
+        // the run's outputs from the three results (resumed runs return the same results from their step folders)
+        List<LifelongRun.Result> results = new ArrayList<>();
+        for (String name : List.of("sequential", "replay", "multitask")) results.add(run.run(name, factory(name, run), null));
+        List<RunReport.Line> lines = RunReport.write(dir.resolve("out"), results);
+        JsonNode metrics = new ObjectMapper().readTree(dir.resolve("out/metrics.json").toFile());
+        for (String name : List.of("sequential", "replay", "multitask")) {
+            JsonNode m = metrics.get("strategies").get(name);
+            for (String k : List.of("final_avg_acc", "bwt", "forgetting", "mft", "maa", "train_samples", "seconds")) assertTrue(m.has(k), name + " " + k);
+            assertEquals(12, m.get("train_samples").asInt());
+        }
+        assertEquals(3, lines.size());
+        assertEquals(1 + 3 * 2, Files.readAllLines(dir.resolve("out/accuracy_matrix.csv")).size());
+        assertTrue(Files.readString(dir.resolve("out/report.md")).contains("| strategy | final avg acc | BWT |"));
+        for (String p : List.of("sequential.png", "replay.png", "multitask.png", "final.png")) {
+            assertNotNull(javax.imageio.ImageIO.read(dir.resolve("out/plots").resolve(p).toFile()), p);
+        }
+    }
+
+    @Test
+    void aKilledRunResumesToTheSameMatrix() throws IOException {
+        LifelongRun whole = new LifelongRun(tasks, dir.resolve("whole"), new LifelongRun.Settings(0, true), AnswerScorers.standard());
+        LifelongRun.Result expected = whole.run("replay", factory("replay", whole), null);
+
+        LifelongRun cut = new LifelongRun(tasks, dir.resolve("cut"), new LifelongRun.Settings(0, true), AnswerScorers.standard());
+        class Killed extends RuntimeException {}
+        assertThrows(Killed.class, () -> cut.run("replay", factory("replay", cut), (s, step, task, acc, sec) -> { throw new Killed(); }));
+        assertTrue(Files.isDirectory(dir.resolve("cut/strategies/replay/steps/000")));
+        assertFalse(Files.exists(dir.resolve("cut/strategies/replay/steps/001")));
+        LifelongRun.Result resumed = new LifelongRun(tasks, dir.resolve("cut"), new LifelongRun.Settings(0, true), AnswerScorers.standard())
+                .run("replay", factory("replay", cut), null);
+        for (int j = 0; j < 2; j++) assertArrayEquals(expected.matrix().row(j), resumed.matrix().row(j), 0, "row " + j);
+        assertFalse(Double.isNaN(resumed.matrix().get(0, 1)), "evaluateFuture fills the upper triangle");
+        assertEquals(Files.readString(dir.resolve("whole/strategies/replay/steps/001/predictions/Count.jsonl")),
+                Files.readString(dir.resolve("cut/strategies/replay/steps/001/predictions/Count.jsonl")));
+    }
+}

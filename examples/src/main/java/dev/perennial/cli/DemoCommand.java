@@ -1,0 +1,102 @@
+/*
+ * `perennial demo`: the main job on the embedded default (issue 8, item 6). It writes the built-in shapes benchmark
+ * (six skills as separate tasks, held-out test splits), a random CLIP for ModalPrompt's queries (SyntheticClip with
+ * OpenAI's CLIP vocabulary, shipped as a resource), and runs sequential fine-tuning, random replay, ADAPT-∞ and
+ * ModalPrompt over the tasks with the same per-step budget on the tiny base model, then prints the accuracy
+ * matrices and the comparison table and writes metrics.json, accuracy_matrix.csv, report.md and plots/ to --out.
+ * The base model is pre-trained by the library itself: `perennial demo --build-base` (once) writes it to
+ * <out>/base; --base points at another copy. --quick runs three tasks on smaller splits.
+ */
+package dev.perennial.cli;
+
+import dev.perennial.clip.SyntheticClip;
+import dev.perennial.lifelong.RunPlan;
+import dev.perennial.lifelong.TaskStreams;
+import dev.perennial.lifelong.shapes.DemoBaseModel;
+import dev.perennial.lifelong.shapes.ShapesBenchmark;
+import dev.perennial.lifelong.shapes.Skill;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+import java.io.InputStream;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+
+@Command(name = "demo", mixinStandardHelpOptions = true,
+        description = "Run the built-in lifelong benchmark through sequential fine-tuning, replay, ADAPT-∞ and ModalPrompt.")
+final class DemoCommand implements Callable<Integer> {
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = "--out", defaultValue = "perennial-demo", description = "Output folder (default ./perennial-demo).")
+    Path out;
+
+    @Option(names = "--base", description = "Base model folder (default: <out>/base, written by --build-base).")
+    Path base;
+
+    @Option(names = "--build-base", description = "Pre-train the tiny base model into the base folder and stop.")
+    boolean buildBase;
+
+    @Option(names = "--quick", description = "Three tasks on smaller splits.")
+    boolean quick;
+
+    @Option(names = "--strategies", split = ",", description = "Strategies to run (default sequential,replay,adapt-inf,modalprompt).")
+    List<String> strategies;
+
+    @Option(names = "--seed", defaultValue = "0") long seed;
+
+    @Mixin
+    BackendOption backend;
+
+    @Override
+    public Integer call() throws Exception {
+        PrintWriter stdout = spec.commandLine().getOut(), stderr = spec.commandLine().getErr();
+        Path baseDir = base != null ? base : out.resolve("base");
+        if (buildBase) {
+            long t0 = System.nanoTime();
+            DemoBaseModel.build(baseDir, DemoBaseModel.Settings.defaults(), backend.backend(), (step, total, loss, rate, eta) -> {
+                stderr.printf(Locale.ROOT, "\rbase model: step %d/%d loss %.4f %.1f samples/s ETA %.0fs", step, total, loss, rate, eta);
+                stderr.flush();
+            });
+            stderr.println();
+            stdout.printf(Locale.ROOT, "base model written to %s in %.0f s%n", baseDir, (System.nanoTime() - t0) / 1e9);
+            return 0;
+        }
+        if (!Files.isRegularFile(baseDir.resolve("model.safetensors"))) {
+            throw new IllegalArgumentException("no base model in " + baseDir + ": run `perennial demo --build-base` first (about 25 minutes on 2 cores), or pass --base DIR");
+        }
+        List<Skill> skills = quick ? List.of(Skill.COLOUR, Skill.SHAPE, Skill.COUNT) : Arrays.asList(Skill.values());
+        ShapesBenchmark.Settings bench = new ShapesBenchmark.Settings(32, quick ? 120 : 300, quick ? 40 : 100, seed, skills);
+        Path benchDir = out.resolve("benchmark");
+        ShapesBenchmark.write(benchDir, bench);
+        Path clip = clip(out.resolve("clip"));
+        List<String> chosen = strategies != null ? strategies : List.of("sequential", "replay", "adapt-inf", "modalprompt");
+        RunPlan plan = new RunPlan(baseDir, baseDir.resolve("tokenizer.json"), DemoBaseModel.TEMPLATE, 256, out.resolve("run"),
+                TaskStreams.shapes(benchDir), chosen, quick ? 80 : 160, 2, 8, 1e-3, seed, 8, 16f, 0f,
+                quick ? 80 : 160, 0.3, 6, 256, quick ? 240 : 480, clip, 3, 4, 0.5f, 1e-2, 0, false, 20, 16);
+        RunCommand.print(stdout, stderr, plan, backend);
+        return 0;
+    }
+
+    /** A random CLIP with OpenAI's vocabulary (resources) for ModalPrompt's queries; written once. */
+    private Path clip(Path dir) throws Exception {
+        if (Files.isRegularFile(dir.resolve("model.safetensors"))) return dir;
+        Path vocab = Files.createDirectories(out.resolve("clip-vocab"));
+        for (String f : List.of("vocab.json", "merges.txt")) {
+            try (InputStream in = DemoCommand.class.getResourceAsStream("clip-vocab/" + f)) {
+                if (in == null) throw new IllegalStateException("the CLIP vocabulary resource " + f + " is missing from this build");
+                Files.copy(in, vocab.resolve(f), StandardCopyOption.REPLACE_EXISTING);
+            }
+        }
+        return SyntheticClip.write(dir, SyntheticClip.Shape.tiny(32), vocab, seed + 7);
+    }
+}

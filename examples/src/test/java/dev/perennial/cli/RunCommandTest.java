@@ -1,0 +1,90 @@
+/*
+ * `perennial run --config` end to end on a two-task built-in benchmark with a small random model written here
+ * (SyntheticCheckpoint + WordTokenizer): the matrices and the table are printed, metrics.json, accuracy_matrix.csv,
+ * report.md and the plots are written; a second run resumes every strategy from its last step and prints the same
+ * table; malformed run files are one-line errors; `perennial demo` without a base model says how to build one.
+ */
+package dev.perennial.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.perennial.lifelong.shapes.ShapesBenchmark;
+import dev.perennial.lifelong.shapes.Skill;
+import dev.perennial.lifelong.shapes.WordTokenizer;
+import dev.perennial.llava.ClipVisionConfig;
+import dev.perennial.llava.LlamaConfig;
+import dev.perennial.llava.SyntheticCheckpoint;
+import dev.perennial.tensor.DType;
+import dev.perennial.text.ConversationTemplate;
+import dev.perennial.text.ConversationTurn;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+import static dev.perennial.cli.CliRun.run;
+import static org.junit.jupiter.api.Assertions.*;
+
+class RunCommandTest {
+    @TempDir
+    Path dir;
+
+    private Path config(String extra) throws IOException {
+        ShapesBenchmark.Settings bench = new ShapesBenchmark.Settings(32, 8, 4, 3, List.of(Skill.COLOUR, Skill.DIGIT));
+        ShapesBenchmark.write(dir.resolve("bench"), bench);
+        List<String> corpus = new ArrayList<>(ShapesBenchmark.corpus(bench));
+        corpus.add(ConversationTemplate.named("vicuna_v1").generationPrompt(List.of(ConversationTurn.human("<image>\nq"))));
+        WordTokenizer.Ids ids = WordTokenizer.write(Files.createDirectories(dir.resolve("model")).resolve("tokenizer.json"), corpus);
+        SyntheticCheckpoint.write(dir.resolve("model"), new LlamaConfig(32, 64, 2, 4, 4, ids.vocabSize(), 1e-5f, 10000f, 256, false, 1, 2),
+                new ClipVisionConfig(16, 32, 1, 2, 32, 8, 3, 1e-5f, ClipVisionConfig.Activation.QUICK_GELU), ids.image(), DType.F32, 5);
+        String json = """
+                {"model": "model", "out": "out", "tasks": {"shapes": "bench"}, "strategies": ["sequential", "replay"],
+                 "budget": 6, "epochs": 1, "batch": 4, "lr": 0.01, "max_length": 256, "max_new_tokens": 3, "answer_batch": 4,
+                 "lora": {"rank": 4, "alpha": 8, "dropout": 0}, "replay": {"memory": 4, "fraction": 0.5}%s}
+                """.formatted(extra);
+        return Files.writeString(dir.resolve("run.json"), json);
+    }
+
+    @Test
+    void runsResumesAndReports() throws IOException {
+        Path cfg = config("");
+        CliRun r = run("run", "--config", cfg.toString());
+        assertEquals(0, r.exitCode(), r.err());
+        assertTrue(r.out().contains("## sequential") && r.out().contains("## replay"), r.out());
+        assertTrue(r.out().contains("| strategy | final avg acc | BWT |"), r.out());
+        assertTrue(r.err().contains("sequential: step 2/2 (Digit)"), r.err());
+        JsonNode metrics = new ObjectMapper().readTree(dir.resolve("out/metrics.json").toFile());
+        assertEquals(12, metrics.get("strategies").get("replay").get("train_samples").asInt());
+        assertTrue(Files.isRegularFile(dir.resolve("out/report.md")));
+        assertTrue(Files.isRegularFile(dir.resolve("out/plots/final.png")));
+        String table = r.out().substring(r.out().indexOf("| strategy |"));
+
+        CliRun again = run("run", "--config", cfg.toString());
+        assertEquals(0, again.exitCode(), again.err());
+        assertFalse(again.err().contains("step 1/2"), "every step is already done: " + again.err());
+        assertEquals(table.replaceAll("\\| \\d+ \\|\\n", "|\n"), again.out().substring(again.out().indexOf("| strategy |")).replaceAll("\\| \\d+ \\|\\n", "|\n"),
+                "the same numbers (seconds aside)");
+    }
+
+    @Test
+    void badRunFilesAndMissingBase() throws IOException {
+        Path typo = config(", \"epoch\": 3");
+        CliRun r = run("run", "--config", typo.toString());
+        assertEquals(1, r.exitCode());
+        assertTrue(r.err().startsWith("perennial run: ") && r.err().contains("unknown key \"epoch\""), r.err());
+        Files.writeString(dir.resolve("bad.json"), "{\"model\": ");
+        CliRun bad = run("run", "--config", dir.resolve("bad.json").toString());
+        assertTrue(bad.exitCode() == 1 && bad.err().contains("not valid JSON"), bad.err());
+        Files.writeString(dir.resolve("mp.json"), Files.readString(dir.resolve("run.json")).replace(", \"epoch\": 3", "")
+                .replace("[\"sequential\", \"replay\"]", "[\"modalprompt\"]"));
+        CliRun mp = run("run", "--config", dir.resolve("mp.json").toString());
+        assertTrue(mp.exitCode() == 1 && mp.err().contains("needs \"modalprompt\": {\"clip\": DIR}"), mp.err());
+        CliRun demo = run("demo", "--out", dir.resolve("demo").toString());
+        assertEquals(1, demo.exitCode());
+        assertTrue(demo.err().contains("perennial demo --build-base"), demo.err());
+    }
+}
