@@ -11,6 +11,7 @@ package dev.perennial.lifelong;
 
 import dev.perennial.data.LlavaSample;
 import dev.perennial.data.TrainingExample;
+import dev.perennial.io.FileTrees;
 import dev.perennial.io.Npy;
 import dev.perennial.nn.LoraConfig;
 import dev.perennial.select.DataPool;
@@ -26,10 +27,8 @@ import dev.perennial.train.TrainConfig;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Comparator;
 import java.util.EnumSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -38,7 +37,6 @@ import java.util.Map;
 import java.util.Set;
 import java.util.SplittableRandom;
 import java.util.function.BiFunction;
-import java.util.stream.Stream;
 
 public final class AdaptInfStrategy extends LoraStrategy {
     private static final List<String> SCORERS = List.of(ScorerRegistry.EL2N, ScorerRegistry.ENTROPY, ScorerRegistry.GRAND,
@@ -136,32 +134,17 @@ public final class AdaptInfStrategy extends LoraStrategy {
 
     @Override
     protected void saveExtra(Path dir) throws IOException {
-        copyTree(work.resolve("pool"), dir.resolve("pool"));
+        FileTrees.copy(work.resolve("pool"), dir.resolve("pool"));
     }
 
     @Override
     protected void restoreExtra(Path dir, int step) throws IOException {
         Path folder = work.resolve("pool");
-        deleteTree(folder);
-        copyTree(dir.resolve("pool"), folder);
+        FileTrees.delete(folder);
+        FileTrees.copy(dir.resolve("pool"), folder);
         pool = DataPool.open(folder);
         if (pool.completedSteps() != step + 1) throw new IOException(folder + " holds " + pool.completedSteps() + " steps, the run resumes after step " + step);
     }
 
-    private static void copyTree(Path from, Path to) throws IOException {
-        try (Stream<Path> s = Files.walk(from)) {
-            for (Path p : s.toList()) {
-                Path t = to.resolve(from.relativize(p).toString());
-                if (Files.isDirectory(p)) Files.createDirectories(t);
-                else Files.copy(p, t, StandardCopyOption.REPLACE_EXISTING);
-            }
-        }
-    }
 
-    private static void deleteTree(Path p) throws IOException {
-        if (!Files.exists(p)) return;
-        try (Stream<Path> s = Files.walk(p)) {
-            for (Path x : s.sorted(Comparator.reverseOrder()).toList()) Files.delete(x);
-        }
-    }
 }

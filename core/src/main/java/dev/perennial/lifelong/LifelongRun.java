@@ -24,6 +24,7 @@ import dev.perennial.eval.AnswerScorers;
 import dev.perennial.eval.Reference;
 import dev.perennial.eval.TaskAccuracy;
 import dev.perennial.io.AtomicFiles;
+import dev.perennial.io.FileTrees;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -32,7 +33,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
@@ -131,7 +131,7 @@ public final class LifelongRun {
                 Task task = tasks.get(j);
                 Strategy.StepOutcome outcome = strategy.learn(j, task, training(j));
                 Path partial = steps.resolve(stepName(j) + ".partial");
-                deleteTree(partial);
+                FileTrees.delete(partial);
                 Files.createDirectories(partial.resolve("predictions"));
                 double[] row = new double[tasks.size()];
                 for (int i = 0; i < tasks.size(); i++) {
@@ -207,10 +207,4 @@ public final class LifelongRun {
         else o.put(k, v);
     }
 
-    private static void deleteTree(Path p) throws IOException {
-        if (!Files.exists(p)) return;
-        try (Stream<Path> s = Files.walk(p)) {
-            for (Path x : s.sorted(Comparator.reverseOrder()).toList()) Files.delete(x);
-        }
-    }
 }

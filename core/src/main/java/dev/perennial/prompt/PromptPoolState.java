@@ -25,6 +25,7 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.perennial.io.AtomicFiles;
+import dev.perennial.io.FileTrees;
 import dev.perennial.io.SafetensorsFile;
 import dev.perennial.io.SafetensorsWriter;
 import dev.perennial.tensor.Backend;
@@ -172,17 +173,11 @@ public final class PromptPoolState {
         List<Task> dropped = new ArrayList<>(tasks.subList(count, tasks.size()));
         tasks.subList(count, tasks.size()).clear();
         writePoolJson();
-        for (Task t : dropped) deleteTree(dir.resolve(t.folder()));
+        for (Task t : dropped) FileTrees.delete(dir.resolve(t.folder()));
         String pending = pendingTask();
-        if (pending != null) deleteTree(taskFolder(tasks.size(), pending));
+        if (pending != null) FileTrees.delete(taskFolder(tasks.size(), pending));
     }
 
-    private static void deleteTree(Path p) throws IOException {
-        if (!Files.exists(p)) return;
-        try (var s = Files.walk(p)) {
-            for (Path x : s.sorted(java.util.Comparator.reverseOrder()).toList()) Files.delete(x);
-        }
-    }
 
     private void writePoolJson() throws IOException {
         ObjectNode root = JSON.createObjectNode();

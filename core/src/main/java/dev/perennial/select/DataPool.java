@@ -31,6 +31,7 @@ package dev.perennial.select;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.perennial.io.FileTrees;
 import dev.perennial.io.Npy;
 import dev.perennial.tensor.DType;
 import dev.perennial.tensor.Tensor;
@@ -45,7 +46,6 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Comparator;
 import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
@@ -272,7 +272,7 @@ public final class DataPool {
 
     private void saveInputs(Dataset joining, SampleId[] candidates, NpyVectors v, Map<String, float[]> scores) throws IOException {
         Path dir = stepFolder(completed);
-        if (Files.exists(dir)) deleteTree(dir);                          // leftovers of a discarded step: no stale stages
+        if (Files.exists(dir)) FileTrees.delete(dir);                          // leftovers of a discarded step: no stale stages
         Files.createDirectories(dir.resolve(SCORES));
         List<Dataset> all = withNew(joining);
         Map<String, Integer> number = new HashMap<>();
@@ -362,11 +362,6 @@ public final class DataPool {
         }
     }
 
-    private static void deleteTree(Path p) throws IOException {
-        try (var walk = Files.walk(p)) {
-            for (Path q : walk.sorted(Comparator.reverseOrder()).toList()) Files.delete(q);
-        }
-    }
 
     /** Hex SHA-256 of a file's bytes. */
     static String sha256(Path file) throws IOException {

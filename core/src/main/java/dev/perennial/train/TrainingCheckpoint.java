@@ -13,6 +13,7 @@ package dev.perennial.train;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.perennial.io.AtomicFiles;
+import dev.perennial.io.FileTrees;
 import dev.perennial.io.SafetensorsWriter;
 import dev.perennial.io.TensorSource;
 import dev.perennial.tensor.DType;
@@ -24,7 +25,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.stream.Stream;
@@ -44,11 +44,11 @@ public record TrainingCheckpoint(long step, int epoch, int batchInEpoch, Map<Str
         String meta = JSON.writeValueAsString(Map.of("step", step, "epoch", epoch, "batch_in_epoch", batchInEpoch));
         AtomicFiles.write(tmp.resolve("trainer.json"), ch -> ch.write(ByteBuffer.wrap(meta.getBytes(StandardCharsets.UTF_8))));
         Path target = dir.resolve(name);
-        if (Files.exists(target)) deleteTree(target);
+        if (Files.exists(target)) FileTrees.delete(target);
         Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
         AtomicFiles.write(dir.resolve(LATEST), ch -> ch.write(ByteBuffer.wrap(name.getBytes(StandardCharsets.UTF_8))));
         try (Stream<Path> old = Files.list(dir)) {
-            for (Path p : old.filter(p -> p.getFileName().toString().startsWith("checkpoint-") && !p.equals(target)).toList()) deleteTree(p);
+            for (Path p : old.filter(p -> p.getFileName().toString().startsWith("checkpoint-") && !p.equals(target)).toList()) FileTrees.delete(p);
         }
     }
 
@@ -74,9 +74,4 @@ public record TrainingCheckpoint(long step, int epoch, int batchInEpoch, Map<Str
         return m;
     }
 
-    private static void deleteTree(Path p) throws IOException {
-        try (Stream<Path> s = Files.walk(p)) {
-            for (Path q : s.sorted(Comparator.reverseOrder()).toList()) Files.delete(q);
-        }
-    }
 }

@@ -75,15 +75,9 @@ final class PromptTrainCommand implements Callable<Integer> {
     @Option(names = "--key-loss-weight", defaultValue = "0.5", description = "L2P: weight of the key loss (default 0.5).") float keyLossWeight;
 
     @Option(names = "--epochs", defaultValue = "10") int epochs;
-    @Option(names = "--batch", defaultValue = "4") int batch;
-    @Option(names = "--grad-accumulation", defaultValue = "1") int gradAccumulation;
-    @Option(names = "--lr", defaultValue = "2e-4") double lr;
-    @Option(names = "--weight-decay", defaultValue = "0") double weightDecay;
-    @Option(names = "--warmup-ratio", defaultValue = "0.03") double warmupRatio;
-    @Option(names = "--max-grad-norm", defaultValue = "1.0") double maxGradNorm;
-    @Option(names = "--seed", defaultValue = "0") long seed;
-    @Option(names = "--max-steps", defaultValue = "-1", description = "Stop after this many optimizer steps (-1: all).") long maxSteps;
-    @Option(names = "--checkpoint-every", defaultValue = "0", description = "Optimizer steps between checkpoints (0: only at the end).") int checkpointEvery;
+
+    @Mixin
+    TrainingOptions training;
 
     private static final List<String> POOL_OPTIONS = List.of("--method", "--prompts", "--prompt-length", "--lambda", "--pool-size",
             "--selected", "--key-loss-weight");
@@ -141,8 +135,8 @@ final class PromptTrainCommand implements Callable<Integer> {
             meta.put("text_query", mode.name());
             meta.put("template", template);
             meta.put("max_length", options.maxLength);
-            TrainConfig cfg = new TrainConfig(epochs, batch, gradAccumulation, lr, weightDecay, warmupRatio, maxGradNorm, seed, maxSteps, checkpointEvery);
-            PromptTaskTrainer.Result r = PromptTaskTrainer.train(st, task, m, be, taskData, tok.vocabSize(), seed, cfg, meta,
+            TrainConfig cfg = training.config(epochs);
+            PromptTaskTrainer.Result r = PromptTaskTrainer.train(st, task, m, be, taskData, tok.vocabSize(), training.seed, cfg, meta,
                     (step, total, loss, rate, eta) -> {
                         int width = 30, done = (int) (width * step / Math.max(1, total));
                         stderr.printf(Locale.ROOT, "\r[%s%s] step %d/%d loss %.4f %.1f samples/s ETA %.0fs",

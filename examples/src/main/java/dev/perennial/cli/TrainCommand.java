@@ -70,20 +70,14 @@ final class TrainCommand implements Callable<Integer> {
     Mode mode;
 
     @Option(names = "--epochs", defaultValue = "1") int epochs;
-    @Option(names = "--batch", defaultValue = "4") int batch;
-    @Option(names = "--grad-accumulation", defaultValue = "1") int gradAccumulation;
-    @Option(names = "--lr", defaultValue = "2e-4") double lr;
-    @Option(names = "--weight-decay", defaultValue = "0") double weightDecay;
-    @Option(names = "--warmup-ratio", defaultValue = "0.03") double warmupRatio;
-    @Option(names = "--max-grad-norm", defaultValue = "1.0") double maxGradNorm;
-    @Option(names = "--seed", defaultValue = "0") long seed;
-    @Option(names = "--max-steps", defaultValue = "-1", description = "Stop after this many optimizer steps (-1: all).") long maxSteps;
+
+    @Mixin
+    TrainingOptions training;
     @Option(names = "--max-length", defaultValue = "2048") int maxLength;
     @Option(names = "--lora-rank", defaultValue = "128") int rank;
     @Option(names = "--lora-alpha", defaultValue = "256") float alpha;
     @Option(names = "--lora-dropout", defaultValue = "0.05") float loraDropout;
     @Option(names = "--prompt-length", defaultValue = "10") int promptLength;
-    @Option(names = "--checkpoint-every", defaultValue = "0", description = "Optimizer steps between checkpoints (0: only at the end).") int checkpointEvery;
     @Option(names = "--resume", description = "Continue from the latest checkpoint in --out/checkpoints.") boolean resume;
 
     @Option(names = "--out", required = true, description = "Output folder.")
@@ -114,11 +108,11 @@ final class TrainCommand implements Callable<Integer> {
             LoraConfig loraConfig = LoraConfig.llm(rank, alpha, loraDropout);
             switch (mode) {
                 case lora -> {
-                    adapters = Lora.attach(m.linears(), loraConfig, seed);
+                    adapters = Lora.attach(m.linears(), loraConfig, training.seed);
                     params = Lora.parameters(adapters);
                 }
                 case prompt -> {
-                    Random r = new Random(seed);
+                    Random r = new Random(training.seed);
                     float[] v = new float[promptLength * m.config().text().hiddenSize()];
                     for (int i = 0; i < v.length; i++) v[i] = (float) (r.nextGaussian() * 0.02);
                     Tensor p = Tensor.of(v, promptLength, m.config().text().hiddenSize());
@@ -127,8 +121,7 @@ final class TrainCommand implements Callable<Integer> {
                 }
                 default -> params = new LinkedHashMap<>(m.weights());
             }
-            TrainConfig cfg = new TrainConfig(epochs, batch, gradAccumulation, lr, weightDecay, warmupRatio, maxGradNorm, seed,
-                    maxSteps, checkpointEvery);
+            TrainConfig cfg = training.config(epochs);
             Trainer trainer = new Trainer(m, modelOptions.backend(), params, prompt, adapters.values(), cfg);
             Trainer.Result result = trainer.train(examples, out.resolve("checkpoints"), resume,
                     (step, total, loss, rate, eta) -> {

@@ -1,0 +1,25 @@
+/*
+ * The optimiser and schedule options of the training commands (a picocli mixin shared by train and prompt-train):
+ * batch, accumulation, AdamW learning rate and weight decay, warm-up ratio, clipping, seed, step limit and checkpoint
+ * interval. Epochs stay with each command, whose defaults differ (1 for train, 10 for ModalPrompt's prompt-train).
+ */
+package dev.perennial.cli;
+
+import dev.perennial.train.TrainConfig;
+import picocli.CommandLine.Option;
+
+final class TrainingOptions {
+    @Option(names = "--batch", defaultValue = "4") int batch;
+    @Option(names = "--grad-accumulation", defaultValue = "1") int gradAccumulation;
+    @Option(names = "--lr", defaultValue = "2e-4") double lr;
+    @Option(names = "--weight-decay", defaultValue = "0") double weightDecay;
+    @Option(names = "--warmup-ratio", defaultValue = "0.03") double warmupRatio;
+    @Option(names = "--max-grad-norm", defaultValue = "1.0") double maxGradNorm;
+    @Option(names = "--seed", defaultValue = "0") long seed;
+    @Option(names = "--max-steps", defaultValue = "-1", description = "Stop after this many optimizer steps (-1: all).") long maxSteps;
+    @Option(names = "--checkpoint-every", defaultValue = "0", description = "Optimizer steps between checkpoints (0: only at the end).") int checkpointEvery;
+
+    TrainConfig config(int epochs) {
+        return new TrainConfig(epochs, batch, gradAccumulation, lr, weightDecay, warmupRatio, maxGradNorm, seed, maxSteps, checkpointEvery);
+    }
+}
