@@ -1,0 +1,58 @@
+/*
+ * RunPlan's file format: the example CoIN run file in examples/configs uses only known keys with the right types
+ * (its tasks replaced by a small built-in benchmark, since the CoIN data is not here), relative paths resolve
+ * against the file's folder, and mistakes are errors naming the key.
+ */
+package dev.perennial.lifelong;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.perennial.lifelong.shapes.ShapesBenchmark;
+import dev.perennial.lifelong.shapes.Skill;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+class RunPlanTest {
+    static final ObjectMapper JSON = new ObjectMapper();
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void theExampleRunFileIsValid() throws IOException {
+        ShapesBenchmark.write(dir.resolve("bench"), new ShapesBenchmark.Settings(32, 2, 2, 0, List.of(Skill.COLOUR, Skill.DIGIT)));
+        ObjectNode example = (ObjectNode) JSON.readTree(Path.of("../examples/configs/coin-llava-7b.json").toFile());
+        example.putObject("tasks").put("shapes", dir.resolve("bench").toString());
+        RunPlan plan = RunPlan.parse(example, dir);
+        assertEquals(List.of("sequential", "replay", "adapt-inf", "modalprompt"), plan.strategies());
+        assertEquals(5000, plan.budget());
+        assertEquals(128, plan.loraRank());
+        assertEquals(10, plan.clusters());
+        assertEquals(Path.of("/models/clip-vit-large-patch14-336"), plan.clip());
+        assertEquals(dir.resolve("runs/coin-llava-7b"), plan.out(), "relative to the file's folder");
+        assertEquals(List.of("Colour", "Digit"), plan.tasks().stream().map(Task::name).toList());
+    }
+
+    @Test
+    void mistakesNameTheKey() throws IOException {
+        ShapesBenchmark.write(dir.resolve("bench"), new ShapesBenchmark.Settings(32, 2, 2, 0, List.of(Skill.COLOUR)));
+        String base = "{\"model\": \"m\", \"out\": \"o\", \"tasks\": {\"shapes\": \"bench\"}";
+        Files.writeString(dir.resolve("a.json"), base + ", \"budget\": \"many\"}");
+        assertTrue(assertThrows(IOException.class, () -> RunPlan.read(dir.resolve("a.json"))).getMessage().contains("\"budget\" must be an integer"));
+        Files.writeString(dir.resolve("b.json"), base + ", \"strategies\": [\"ewc\"]}");
+        assertTrue(assertThrows(IOException.class, () -> RunPlan.read(dir.resolve("b.json"))).getMessage().contains("unknown strategy ewc"));
+        Files.writeString(dir.resolve("c.json"), "{\"out\": \"o\", \"tasks\": {\"shapes\": \"bench\"}}");
+        assertTrue(assertThrows(IOException.class, () -> RunPlan.read(dir.resolve("c.json"))).getMessage().contains("\"model\" is required"));
+        Files.writeString(dir.resolve("d.json"), base + ", \"lora\": 8}");
+        assertTrue(assertThrows(IOException.class, () -> RunPlan.read(dir.resolve("d.json"))).getMessage().contains("\"lora\" must be an object"));
+        Files.writeString(dir.resolve("e.json"), "{\"model\": \"m\", \"out\": \"o\", \"tasks\": {\"csv\": \"x\"}}");
+        assertTrue(assertThrows(IOException.class, () -> RunPlan.read(dir.resolve("e.json"))).getMessage().contains("\"coin\", \"shapes\" or \"list\""));
+    }
+}
