@@ -4,8 +4,9 @@
  * OpenAI's CLIP vocabulary, shipped as a resource), and runs sequential fine-tuning, random replay, ADAPT-∞ and
  * ModalPrompt over the tasks with the same per-step budget on the tiny base model, then prints the accuracy
  * matrices and the comparison table and writes metrics.json, accuracy_matrix.csv, report.md and plots/ to --out.
- * The base model is pre-trained by the library itself: `perennial demo --build-base` (once) writes it to
- * <out>/base; --base points at another copy. --quick runs three tasks on smaller splits.
+ * The base model is pre-trained by the library itself: `perennial demo --build-base` writes it to <out>/base (a
+ * build may ship one as the resource demo-base/, used when <out>/base has none); --base points at another copy.
+ * --quick runs three tasks on smaller splits.
  */
 package dev.perennial.cli;
 
@@ -71,6 +72,7 @@ final class DemoCommand implements Callable<Integer> {
             stdout.printf(Locale.ROOT, "base model written to %s in %.0f s%n", baseDir, (System.nanoTime() - t0) / 1e9);
             return 0;
         }
+        if (!Files.isRegularFile(baseDir.resolve("model.safetensors")) && base == null) bundledBase(baseDir);
         if (!Files.isRegularFile(baseDir.resolve("model.safetensors"))) {
             throw new IllegalArgumentException("no base model in " + baseDir + ": run `perennial demo --build-base` first (about 25 minutes on 2 cores), or pass --base DIR");
         }
@@ -85,6 +87,19 @@ final class DemoCommand implements Callable<Integer> {
                 quick ? 80 : 160, 0.3, 6, 256, quick ? 240 : 480, clip, 3, 4, 0.5f, 1e-2, 0, false, 20, 16);
         RunCommand.print(stdout, stderr, plan, backend);
         return 0;
+    }
+
+    /** Copies the pre-trained base model shipped in this jar (resources demo-base/) to dir, when the build has one. */
+    private static void bundledBase(Path dir) throws Exception {
+        List<String> files = List.of("config.json", "tokenizer.json", "model.safetensors");
+        if (DemoCommand.class.getResource("demo-base/model.safetensors") == null) return;
+        Files.createDirectories(dir);
+        for (String f : files) {
+            try (InputStream in = DemoCommand.class.getResourceAsStream("demo-base/" + f)) {
+                if (in == null) throw new IllegalStateException("the bundled base model lacks " + f);
+                Files.copy(in, dir.resolve(f), StandardCopyOption.REPLACE_EXISTING);
+            }
+        }
     }
 
     /** A random CLIP with OpenAI's vocabulary (resources) for ModalPrompt's queries; written once. */
