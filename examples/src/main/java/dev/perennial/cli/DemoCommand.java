@@ -54,6 +54,10 @@ final class DemoCommand implements Callable<Integer> {
     List<String> strategies;
 
     @Option(names = "--seed", defaultValue = "0") long seed;
+    @Option(names = "--budget", description = "Training samples per step (default 160; --quick 80).") Integer budget;
+    @Option(names = "--epochs", defaultValue = "2", description = "Passes over each step's samples (default 2).") int epochs;
+    @Option(names = "--lr", defaultValue = "1e-3", description = "LoRA learning rate (default 1e-3).") double lr;
+    @Option(names = "--prompt-lr", defaultValue = "1e-2", description = "ModalPrompt's learning rate (default 1e-2).") double promptLr;
 
     @Mixin
     BackendOption backend;
@@ -81,10 +85,11 @@ final class DemoCommand implements Callable<Integer> {
         Path benchDir = out.resolve("benchmark");
         ShapesBenchmark.write(benchDir, bench);
         Path clip = clip(out.resolve("clip"));
+        int perStep = budget != null ? budget : quick ? 80 : 160;
         List<String> chosen = strategies != null ? strategies : List.of("sequential", "replay", "adapt-inf", "modalprompt");
         RunPlan plan = new RunPlan(baseDir, baseDir.resolve("tokenizer.json"), DemoBaseModel.TEMPLATE, 256, out.resolve("run"),
-                TaskStreams.shapes(benchDir), chosen, quick ? 80 : 160, 2, 8, 1e-3, seed, 8, 16f, 0f,
-                quick ? 80 : 160, 0.3, 6, 256, quick ? 240 : 480, clip, 3, 4, 0.5f, 1e-2, 0, false, 20, 16);
+                TaskStreams.shapes(benchDir), chosen, perStep, epochs, 8, lr, seed, 8, 16f, 0f,
+                perStep, 0.3, 6, 256, 3 * perStep, clip, 3, 4, 0.5f, promptLr, 0, false, 20, 16);
         RunCommand.print(stdout, stderr, plan, backend);
         return 0;
     }
