@@ -54,6 +54,8 @@ final class DemoCommand implements Callable<Integer> {
     List<String> strategies;
 
     @Option(names = "--seed", defaultValue = "0") long seed;
+    @Option(names = "--train-per-task", description = "Training conversations per task (default 300; --quick 120).") Integer trainPerTask;
+    @Option(names = "--test-per-task", description = "Held-out test questions per task (default 100; --quick 40).") Integer testPerTask;
     @Option(names = "--budget", description = "Training samples per step (default 160; --quick 80).") Integer budget;
     @Option(names = "--epochs", defaultValue = "2", description = "Passes over each step's samples (default 2).") int epochs;
     @Option(names = "--lr", defaultValue = "1e-3", description = "LoRA learning rate (default 1e-3).") double lr;
@@ -81,7 +83,8 @@ final class DemoCommand implements Callable<Integer> {
             throw new IllegalArgumentException("no base model in " + baseDir + ": run `perennial demo --build-base` first (about 25 minutes on 2 cores), or pass --base DIR");
         }
         List<Skill> skills = quick ? List.of(Skill.COLOUR, Skill.SHAPE, Skill.COUNT) : Arrays.asList(Skill.values());
-        ShapesBenchmark.Settings bench = new ShapesBenchmark.Settings(32, quick ? 120 : 300, quick ? 40 : 100, seed, skills);
+        ShapesBenchmark.Settings bench = new ShapesBenchmark.Settings(32, trainPerTask != null ? trainPerTask : quick ? 120 : 300,
+                testPerTask != null ? testPerTask : quick ? 40 : 100, seed, skills);
         Path benchDir = out.resolve("benchmark");
         ShapesBenchmark.write(benchDir, bench);
         Path clip = clip(out.resolve("clip"));

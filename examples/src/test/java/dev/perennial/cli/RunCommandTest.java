@@ -2,7 +2,8 @@
  * `perennial run --config` end to end on a two-task built-in benchmark with a small random model written here
  * (SyntheticCheckpoint + WordTokenizer): the matrices and the table are printed, metrics.json, accuracy_matrix.csv,
  * report.md and the plots are written; a second run resumes every strategy from its last step and prints the same
- * table; malformed run files are one-line errors; `perennial demo` without a base model says how to build one.
+ * table; malformed run files are one-line errors; `perennial demo` pointed at a folder without a base model says how
+ * to build one.
  */
 package dev.perennial.cli;
 
@@ -83,7 +84,7 @@ class RunCommandTest {
                 .replace("[\"sequential\", \"replay\"]", "[\"modalprompt\"]"));
         CliRun mp = run("run", "--config", dir.resolve("mp.json").toString());
         assertTrue(mp.exitCode() == 1 && mp.err().contains("needs \"modalprompt\": {\"clip\": DIR}"), mp.err());
-        CliRun demo = run("demo", "--out", dir.resolve("demo").toString());
+        CliRun demo = run("demo", "--out", dir.resolve("demo").toString(), "--base", dir.resolve("no-base").toString());
         assertEquals(1, demo.exitCode());
         assertTrue(demo.err().contains("perennial demo --build-base"), demo.err());
     }
