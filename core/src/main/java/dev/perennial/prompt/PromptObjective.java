@@ -20,10 +20,10 @@ import dev.perennial.tensor.Backend;
 import dev.perennial.tensor.DType;
 import dev.perennial.tensor.Tensor;
 import dev.perennial.tensor.TensorScope;
+import dev.perennial.train.MicroBatch;
 import dev.perennial.train.TrainingObjective;
 import dev.perennial.train.TrainingStep;
 
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -79,21 +79,13 @@ public final class PromptObjective implements TrainingObjective {
         Tensor q = gather(batch);
         PromptSelection sel = pool.selectForTraining(be, q, current);
         if (stats != null) stats.add(sel, null);
-        List<long[]> ids = new ArrayList<>(), labels = new ArrayList<>();
-        List<Tensor> images = new ArrayList<>();
-        for (int i : batch) {
-            TrainingExample e = examples.get(i);
-            ids.add(e.inputIds());
-            labels.add(e.labels());
-            if (e.pixels() != null) images.add(e.pixels().rank() == 3 ? e.pixels().unsqueeze(0) : e.pixels());
-        }
         try (TensorScope scope = TensorScope.open()) {
             Tape tape = new Tape();
             params.values().forEach(tape::watch);
             Backend gb = new GradBackend(be, tape);
-            Tensor pixels = images.isEmpty() ? null : be.concat(images, 0);
+            MicroBatch mb = MicroBatch.of(examples, batch, be);
             List<PromptInsertion> inserts = pool.compose(gb, sel);
-            LlavaModel.Output out = model.forward(gb, ids, pixels, labels, inserts);
+            LlavaModel.Output out = model.forward(gb, mb.ids(), mb.pixels(), mb.labels(), inserts);
             Tensor keyLoss = pool.keyLoss(gb, q, sel, current);
             Tensor total = out.lossTensor() == null ? keyLoss : keyLoss == null ? out.lossTensor() : gb.add(out.lossTensor(), keyLoss);
             int terms = out.supervisedTokens() + (keyLoss == null ? 0 : batch.length);

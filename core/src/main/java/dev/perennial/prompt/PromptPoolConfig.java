@@ -120,8 +120,8 @@ public record PromptPoolConfig(String method, int promptLength, int keyDim, List
     /**
      * L2P (Wang et al. 2022) at the LLM input: a shared pool of {@code poolSize} prompts with free keys, one query,
      * the N = {@code selected} best keys by cosine, concatenated after BOS, key loss (1 - cos) over the selected keys
-     * weighted {@code keyLossWeight} (paper: 0.1... 1), every entry trainable. The frequency re-weighting of the
-     * paper's training selection is not implemented.
+     * weighted {@code keyLossWeight} (paper: 0.1... 1), every entry trainable. The paper's optional frequency
+     * re-weighting of the training selection is left out (plain top-N by cosine).
      */
     public static PromptPoolConfig l2p(int poolSize, int selected, int promptLength, int keyDim, String query, float keyLossWeight) {
         return new PromptPoolConfig("l2p", promptLength, keyDim, List.of(query), new float[]{1f}, Growth.SHARED, poolSize,

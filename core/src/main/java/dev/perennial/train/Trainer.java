@@ -74,16 +74,8 @@ public final class Trainer {
     /** LLaVA's objective: mean cross-entropy over the assistant tokens, with {@code prompt} (or none) in every sample. */
     public static TrainingObjective languageModelLoss(LlavaModel model, Backend be, Map<String, Tensor> params, PromptInsertion prompt) {
         return (examples, batch) -> {
-            List<long[]> ids = new ArrayList<>(), labels = new ArrayList<>();
-            List<Tensor> images = new ArrayList<>();
-            for (int i : batch) {
-                TrainingExample e = examples.get(i);
-                ids.add(e.inputIds());
-                labels.add(e.labels());
-                if (e.pixels() != null) images.add(e.pixels().rank() == 3 ? e.pixels().unsqueeze(0) : e.pixels());
-            }
-            Tensor pixels = images.isEmpty() ? null : be.concat(images, 0);
-            return TrainingStep.run(model, be, params, prompt, ids, pixels, labels);
+            MicroBatch mb = MicroBatch.of(examples, batch, be);
+            return TrainingStep.run(model, be, params, prompt, mb.ids(), mb.pixels(), mb.labels());
         };
     }
 

@@ -1,0 +1,27 @@
+/*
+ * The model inputs of one micro-batch of training examples: id and label sequences, and the images stacked in marker
+ * order ([N, 3, S, S], null when no example has one). Shared by every TrainingObjective.
+ */
+package dev.perennial.train;
+
+import dev.perennial.data.TrainingExample;
+import dev.perennial.tensor.Backend;
+import dev.perennial.tensor.Tensor;
+
+import java.util.ArrayList;
+import java.util.List;
+
+public record MicroBatch(List<long[]> ids, List<long[]> labels, Tensor pixels) {
+    /** The examples at positions {@code batch} of {@code examples}. */
+    public static MicroBatch of(List<TrainingExample> examples, int[] batch, Backend be) {
+        List<long[]> ids = new ArrayList<>(), labels = new ArrayList<>();
+        List<Tensor> images = new ArrayList<>();
+        for (int i : batch) {
+            TrainingExample e = examples.get(i);
+            ids.add(e.inputIds());
+            labels.add(e.labels());
+            if (e.pixels() != null) images.add(e.pixels().rank() == 3 ? e.pixels().unsqueeze(0) : e.pixels());
+        }
+        return new MicroBatch(ids, labels, images.isEmpty() ? null : be.concat(images, 0));
+    }
+}
