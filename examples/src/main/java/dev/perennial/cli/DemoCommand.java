@@ -55,11 +55,13 @@ final class DemoCommand implements Callable<Integer> {
 
     @Option(names = "--seed", defaultValue = "0") long seed;
     @Option(names = "--train-per-task", description = "Training conversations per task (default 300; --quick 120).") Integer trainPerTask;
-    @Option(names = "--test-per-task", description = "Held-out test questions per task (default 100; --quick 40).") Integer testPerTask;
-    @Option(names = "--budget", description = "Training samples per step (default 160; --quick 80).") Integer budget;
-    @Option(names = "--epochs", defaultValue = "2", description = "Passes over each step's samples (default 2).") int epochs;
-    @Option(names = "--lr", defaultValue = "1e-3", description = "LoRA learning rate (default 1e-3).") double lr;
-    @Option(names = "--prompt-lr", defaultValue = "1e-2", description = "ModalPrompt's learning rate (default 1e-2).") double promptLr;
+    @Option(names = "--test-per-task", description = "Held-out test questions per task (default 50; --quick 40).") Integer testPerTask;
+    @Option(names = "--budget", description = "Training samples per step (default 100; --quick 80).") Integer budget;
+    @Option(names = "--epochs", defaultValue = "3", description = "Passes over each step's samples (default 3).") int epochs;
+    @Option(names = "--lr", defaultValue = "3e-3", description = "LoRA learning rate (default 3e-3).") double lr;
+    @Option(names = "--prompt-lr", defaultValue = "0.1", description = "ModalPrompt's learning rate (default 0.1).") double promptLr;
+    @Option(names = "--prompts", defaultValue = "1", description = "ModalPrompt's prompts selected per sample, K (default 1).") int prompts;
+    @Option(names = "--prompt-length", defaultValue = "10", description = "ModalPrompt's prompt tokens per task (default 10).") int promptLength;
 
     @Mixin
     BackendOption backend;
@@ -84,15 +86,15 @@ final class DemoCommand implements Callable<Integer> {
         }
         List<Skill> skills = quick ? List.of(Skill.COLOUR, Skill.SHAPE, Skill.COUNT) : Arrays.asList(Skill.values());
         ShapesBenchmark.Settings bench = new ShapesBenchmark.Settings(32, trainPerTask != null ? trainPerTask : quick ? 120 : 300,
-                testPerTask != null ? testPerTask : quick ? 40 : 100, seed, skills);
+                testPerTask != null ? testPerTask : quick ? 40 : 50, seed, skills);
         Path benchDir = out.resolve("benchmark");
         ShapesBenchmark.write(benchDir, bench);
         Path clip = clip(out.resolve("clip"));
-        int perStep = budget != null ? budget : quick ? 80 : 160;
+        int perStep = budget != null ? budget : quick ? 80 : 100;
         List<String> chosen = strategies != null ? strategies : List.of("sequential", "replay", "adapt-inf", "modalprompt");
         RunPlan plan = new RunPlan(baseDir, baseDir.resolve("tokenizer.json"), DemoBaseModel.TEMPLATE, 256, out.resolve("run"),
                 TaskStreams.shapes(benchDir), chosen, perStep, epochs, 8, lr, seed, 8, 16f, 0f,
-                perStep, 0.3, 6, 256, 3 * perStep, clip, 3, 4, 0.5f, promptLr, 0, false, 20, 16);
+                perStep, 0.3, 6, 256, 3 * perStep, clip, prompts, promptLength, 0.5f, promptLr, 0, false, 20, 16);
         RunCommand.print(stdout, stderr, plan, backend);
         return 0;
     }

@@ -1,11 +1,22 @@
 /*
  * The built-in benchmark's base model (issue 8, item 5): a tiny LLaVA-shaped model (CLIP-style tower on 32 px images
  * in 4 px patches, MLP projector, 4-layer LLaMA of width 128, a WordTokenizer vocabulary) that the library
- * pre-trains itself, all weights, on a base mix of captions ("Describe the picture." -> "a red circle and a blue
- * square", see Scene.describe) of scenes drawn like every skill's. The captions tie colour, shape and digit words to
- * pixels in a style no task uses, so each task still has to be learned in its own step. Everything is a function of
- * the seed; training checkpoints into the output folder and resumes, and the result is an ordinary llava-hf folder
- * (config.json, model.safetensors, tokenizer.json) that LlavaModel.load and Tokenizer.load read.
+ * pre-trains itself, all weights, in two stages like LLaVA-1.5:
+ *
+ *   1. captions: "Describe the picture." -> "a red circle and a blue square" (Scene.describe) of scenes drawn like
+ *      every skill's, tying colour, shape and digit words to pixels;
+ *   2. instruction mix: half captions, half short-answer questions about every skill in one neutral style
+ *      (Skill.Item.baseQuestion, "Answer with the colour of the shape." -> "red"), so the model answers to the
+ *      instruction instead of always captioning.
+ *
+ * No task asks in the neutral style; each task's own style (Skill) is what a lifelong step has to learn. Stage 2
+ * is what ModalPrompt needs: a frozen backbone whose behaviour an instruction can steer (ModalPrompt starts from the
+ * instruction-tuned LLaVA-1.5, modalprompt.md §10.6); a caption-only backbone cannot be steered by a few prompt
+ * vectors (measured: docs/performance.md, "Lifelong demo"). Everything is a function of the seed; each stage
+ * checkpoints into the output folder and resumes, stage 1's model is kept in pretrain/stage1, and the result is an
+ * ordinary llava-hf folder (config.json, model.safetensors, tokenizer.json) that LlavaModel.load and Tokenizer.load
+ * read. The tokenizer's corpus holds the task texts only; the few neutral-style words outside it (e.g. "how") are
+ * encoded through their characters.
  */
 package dev.perennial.lifelong.shapes;
 
@@ -45,13 +56,17 @@ public final class DemoBaseModel {
     public static final String TEMPLATE = "vicuna_v1";
 
     /**
-     * @param captions  base-mix samples
-     * @param epochs    passes over them
-     * @param batch     samples per optimizer step
-     * @param lr        peak learning rate (warm-up 3%, cosine)
+     * @param captions      stage-1 samples (captions)
+     * @param epochs        stage-1 passes over them
+     * @param batch         samples per optimizer step (both stages)
+     * @param lr            stage-1 peak learning rate (warm-up 3%, cosine)
+     * @param instructions  stage-2 samples (half captions, half neutral-style questions); 0 skips stage 2
+     * @param instructionEpochs  stage-2 passes
+     * @param instructionLr      stage-2 peak learning rate
      */
-    public record Settings(int captions, int epochs, int batch, double lr, long seed) {
-        public static Settings defaults() { return new Settings(6000, 8, 16, 1e-3, 0); }
+    public record Settings(int captions, int epochs, int batch, double lr, long seed, int instructions, int instructionEpochs,
+                           double instructionLr) {
+        public static Settings defaults() { return new Settings(6000, 8, 16, 1e-3, 0, 4000, 3, 5e-4); }
     }
 
     private DemoBaseModel() {}
@@ -90,36 +105,72 @@ public final class DemoBaseModel {
 
     /**
      * Builds and pre-trains the base model into {@code dir} (model folder: config.json, model.safetensors,
-     * tokenizer.json; work files under dir/pretrain). With an existing checkpoint there, training resumes.
+     * tokenizer.json; work files under dir/pretrain). Each stage resumes from its checkpoints; a finished stage 1
+     * (pretrain/stage1/model.safetensors) is not trained again.
      */
     public static Path build(Path dir, Settings s, Backend be, Trainer.Progress progress) throws IOException {
         Path work = Files.createDirectories(dir.resolve("pretrain")), images = Files.createDirectories(work.resolve("images"));
         WordTokenizer.Ids ids = WordTokenizer.write(work.resolve("tokenizer.json"), corpus(s.seed()));
         Tokenizer tok = Tokenizer.load(work.resolve("tokenizer.json"));
         SyntheticCheckpoint.write(work.resolve("init"), text(ids.vocabSize()), vision(), ids.image(), DType.F32, s.seed());
-        SplittableRandom rng = new SplittableRandom(ShapesBenchmark.mix(s.seed(), 99));
-        List<LlavaSample> samples = new ArrayList<>();
-        for (int i = 0; i < s.captions(); i++) {
-            Skill.Item it = Skill.values()[rng.nextInt(Skill.values().length)].generate(rng, 32);
-            String file = String.format(Locale.ROOT, "base-%05d.png", i);
-            if (!Files.exists(images.resolve(file))) AtomicFiles.write(images.resolve(file), ShapesBenchmark.png(it.scene().render()));
-            samples.add(new LlavaSample(i, "base-" + i, List.of(file),
-                    List.of(ConversationTurn.human("<image>\n" + INSTRUCTION), ConversationTurn.gpt(it.scene().describe()))));
+        Path stage1 = work.resolve("stage1");
+        if (!Files.isRegularFile(stage1.resolve("model.safetensors"))) {
+            SplittableRandom rng = new SplittableRandom(ShapesBenchmark.mix(s.seed(), 99));
+            List<LlavaSample> samples = new ArrayList<>();
+            for (int i = 0; i < s.captions(); i++) {
+                Skill.Item it = Skill.values()[rng.nextInt(Skill.values().length)].generate(rng, 32);
+                samples.add(sample(images, "base", i, it, INSTRUCTION, it.scene().describe()));
+            }
+            train(work.resolve("init"), stage1, work.resolve("checkpoints"), tok, ids, images, samples, s.epochs(), s.batch(), s.lr(), s.seed(), be, progress);
         }
-        try (LlavaModel m = LlavaModel.load(work.resolve("init"), null, true)) {
-            ImageStore store = new ImageStore(images, LlavaChat.processorFor(work.resolve("init"), m), true);
+        Path last = stage1;
+        if (s.instructions() > 0) {
+            SplittableRandom rng = new SplittableRandom(ShapesBenchmark.mix(s.seed(), 98));
+            List<LlavaSample> samples = new ArrayList<>();
+            for (int i = 0; i < s.instructions(); i++) {
+                Skill.Item it = Skill.values()[rng.nextInt(Skill.values().length)].generate(rng, 32);
+                samples.add(i % 2 == 0 ? sample(images, "mix", i, it, INSTRUCTION, it.scene().describe())
+                        : sample(images, "mix", i, it, it.baseQuestion(), it.answer()));
+            }
+            last = work.resolve("stage2");
+            if (!Files.isRegularFile(last.resolve("model.safetensors"))) {
+                train(stage1, last, work.resolve("checkpoints-stage2"), tok, ids, images, samples, s.instructionEpochs(), s.batch(),
+                        s.instructionLr(), s.seed() + 1, be, progress);
+            }
+        }
+        Files.createDirectories(dir);
+        for (String f : List.of("config.json", "model.safetensors", "tokenizer.json")) {
+            Files.copy(last.resolve(f), dir.resolve(f), StandardCopyOption.REPLACE_EXISTING);
+        }
+        return dir;
+    }
+
+    /** One base-mix sample (its picture written once to images/PREFIX-NNNNN.png). */
+    private static LlavaSample sample(Path images, String prefix, int i, Skill.Item it, String question, String answer) throws IOException {
+        String file = String.format(Locale.ROOT, "%s-%05d.png", prefix, i);
+        if (!Files.exists(images.resolve(file))) AtomicFiles.write(images.resolve(file), ShapesBenchmark.png(it.scene().render()));
+        return new LlavaSample(i, prefix + "-" + i, List.of(file), List.of(ConversationTurn.human("<image>\n" + question), ConversationTurn.gpt(answer)));
+    }
+
+    /** Trains all weights of the model in {@code from} on samples and writes the result as a model folder {@code to}. */
+    private static void train(Path from, Path to, Path checkpoints, Tokenizer tok, WordTokenizer.Ids ids, Path images, List<LlavaSample> samples,
+                              int epochs, int batch, double lr, long seed, Backend be, Trainer.Progress progress) throws IOException {
+        try (LlavaModel m = LlavaModel.load(from, null, true)) {
+            ImageStore store = new ImageStore(images, LlavaChat.processorFor(from, m), true);
             SampleEncoder enc = new SampleEncoder(tok, ConversationTemplate.named(TEMPLATE), ids.image(), store, 256);
             List<TrainingExample> examples = new ArrayList<>();
             for (LlavaSample x : samples) enc.encode(x).ifPresent(examples::add);
-            TrainConfig cfg = new TrainConfig(s.epochs(), s.batch(), 1, s.lr(), 0, 0.03, 1.0, s.seed(), -1, 200);
-            new Trainer(m, be, new LinkedHashMap<>(m.weights()), null, List.of(), cfg).train(examples, work.resolve("checkpoints"), true, progress);
+            TrainConfig cfg = new TrainConfig(epochs, batch, 1, lr, 0, 0.03, 1.0, seed, -1, 200);
+            new Trainer(m, be, new LinkedHashMap<>(m.weights()), null, List.of(), cfg).train(examples, checkpoints, true, progress);
             Map<String, Tensor> byName = new LinkedHashMap<>();
             m.weights().forEach((k, v) -> byName.put(m.checkpointName(k), v));
-            Files.createDirectories(dir);
-            SafetensorsWriter.write(dir.resolve("model.safetensors"), byName, Map.of("format", "pt"));
+            Path tmp = to.resolveSibling(to.getFileName() + ".tmp");
+            if (Files.exists(tmp)) try (var old = Files.list(tmp)) { for (Path f : old.toList()) Files.delete(f); }
+            Files.createDirectories(tmp);
+            SafetensorsWriter.write(tmp.resolve("model.safetensors"), byName, Map.of("format", "pt"));
+            Files.copy(from.resolve("config.json"), tmp.resolve("config.json"), StandardCopyOption.REPLACE_EXISTING);
+            Files.copy(images.resolveSibling("tokenizer.json"), tmp.resolve("tokenizer.json"), StandardCopyOption.REPLACE_EXISTING);
+            Files.move(tmp, to, StandardCopyOption.ATOMIC_MOVE);                        // a stage's model appears whole or not at all
         }
-        Files.copy(work.resolve("init/config.json"), dir.resolve("config.json"), StandardCopyOption.REPLACE_EXISTING);
-        Files.copy(work.resolve("tokenizer.json"), dir.resolve("tokenizer.json"), StandardCopyOption.REPLACE_EXISTING);
-        return dir;
     }
 }

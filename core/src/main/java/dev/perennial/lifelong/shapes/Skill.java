@@ -11,6 +11,10 @@
  *
  * Answers are short words, numbers or a box, so they can be scored exactly (grounding by IoU > 0.5). Boxes are
  * normalised by the canvas side and printed with two decimals, as LLaVA-1.5's grounding answers.
+ *
+ * Every item also carries its question in the base mix's neutral style (Item.baseQuestion: "Answer with the colour
+ * of the shape.", "Answer with the box of the green square.", ...), the one style DemoBaseModel's instruction stage
+ * uses for all skills; no task asks in it. Building it draws nothing from the generator, so items do not change.
  */
 package dev.perennial.lifelong.shapes;
 
@@ -29,9 +33,11 @@ public enum Skill {
 
     /**
      * One question about a generated scene.
-     * @param box the answer box {x1, y1, x2, y2} normalised to [0, 1] (GROUNDING), else null
+     * @param question     the question in this task's instruction style
+     * @param baseQuestion the same question in the base mix's neutral style
+     * @param box          the answer box {x1, y1, x2, y2} normalised to [0, 1] (GROUNDING), else null
      */
-    public record Item(Scene scene, String question, String answer, double[] box) {}
+    public record Item(Scene scene, String question, String baseQuestion, String answer, double[] box) {}
 
     /** A new item drawn from {@code rng} on a canvas of {@code size} pixels (size >= 24). */
     public Item generate(SplittableRandom rng, int size) {
@@ -43,17 +49,20 @@ public enum Skill {
             case COLOUR -> {
                 Scene.Colour c = colours[rng.nextInt(colours.length)];
                 Scene.Shape s = place(rng, size, kinds[rng.nextInt(kinds.length)], c, size / 2, size - 4);
-                return new Item(new Scene(size, bg, List.of(s), null), "What colour is the shape? Answer with one word.", c.word, null);
+                return new Item(new Scene(size, bg, List.of(s), null), "What colour is the shape? Answer with one word.",
+                        "Answer with the colour of the shape.", c.word, null);
             }
             case SHAPE -> {
                 Scene.Kind k = kinds[rng.nextInt(kinds.length)];
                 Scene.Shape s = place(rng, size, k, colours[rng.nextInt(colours.length)], size / 2, size - 4);
-                return new Item(new Scene(size, bg, List.of(s), null), "Name the shape in this picture.", k.word, null);
+                return new Item(new Scene(size, bg, List.of(s), null), "Name the shape in this picture.",
+                        "Answer with the shape in the picture.", k.word, null);
             }
             case COUNT -> {
                 int n = 1 + rng.nextInt(4);
                 List<Scene.Shape> shapes = scatter(rng, size, n, kinds, colours);
-                return new Item(new Scene(size, bg, shapes, null), "Count the shapes. How many are there?", String.valueOf(n), null);
+                return new Item(new Scene(size, bg, shapes, null), "Count the shapes. How many are there?",
+                        "Answer with how many shapes are in the picture.", String.valueOf(n), null);
             }
             case SPATIAL -> {
                 int c1 = rng.nextInt(colours.length), c2 = (c1 + 1 + rng.nextInt(colours.length - 1)) % colours.length;
@@ -63,14 +72,15 @@ public enum Skill {
                 Scene.Shape a = new Scene.Shape(kinds[rng.nextInt(kinds.length)], colours[c1], firstLeft ? leftX : rightX, y1, side);
                 Scene.Shape b = new Scene.Shape(kinds[rng.nextInt(kinds.length)], colours[c2], firstLeft ? rightX : leftX, y2, side);
                 String q = "Is the " + colours[c1].word + " shape left or right of the " + colours[c2].word + " one?";
-                return new Item(new Scene(size, bg, List.of(a, b), null), q, firstLeft ? "left" : "right", null);
+                String base = "Answer with left or right: where is the " + colours[c1].word + " shape from the " + colours[c2].word + " one?";
+                return new Item(new Scene(size, bg, List.of(a, b), null), q, base, firstLeft ? "left" : "right", null);
             }
             case DIGIT -> {
                 int v = rng.nextInt(10), scale = Math.max(2, (size - 4) / 6);
                 int x = rng.nextInt(Math.max(1, size - 3 * scale + 1)), y = rng.nextInt(Math.max(1, size - 5 * scale + 1));
                 int rgb = colours[rng.nextInt(colours.length)].rgb;
                 return new Item(new Scene(size, bg, List.of(), new Scene.Digit(v, x, y, scale, rgb)), "Read the digit written in the image.",
-                        String.valueOf(v), null);
+                        "Answer with the digit in the picture.", String.valueOf(v), null);
             }
             case GROUNDING -> {
                 List<Scene.Shape> shapes = scatterDistinct(rng, size, 2, kinds, colours);
@@ -78,7 +88,8 @@ public enum Skill {
                 int[] b = target.box();
                 double[] box = {(double) b[0] / size, (double) b[1] / size, (double) b[2] / size, (double) b[3] / size};
                 String q = "Where is the " + target.colour().word + " " + target.kind().word + "? Reply with its box.";
-                return new Item(new Scene(size, bg, shapes, null), q, formatBox(box), box);
+                String base = "Answer with the box of the " + target.colour().word + " " + target.kind().word + ".";
+                return new Item(new Scene(size, bg, shapes, null), q, base, formatBox(box), box);
             }
             default -> throw new AssertionError(this);
         }

@@ -83,6 +83,29 @@ class ShapesBenchmarkTest {
         }
     }
 
+    @Test
+    void baseQuestionsAskTheSameInTheNeutralStyle() {
+        for (Skill skill : Skill.values()) {
+            for (Skill.Item item : ShapesBenchmark.items(SMALL, skill, "train")) {
+                assertTrue(item.baseQuestion().startsWith("Answer with "), item.baseQuestion());
+                assertNotEquals(item.question(), item.baseQuestion());
+                switch (skill) {
+                    case SPATIAL -> {
+                        // the same two colours, in the same order: the answer stays right for the neutral question
+                        String[] w = item.question().split(" "), b = item.baseQuestion().replace("?", "").split(" ");
+                        assertEquals(w[2], b[8]);
+                        assertEquals(w[9], b[12]);
+                    }
+                    case GROUNDING -> {
+                        String named = item.question().substring("Where is the ".length(), item.question().indexOf('?'));
+                        assertEquals("Answer with the box of the " + named + ".", item.baseQuestion());
+                    }
+                    default -> { }
+                }
+            }
+        }
+    }
+
     private static double meanX(RgbImage img, int colour) {
         double sum = 0;
         int n = 0;
