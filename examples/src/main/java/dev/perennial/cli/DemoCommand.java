@@ -6,7 +6,8 @@
  * matrices and the comparison table and writes metrics.json, accuracy_matrix.csv, report.md and plots/ to --out.
  * The base model is pre-trained by the library itself: `perennial demo --build-base` writes it to <out>/base (a
  * build may ship one as the resource demo-base/, used when <out>/base has none); --base points at another copy.
- * --quick runs three tasks on smaller splits.
+ * --quick runs three tasks on smaller splits. The defaults (same samples and epochs per step for every strategy,
+ * each method's own learning rate, ModalPrompt with K = 1) are measured in docs/performance.md, "Lifelong demo".
  */
 package dev.perennial.cli;
 
@@ -82,7 +83,7 @@ final class DemoCommand implements Callable<Integer> {
         }
         if (!Files.isRegularFile(baseDir.resolve("model.safetensors")) && base == null) bundledBase(baseDir);
         if (!Files.isRegularFile(baseDir.resolve("model.safetensors"))) {
-            throw new IllegalArgumentException("no base model in " + baseDir + ": run `perennial demo --build-base` first (about 25 minutes on 2 cores), or pass --base DIR");
+            throw new IllegalArgumentException("no base model in " + baseDir + ": run `perennial demo --build-base` first (up to about 50 minutes on 2 cores), or pass --base DIR");
         }
         List<Skill> skills = quick ? List.of(Skill.COLOUR, Skill.SHAPE, Skill.COUNT) : Arrays.asList(Skill.values());
         ShapesBenchmark.Settings bench = new ShapesBenchmark.Settings(32, trainPerTask != null ? trainPerTask : quick ? 120 : 300,
