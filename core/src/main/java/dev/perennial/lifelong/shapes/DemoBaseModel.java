@@ -111,7 +111,6 @@ public final class DemoBaseModel {
     public static Path build(Path dir, Settings s, Backend be, Trainer.Progress progress) throws IOException {
         Path work = Files.createDirectories(dir.resolve("pretrain")), images = Files.createDirectories(work.resolve("images"));
         WordTokenizer.Ids ids = WordTokenizer.write(work.resolve("tokenizer.json"), corpus(s.seed()));
-        Tokenizer tok = Tokenizer.load(work.resolve("tokenizer.json"));
         SyntheticCheckpoint.write(work.resolve("init"), text(ids.vocabSize()), vision(), ids.image(), DType.F32, s.seed());
         Path stage1 = work.resolve("stage1");
         if (!Files.isRegularFile(stage1.resolve("model.safetensors"))) {
@@ -121,7 +120,7 @@ public final class DemoBaseModel {
                 Skill.Item it = Skill.values()[rng.nextInt(Skill.values().length)].generate(rng, 32);
                 samples.add(sample(images, "base", i, it, INSTRUCTION, it.scene().describe()));
             }
-            train(work.resolve("init"), stage1, work.resolve("checkpoints"), tok, ids, images, samples, s.epochs(), s.batch(), s.lr(), s.seed(), be, progress);
+            train(work.resolve("init"), stage1, work.resolve("checkpoints"), work.resolve("tokenizer.json"), ids, images, samples, s.epochs(), s.batch(), s.lr(), s.seed(), be, progress);
         }
         Path last = stage1;
         if (s.instructions() > 0) {
@@ -134,13 +133,13 @@ public final class DemoBaseModel {
             }
             last = work.resolve("stage2");
             if (!Files.isRegularFile(last.resolve("model.safetensors"))) {
-                train(stage1, last, work.resolve("checkpoints-stage2"), tok, ids, images, samples, s.instructionEpochs(), s.batch(),
+                train(stage1, last, work.resolve("checkpoints-stage2"), work.resolve("tokenizer.json"), ids, images, samples, s.instructionEpochs(), s.batch(),
                         s.instructionLr(), s.seed() + 1, be, progress);
             }
         }
         Files.createDirectories(dir);
-        for (String f : List.of("config.json", "model.safetensors", "tokenizer.json")) {
-            Files.copy(last.resolve(f), dir.resolve(f), StandardCopyOption.REPLACE_EXISTING);
+        for (String f : List.of("config.json", "tokenizer.json", "model.safetensors")) {    // each file replaced atomically, the model last
+            AtomicFiles.write(dir.resolve(f), Files.readAllBytes(last.resolve(f)));
         }
         return dir;
     }
@@ -153,11 +152,11 @@ public final class DemoBaseModel {
     }
 
     /** Trains all weights of the model in {@code from} on samples and writes the result as a model folder {@code to}. */
-    private static void train(Path from, Path to, Path checkpoints, Tokenizer tok, WordTokenizer.Ids ids, Path images, List<LlavaSample> samples,
+    private static void train(Path from, Path to, Path checkpoints, Path tokenizerFile, WordTokenizer.Ids ids, Path images, List<LlavaSample> samples,
                               int epochs, int batch, double lr, long seed, Backend be, Trainer.Progress progress) throws IOException {
         try (LlavaModel m = LlavaModel.load(from, null, true)) {
             ImageStore store = new ImageStore(images, LlavaChat.processorFor(from, m), true);
-            SampleEncoder enc = new SampleEncoder(tok, ConversationTemplate.named(TEMPLATE), ids.image(), store, 256);
+            SampleEncoder enc = new SampleEncoder(Tokenizer.load(tokenizerFile), ConversationTemplate.named(TEMPLATE), ids.image(), store, 256);
             List<TrainingExample> examples = new ArrayList<>();
             for (LlavaSample x : samples) enc.encode(x).ifPresent(examples::add);
             TrainConfig cfg = new TrainConfig(epochs, batch, 1, lr, 0, 0.03, 1.0, seed, -1, 200);
@@ -169,7 +168,7 @@ public final class DemoBaseModel {
             Files.createDirectories(tmp);
             SafetensorsWriter.write(tmp.resolve("model.safetensors"), byName, Map.of("format", "pt"));
             Files.copy(from.resolve("config.json"), tmp.resolve("config.json"), StandardCopyOption.REPLACE_EXISTING);
-            Files.copy(images.resolveSibling("tokenizer.json"), tmp.resolve("tokenizer.json"), StandardCopyOption.REPLACE_EXISTING);
+            Files.copy(tokenizerFile, tmp.resolve("tokenizer.json"), StandardCopyOption.REPLACE_EXISTING);
             Files.move(tmp, to, StandardCopyOption.ATOMIC_MOVE);                        // a stage's model appears whole or not at all
         }
     }
