@@ -112,31 +112,16 @@ public final class DemoBaseModel {
         Path work = Files.createDirectories(dir.resolve("pretrain")), images = Files.createDirectories(work.resolve("images"));
         WordTokenizer.Ids ids = WordTokenizer.write(work.resolve("tokenizer.json"), corpus(s.seed()));
         SyntheticCheckpoint.write(work.resolve("init"), text(ids.vocabSize()), vision(), ids.image(), DType.F32, s.seed());
-        Path stage1 = work.resolve("stage1");
+        Path stage1 = work.resolve("stage1"), stage2 = work.resolve("stage2"), tokenizer = work.resolve("tokenizer.json");
         if (!Files.isRegularFile(stage1.resolve("model.safetensors"))) {
-            SplittableRandom rng = new SplittableRandom(ShapesBenchmark.mix(s.seed(), 99));
-            List<LlavaSample> samples = new ArrayList<>();
-            for (int i = 0; i < s.captions(); i++) {
-                Skill.Item it = Skill.values()[rng.nextInt(Skill.values().length)].generate(rng, 32);
-                samples.add(sample(images, "base", i, it, INSTRUCTION, it.scene().describe()));
-            }
-            train(work.resolve("init"), stage1, work.resolve("checkpoints"), work.resolve("tokenizer.json"), ids, images, samples, s.epochs(), s.batch(), s.lr(), s.seed(), be, progress);
+            train(work.resolve("init"), stage1, work.resolve("checkpoints"), tokenizer, ids, images, samples(images, "base", 99, s.captions(), s.seed(), false),
+                    s.epochs(), s.batch(), s.lr(), s.seed(), be, progress);
         }
-        Path last = stage1;
-        if (s.instructions() > 0) {
-            SplittableRandom rng = new SplittableRandom(ShapesBenchmark.mix(s.seed(), 98));
-            List<LlavaSample> samples = new ArrayList<>();
-            for (int i = 0; i < s.instructions(); i++) {
-                Skill.Item it = Skill.values()[rng.nextInt(Skill.values().length)].generate(rng, 32);
-                samples.add(i % 2 == 0 ? sample(images, "mix", i, it, INSTRUCTION, it.scene().describe())
-                        : sample(images, "mix", i, it, it.baseQuestion(), it.answer()));
-            }
-            last = work.resolve("stage2");
-            if (!Files.isRegularFile(last.resolve("model.safetensors"))) {
-                train(stage1, last, work.resolve("checkpoints-stage2"), work.resolve("tokenizer.json"), ids, images, samples, s.instructionEpochs(), s.batch(),
-                        s.instructionLr(), s.seed() + 1, be, progress);
-            }
+        if (s.instructions() > 0 && !Files.isRegularFile(stage2.resolve("model.safetensors"))) {
+            train(stage1, stage2, work.resolve("checkpoints-stage2"), tokenizer, ids, images, samples(images, "mix", 98, s.instructions(), s.seed(), true),
+                    s.instructionEpochs(), s.batch(), s.instructionLr(), s.seed() + 1, be, progress);
         }
+        Path last = s.instructions() > 0 ? stage2 : stage1;
         Files.createDirectories(dir);
         for (String f : List.of("config.json", "tokenizer.json", "model.safetensors")) {    // each file replaced atomically, the model last
             AtomicFiles.write(dir.resolve(f), Files.readAllBytes(last.resolve(f)));
@@ -144,11 +129,22 @@ public final class DemoBaseModel {
         return dir;
     }
 
-    /** One base-mix sample (its picture written once to images/PREFIX-NNNNN.png). */
-    private static LlavaSample sample(Path images, String prefix, int i, Skill.Item it, String question, String answer) throws IOException {
-        String file = String.format(Locale.ROOT, "%s-%05d.png", prefix, i);
-        if (!Files.exists(images.resolve(file))) AtomicFiles.write(images.resolve(file), ShapesBenchmark.png(it.scene().render()));
-        return new LlavaSample(i, prefix + "-" + i, List.of(file), List.of(ConversationTurn.human("<image>\n" + question), ConversationTurn.gpt(answer)));
+    /**
+     * n base-mix samples of scenes drawn like every skill's, from the stream mix(seed, stream); their pictures are
+     * written once to images/PREFIX-NNNNN.png. Captions only, or (mixed) captions and neutral-style questions in turn.
+     */
+    private static List<LlavaSample> samples(Path images, String prefix, long stream, int n, long seed, boolean mixed) throws IOException {
+        SplittableRandom rng = new SplittableRandom(ShapesBenchmark.mix(seed, stream));
+        List<LlavaSample> out = new ArrayList<>(n);
+        for (int i = 0; i < n; i++) {
+            Skill.Item it = Skill.values()[rng.nextInt(Skill.values().length)].generate(rng, 32);
+            boolean question = mixed && i % 2 == 1;
+            String file = String.format(Locale.ROOT, "%s-%05d.png", prefix, i);
+            if (!Files.exists(images.resolve(file))) AtomicFiles.write(images.resolve(file), ShapesBenchmark.png(it.scene().render()));
+            out.add(new LlavaSample(i, prefix + "-" + i, List.of(file), List.of(ConversationTurn.human("<image>\n" + (question ? it.baseQuestion() : INSTRUCTION)),
+                    ConversationTurn.gpt(question ? it.answer() : it.scene().describe()))));
+        }
+        return out;
     }
 
     /** Trains all weights of the model in {@code from} on samples and writes the result as a model folder {@code to}. */
