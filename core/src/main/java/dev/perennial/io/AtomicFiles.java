@@ -5,7 +5,10 @@
  * rename(2) and not a copy), is forced to disk, and is then moved over the target with ATOMIC_MOVE, which
  * replaces an existing file on POSIX and Windows. The folder is fsynced afterwards so the rename itself
  * survives a power cut (where the platform allows opening a folder; otherwise this step is skipped).
- * On any failure the temporary file is deleted and the old target is untouched.
+ * On any failure the temporary file is deleted and the old target is untouched. A process killed mid-write leaves
+ * the temporary file behind; isTemporary() recognises such leftovers so that whoever owns the folder next
+ * (OutputFolder) can sweep them. rename() is the same commit for a whole folder. Each commit is a FaultInjection
+ * point (before and after), so crash tests can stop a process exactly there.
  *
  * The temporary file is created with the default permissions (umask), not the 0600 of Files.createTempFile,
  * so checkpoints end up as readable as any other file the user writes.
@@ -46,6 +49,7 @@ public final class AtomicFiles {
                 content.writeTo(ch);
                 ch.force(true);
             }
+            FaultInjection.point("before-commit " + absolute.getFileName());
             Files.move(temp, absolute, StandardCopyOption.ATOMIC_MOVE);
         } catch (IOException | RuntimeException | Error e) {
             try {
@@ -56,12 +60,32 @@ public final class AtomicFiles {
             throw e;
         }
         syncFolder(folder);
+        FaultInjection.point("after-commit " + absolute.getFileName());
     }
 
     /** Replaces {@code target} atomically with {@code bytes}. */
     public static void write(Path target, byte[] bytes) throws IOException {
         write(target, ch -> ChannelIO.writeFully(ch, ByteBuffer.wrap(bytes)));
     }
+
+    /**
+     * Renames a finished file or folder into place in one step (rename(2)): {@code to} must not exist unless it is
+     * a file. The parent folder is fsynced afterwards.
+     */
+    public static void rename(Path from, Path to) throws IOException {
+        FaultInjection.point("before-rename " + to.getFileName());
+        Files.move(from, to, StandardCopyOption.ATOMIC_MOVE);
+        Path parent = to.toAbsolutePath().getParent();
+        if (parent != null) syncFolder(parent);
+        FaultInjection.point("after-rename " + to.getFileName());
+    }
+
+    /** Whether {@code name} is a temporary file of write() (".NAME.<hex>.tmp"), which only a crash leaves behind. */
+    public static boolean isTemporary(String name) {
+        return TEMPORARY.matcher(name).matches();
+    }
+
+    private static final java.util.regex.Pattern TEMPORARY = java.util.regex.Pattern.compile("\\..+\\.[0-9a-f]{1,16}\\.tmp");
 
     private static void syncFolder(Path folder) {
         try (FileChannel dir = FileChannel.open(folder, StandardOpenOption.READ)) {

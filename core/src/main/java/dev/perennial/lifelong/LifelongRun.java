@@ -9,6 +9,10 @@
  * written as NNN.partial and renamed when complete, so a killed run leaves either a whole step or none. Starting
  * again finds the last complete step, restores the strategy's state from it and continues; since every step draws
  * from generators seeded by (seed, step), the resumed run produces the same matrix as an uninterrupted one.
+ *
+ * The strategy's working folder (<out>/strategies/<name>/work: a data pool, a prompt pool) may have moved past the
+ * last complete step when the process died inside a step. Restoring a step's state puts it back; with no complete
+ * step there is nothing to restore from, so the working folder is deleted and the strategy starts from nothing.
  */
 package dev.perennial.lifelong;
 
@@ -31,7 +35,6 @@ import org.slf4j.LoggerFactory;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -113,7 +116,9 @@ public final class LifelongRun {
         AccuracyMatrix matrix = new AccuracyMatrix(tasks.stream().map(Task::name).toList());
         List<Strategy.StepOutcome> outcomes = new ArrayList<>();
         double seconds = 0;
-        try (Strategy strategy = factory.create(Files.createDirectories(dir.resolve("work")))) {
+        Path work = dir.resolve("work");
+        if (done < 0) FileTrees.delete(work);               // left by a step that never completed: start clean
+        try (Strategy strategy = factory.create(Files.createDirectories(work))) {
             if (done >= 0) {
                 Path last = steps.resolve(stepName(done));
                 matrix = AccuracyMatrix.readCsv(last.resolve("accuracy_matrix.csv"));
@@ -158,7 +163,7 @@ public final class LifelongRun {
                 for (int i = 0; i < tasks.size(); i++) putNumber(acc, tasks.get(i).name(), row[i]);
                 if (strategy instanceof ModalPromptStrategy mp && mp.selections() != null) step.set("prompt_selection", mp.selections().toJson());
                 AtomicFiles.write(partial.resolve("step.json"), JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(step));
-                Files.move(partial, steps.resolve(stepName(j)), StandardCopyOption.ATOMIC_MOVE);
+                AtomicFiles.rename(partial, steps.resolve(stepName(j)));
                 log.info(String.format(Locale.ROOT, "%s: step %d (%s) done in %.1f s", name, j, task.name(), s));
                 if (listener != null) listener.step(name, j, task, row, s);
             }

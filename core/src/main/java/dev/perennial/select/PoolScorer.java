@@ -44,6 +44,7 @@ import dev.perennial.data.LlavaSample;
 import dev.perennial.data.SampleEncoder;
 import dev.perennial.data.TrainingExample;
 import dev.perennial.io.AtomicFiles;
+import dev.perennial.io.Fingerprint;
 import dev.perennial.io.Npy;
 import dev.perennial.llava.LlavaModel;
 import dev.perennial.nn.LoraAdapter;
@@ -127,7 +128,8 @@ public final class PoolScorer {
     private final ImageStore images;
     private final SampleEncoder encoder;
     private final ScoringPass pass;
-    private final String fingerprint;
+    private final Builder settings;
+    private Fingerprint fingerprint;
 
     private PoolScorer(Builder b) {
         this.model = b.model;
@@ -146,7 +148,7 @@ public final class PoolScorer {
         Set<Scorer.Requirement> needs = EnumSet.noneOf(Scorer.Requirement.class);
         scorers.values().forEach(s -> needs.addAll(s.requirements()));
         this.pass = new ScoringPass(model, b.backend, vectorConfig, needs, new RandomProjection(b.projectionCpu), b.batchSize);
-        this.fingerprint = fingerprint(b);
+        this.settings = b;
     }
 
     public static Builder builder() { return new Builder(); }
@@ -160,12 +162,14 @@ public final class PoolScorer {
         Files.createDirectories(out);
         Path progressFile = out.resolve(PROGRESS);
         State state = new State();
+        fingerprint = fingerprint(settings);
         if (Files.exists(progressFile)) {
             if (!resume) throw new IOException(out + " already holds a scoring run (" + PROGRESS + "); resume it or use an empty folder");
             JsonNode p = JSON.readTree(progressFile.toFile());
-            if (!fingerprint.equals(p.path("fingerprint").asText())) {
-                throw new IOException(out + ": the run there used other settings (datasets, scorers, vectors, batch size, model or "
-                        + "adapters); use an empty folder");
+            Fingerprint stored = Fingerprint.fromJson(p.get("settings"));
+            if (!fingerprint.equals(stored)) {
+                throw new IOException(out + ": the scoring run there used other settings (" + fingerprint.describeDifferences(stored, 6)
+                        + "); use an empty folder");
             }
             state.rows = p.path("rows").asLong();
             state.recordBytes = p.path("recordBytes").asLong();
@@ -291,7 +295,9 @@ public final class PoolScorer {
     }
 
     private void writeProgress(State state, boolean finished, long skippedJson) throws IOException {
-        ObjectNode p = JSON.createObjectNode().put("fingerprint", fingerprint).put("rows", state.rows)
+        ObjectNode p = JSON.createObjectNode();
+        p.set("settings", fingerprint.toJson());
+        p.put("rows", state.rows)
                 .put("recordBytes", state.recordBytes).put("finished", finished).put("skippedJson", skippedJson);
         ObjectNode inv = p.putObject("invalid");
         state.invalid.forEach((k, v) -> inv.put(k.name(), v));
@@ -317,24 +323,30 @@ public final class PoolScorer {
         final Map<Invalid, Long> invalid = new EnumMap<>(Invalid.class);
     }
 
-    /** What a resumed run must agree on with the run it continues. */
-    private String fingerprint(Builder b) {
-        StringBuilder f = new StringBuilder();
-        f.append("datasets=").append(datasets).append(";scorers=");
-        scorers.forEach((n, s) -> f.append(n).append('=').append(s).append(','));
-        f.append(";vectors=").append(vectorConfig).append(";store=").append(storeType).append(";batch=").append(batchSize).append(";group=").append(group)
-                .append(";maxLength=").append(b.maxLength).append(";template=").append(b.template.name())
-                .append(";model=").append(model.config().text()).append(model.config().vision());
-        double checksum = 0;
+    /** What a resumed run must agree on with the run it continues (each entry named, so a mismatch says which). */
+    private Fingerprint fingerprint(Builder b) throws IOException {
+        Fingerprint.Builder f = Fingerprint.builder();
+        StringBuilder files = new StringBuilder();
+        for (Path d : datasets) files.append(files.length() == 0 ? "" : ", ").append(d).append(' ').append(Fingerprint.fileDigest(d));
+        f.put("datasets", files);
+        StringBuilder sc = new StringBuilder();
+        scorers.forEach((n, s) -> sc.append(n).append('=').append(s).append(','));
+        f.put("scorers", sc).put("vectors", vectorConfig).put("store", storeType).put("batch", batchSize).put("group", group)
+                .put("max-length", b.maxLength).put("template", b.template.name())
+                .put("model", String.valueOf(model.config().text()) + model.config().vision());
+        java.security.MessageDigest md = Fingerprint.sha256();
+        StringBuilder layers = new StringBuilder();
         for (var e : pass.adapters().entrySet()) {
             LoraAdapter ad = e.getValue();
-            f.append(';').append(e.getKey());
+            layers.append(e.getKey()).append(';');
             for (Tensor t : new Tensor[]{ad.a(), ad.b()}) {
                 float[] v = t.toFloatArray();
-                for (int i = 0; i < v.length; i++) checksum += v[i] * (1 + (i % 7));
+                java.nio.ByteBuffer bytes = java.nio.ByteBuffer.allocate(4 * v.length).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+                bytes.asFloatBuffer().put(v);
+                md.update(bytes);
             }
         }
-        return f.append(";adapters=").append(Double.toHexString(checksum)).toString();
+        return f.put("adapter-layers", layers).put("adapters", Fingerprint.hex(md)).build();
     }
 
     /** The three append-only outputs of a run. */

@@ -24,6 +24,10 @@ import java.nio.LongBuffer;
 import java.nio.ShortBuffer;
 
 public final class Storage implements AutoCloseable {
+    static {
+        NativeMemory.configure();                  // before JavaCPP's Pointer reads its memory cap
+    }
+
     private final DType dtype;
     private final int length;          // elements
     private final ByteBuffer bytes;    // little-endian, position 0, capacity = length * dtype.byteSize()
@@ -51,7 +55,12 @@ public final class Storage implements AutoCloseable {
 
     /** Allocates zero-filled native memory for {@code length} elements. */
     public static Storage allocate(DType dtype, long length) {
-        Storage s = allocateUninitialized(dtype, length);
+        return allocate(dtype, length, null);
+    }
+
+    /** allocate(), naming the tensor's shape if memory runs out. */
+    static Storage allocate(DType dtype, long length, int[] shape) {
+        Storage s = allocateUninitialized(dtype, length, shape);
         s.owned.zero();
         return s;
     }
@@ -62,8 +71,20 @@ public final class Storage implements AutoCloseable {
      * when the scope closes.
      */
     public static Storage allocateUninitialized(DType dtype, long length) {
+        return allocateUninitialized(dtype, length, null);
+    }
+
+    /** allocateUninitialized(), naming the tensor's shape if memory runs out (NativeMemory.exhausted). */
+    static Storage allocateUninitialized(DType dtype, long length, int[] shape) {
         long nbytes = checkedBytes(dtype, length);
-        BytePointer p = new BytePointer(Math.max(1, nbytes));
+        BytePointer p;
+        try {
+            p = new BytePointer(Math.max(1, nbytes));
+        } catch (NativeMemory.ExhaustedError e) {
+            throw e;
+        } catch (OutOfMemoryError e) {
+            throw NativeMemory.exhausted(dtype, shape, length, nbytes, e);
+        }
         // asByteBuffer() ignores a zero limit and spans the 1-byte placeholder; an empty storage has no bytes
         ByteBuffer buf = p.limit(nbytes).asByteBuffer().limit((int) nbytes).slice();
         return new Storage(dtype, (int) length, buf, p, null, false);

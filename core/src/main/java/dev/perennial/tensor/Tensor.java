@@ -60,14 +60,14 @@ public final class Tensor implements AutoCloseable {
 
     /** Zero-filled contiguous tensor. */
     public static Tensor zeros(DType dtype, int... shape) {
-        return of(Storage.allocate(dtype, Shapes.numel(shape)), shape);
+        return of(Storage.allocate(dtype, Shapes.numel(shape), shape), shape);
     }
 
     public static Tensor zeros(int... shape) { return zeros(DType.F32, shape); }
 
     /** Contiguous tensor with unspecified contents, for results that are about to be overwritten entirely. */
     public static Tensor empty(DType dtype, int... shape) {
-        return of(Storage.allocateUninitialized(dtype, Shapes.numel(shape)), shape);
+        return of(Storage.allocateUninitialized(dtype, Shapes.numel(shape), shape), shape);
     }
 
     /** A float32 tensor holding a copy of {@code data}. */

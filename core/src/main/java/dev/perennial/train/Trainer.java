@@ -10,6 +10,7 @@ package dev.perennial.train;
 
 import dev.perennial.data.LengthGroupedBatches;
 import dev.perennial.data.TrainingExample;
+import dev.perennial.io.Fingerprint;
 import dev.perennial.llava.LlavaModel;
 import dev.perennial.llava.PromptInsertion;
 import dev.perennial.nn.LoraAdapter;
@@ -47,6 +48,8 @@ public final class Trainer {
     private final TrainingObjective objective;
     private final Collection<LoraAdapter> adapters;
     private final TrainConfig cfg;
+    private final Map<String, String> identity = new java.util.LinkedHashMap<>();
+    private Fingerprint settings;
 
     /**
      * @param params   the trainable tensors by name (float32, writable; updated in place)
@@ -104,9 +107,14 @@ public final class Trainer {
 
         long step = 0;
         int startEpoch = 0, startBatch = 0;
+        Fingerprint settings = fingerprint(examples);
         if (resume && checkpointDir != null) {
             TrainingCheckpoint cp = TrainingCheckpoint.loadLatest(checkpointDir);
             if (cp != null) {
+                if (!cp.settings().equals(settings)) {
+                    throw new IOException(checkpointDir + ": the checkpoint there belongs to a run with other data or settings ("
+                            + settings.describeDifferences(cp.settings(), 6) + "); it cannot be resumed");
+                }
                 for (var e : params.entrySet()) {
                     Tensor saved = cp.trainable().get(e.getKey());
                     if (saved == null) throw new IOException(checkpointDir + ": checkpoint lacks trainable tensor " + e.getKey());
@@ -124,6 +132,7 @@ public final class Trainer {
         GradientAccumulator acc = new GradientAccumulator();
         double accLoss = 0;
         long t0 = System.nanoTime(), samples = 0;
+        this.settings = settings;
         for (int epoch = startEpoch; epoch < cfg.epochs(); epoch++) {
             List<int[]> batches = LengthGroupedBatches.of(lengths, cfg.batchSize(), 4, cfg.seed() * 1_000_003L + epoch);
             int usable = (int) (stepsPerEpoch * cfg.gradAccumulation());
@@ -162,7 +171,63 @@ public final class Trainer {
     }
 
     private void checkpoint(Path dir, long step, int epoch, int batch, Optimizer opt) throws IOException {
-        new TrainingCheckpoint(step, epoch, batch, params, opt.state()).save(dir);
+        new TrainingCheckpoint(step, epoch, batch, params, opt.state(), settings).save(dir);
+    }
+
+    /**
+     * What this run's result depends on (stored with each checkpoint): the examples' content, the training settings
+     * (not the checkpoint interval, which does not change the result), the trainable tensors' names, shapes and
+     * initial values (covering LoRA rank and seed, prompt initialisation, and the base weights in full fine-tuning),
+     * and whatever the caller added with identify().
+     */
+    private Fingerprint fingerprint(List<TrainingExample> examples) {
+        java.security.MessageDigest data = Fingerprint.sha256();
+        java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(16);
+        for (TrainingExample e : examples) {
+            b.clear();
+            data.update(b.putInt(e.inputIds().length).putInt(e.pixels() == null ? 0 : 1).flip());
+            for (long id : e.inputIds()) data.update(b.clear().putLong(id).flip());
+            for (long l : e.labels()) data.update(b.clear().putLong(l).flip());
+            if (e.pixels() != null) digest(data, e.pixels());
+        }
+        java.security.MessageDigest init = Fingerprint.sha256();
+        StringBuilder shapes = new StringBuilder();
+        for (var e : params.entrySet()) {
+            shapes.append(e.getKey()).append(e.getValue().shape()).append(';');
+            digest(init, e.getValue());
+        }
+        Fingerprint.Builder f = Fingerprint.builder()
+                .put("examples", examples.size() + " samples, " + Fingerprint.hex(data))
+                .put("epochs", cfg.epochs()).put("batch", cfg.batchSize()).put("grad-accumulation", cfg.gradAccumulation())
+                .put("lr", cfg.learningRate()).put("weight-decay", cfg.weightDecay()).put("warmup-ratio", cfg.warmupRatio())
+                .put("max-grad-norm", cfg.maxGradNorm()).put("seed", cfg.seed()).put("max-steps", cfg.maxSteps())
+                .put("trainable", params.size() + " tensors, " + Fingerprint.hex(digestOf(shapes.toString())))
+                .put("initial-values", Fingerprint.hex(init));
+        identity.forEach(f::put);
+        return f.build();
+    }
+
+    private static java.security.MessageDigest digestOf(String s) {
+        java.security.MessageDigest md = Fingerprint.sha256();
+        md.update(s.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        return md;
+    }
+
+    /** Adds a tensor's float32 values to a digest, in row-major order. */
+    private static void digest(java.security.MessageDigest md, Tensor t) {
+        float[] v = t.toFloatArray();
+        java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(v.length * 4).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        b.asFloatBuffer().put(v);
+        md.update(b);
+    }
+
+    /**
+     * Adds entries to the run's fingerprint (e.g. the base model, which LoRA training never differentiates): a
+     * resume whose entries differ is refused. Returns this trainer.
+     */
+    public Trainer identify(java.util.Map<String, String> entries) {
+        identity.putAll(entries);
+        return this;
     }
 
     /** Forward + backward of one micro-batch; adds its gradients to acc; returns its loss (0 if nothing supervised). */

@@ -1,7 +1,9 @@
 /*
  * Resumable training state on disk (trainer issue, item 8): the trainable tensors, the optimizer state and the
  * position in the run (optimizer step, epoch, micro-batch within the epoch) in a folder checkpoint-<step>/ as
- * trainable.safetensors, optimizer.safetensors and trainer.json.
+ * trainable.safetensors, optimizer.safetensors and trainer.json. trainer.json also keeps the run's Fingerprint
+ * (data, settings, initial trainable values), so a resume with other data or settings is refused, naming what
+ * differs, instead of continuing the old run at its old step.
  *
  * Written atomically as a whole: the files go into a temporary folder which is renamed into place, then the
  * "latest" pointer file is replaced atomically; a run killed at any moment leaves the previous checkpoint
@@ -14,6 +16,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.perennial.io.AtomicFiles;
 import dev.perennial.io.FileTrees;
+import dev.perennial.io.Fingerprint;
 import dev.perennial.io.SafetensorsWriter;
 import dev.perennial.io.TensorSource;
 import dev.perennial.tensor.DType;
@@ -24,13 +27,12 @@ import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.stream.Stream;
 
 public record TrainingCheckpoint(long step, int epoch, int batchInEpoch, Map<String, Tensor> trainable,
-                                 Map<String, Tensor> optimizerState) {
+                                 Map<String, Tensor> optimizerState, Fingerprint settings) {
     private static final ObjectMapper JSON = new ObjectMapper();
     static final String LATEST = "latest";
 
@@ -41,11 +43,13 @@ public record TrainingCheckpoint(long step, int epoch, int batchInEpoch, Map<Str
         Path tmp = Files.createTempDirectory(dir, name + ".tmp");
         SafetensorsWriter.write(tmp.resolve("trainable.safetensors"), trainable, Map.of());
         SafetensorsWriter.write(tmp.resolve("optimizer.safetensors"), optimizerState, Map.of());
-        String meta = JSON.writeValueAsString(Map.of("step", step, "epoch", epoch, "batch_in_epoch", batchInEpoch));
-        AtomicFiles.write(tmp.resolve("trainer.json"), ch -> ch.write(ByteBuffer.wrap(meta.getBytes(StandardCharsets.UTF_8))));
+        var meta = JSON.createObjectNode().put("step", step).put("epoch", epoch).put("batch_in_epoch", batchInEpoch);
+        meta.set("settings", settings.toJson());
+        byte[] metaBytes = JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(meta);
+        AtomicFiles.write(tmp.resolve("trainer.json"), ch -> ch.write(ByteBuffer.wrap(metaBytes)));
         Path target = dir.resolve(name);
         if (Files.exists(target)) FileTrees.delete(target);
-        Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
+        AtomicFiles.rename(tmp, target);
         AtomicFiles.write(dir.resolve(LATEST), ch -> ch.write(ByteBuffer.wrap(name.getBytes(StandardCharsets.UTF_8))));
         try (Stream<Path> old = Files.list(dir)) {
             for (Path p : old.filter(p -> p.getFileName().toString().startsWith("checkpoint-") && !p.equals(target)).toList()) FileTrees.delete(p);
@@ -59,7 +63,7 @@ public record TrainingCheckpoint(long step, int epoch, int batchInEpoch, Map<Str
         Path cp = dir.resolve(Files.readString(pointer).trim());
         JsonNode meta = JSON.readTree(Files.readAllBytes(cp.resolve("trainer.json")));
         return new TrainingCheckpoint(meta.get("step").asLong(), meta.get("epoch").asInt(), meta.get("batch_in_epoch").asInt(),
-                read(cp.resolve("trainable.safetensors")), read(cp.resolve("optimizer.safetensors")));
+                read(cp.resolve("trainable.safetensors")), read(cp.resolve("optimizer.safetensors")), Fingerprint.fromJson(meta.get("settings")));
     }
 
     /** Writable copies of every tensor of a safetensors file. */

@@ -122,6 +122,38 @@ class LifelongRunTest {
         for (int j = 0; j < 2; j++) assertArrayEquals(expected.matrix().row(j), resumed.matrix().row(j), 0, "row " + j);
     }
 
+    /**
+     * Regression (reliability issue, item 1): a process that died inside the first step, after the strategy's
+     * working state (ADAPT-∞'s data pool, ModalPrompt's prompt pool) had already taken the task, made every rerun
+     * fail ("dataset 'Colour' already joined the pool at step 0"). The rerun must start clean and give the same
+     * matrix as an uninterrupted run.
+     */
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.ValueSource(strings = {"adapt-inf", "modalprompt"})
+    void aRunKilledInsideItsFirstStepAfterTheWorkingStateCommittedResumes(String name) throws IOException {
+        LifelongRun whole = new LifelongRun(tasks, dir.resolve(name + "-whole"), new LifelongRun.Settings(0, false), AnswerScorers.standard());
+        LifelongRun.Result expected = whole.run(name, factory(name, whole), null);
+
+        LifelongRun cut = new LifelongRun(tasks, dir.resolve(name + "-cut"), new LifelongRun.Settings(0, false), AnswerScorers.standard());
+        class Killed extends RuntimeException {}
+        LifelongRun.StrategyFactory real = factory(name, cut);
+        LifelongRun.StrategyFactory dying = work -> new Strategy() {           // learns step 0 (committing its state), then dies
+            final Strategy inner = real.create(work);
+            @Override public String name() { return inner.name(); }
+            @Override public StepOutcome learn(int step, Task task, List<dev.perennial.data.LlavaSample> train) throws IOException {
+                inner.learn(step, task, train);
+                throw new Killed();
+            }
+            @Override public List<String> answer(Task task, List<TestRecord> records) throws IOException { return inner.answer(task, records); }
+            @Override public void save(Path d) throws IOException { inner.save(d); }
+            @Override public void restore(Path d, int step) throws IOException { inner.restore(d, step); }
+            @Override public void close() throws IOException { inner.close(); }
+        };
+        assertThrows(Killed.class, () -> cut.run(name, dying, null));
+        LifelongRun.Result resumed = cut.run(name, factory(name, cut), null);
+        for (int j = 0; j < 2; j++) assertArrayEquals(expected.matrix().row(j), resumed.matrix().row(j), 0, "row " + j);
+    }
+
     private static List<dev.perennial.data.LlavaSample> training(LifelongRun run, int step) {
         try {
             return run.training(step);

@@ -12,6 +12,8 @@
 package dev.perennial.cli;
 
 import dev.perennial.clip.SyntheticClip;
+import dev.perennial.io.Fingerprint;
+import dev.perennial.io.OutputFolder;
 import dev.perennial.lifelong.RunPlan;
 import dev.perennial.lifelong.TaskStreams;
 import dev.perennial.lifelong.shapes.DemoBaseModel;
@@ -31,6 +33,7 @@ import java.nio.file.StandardCopyOption;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
+import java.util.Set;
 import java.util.concurrent.Callable;
 
 @Command(name = "demo", mixinStandardHelpOptions = true,
@@ -67,8 +70,25 @@ final class DemoCommand implements Callable<Integer> {
     @Mixin
     BackendOption backend;
 
+    @Mixin
+    OutputGuard guard;
+
     @Override
     public Integer call() throws Exception {
+        try (OutputFolder folder = OutputFolder.lock(out, "demo")) {
+            if (buildBase) return demo(null);                                     // writes only the base folder (resumable itself)
+            Fingerprint settings = Fingerprint.builder().put("base", base == null ? "bundled or <out>/base" : OutputGuard.path(base))
+                    .put("quick", quick).put("strategies", strategies).put("seed", seed).put("train-per-task", trainPerTask)
+                    .put("test-per-task", testPerTask).put("budget", budget).put("epochs", epochs).put("lr", lr).put("prompt-lr", promptLr)
+                    .put("prompts", prompts).put("prompt-length", promptLength).build();
+            // an interrupted demo resumes, a finished one is shown again; other settings need --overwrite (the base stays)
+            folder.start(settings, true, guard.overwrite, Set.of("base"));
+            demo(folder);
+        }
+        return 0;
+    }
+
+    private int demo(OutputFolder folder) throws Exception {
         PrintWriter stdout = spec.commandLine().getOut(), stderr = spec.commandLine().getErr();
         Path baseDir = base != null ? base : out.resolve("base");
         if (buildBase) {
@@ -97,6 +117,7 @@ final class DemoCommand implements Callable<Integer> {
                 TaskStreams.shapes(benchDir), chosen, perStep, epochs, 8, lr, seed, 8, 16f, 0f,
                 perStep, 0.3, 6, 256, 3 * perStep, clip, prompts, promptLength, 0.5f, promptLr, 0, false, 20, 16);
         RunCommand.print(stdout, stderr, plan, backend);
+        folder.finish();
         return 0;
     }
 

@@ -5,6 +5,7 @@
  */
 package dev.perennial.cli;
 
+import dev.perennial.tensor.NativeMemory;
 import picocli.CommandLine;
 import picocli.CommandLine.IExecutionExceptionHandler;
 import picocli.CommandLine.ParseResult;
@@ -29,6 +30,22 @@ final class FailureReporter implements IExecutionExceptionHandler {
         PrintWriter err = cmd.getErr();
         if (verbose.getAsBoolean()) ex.printStackTrace(err);
         err.println(cmd.getCommandSpec().qualifiedName() + ": " + describe(ex).replaceAll("\\p{Cntrl}+", " "));
+        err.flush();
+        return EXIT_FAILURE;
+    }
+
+    /**
+     * An OutOfMemoryError as one line: tensor memory (NativeMemory's message names the allocation, the cap and how to
+     * raise it) or the Java heap (its maximum and -Xmx).
+     */
+    static int outOfMemory(OutOfMemoryError e, ParseResult parsed, boolean verbose) {
+        CommandLine cmd = parsed.subcommand() != null ? parsed.subcommand().commandSpec().commandLine() : parsed.commandSpec().commandLine();
+        PrintWriter err = cmd.getErr();
+        if (verbose) e.printStackTrace(err);
+        String msg = e instanceof NativeMemory.ExhaustedError ? e.getMessage()
+                : String.format(java.util.Locale.ROOT, "out of memory (%s); the Java heap may grow to %.1f GB: raise it with java -Xmx<size> -jar ..., "
+                        + "or use a smaller batch or model", e.getMessage(), Runtime.getRuntime().maxMemory() / (double) (1L << 30));
+        err.println(cmd.getCommandSpec().qualifiedName() + ": " + msg.replaceAll("\\p{Cntrl}+", " "));
         err.flush();
         return EXIT_FAILURE;
     }

@@ -4,7 +4,7 @@
  * Each subcommand is its own class registered in @Command(subcommands = ...). All of them share how
  * failures are shown (FailureReporter): one line on stderr and exit code 1, with the stack trace only under
  * --verbose, which is accepted before or after the subcommand name. Usage errors exit with 2 (picocli's
- * default). commandLine() builds the configured CommandLine for main() and for in-process tests alike.
+ * default). Running out of memory, native or heap, is one line too (FailureReporter.outOfMemory). commandLine() builds the configured CommandLine for main() and for in-process tests alike.
  */
 package dev.perennial.cli;
 
@@ -43,6 +43,14 @@ public final class PerennialCommand implements Runnable {
         PerennialCommand root = new PerennialCommand();
         CommandLine cl = new CommandLine(root);
         cl.setExecutionExceptionHandler(new FailureReporter(() -> root.verbose));
+        // picocli hands only Exceptions to the handler; running out of memory is an Error and gets the same one line
+        cl.setExecutionStrategy(parsed -> {
+            try {
+                return new CommandLine.RunLast().execute(parsed);
+            } catch (OutOfMemoryError e) {
+                return FailureReporter.outOfMemory(e, parsed, root.verbose);
+            }
+        });
         return cl;
     }
 

@@ -5,6 +5,10 @@
  * state's settings (giving different ones is refused) or, for a task that was interrupted, resume it from its
  * checkpoints. Missing or corrupt images are skipped and counted; a progress bar is drawn on stderr; the summary
  * ends with how often each prompt was retrieved while training (SelectionStats).
+ *
+ * The state folder is locked while the command runs (io.OutputFolder). Each committed task keeps the fingerprint of
+ * its data and settings in task.json: training the same task again with the same ones does nothing, with others it
+ * is refused naming what differs; an interrupted task resumes only with the same ones (its checkpoints carry them).
  */
 package dev.perennial.cli;
 
@@ -16,6 +20,8 @@ import dev.perennial.data.InvalidSamples;
 import dev.perennial.data.LlavaJsonReader;
 import dev.perennial.data.LlavaSample;
 import dev.perennial.data.SampleEncoder;
+import dev.perennial.io.Fingerprint;
+import dev.perennial.io.OutputFolder;
 import dev.perennial.llava.LlavaModel;
 import dev.perennial.prompt.ClipQueries;
 import dev.perennial.prompt.PromptPoolConfig;
@@ -84,7 +90,37 @@ final class PromptTrainCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        try (OutputFolder lock = OutputFolder.lock(state, "prompt-train")) {
+            return train();
+        }
+    }
+
+    /** What the task's result depends on, besides the pool settings that the state itself keeps. */
+    private Fingerprint settings() throws java.io.IOException {
+        Fingerprint.Builder f = Fingerprint.builder().put("data", Fingerprint.fileDigest(data)).put("images", OutputGuard.path(options.images))
+                .put("model", OutputGuard.model(options.model.model)).put("clip", OutputGuard.model(options.clip))
+                .put("template", template).put("max-length", options.maxLength).put("epochs", epochs);
+        training.fingerprint(f);
+        return f.build();
+    }
+
+    private int train() throws Exception {
         PrintWriter stdout = spec.commandLine().getOut(), stderr = spec.commandLine().getErr();
+        Fingerprint settings = settings();
+        if (PromptPoolState.exists(state)) {
+            PromptPoolState existing = PromptPoolState.open(state);
+            for (int i = 0; i < existing.tasks().size(); i++) {
+                if (!existing.tasks().get(i).name().equals(task)) continue;
+                Fingerprint stored = Fingerprint.fromJson(existing.taskMetadata(i).get("settings"));
+                if (!stored.equals(settings)) {
+                    throw new IllegalArgumentException("task " + task + " is already trained in " + state + " with other data or settings ("
+                            + settings.describeDifferences(stored, 6) + "); train it under another name or use another state folder");
+                }
+                stdout.printf("task %s is already trained in %s with these data and settings; nothing to do%n", task, state);
+                stdout.flush();
+                return 0;
+            }
+        }
         Tokenizer tok = options.loadTokenizer();
         Backend be = options.model.backend();
         ConversationTemplate tpl = ConversationTemplate.named(template);
@@ -135,6 +171,7 @@ final class PromptTrainCommand implements Callable<Integer> {
             meta.put("text_query", mode.name());
             meta.put("template", template);
             meta.put("max_length", options.maxLength);
+            meta.set("settings", settings.toJson());
             TrainConfig cfg = training.config(epochs);
             PromptTaskTrainer.Result r = PromptTaskTrainer.train(st, task, m, be, taskData, tok.vocabSize(), training.seed, cfg, meta,
                     (step, total, loss, rate, eta) -> {

@@ -6,7 +6,10 @@
  */
 package dev.perennial.cli;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.perennial.eval.AccuracyMatrix;
+import dev.perennial.io.Fingerprint;
+import dev.perennial.io.OutputFolder;
 import dev.perennial.lifelong.RunPlan;
 import dev.perennial.lifelong.RunReport;
 import picocli.CommandLine.Command;
@@ -32,10 +35,18 @@ final class RunCommand implements Callable<Integer> {
     @Mixin
     BackendOption backend;
 
+    @Mixin
+    OutputGuard guard;
+
     @Override
     public Integer call() throws Exception {
         RunPlan plan = RunPlan.read(config);
-        print(spec.commandLine().getOut(), spec.commandLine().getErr(), plan, backend);
+        try (OutputFolder folder = OutputFolder.lock(plan.out(), "run")) {
+            // every key of the run file, flattened, so a changed setting is named; a finished run is shown again
+            folder.start(Fingerprint.builder().putJson("", new ObjectMapper().readTree(config.toFile())).build(), true, guard.overwrite);
+            print(spec.commandLine().getOut(), spec.commandLine().getErr(), plan, backend);
+            folder.finish();
+        }
         return 0;
     }
 

@@ -3,7 +3,9 @@
  * §4, §5; select.PoolScorer). Writes to --out: vectors.npy (float32 [N, k]; NaN rows for invalid samples),
  * NAME.npy (float32 [N]) per scorer, records.json (row -> source file, record index, id, and why it is invalid),
  * plus vectors.pnvec (the same vectors as a memory-mapped VectorStore, F32 or --store-dtype f16) and
- * progress.json; --resume continues an interrupted run. A summary line goes to stdout, a progress bar to stderr.
+ * progress.json; --resume continues an interrupted run of the same settings (io.OutputFolder guards --out: locked
+ * while running, a finished or different run refused without --overwrite). A summary line goes to stdout, a
+ * progress bar to stderr.
  *
  * The vectors are per-sample LoRA gradients (spec §2.3). A checkpoint without LoRA adapters (and no --adapter
  * folder, nor adapter_config.json in the model folder) gets fresh adapters of rank --lora-rank (default 8, alpha
@@ -14,6 +16,8 @@
 package dev.perennial.cli;
 
 import dev.perennial.data.ImageStore;
+import dev.perennial.io.Fingerprint;
+import dev.perennial.io.OutputFolder;
 import dev.perennial.llava.LlavaChat;
 import dev.perennial.llava.LlavaModel;
 import dev.perennial.nn.Lora;
@@ -123,8 +127,11 @@ final class ScoreCommand implements Callable<Integer> {
     @Option(names = "--store-dtype", defaultValue = "f32", description = "Precision of vectors.pnvec: f32 (default) or f16.")
     StoreType storeType;
 
-    @Option(names = "--resume", description = "Continue the interrupted run in --out.")
+    @Option(names = "--resume", description = "Continue the interrupted run in --out (same settings); a finished one is reported as it is.")
     boolean resume;
+
+    @Mixin
+    OutputGuard guard;
 
     static final class SourceConverter implements picocli.CommandLine.ITypeConverter<Source> {
         @Override
@@ -135,6 +142,27 @@ final class ScoreCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        try (OutputFolder folder = OutputFolder.lock(out, "score")) {
+            OutputFolder.Start start = folder.start(settings(), resume, guard.overwrite);
+            score(start != OutputFolder.Start.FRESH);
+            folder.finish();
+        }
+        return 0;
+    }
+
+    /** Everything the vectors and scores depend on. */
+    private Fingerprint settings() throws java.io.IOException {
+        return Fingerprint.builder().put("data", OutputGuard.files(data)).put("images", OutputGuard.path(images))
+                .put("model", OutputGuard.model(modelOptions.model)).put("vision-tower", OutputGuard.model(modelOptions.visionTower))
+                .put("adapter", adapter == null ? "from the model folder or fresh" : OutputGuard.model(adapter))
+                .put("tokenizer", tokenizer == null ? "from the model folder" : Fingerprint.fileDigest(tokenizer))
+                .put("template", template).put("max-length", maxLength).put("scorers", String.join(",", scorers)).put("dim", dim)
+                .put("seed", seed).put("layers", layers).put("vector-source", source).put("compat", compat)
+                .put("entropy-positions", entropyPositions).put("lora-rank", rank).put("lora-alpha", alpha).put("batch", batch)
+                .put("projection-group", group).put("store-dtype", storeType).build();
+    }
+
+    private void score(boolean resume) throws Exception {
         PrintWriter stdout = spec.commandLine().getOut(), stderr = spec.commandLine().getErr();
         Tokenizer tok = Tokenizer.load(tokenizer != null ? tokenizer : modelOptions.model);
         try (LlavaModel m = modelOptions.load()) {
@@ -173,7 +201,6 @@ final class ScoreCommand implements Callable<Integer> {
             if (store != null && (store.missingCount() > 0 || store.corruptCount() > 0)) stdout.println("images: " + store.summary());
             stdout.flush();
         }
-        return 0;
     }
 
     private ScorerRegistry registry() {

@@ -19,7 +19,9 @@
  */
 package dev.perennial.cli;
 
+import dev.perennial.io.Fingerprint;
 import dev.perennial.io.Npy;
+import dev.perennial.io.OutputFolder;
 import dev.perennial.select.KMeans;
 import dev.perennial.select.NpyVectors;
 import dev.perennial.select.PoolStep;
@@ -32,6 +34,7 @@ import dev.perennial.tensor.DType;
 import dev.perennial.tensor.Tensor;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -106,8 +109,31 @@ final class SelectCommand implements Callable<Integer> {
     @Option(names = "--out", required = true, description = "Output folder.")
     Path out;
 
+    @Mixin
+    OutputGuard guard;
+
     @Override
     public Integer call() throws Exception {
+        try (OutputFolder folder = OutputFolder.lock(out, "select")) {
+            Fingerprint settings = Fingerprint.builder().put("vectors", Fingerprint.fileDigest(vectors)).put("scores", scoreFiles())
+                    .put("budget", budget).put("clusters", k.clusters).put("choose-k", k.range).put("seed", seed).put("compat", compat)
+                    .put("prune-to", pruneTo).put("prune-before-selection", pruneBefore).put("data", OutputGuard.files(data))
+                    .put("kmeans", kmeans).put("kmeans-assign", assign).build();
+            folder.start(settings, false, guard.overwrite);
+            select();
+            folder.finish();
+        }
+        return 0;
+    }
+
+    /** The score files' names and contents. */
+    private String scoreFiles() throws java.io.IOException {
+        try (var s = Files.list(scores)) {
+            return OutputGuard.files(s.filter(p -> p.getFileName().toString().endsWith(".npy")).sorted().toList());
+        }
+    }
+
+    private void select() throws Exception {
         PrintWriter stdout = spec.commandLine().getOut(), stderr = spec.commandLine().getErr();
         NpyVectors v = NpyVectors.open(vectors);
         int n = v.size();
@@ -133,7 +159,6 @@ final class SelectCommand implements Callable<Integer> {
                 budget, outcome.clustering().clusters(), experts,
                 report.pruned() ? "; pruned the pool to " + report.poolAfter() : "");
         stdout.printf("wrote %s%n", out);
-        return 0;
     }
 
     private StepConfig config() {

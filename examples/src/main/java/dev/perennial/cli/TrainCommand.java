@@ -5,6 +5,10 @@
  * --checkpoint-every steps (and at the end); --resume continues a killed run from the latest one. Missing or
  * corrupt images are skipped, counted and reported; a non-finite loss stops the run naming the batch.
  * A progress bar (step, loss, samples/s, ETA) is drawn on stderr.
+ *
+ * --out is guarded by io.OutputFolder: locked while the command runs; a finished run there is not replaced without
+ * --overwrite (rerunning it with --resume and the same settings does nothing); --resume continues only a run of
+ * the same data and settings, naming what differs otherwise (the checkpoints carry the same kind of fingerprint).
  */
 package dev.perennial.cli;
 
@@ -14,6 +18,9 @@ import dev.perennial.data.LlavaJsonReader;
 import dev.perennial.data.LlavaSample;
 import dev.perennial.data.SampleEncoder;
 import dev.perennial.data.TrainingExample;
+import dev.perennial.io.AtomicFiles;
+import dev.perennial.io.Fingerprint;
+import dev.perennial.io.OutputFolder;
 import dev.perennial.io.SafetensorsWriter;
 import dev.perennial.llava.LlavaChat;
 import dev.perennial.llava.LlavaModel;
@@ -35,7 +42,6 @@ import picocli.CommandLine.Spec;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -78,7 +84,10 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--lora-alpha", defaultValue = "256") float alpha;
     @Option(names = "--lora-dropout", defaultValue = "0.05") float loraDropout;
     @Option(names = "--prompt-length", defaultValue = "10") int promptLength;
-    @Option(names = "--resume", description = "Continue from the latest checkpoint in --out/checkpoints.") boolean resume;
+    @Option(names = "--resume", description = "Continue the interrupted run in --out (same data and settings) from its latest checkpoint.") boolean resume;
+
+    @Mixin
+    OutputGuard guard;
 
     @Option(names = "--out", required = true, description = "Output folder.")
     Path out;
@@ -86,6 +95,32 @@ final class TrainCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         PrintWriter stdout = spec.commandLine().getOut(), stderr = spec.commandLine().getErr();
+        try (OutputFolder folder = OutputFolder.lock(out, "train")) {
+            OutputFolder.Start start = folder.start(settings(), resume, guard.overwrite);
+            if (start == OutputFolder.Start.FINISHED) {
+                stdout.printf("%s already holds this run, finished; nothing to do (--overwrite trains it again)%n", out);
+                stdout.flush();
+                return 0;
+            }
+            train(stdout, stderr, start == OutputFolder.Start.RESUMED);
+            folder.finish();
+        }
+        return 0;
+    }
+
+    /** What the result depends on: a resume must agree on all of it. */
+    private Fingerprint settings() throws java.io.IOException {
+        Fingerprint.Builder f = Fingerprint.builder().put("data", Fingerprint.fileDigest(data)).put("images", OutputGuard.path(images))
+                .put("model", OutputGuard.model(modelOptions.model)).put("vision-tower", OutputGuard.model(modelOptions.visionTower))
+                .put("tokenizer", tokenizer == null ? "from the model folder" : Fingerprint.fileDigest(tokenizer))
+                .put("template", template).put("mode", mode).put("epochs", epochs).put("max-length", maxLength);
+        training.fingerprint(f);
+        if (mode == Mode.lora) f.put("lora-rank", rank).put("lora-alpha", alpha).put("lora-dropout", loraDropout);
+        if (mode == Mode.prompt) f.put("prompt-length", promptLength);
+        return f.build();
+    }
+
+    private void train(PrintWriter stdout, PrintWriter stderr, boolean resume) throws Exception {
         Tokenizer tok = Tokenizer.load(tokenizer != null ? tokenizer : modelOptions.model);
         try (LlavaModel m = LlavaModel.load(modelOptions.model, modelOptions.visionTower, mode == Mode.full)) {
             ImageStore store = images == null ? null
@@ -139,7 +174,7 @@ final class TrainCommand implements Callable<Integer> {
                     Map<String, Tensor> byCheckpointName = new LinkedHashMap<>();
                     params.forEach((k, v) -> byCheckpointName.put(m.checkpointName(k), v));
                     SafetensorsWriter.write(out.resolve("model.safetensors"), byCheckpointName, Map.of("format", "pt"));
-                    Files.copy(modelOptions.model.resolve("config.json"), out.resolve("config.json"), StandardCopyOption.REPLACE_EXISTING);
+                    AtomicFiles.write(out.resolve("config.json"), Files.readAllBytes(modelOptions.model.resolve("config.json")));
                 }
             }
             List<Double> losses = result.losses();
@@ -149,6 +184,5 @@ final class TrainCommand implements Callable<Integer> {
             if (store != null && (store.missingCount() > 0 || store.corruptCount() > 0)) stdout.println("images: " + store.summary());
             stdout.flush();
         }
-        return 0;
     }
 }
