@@ -49,7 +49,7 @@ public final class AtomicFiles {
                 content.writeTo(ch);
                 ch.force(true);
             }
-            FaultInjection.point("before-commit " + absolute.getFileName());
+            FaultInjection.point("before-commit " + absolute);
             Files.move(temp, absolute, StandardCopyOption.ATOMIC_MOVE);
         } catch (IOException | RuntimeException | Error e) {
             try {
@@ -60,7 +60,7 @@ public final class AtomicFiles {
             throw e;
         }
         syncFolder(folder);
-        FaultInjection.point("after-commit " + absolute.getFileName());
+        FaultInjection.point("after-commit " + absolute);
     }
 
     /** Replaces {@code target} atomically with {@code bytes}. */
@@ -73,11 +73,11 @@ public final class AtomicFiles {
      * a file. The parent folder is fsynced afterwards.
      */
     public static void rename(Path from, Path to) throws IOException {
-        FaultInjection.point("before-rename " + to.getFileName());
+        FaultInjection.point("before-rename " + to.toAbsolutePath());
         Files.move(from, to, StandardCopyOption.ATOMIC_MOVE);
         Path parent = to.toAbsolutePath().getParent();
         if (parent != null) syncFolder(parent);
-        FaultInjection.point("after-rename " + to.getFileName());
+        FaultInjection.point("after-rename " + to.toAbsolutePath());
     }
 
     /** Whether {@code name} is a temporary file of write() (".NAME.<hex>.tmp"), which only a crash leaves behind. */

@@ -4,12 +4,13 @@
  *  1. an exclusive lock: lock() takes an OS file lock on DIR/.perennial.lock for as long as the folder is open and
  *     writes who holds it (pid, command, host, start time) into that file; a second process is refused with that
  *     holder named, instead of both writing the same temporary files. The lock dies with its process (kill -9
- *     included), so a crashed run never leaves the folder locked;
+ *     included), so a crashed run never leaves the folder locked. Holding the lock, it deletes what a crashed
+ *     writer left half-made (AtomicFiles temporaries, "*.tmp*" folders), anywhere below;
  *  2. a manifest, DIR/perennial-output.json: the command, the run's Fingerprint and whether it finished. start()
  *     compares it with the run about to begin:
  *       empty or new folder                 -> FRESH
  *       same command and fingerprint,
- *         unfinished, resume allowed        -> RESUMED (leftover temporary files of the crash are swept first)
+ *         unfinished, resume allowed        -> RESUMED
  *         finished, resume allowed          -> FINISHED (nothing to do; the outputs are there)
  *       anything else without overwrite     -> refused, naming what differs and the option that would proceed
  *       anything else with overwrite        -> the folder is emptied (the lock file stays) -> FRESH
@@ -99,7 +100,9 @@ public final class OutputFolder implements AutoCloseable {
         ch.truncate(0);
         ch.write(ByteBuffer.wrap((me + "\n").getBytes(StandardCharsets.UTF_8)), 0);
         ch.force(true);
-        return new OutputFolder(dir, command, ch, l);
+        OutputFolder f = new OutputFolder(dir, command, ch, l);
+        f.sweepTemporaries();                  // what a crashed writer left; nobody else writes here while we hold the lock
+        return f;
     }
 
     public Path dir() { return dir; }
@@ -120,7 +123,6 @@ public final class OutputFolder implements AutoCloseable {
     public Start start(Fingerprint settings, boolean resume, boolean overwrite, Set<String> keep) throws IOException {
         this.keep = keep;
         this.fingerprint = settings;
-        sweepTemporaries();
         Path manifest = dir.resolve(MANIFEST);
         if (!Files.isRegularFile(manifest)) {
             List<String> foreign = contents();

@@ -101,4 +101,15 @@ public final class PromptObjective implements TrainingObjective {
             return new TrainingStep.Result(loss, terms, g);
         }
     }
+
+    /** The training-selection counts so far, so a resumed task reports the whole run's. */
+    @Override
+    public com.fasterxml.jackson.databind.JsonNode checkpointState() {
+        return stats == null ? null : stats.toJson();
+    }
+
+    @Override
+    public void restoreState(com.fasterxml.jackson.databind.JsonNode state) {
+        if (stats != null) stats.restore(state);
+    }
 }

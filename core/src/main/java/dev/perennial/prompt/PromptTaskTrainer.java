@@ -82,9 +82,9 @@ public final class PromptTaskTrainer {
         meta.put("samples", data.size());
         meta.put("steps", r.lastStep());
         meta.put("seed", seed);
-        if (!r.losses().isEmpty()) {
-            meta.put("first_loss", r.losses().get(0));
-            meta.put("last_loss", r.losses().get(r.losses().size() - 1));
+        if (!r.runLosses().isEmpty()) {
+            meta.put("first_loss", r.runLosses().get(0));
+            meta.put("last_loss", r.runLosses().get(r.runLosses().size() - 1));
         }
         meta.set("training_selection", stats.toJson());
         state.commitTask(task, be, meta);

@@ -90,6 +90,24 @@ public final class SelectionStats {
         return root;
     }
 
+    /** Replaces every count with those of a toJson() tree of the same entries (a resumed training run continues them). */
+    public synchronized void restore(com.fasterxml.jackson.databind.JsonNode json) {
+        selected.clear();
+        top.clear();
+        samples.clear();
+        if (json == null) return;
+        json.path("groups").fields().forEachRemaining(g -> {
+            long[] s = new long[entryNames.size()], t = new long[entryNames.size()];
+            for (int i = 0; i < entryNames.size(); i++) {
+                s[i] = g.getValue().path("selected").path(entryNames.get(i)).asLong();
+                t[i] = g.getValue().path("top").path(entryNames.get(i)).asLong();
+            }
+            selected.put(g.getKey(), s);
+            top.put(g.getKey(), t);
+            samples.put(g.getKey(), g.getValue().path("samples").asLong());
+        });
+    }
+
     /** One line per group: "group: n samples, prompt placed last: X for 93% {a=.., b=..}" (last = most similar; the current task in training). */
     public synchronized String summary() {
         StringBuilder sb = new StringBuilder();

@@ -175,6 +175,7 @@ public final class PoolScorer {
             state.recordBytes = p.path("recordBytes").asLong();
             p.path("invalid").fields().forEachRemaining(e -> state.invalid.put(Invalid.valueOf(e.getKey()), e.getValue().asLong()));
             if (p.path("finished").asBoolean()) {
+                Sink.cleanUp(out);                                   // in case the run died just after finishing
                 log.info("{}: the scoring run is already complete ({} samples)", out, state.rows);
                 return result(state, state.rows, p.path("skippedJson").asLong(), 0, t0);
             }
@@ -206,6 +207,7 @@ public final class PoolScorer {
             report(progress, state, resumedFrom, total, t0, 0);
             sink.finish(out, scorers.keySet());
             writeProgress(state, true, skippedJson);
+            Sink.cleanUp(out);
             Result r = result(state, resumedFrom, skippedJson, encoder.truncatedCount(), t0);
             log.info(String.format(Locale.ROOT, "%s: scored %d samples (%d invalid%s, %d skipped JSON entries) in %.1f s",
                     out, r.samples(), r.invalidCount(), r.invalid().isEmpty() ? "" : " " + r.invalid(), skippedJson, r.seconds()));
@@ -369,6 +371,8 @@ public final class PoolScorer {
         }
 
         static Sink resume(Path out, int k, DType type, int scorers, long rows, long recordBytes) throws IOException {
+            Path target = out.resolve(VECTORS), partial = VectorStore.partialOf(target);
+            if (!Files.exists(partial) && Files.exists(target)) AtomicFiles.rename(target, partial);   // finish() was interrupted
             VectorStore.Writer v = VectorStore.resume(out.resolve(VECTORS), k, type, rows);
             VectorStore.Writer s = scorers == 0 ? null : VectorStore.resume(out.resolve(SCORES), scorers, DType.F32, rows);
             FileChannel r = FileChannel.open(out.resolve(RECORDS_LOG), StandardOpenOption.WRITE);
@@ -395,19 +399,19 @@ public final class PoolScorer {
 
         /** Vector store into place; score columns -> NAME.npy; records log -> records.json. */
         void finish(Path out, Set<String> names) throws IOException {
-            vectors.finish().close();
+            // every step can be repeated: a run killed in here has progress.json unfinished and resumes at its last
+            // row, finishing again (resume() undoes the vector store's rename); the partial files are deleted only
+            // once progress.json says finished (cleanUp)
             if (scores != null) {
                 scores.commit();
                 scores.close();
-                Path partial = VectorStore.partialOf(out.resolve(SCORES));
-                try (VectorStore s = VectorStore.open(partial)) {
+                try (VectorStore s = VectorStore.open(VectorStore.partialOf(out.resolve(SCORES)))) {
                     int j = 0;
                     for (String name : names) {
                         float[] col = s.column(j++);
                         Npy.write(out.resolve(name + ".npy"), Tensor.of(col, col.length));
                     }
                 }
-                Files.delete(partial);
             }
             records.close();
             Path log = out.resolve(RECORDS_LOG);
@@ -425,7 +429,13 @@ public final class PoolScorer {
                 os.write("\n]\n".getBytes(StandardCharsets.UTF_8));
                 os.flush();
             });
-            Files.delete(log);
+            vectors.finish().close();
+        }
+
+        /** Deletes the working files of a finished run (the score store's partial file and the records log). */
+        static void cleanUp(Path out) throws IOException {
+            Files.deleteIfExists(VectorStore.partialOf(out.resolve(SCORES)));
+            Files.deleteIfExists(out.resolve(RECORDS_LOG));
         }
 
         @Override

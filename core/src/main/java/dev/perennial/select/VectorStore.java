@@ -24,6 +24,7 @@
  */
 package dev.perennial.select;
 
+import dev.perennial.io.AtomicFiles;
 import dev.perennial.io.Npy;
 import dev.perennial.io.TensorFormatException;
 import dev.perennial.io.TensorFormatException.Defect;
@@ -40,7 +41,6 @@ import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.Arrays;
 
@@ -247,7 +247,7 @@ public final class VectorStore implements VectorSource, AutoCloseable {
         public VectorStore finish() throws IOException {
             commit();
             ch.close();
-            Files.move(partial, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            AtomicFiles.rename(partial, target);                   // replaces an existing file (rename(2))
             return open(target);
         }
 

@@ -40,8 +40,11 @@ public final class Trainer {
         public NonFiniteLossException(String message) { super(message); }
     }
 
-    /** What a run did: optimizer steps taken in this call and the loss of each. */
-    public record Result(long firstStep, long lastStep, List<Double> losses) {}
+    /**
+     * What a run did: optimizer steps taken in this call and the loss of each; {@code runLosses} holds the loss of every
+     * step of the run, those before a resume included (kept in the checkpoints), so a resumed run reports the same.
+     */
+    public record Result(long firstStep, long lastStep, List<Double> losses, List<Double> runLosses) {}
 
     private final LlavaModel model;
     private final Map<String, Tensor> params;
@@ -50,6 +53,7 @@ public final class Trainer {
     private final TrainConfig cfg;
     private final Map<String, String> identity = new java.util.LinkedHashMap<>();
     private Fingerprint settings;
+    private List<Double> earlierLosses = List.of();
 
     /**
      * @param params   the trainable tensors by name (float32, writable; updated in place)
@@ -107,6 +111,7 @@ public final class Trainer {
 
         long step = 0;
         int startEpoch = 0, startBatch = 0;
+        List<Double> earlier = List.of();
         Fingerprint settings = fingerprint(examples);
         if (resume && checkpointDir != null) {
             TrainingCheckpoint cp = TrainingCheckpoint.loadLatest(checkpointDir);
@@ -121,6 +126,8 @@ public final class Trainer {
                     e.getValue().copyFrom(saved);
                 }
                 opt.loadState(cp.optimizerState());
+                objective.restoreState(cp.objectiveState());
+                earlier = cp.losses();
                 step = cp.step();
                 startEpoch = cp.epoch();
                 startBatch = cp.batchInEpoch();
@@ -129,6 +136,7 @@ public final class Trainer {
         }
         long firstStep = step;
         List<Double> losses = new ArrayList<>();
+        this.earlierLosses = earlier;
         GradientAccumulator acc = new GradientAccumulator();
         double accLoss = 0;
         long t0 = System.nanoTime(), samples = 0;
@@ -158,7 +166,7 @@ public final class Trainer {
                     log.info(String.format(java.util.Locale.ROOT, "step %d/%d loss %.4f %.1f samples/s ETA %.0f s", step, totalSteps, loss, rate, eta));
                 }
                 if (checkpointDir != null && cfg.checkpointEvery() > 0 && step % cfg.checkpointEvery() == 0) {
-                    checkpoint(checkpointDir, step, epoch, bi + 1, opt);
+                    checkpoint(checkpointDir, step, epoch, bi + 1, opt, losses);
                 }
             }
         }
@@ -166,12 +174,18 @@ public final class Trainer {
     }
 
     private Result finish(Path dir, long step, int epoch, int batch, Optimizer opt, long firstStep, List<Double> losses) throws IOException {
-        if (dir != null && step > firstStep) checkpoint(dir, step, epoch, batch, opt);
-        return new Result(firstStep, step, losses);
+        if (dir != null && step > firstStep) checkpoint(dir, step, epoch, batch, opt, losses);
+        return new Result(firstStep, step, losses, runLosses(losses));
     }
 
-    private void checkpoint(Path dir, long step, int epoch, int batch, Optimizer opt) throws IOException {
-        new TrainingCheckpoint(step, epoch, batch, params, opt.state(), settings).save(dir);
+    private void checkpoint(Path dir, long step, int epoch, int batch, Optimizer opt, List<Double> losses) throws IOException {
+        new TrainingCheckpoint(step, epoch, batch, params, opt.state(), settings, runLosses(losses), objective.checkpointState()).save(dir);
+    }
+
+    private List<Double> runLosses(List<Double> losses) {
+        List<Double> all = new ArrayList<>(earlierLosses);
+        all.addAll(losses);
+        return all;
     }
 
     /**
@@ -193,7 +207,7 @@ public final class Trainer {
         java.security.MessageDigest init = Fingerprint.sha256();
         StringBuilder shapes = new StringBuilder();
         for (var e : params.entrySet()) {
-            shapes.append(e.getKey()).append(e.getValue().shape()).append(';');
+            shapes.append(e.getKey()).append(java.util.Arrays.toString(e.getValue().shape())).append(';');
             digest(init, e.getValue());
         }
         Fingerprint.Builder f = Fingerprint.builder()

@@ -3,7 +3,9 @@
  * position in the run (optimizer step, epoch, micro-batch within the epoch) in a folder checkpoint-<step>/ as
  * trainable.safetensors, optimizer.safetensors and trainer.json. trainer.json also keeps the run's Fingerprint
  * (data, settings, initial trainable values), so a resume with other data or settings is refused, naming what
- * differs, instead of continuing the old run at its old step.
+ * differs, instead of continuing the old run at its old step; and the losses of every step so far and the training
+ * objective's own running state (TrainingObjective.checkpointState, e.g. prompt-selection counts), so a resumed run
+ * reports what an uninterrupted one would.
  *
  * Written atomically as a whole: the files go into a temporary folder which is renamed into place, then the
  * "latest" pointer file is replaced atomically; a run killed at any moment leaves the previous checkpoint
@@ -28,11 +30,12 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
 
 public record TrainingCheckpoint(long step, int epoch, int batchInEpoch, Map<String, Tensor> trainable,
-                                 Map<String, Tensor> optimizerState, Fingerprint settings) {
+                                 Map<String, Tensor> optimizerState, Fingerprint settings, List<Double> losses, JsonNode objectiveState) {
     private static final ObjectMapper JSON = new ObjectMapper();
     static final String LATEST = "latest";
 
@@ -45,6 +48,9 @@ public record TrainingCheckpoint(long step, int epoch, int batchInEpoch, Map<Str
         SafetensorsWriter.write(tmp.resolve("optimizer.safetensors"), optimizerState, Map.of());
         var meta = JSON.createObjectNode().put("step", step).put("epoch", epoch).put("batch_in_epoch", batchInEpoch);
         meta.set("settings", settings.toJson());
+        var l = meta.putArray("losses");
+        losses.forEach(l::add);
+        if (objectiveState != null) meta.set("objective", objectiveState);
         byte[] metaBytes = JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(meta);
         AtomicFiles.write(tmp.resolve("trainer.json"), ch -> ch.write(ByteBuffer.wrap(metaBytes)));
         Path target = dir.resolve(name);
@@ -63,7 +69,14 @@ public record TrainingCheckpoint(long step, int epoch, int batchInEpoch, Map<Str
         Path cp = dir.resolve(Files.readString(pointer).trim());
         JsonNode meta = JSON.readTree(Files.readAllBytes(cp.resolve("trainer.json")));
         return new TrainingCheckpoint(meta.get("step").asLong(), meta.get("epoch").asInt(), meta.get("batch_in_epoch").asInt(),
-                read(cp.resolve("trainable.safetensors")), read(cp.resolve("optimizer.safetensors")), Fingerprint.fromJson(meta.get("settings")));
+                read(cp.resolve("trainable.safetensors")), read(cp.resolve("optimizer.safetensors")), Fingerprint.fromJson(meta.get("settings")), losses(meta.get("losses")),
+                meta.get("objective"));
+    }
+
+    private static List<Double> losses(JsonNode node) {
+        List<Double> out = new java.util.ArrayList<>();
+        if (node != null) node.forEach(n -> out.add(n.asDouble()));
+        return out;
     }
 
     /** Writable copies of every tensor of a safetensors file. */

@@ -20,4 +20,10 @@ public interface TrainingObjective {
      * @return the loss, supervised token count and gradients (float32, owned by the caller), as TrainingStep
      */
     TrainingStep.Result run(List<TrainingExample> examples, int[] batch);
+
+    /** What the objective accumulates across steps (e.g. counts it reports), saved with each checkpoint; null: nothing. */
+    default com.fasterxml.jackson.databind.JsonNode checkpointState() { return null; }
+
+    /** Continues from what checkpointState() returned (null when the checkpoint holds none). */
+    default void restoreState(com.fasterxml.jackson.databind.JsonNode state) {}
 }
