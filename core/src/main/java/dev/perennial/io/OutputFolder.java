@@ -4,13 +4,13 @@
  *  1. an exclusive lock: lock() takes an OS file lock on DIR/.perennial.lock for as long as the folder is open and
  *     writes who holds it (pid, command, host, start time) into that file; a second process is refused with that
  *     holder named, instead of both writing the same temporary files. The lock dies with its process (kill -9
- *     included), so a crashed run never leaves the folder locked. Holding the lock, it deletes what a crashed
- *     writer left half-made (AtomicFiles temporaries, "*.tmp*" folders), anywhere below;
+ *     included), so a crashed run never leaves the folder locked;
  *  2. a manifest, DIR/perennial-output.json: the command, the run's Fingerprint and whether it finished. start()
  *     compares it with the run about to begin:
  *       empty or new folder                 -> FRESH
  *       same command and fingerprint,
- *         unfinished, resume allowed        -> RESUMED
+ *         unfinished, resume allowed        -> RESUMED (what a crashed writer left half-made, AtomicFiles
+ *                                                temporaries and "*.tmp<digits>" folders, is deleted first)
  *         finished, resume allowed          -> FINISHED (nothing to do; the outputs are there)
  *       anything else without overwrite     -> refused, naming what differs and the option that would proceed
  *       anything else with overwrite        -> the folder is emptied (the lock file stays) -> FRESH
@@ -42,6 +42,7 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.stream.Stream;
 
 public final class OutputFolder implements AutoCloseable {
@@ -56,18 +57,28 @@ public final class OutputFolder implements AutoCloseable {
         public RefusedException(String message) { super(message); }
     }
 
+    /**
+     * The lock files this JVM holds (real paths). A POSIX process loses all its locks on a file as soon as it closes
+     * any channel to that file, so a second lock() of a held folder must be refused before it opens the lock file:
+     * closing that second channel would silently unlock the folder for every other process.
+     */
+    private static final Set<Path> HELD = ConcurrentHashMap.newKeySet();
+
     private final Path dir;
     private final String command;
     private final FileChannel lockChannel;
     private final FileLock lock;
+    private final Path heldKey;
+    private boolean closed;
     private Fingerprint fingerprint;
     private Set<String> keep = Set.of();
 
-    private OutputFolder(Path dir, String command, FileChannel lockChannel, FileLock lock) {
+    private OutputFolder(Path dir, String command, FileChannel lockChannel, FileLock lock, Path heldKey) {
         this.dir = dir;
         this.command = command;
         this.lockChannel = lockChannel;
         this.lock = lock;
+        this.heldKey = heldKey;
     }
 
     /** Creates {@code dir} if needed and takes its lock for {@code command}, or fails naming the holder. */
@@ -75,6 +86,19 @@ public final class OutputFolder implements AutoCloseable {
         if (Files.exists(dir) && !Files.isDirectory(dir)) throw new RefusedException(dir + " is a file, not a folder");
         Files.createDirectories(dir);
         Path file = dir.resolve(LOCK);
+        Path key = dir.toRealPath().resolve(LOCK);
+        if (!HELD.add(key)) throw new RefusedException(dir + " is already in use by this process (another run writes it)");
+        boolean locked = false;
+        try {
+            OutputFolder f = lock(dir, command, file, key);
+            locked = true;
+            return f;
+        } finally {
+            if (!locked) HELD.remove(key);
+        }
+    }
+
+    private static OutputFolder lock(Path dir, String command, Path file, Path key) throws IOException {
         FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE);
         FileLock l;
         try {
@@ -100,9 +124,7 @@ public final class OutputFolder implements AutoCloseable {
         ch.truncate(0);
         ch.write(ByteBuffer.wrap((me + "\n").getBytes(StandardCharsets.UTF_8)), 0);
         ch.force(true);
-        OutputFolder f = new OutputFolder(dir, command, ch, l);
-        f.sweepTemporaries();                  // what a crashed writer left; nobody else writes here while we hold the lock
-        return f;
+        return new OutputFolder(dir, command, ch, l, key);
     }
 
     public Path dir() { return dir; }
@@ -125,14 +147,19 @@ public final class OutputFolder implements AutoCloseable {
         this.fingerprint = settings;
         Path manifest = dir.resolve(MANIFEST);
         if (!Files.isRegularFile(manifest)) {
-            List<String> foreign = contents();
+            // nothing here is perennial's but, at most, a temporary of a first manifest write that crashed: anything
+            // else is left alone, temporary-looking names included (the folder may hold someone's data)
+            List<String> foreign = new ArrayList<>(), stale = new ArrayList<>();
+            for (String n : contents()) (n.startsWith("." + MANIFEST + ".") && AtomicFiles.isTemporary(n) ? stale : foreign).add(n);
             if (!foreign.isEmpty()) {
                 throw new RefusedException(dir + " is not empty (" + String.join(", ", foreign.subList(0, Math.min(3, foreign.size())))
                         + (foreign.size() > 3 ? ", …" : "") + ") and was not written by perennial; choose a new or empty folder");
             }
+            for (String n : stale) Files.deleteIfExists(dir.resolve(n));
             writeManifest(false);
             return Start.FRESH;
         }
+        sweepTemporaries();
         JsonNode m;
         try {
             m = JSON.readTree(manifest.toFile());
@@ -145,7 +172,7 @@ public final class OutputFolder implements AutoCloseable {
         Fingerprint stored = Fingerprint.fromJson(m.get("settings"));
         String problem = null;
         if (!before.equals(command)) problem = "holds the output of `perennial " + before + "`, not `" + command + "`";
-        else if (!stored.equals(settings)) problem = "holds a " + (finished ? "finished" : "interrupted") + " run with other settings ("
+        else if (!stored.equals(settings)) problem = "holds " + (finished ? "a finished" : "an interrupted") + " run with other settings ("
                 + settings.describeDifferences(stored, 6) + ")";
         if (problem == null && resume) return finished ? Start.FINISHED : Start.RESUMED;
         if (overwrite) {
@@ -197,7 +224,7 @@ public final class OutputFolder implements AutoCloseable {
         try (Stream<Path> s = Files.walk(dir)) {
             s.filter(p -> !p.equals(dir)).forEach(p -> {
                 String n = p.getFileName().toString();
-                if (AtomicFiles.isTemporary(n) || (Files.isDirectory(p) && n.matches(".+\\.tmp\\d*"))) stale.add(p);
+                if (AtomicFiles.isTemporary(n) || (Files.isDirectory(p) && n.matches(".+\\.tmp\\d+"))) stale.add(p);
             });
         }
         stale.sort(Comparator.comparingInt(Path::getNameCount));
@@ -215,10 +242,16 @@ public final class OutputFolder implements AutoCloseable {
     /** Releases the lock (the lock file stays: deleting it would race with a process about to lock it). */
     @Override
     public void close() throws IOException {
+        if (closed) return;
+        closed = true;
         try {
             lock.release();
         } finally {
-            lockChannel.close();
+            try {
+                lockChannel.close();
+            } finally {
+                HELD.remove(heldKey);
+            }
         }
     }
 }

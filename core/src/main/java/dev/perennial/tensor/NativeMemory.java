@@ -31,6 +31,7 @@ public final class NativeMemory {
     private static final String JAVACPP_MAX = "org.bytedeco.javacpp.maxBytes", JAVACPP_MAX_PHYSICAL = "org.bytedeco.javacpp.maxPhysicalBytes";
     private static final long GIB = 1L << 30;
     private static String origin = "JavaCPP's default";
+    private static boolean configured;
 
     private NativeMemory() {}
 
@@ -48,6 +49,8 @@ public final class NativeMemory {
 
     /** Sets JavaCPP's caps (see the class comment); idempotent. Called before any tensor memory is allocated. */
     public static synchronized void configure() {
+        if (configured) return;                 // a second call would take our own maxBytes for the user's
+        configured = true;
         if (System.getProperty(JAVACPP_MAX) != null || System.getProperty("org.bytedeco.javacpp.maxbytes") != null) {
             origin = "set by " + JAVACPP_MAX;
             return;

@@ -190,7 +190,8 @@ public final class Trainer {
 
     /**
      * What this run's result depends on (stored with each checkpoint): the examples' content, the training settings
-     * (not the checkpoint interval, which does not change the result), the trainable tensors' names, shapes and
+     * (not the checkpoint interval nor max-steps, which only say where the run stops: a run stopped by max-steps
+     * continues from its checkpoint exactly like an uninterrupted one), the trainable tensors' names, shapes and
      * initial values (covering LoRA rank and seed, prompt initialisation, and the base weights in full fine-tuning),
      * and whatever the caller added with identify().
      */
@@ -214,7 +215,7 @@ public final class Trainer {
                 .put("examples", examples.size() + " samples, " + Fingerprint.hex(data))
                 .put("epochs", cfg.epochs()).put("batch", cfg.batchSize()).put("grad-accumulation", cfg.gradAccumulation())
                 .put("lr", cfg.learningRate()).put("weight-decay", cfg.weightDecay()).put("warmup-ratio", cfg.warmupRatio())
-                .put("max-grad-norm", cfg.maxGradNorm()).put("seed", cfg.seed()).put("max-steps", cfg.maxSteps())
+                .put("max-grad-norm", cfg.maxGradNorm()).put("seed", cfg.seed())
                 .put("trainable", params.size() + " tensors, " + Fingerprint.hex(digestOf(shapes.toString())))
                 .put("initial-values", Fingerprint.hex(init));
         identity.forEach(f::put);

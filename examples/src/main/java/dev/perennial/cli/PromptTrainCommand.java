@@ -43,6 +43,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Set;
 import java.util.concurrent.Callable;
 
 @Command(name = "prompt-train", mixinStandardHelpOptions = true,
@@ -90,7 +91,10 @@ final class PromptTrainCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        try (OutputFolder lock = OutputFolder.lock(state, "prompt-train")) {
+        try (OutputFolder folder = OutputFolder.lock(state, "prompt-train")) {
+            // the state grows by one task per call and is never "finished"; start() sweeps what a crash left. A state
+            // written before output folders had manifests (pool.json, tasks/) is accepted as it is.
+            folder.start(Fingerprint.builder().put("state", "prompt pool").build(), true, false, Set.of(PromptPoolState.POOL_JSON, "tasks"));
             return train();
         }
     }

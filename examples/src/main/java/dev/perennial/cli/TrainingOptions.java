@@ -19,10 +19,13 @@ final class TrainingOptions {
     @Option(names = "--max-steps", defaultValue = "-1", description = "Stop after this many optimizer steps (-1: all).") long maxSteps;
     @Option(names = "--checkpoint-every", defaultValue = "0", description = "Optimizer steps between checkpoints (0: only at the end).") int checkpointEvery;
 
-    /** The options that change a run's result (all but the checkpoint interval) as fingerprint entries. */
+    /**
+     * The options that change a run's result as fingerprint entries: not the checkpoint interval, and not the step
+     * limit, which only says where a run stops (a run stopped by it may be resumed to go further).
+     */
     void fingerprint(dev.perennial.io.Fingerprint.Builder f) {
         f.put("batch", batch).put("grad-accumulation", gradAccumulation).put("lr", lr).put("weight-decay", weightDecay)
-                .put("warmup-ratio", warmupRatio).put("max-grad-norm", maxGradNorm).put("seed", seed).put("max-steps", maxSteps);
+                .put("warmup-ratio", warmupRatio).put("max-grad-norm", maxGradNorm).put("seed", seed);
     }
 
     TrainConfig config(int epochs) {

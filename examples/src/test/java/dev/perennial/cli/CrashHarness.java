@@ -65,9 +65,9 @@ final class CrashHarness {
      * the arguments of each later run (e.g. with --resume), {@code output} the folder whose final state is compared.
      */
     record Command(String name, Path workDir, Function<Path, List<String>> args, Function<Path, List<String>> rerun, Function<Path, Path> output,
-                   java.util.function.Predicate<String> targeted) {
+                   java.util.function.ToIntFunction<List<String>> targeted) {
         Command(String name, Path workDir, Function<Path, List<String>> args, Function<Path, List<String>> rerun, Function<Path, Path> output) {
-            this(name, workDir, args, rerun, output, p -> false);
+            this(name, workDir, args, rerun, output, points -> 0);
         }
     }
 
@@ -95,12 +95,8 @@ final class CrashHarness {
         FileTrees.delete(reference);
 
         List<Integer> kills = choose(points.size());
-        for (int i = 0; i < points.size(); i++) {                  // plus the first point the command singles out
-            if (c.targeted().test(points.get(i))) {
-                if (!kills.contains(i + 1)) kills.add(i + 1);
-                break;
-            }
-        }
+        int target = c.targeted().applyAsInt(points);              // plus the point the command singles out (1-based; 0: none)
+        if (target > 0 && !kills.contains(target)) kills.add(target);
         int reruns = 0;
         for (int k : kills) {
             Path attempt = Files.createDirectories(root.resolve(c.name()));

@@ -4,7 +4,8 @@
  * killed at commit points (before and after each atomic write or rename) and at random moments, rerun until they
  * finish, and their output folders compared byte for byte with the uninterrupted run's (CrashHarness).
  *
- * CI runs the short variant (3 commit points spread over each run plus one pair of random kills per command);
+ * CI runs the short variant (3 commit points spread over each run, for `run` also the last change of the strategy's
+ * working state inside step 0, plus one pair of random kills per command);
  * -Dperennial.crash.variant=long kills at every commit point and six pairs of random moments, and prints the
  * summary lines recorded in docs/reliability.md.
  */
@@ -127,9 +128,16 @@ class CrashResumeTest {
                 throw new java.io.UncheckedIOException(e);
             }
         };
-        // also killed just after the strategy's working state (data pool, prompt pool, adapters) first changed inside
-        // step 0: a rerun used to find the task already in the pool and fail for good
-        java.util.function.Predicate<String> firstStepWork = point -> point.startsWith("after-") && point.contains("/work/");
+        // also killed just after the strategy's working state (data pool, prompt pool) last changed before step 0 was
+        // committed: a rerun used to find the task already in the pool and fail for good
+        java.util.function.ToIntFunction<List<String>> firstStepWork = points -> {
+            int last = 0;
+            for (int i = 0; i < points.size(); i++) {
+                if (points.get(i).contains("after-rename") && points.get(i).endsWith("/steps/000")) break;
+                if (points.get(i).contains("after-") && points.get(i).contains("/work/")) last = i + 1;
+            }
+            return last;
+        };
         report(harness("run-" + strategy).campaign(new CrashHarness.Command("run-" + strategy, world, args, args, at -> at.resolve("out"), firstStepWork)));
     }
 }
