@@ -66,7 +66,7 @@ public final class Npy {
                         + " of " + NpyHeader.descr(layout.dtype()) + " needs " + needed + " bytes; one tensor holds at most "
                         + Integer.MAX_VALUE + " bytes");
             }
-            Storage storage = Storage.allocate(layout.dtype(), needed / layout.dtype().byteSize());
+            Storage storage = Storage.allocate(layout.dtype(), needed / layout.dtype().byteSize(), layout.shape());
             ChannelIO.readFully(ch, storage.bytes(), layout.dataOffset(), file);
             return layout.fortranOrder() ? columnMajor(storage, layout.shape()) : Tensor.of(storage, layout.shape());
         }

@@ -16,7 +16,9 @@
  *       anything else with overwrite        -> the folder is emptied (the lock file stays) -> FRESH
  *     A non-empty folder without a manifest (files perennial did not write) is refused even with overwrite: it
  *     may hold someone's data.
- *  3. finish() marks the manifest finished, atomically, as the run's last act.
+ *  3. finish() marks the manifest finished, atomically, as the run's last act. A run that ends (by an exception)
+ *     before writing anything but the manifest takes the manifest away again on close(), so that correcting a
+ *     mistyped option does not meet an "interrupted run with other settings".
  *
  * The manifest is deterministic (no times, no pids), so an interrupted-then-resumed run leaves the same bytes as an
  * uninterrupted one; only the lock file differs.
@@ -72,6 +74,7 @@ public final class OutputFolder implements AutoCloseable {
     private boolean closed;
     private Fingerprint fingerprint;
     private Set<String> keep = Set.of();
+    private boolean finished;
 
     private OutputFolder(Path dir, String command, FileChannel lockChannel, FileLock lock, Path heldKey) {
         this.dir = dir;
@@ -192,6 +195,7 @@ public final class OutputFolder implements AutoCloseable {
     public void finish() throws IOException {
         if (fingerprint == null) throw new IllegalStateException("finish() before start()");
         writeManifest(true);
+        finished = true;
     }
 
     private void writeManifest(boolean finished) throws IOException {
@@ -244,6 +248,9 @@ public final class OutputFolder implements AutoCloseable {
     public void close() throws IOException {
         if (closed) return;
         closed = true;
+        if (fingerprint != null && !finished && contents().equals(List.of(MANIFEST))) {
+            Files.deleteIfExists(dir.resolve(MANIFEST));                  // the run wrote nothing: leave no trace of it
+        }
         try {
             lock.release();
         } finally {

@@ -125,7 +125,8 @@ public final class NativeMemory {
 
     static String gb(long bytes) {
         if (bytes >= GIB) return String.format(Locale.ROOT, "%.1f GB", bytes / (double) GIB);
-        return String.format(Locale.ROOT, "%.1f MB", bytes / (double) (1 << 20));
+        if (bytes >= 1 << 20) return String.format(Locale.ROOT, "%.1f MB", bytes / (double) (1 << 20));
+        return String.format(Locale.ROOT, "%.1f KB", bytes / 1024.0);
     }
 
     private static long physicalBytes() {

@@ -59,7 +59,7 @@ public final class Storage implements AutoCloseable {
     }
 
     /** allocate(), naming the tensor's shape if memory runs out. */
-    static Storage allocate(DType dtype, long length, int[] shape) {
+    public static Storage allocate(DType dtype, long length, int[] shape) {
         Storage s = allocateUninitialized(dtype, length, shape);
         s.owned.zero();
         return s;
@@ -75,7 +75,7 @@ public final class Storage implements AutoCloseable {
     }
 
     /** allocateUninitialized(), naming the tensor's shape if memory runs out (NativeMemory.exhausted). */
-    static Storage allocateUninitialized(DType dtype, long length, int[] shape) {
+    public static Storage allocateUninitialized(DType dtype, long length, int[] shape) {
         long nbytes = checkedBytes(dtype, length);
         BytePointer p;
         try {

@@ -58,9 +58,12 @@ class OutputFolderTest {
         }
     }
 
+    /** lock + start, then an output file is written (a run that writes nothing takes its manifest away on close). */
     private static OutputFolder.Start start(Path dir, String command, Fingerprint settings, boolean resume, boolean overwrite) throws IOException {
         try (OutputFolder f = OutputFolder.lock(dir, command)) {
-            return f.start(settings, resume, overwrite);
+            OutputFolder.Start s = f.start(settings, resume, overwrite);
+            Files.writeString(dir.resolve("output.bin"), "written");
+            return s;
         }
     }
 
@@ -95,8 +98,9 @@ class OutputFolderTest {
             assertEquals(dir, f.dir());
             assertTrue(Files.isDirectory(dir), "lock() creates the folder");
             assertEquals(OutputFolder.Start.FRESH, f.start(settings(1), false, false));
+            assertTrue(Files.isRegularFile(dir.resolve("perennial-output.json")), "the manifest is written at start");
+            Files.writeString(dir.resolve("output.bin"), "written");
         }
-        assertTrue(Files.isRegularFile(dir.resolve("perennial-output.json")), "the manifest is written at start");
         assertTrue(Files.isRegularFile(dir.resolve(OutputFolder.LOCK)));
         JsonNode m = manifest(dir);
         assertEquals("train", m.path("command").asText());
@@ -151,13 +155,14 @@ class OutputFolderTest {
         }
         try (OutputFolder f = OutputFolder.lock(dir, "train")) {
             assertEquals(OutputFolder.Start.FRESH, f.start(settings(1), false, true, Set.of("base-model")));
+            Files.writeString(dir.resolve("output.bin"), "written");
         }
         assertFalse(Files.exists(dir.resolve("model.safetensors")), "overwrite deletes the old outputs");
         assertFalse(Files.exists(dir.resolve("step-1")), "overwrite deletes old folders");
         assertTrue(Files.exists(dir.resolve(OutputFolder.LOCK)), "the lock file stays");
         assertEquals("{\"base\": true}", Files.readString(dir.resolve("base-model/config.json")), "kept entries stay");
         assertFalse(manifest(dir).path("finished").asBoolean(true), "the new run is not finished");
-        assertEquals(Set.of(OutputFolder.LOCK, OutputFolder.MANIFEST, "base-model"), names(dir));
+        assertEquals(Set.of(OutputFolder.LOCK, OutputFolder.MANIFEST, "base-model", "output.bin"), names(dir));
     }
 
     @Test
@@ -225,7 +230,19 @@ class OutputFolderTest {
         Files.writeString(dir.resolve(OutputFolder.LOCK), "pid 1 (perennial train) on a host since then\n");
         Files.writeString(dir.resolve("." + OutputFolder.MANIFEST + ".9f8e7d.tmp"), "{\"comm");
         assertEquals(OutputFolder.Start.FRESH, start(dir, "train", settings(1), false, false));
-        assertEquals(Set.of(OutputFolder.LOCK, OutputFolder.MANIFEST), names(dir), "the half-written manifest is swept");
+        assertEquals(Set.of(OutputFolder.LOCK, OutputFolder.MANIFEST, "output.bin"), names(dir), "the half-written manifest is swept");
+    }
+
+    /** A run that fails before writing anything (a mistyped option) leaves no manifest, so the corrected run is fresh. */
+    @Test
+    void aRunThatWroteNothingLeavesNoManifest() throws IOException {
+        Path dir = tmp.resolve("out");
+        try (OutputFolder f = OutputFolder.lock(dir, "select")) {
+            f.start(settings(1), false, false);
+            assertTrue(Files.isRegularFile(dir.resolve(OutputFolder.MANIFEST)));
+        }
+        assertEquals(Set.of(OutputFolder.LOCK), names(dir));
+        assertEquals(OutputFolder.Start.FRESH, start(dir, "select", settings(2), false, false), "other settings: still fresh");
     }
 
     @Test
@@ -249,17 +266,17 @@ class OutputFolderTest {
         Files.writeString(dir.resolve(".hidden.json"), "no random part");
 
         assertEquals(OutputFolder.Start.RESUMED, start(dir, "train", settings(1), true, false));
-        assertEquals(Map.of(
-                        "model.safetensors", "weights",
-                        OutputFolder.MANIFEST, Files.readString(dir.resolve(OutputFolder.MANIFEST)),
-                        "step-1", "<dir>",
-                        "step-1/state.json", "{}",
-                        "step-1/y.json", "whole",
-                        "x.json", "whole",
-                        "checkpoint-2", "<dir>",
-                        "checkpoint-2/trainer.json", "whole",
-                        "notes.tmp", "a file, not a temporary folder",
-                        ".hidden.json", "no random part"),
+        assertEquals(Map.ofEntries(Map.entry("output.bin", "written"),
+                        Map.entry("model.safetensors", "weights"),
+                        Map.entry(OutputFolder.MANIFEST, Files.readString(dir.resolve(OutputFolder.MANIFEST))),
+                        Map.entry("step-1", "<dir>"),
+                        Map.entry("step-1/state.json", "{}"),
+                        Map.entry("step-1/y.json", "whole"),
+                        Map.entry("x.json", "whole"),
+                        Map.entry("checkpoint-2", "<dir>"),
+                        Map.entry("checkpoint-2/trainer.json", "whole"),
+                        Map.entry("notes.tmp", "a file, not a temporary folder"),
+                        Map.entry(".hidden.json", "no random part")),
                 snapshot(dir));
     }
 

@@ -7,8 +7,8 @@
  * A progress bar (step, loss, samples/s, ETA) is drawn on stderr.
  *
  * --out is guarded by io.OutputFolder: locked while the command runs; a finished run there is not replaced without
- * --overwrite (rerunning it with --resume and the same settings does nothing); --resume continues only a run of
- * the same data and settings, naming what differs otherwise (the checkpoints carry the same kind of fingerprint).
+ * --overwrite; --resume continues only a run of the same data and settings, naming what differs otherwise (the
+ * checkpoints carry the same kind of fingerprint), and on a complete run trains no step and writes the same result.
  */
 package dev.perennial.cli;
 
@@ -97,12 +97,9 @@ final class TrainCommand implements Callable<Integer> {
         PrintWriter stdout = spec.commandLine().getOut(), stderr = spec.commandLine().getErr();
         try (OutputFolder folder = OutputFolder.lock(out, "train")) {
             OutputFolder.Start start = folder.start(settings(), resume, guard.overwrite);
-            if (start == OutputFolder.Start.FINISHED) {
-                stdout.printf("%s already holds this run, finished; nothing to do (--overwrite trains it again)%n", out);
-                stdout.flush();
-                return 0;
-            }
-            train(stdout, stderr, start == OutputFolder.Start.RESUMED);
+            // a finished run resumes too: one stopped by --max-steps goes on, a complete one trains no step and
+            // writes the same result again
+            train(stdout, stderr, start != OutputFolder.Start.FRESH);
             folder.finish();
         }
         return 0;

@@ -160,7 +160,10 @@ class PromptCommandsTest {
         assertOneLine(train(wide, "colour", data), "prompt-train", "projected");
 
         assertEquals(0, train(clip, "colour", data).exitCode());
-        assertOneLine(train(clip, "colour", data), "prompt-train", "already trained");
+        CliRun same = train(clip, "colour", data);
+        assertEquals(0, same.exitCode(), "the same task with the same data and settings: nothing to do");
+        assertTrue(same.out().contains("nothing to do"), same.out());
+        assertOneLine(train(clip, "colour", data, "--seed", "3"), "prompt-train", "seed: 0 before, 3 now");
         assertOneLine(train(clip, "count", data, "--prompts", "5"), "prompt-train", "would change it");
         assertOneLine(train(clip, "bad/name", data), "prompt-train", "task names");
         Files.createDirectories(dir.resolve("state/tasks/002-half/checkpoints"));

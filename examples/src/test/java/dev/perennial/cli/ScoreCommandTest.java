@@ -101,7 +101,8 @@ class ScoreCommandTest {
         assertArrayEquals(vectors, Files.readAllBytes(out.resolve("vectors.npy")));
         CliRun refused = score(data, "out", "--dim", "64");
         assertEquals(1, refused.exitCode());
-        assertTrue(refused.err().startsWith("perennial score: ") && refused.err().contains("already holds a scoring run"), refused.err());
+        assertTrue(refused.err().startsWith("perennial score: ") && refused.err().contains("already holds the finished run")
+                && refused.err().contains("--overwrite"), refused.err());
     }
 
     @Test

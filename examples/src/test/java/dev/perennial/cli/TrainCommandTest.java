@@ -90,6 +90,75 @@ class TrainCommandTest {
         assertTrue(rest.out().contains("steps 2..4"), rest.out());
     }
 
+    /**
+     * Reliability issue, item 2: --out is guarded. A resume with other data or settings is refused naming what
+     * differs (it used to "resume" at the old step and train nothing); a finished folder is not replaced without
+     * --overwrite (it used to be replaced silently); --resume of a finished run with the same settings trains no step
+     * and leaves the same adapter.
+     */
+    @Test
+    void theOutputFolderIsGuarded() throws IOException {
+        Path data = dataset(false);
+        CliRun first = train(data, "guarded", "--epochs", "2", "--max-steps", "2", "--checkpoint-every", "1", "--lr", "1e-2");
+        assertEquals(0, first.exitCode(), first.err());
+
+        CliRun otherEpochs = train(data, "guarded", "--epochs", "3", "--resume", "--lr", "1e-2");
+        assertEquals(1, otherEpochs.exitCode());
+        assertEquals(1, otherEpochs.errLines().size(), otherEpochs.err());
+        assertTrue(otherEpochs.err().contains("epochs: 2 before, 3 now") && otherEpochs.err().contains("--overwrite"), otherEpochs.err());
+
+        Path edited = dir.resolve("edited.json");
+        Files.writeString(edited, Files.readString(data).replace("a red bus", "a blue bus"));
+        CliRun otherData = train(edited, "guarded", "--epochs", "2", "--resume", "--lr", "1e-2");
+        assertEquals(1, otherData.exitCode());
+        assertTrue(otherData.err().contains("data: sha256:"), otherData.err());
+
+        CliRun again = train(data, "guarded", "--epochs", "2", "--lr", "1e-2");
+        assertEquals(1, again.exitCode(), "a finished folder is not replaced without --overwrite");
+        assertTrue(again.err().contains("finished") && again.err().contains("--overwrite"), again.err());
+        byte[] adapter = Files.readAllBytes(dir.resolve("guarded/adapter/adapter_model.safetensors"));
+
+        CliRun idle = train(data, "guarded", "--epochs", "2", "--resume", "--lr", "1e-2", "--max-steps", "2");
+        assertEquals(0, idle.exitCode(), idle.err());
+        assertTrue(idle.out().contains("steps 2..2"), "no step left to train: " + idle.out());
+        assertArrayEquals(adapter, Files.readAllBytes(dir.resolve("guarded/adapter/adapter_model.safetensors")));
+
+        CliRun replaced = train(data, "guarded", "--epochs", "3", "--lr", "1e-2", "--overwrite");
+        assertEquals(0, replaced.exitCode(), replaced.err());
+        assertTrue(replaced.out().contains("steps 0..6"), replaced.out());
+
+        Files.createDirectories(dir.resolve("someone"));
+        Files.writeString(dir.resolve("someone/notes.txt"), "mine");
+        CliRun foreign = train(data, "someone", "--epochs", "1", "--overwrite");
+        assertEquals(1, foreign.exitCode());
+        assertTrue(foreign.err().contains("not written by perennial"), foreign.err());
+        assertEquals("mine", Files.readString(dir.resolve("someone/notes.txt")));
+    }
+
+    /** Two processes on one --out: the second is refused at once, naming the first (it used to fail on a .tmp file). */
+    @Test
+    void aSecondProcessOnTheSameOutputIsRefusedNamingTheHolder() throws Exception {
+        Path data = dataset(false);
+        Path out = dir.resolve("busy");
+        try (dev.perennial.io.OutputFolder held = dev.perennial.io.OutputFolder.lock(out, "train")) {
+            // this JVM holds it: a child process asks for it
+            ProcessBuilder pb = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-cp",
+                    System.getProperty("surefire.test.class.path", System.getProperty("java.class.path")), PerennialCommand.class.getName(),
+                    "train", "--model", GOLDEN.resolve("tiny-llava-hf").toAbsolutePath().toString(), "--tokenizer", TOKENIZER.toAbsolutePath().toString(),
+                    "--data", data.toString(), "--images", dir.resolve("images").toString(), "--out", out.toString())
+                    .redirectErrorStream(true);
+            Process p = pb.start();
+            try {
+                String text = new String(p.getInputStream().readAllBytes());
+                assertTrue(p.waitFor(120, java.util.concurrent.TimeUnit.SECONDS));
+                assertEquals(1, p.exitValue(), text);
+                assertTrue(text.contains("in use by another process (pid " + ProcessHandle.current().pid() + " (perennial train)"), text);
+            } finally {
+                p.destroyForcibly();
+            }
+        }
+    }
+
     @Test
     void promptTuningAndMissingImages() throws IOException {
         CliRun r = train(dataset(true), "prompt", "--mode", "prompt", "--prompt-length", "3", "--epochs", "2", "--lr", "5e-2");
