@@ -22,6 +22,10 @@ public final class Backends {
     private static final Logger LOG = LoggerFactory.getLogger(Backends.class);
     private static final Set<String> LOGGED = ConcurrentHashMap.newKeySet();
 
+    static {
+        NativeMemory.configure();             // before any backend (the CUDA probe, OpenBLAS) initialises JavaCPP
+    }
+
     private Backends() {}
 
     /** The backend named by -Dperennial.backend (default "auto"). */

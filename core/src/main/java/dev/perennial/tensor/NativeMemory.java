@@ -4,8 +4,9 @@
  * Tensors live in native memory allocated through JavaCPP, which refuses to allocate past its maxBytes. JavaCPP's
  * default cap is the Java heap's maximum (a quarter of physical memory by default), which has nothing to do with how
  * much native memory a model needs: a 221M-parameter full fine-tune needs ~12 GB and was refused on a 24 GB
- * machine under plain `java -jar`. So before JavaCPP's Pointer class is first used, configure() derives the cap from
- * physical memory instead:
+ * machine under plain `java -jar`. So before JavaCPP's Pointer class is first used — Backends and Storage call
+ * configure() from their static initialisers, the command line first thing — it derives the cap from physical
+ * memory instead:
  *
  *     cap = physical memory - maximum Java heap - 1 GiB (kept for the JVM, the OS and file-cache pages)
  *
@@ -31,6 +32,7 @@ public final class NativeMemory {
     private static final String JAVACPP_MAX = "org.bytedeco.javacpp.maxBytes", JAVACPP_MAX_PHYSICAL = "org.bytedeco.javacpp.maxPhysicalBytes";
     private static final long GIB = 1L << 30;
     private static String origin = "JavaCPP's default";
+    private static long configuredCap;                  // what configure() set (0: it set nothing)
     private static boolean configured;
 
     private NativeMemory() {}
@@ -66,6 +68,7 @@ public final class NativeMemory {
             origin = "derived from " + gb(physical) + " physical memory";
         }
         System.setProperty(JAVACPP_MAX, Long.toString(cap));
+        configuredCap = cap;
         if (System.getProperty(JAVACPP_MAX_PHYSICAL) == null) System.setProperty(JAVACPP_MAX_PHYSICAL, Long.toString(Math.max(physical, cap)));
     }
 
@@ -82,6 +85,10 @@ public final class NativeMemory {
 
     /** Where the cap in force came from, for messages ("derived from 24.0 GB physical memory"). */
     public static String origin() {
+        if (configuredCap > 0 && cap() != configuredCap) {
+            return "JavaCPP's default, the Java heap's maximum: JavaCPP was in use before perennial could set the cap; "
+                    + "set -D" + JAVACPP_MAX + " instead";
+        }
         return origin;
     }
 
@@ -113,7 +120,7 @@ public final class NativeMemory {
         long used = org.bytedeco.javacpp.Pointer.totalBytes(), cap = cap();
         String msg = String.format(Locale.ROOT, "out of memory allocating %s for a %s: %s of native memory in use, the cap is %s (%s); "
                         + "raise it with the environment variable %s (e.g. %s=%s) or -D%s, or use a smaller batch or model",
-                gb(bytes), what, gb(used), cap > 0 ? gb(cap) : "none", origin, ENV, ENV, suggestion(Math.max(cap, used + bytes)), PROPERTY);
+                gb(bytes), what, gb(used), cap > 0 ? gb(cap) : "none", origin(), ENV, ENV, suggestion(Math.max(cap, used + bytes)), PROPERTY);
         log.debug("JavaCPP: {}", cause.getMessage());
         return new ExhaustedError(msg, cause);
     }

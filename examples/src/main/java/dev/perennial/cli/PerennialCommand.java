@@ -55,6 +55,7 @@ public final class PerennialCommand implements Runnable {
     }
 
     public static void main(String[] args) {
+        dev.perennial.tensor.NativeMemory.configure();       // the memory cap, before anything initialises JavaCPP
         System.exit(commandLine().execute(args));
     }
 
