@@ -49,7 +49,7 @@ public class GemmBenchmark {
             "llama7b_qkvo_t64", "llama7b_gateup_t64", "llama7b_down_t64"})
     public String shape;
 
-    /** backend = CpuBackend.matmul (OpenBLAS), openblas = cblas_sgemm direct, nd4j = backend with the ND4J GEMM, java = plain Java. */
+    /** backend = CpuBackend.matmul (OpenBLAS, split by Parallel), openblas = cblas_sgemm direct with OpenBLAS's threads, nd4j = backend with the ND4J GEMM, java = plain Java. */
     @Param({"backend", "openblas", "nd4j", "java"})
     public String impl;
 
@@ -72,6 +72,9 @@ public class GemmBenchmark {
         b = weightT ? uniform(rng, n, k).transpose(0, 1) : uniform(rng, k, n);   // logical [k, n] either way
         c = Tensor.zeros(m, n);
         backend = new CpuBackend(impl.equals("nd4j") ? Nd4jGemm.INSTANCE : OpenBlasGemm.INSTANCE);
+        // the reference: OpenBLAS with its own threads, as any program calling it would (the backend sets it to one
+        // thread and splits products itself; each JMH fork is a fresh JVM, so the setting here is this trial's alone)
+        if (impl.equals("openblas")) openblas_nolapack.blas_set_num_threads(Runtime.getRuntime().availableProcessors());
         pa = new FloatPointer(a.storage().pointer());
         pb = new FloatPointer(b.storage().pointer());
         pc = new FloatPointer(c.storage().pointer());

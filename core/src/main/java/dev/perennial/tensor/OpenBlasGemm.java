@@ -1,6 +1,14 @@
 /*
  * GEMM through OpenBLAS's cblas_sgemm (org.bytedeco:openblas, the no-LAPACK build), reading the storages'
- * native memory in place. ~190 GFLOP/s on this project's 2-core machines (notes/toolchain.md §3.2).
+ * native memory in place (notes in docs/performance.md, "GEMM").
+ *
+ * OpenBLAS runs single-threaded here and large products are split across threads by Parallel instead: the rows of C
+ * (or, for a few rows — decoding — its columns) are cut into blocks that threads claim dynamically, each block one
+ * single-threaded sgemm. Two reasons, both measured (docs/performance.md, "Shared machines"): OpenBLAS's own
+ * workers split a product statically and busy-wait for work after each call, so (1) on a shared machine every
+ * product waits for whichever of its threads the OS did not schedule, and (2) between products the spinning worker
+ * takes a core from the element-wise ops that run there. Blocks are at least 32 rows (or 256 columns) so that
+ * the repeated packing of the other operand stays a small fraction of the work.
  */
 package dev.perennial.tensor;
 
@@ -9,6 +17,14 @@ import org.bytedeco.openblas.global.openblas_nolapack;
 
 public final class OpenBlasGemm implements Gemm {
     public static final OpenBlasGemm INSTANCE = new OpenBlasGemm();
+
+    /** Multiply-adds below which a product runs on the calling thread alone (≈ 20 µs on one core here). */
+    private static final long SPLIT_MNK = 1L << 21;
+    private static final int ROW_BLOCK = 32, COLUMN_BLOCK = 256;
+
+    static {
+        openblas_nolapack.blas_set_num_threads(1);
+    }
 
     private OpenBlasGemm() {}
 
@@ -19,6 +35,32 @@ public final class OpenBlasGemm implements Gemm {
     public void sgemm(boolean transA, boolean transB, int m, int n, int k, float alpha,
                       Storage a, int aOffset, int lda, Storage b, int bOffset, int ldb,
                       float beta, Storage c, int cOffset, int ldc) {
+        if (Parallel.threads() == 1 || (long) m * n * k < SPLIT_MNK) {
+            call(transA, transB, m, n, k, alpha, a, aOffset, lda, b, bOffset, ldb, beta, c, cOffset, ldc);
+            return;
+        }
+        if (m >= 2 * ROW_BLOCK) {
+            // rows [r0, r1) of C come from rows r0.. of op(A): row r of A at r·lda, or column r of a transposed A at r
+            int blocks = (m + ROW_BLOCK - 1) / ROW_BLOCK;
+            Parallel.forRows(blocks, (long) ROW_BLOCK * n * k, (b0, b1) -> {
+                int r0 = b0 * ROW_BLOCK, r1 = Math.min(m, b1 * ROW_BLOCK);
+                call(transA, transB, r1 - r0, n, k, alpha, a, aOffset + (transA ? r0 : r0 * lda), lda, b, bOffset, ldb,
+                        beta, c, cOffset + r0 * ldc, ldc);
+            });
+        } else {
+            // columns [c0, c1) of C come from columns c0.. of op(B): column j of B at j, or row j of a transposed B at j·ldb
+            int blocks = (n + COLUMN_BLOCK - 1) / COLUMN_BLOCK;
+            Parallel.forRows(blocks, (long) COLUMN_BLOCK * m * k, (b0, b1) -> {
+                int c0 = b0 * COLUMN_BLOCK, c1 = Math.min(n, b1 * COLUMN_BLOCK);
+                call(transA, transB, m, c1 - c0, k, alpha, a, aOffset, lda, b, bOffset + (transB ? c0 * ldb : c0), ldb,
+                        beta, c, cOffset + c0, ldc);
+            });
+        }
+    }
+
+    private static void call(boolean transA, boolean transB, int m, int n, int k, float alpha,
+                             Storage a, int aOffset, int lda, Storage b, int bOffset, int ldb,
+                             float beta, Storage c, int cOffset, int ldc) {
         FloatPointer pa = new FloatPointer(a.pointer()).position(aOffset);
         FloatPointer pb = new FloatPointer(b.pointer()).position(bOffset);
         FloatPointer pc = new FloatPointer(c.pointer()).position(cOffset);

@@ -1,18 +1,27 @@
 /*
  * Splits loops over rows across the machine's cores, but only when the work is large enough to pay for it.
  *
- * The calling thread runs the first chunk itself and a small pool of daemon workers (threads - 1) runs the
- * rest, so two cores give two busy threads. Work submitted from inside a worker runs serially, which rules out
- * pool starvation from nested parallel ops. Knobs (system properties):
+ * The rows are cut into chunks (up to CHUNKS_PER_THREAD per thread, each worth at least `grain` element
+ * operations) that threads claim one at a time from a shared counter: the calling thread claims chunks itself,
+ * and threads() - 1 pool workers are asked to help. Nobody waits for a chunk nobody has started. That is what keeps
+ * a shared machine fair (docs/performance.md, "Shared machines"): when another process holds a core, a worker may
+ * not be scheduled for milliseconds; with a fixed split (one chunk per thread, as before) every parallel op then
+ * waited for it, and a scoring run beside two busy loops ran 6× slower instead of 2×. Here the caller simply takes
+ * the worker's chunks, and a worker that runs late finds nothing left to do. The caller waits only for chunks a
+ * worker is running at that moment (parked, not spinning).
+ *
+ * Work submitted from inside a worker runs serially, which rules out pool starvation from nested parallel ops.
+ * Every row is computed by exactly one body call, so row-wise results do not depend on how the rows were split.
+ * Knobs (system properties):
  *   perennial.threads  number of threads (default: available processors)
  *   perennial.grain    minimum element-operations per chunk before a loop is split (default 32768)
  */
 package dev.perennial.tensor;
 
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.LockSupport;
 
 public final class Parallel {
     private Parallel() {}
@@ -26,8 +35,9 @@ public final class Parallel {
     private static final int THREADS = Math.max(1, Integer.getInteger("perennial.threads",
             Runtime.getRuntime().availableProcessors()));
     private static final long GRAIN = Math.max(1, Long.getLong("perennial.grain", 1L << 15));
+    private static final int CHUNKS_PER_THREAD = 4;
     private static final ThreadLocal<Boolean> IN_WORKER = ThreadLocal.withInitial(() -> false);
-    private static final ExecutorService POOL = THREADS == 1 ? null : Executors.newFixedThreadPool(THREADS - 1, r -> {
+    static final ExecutorService POOL = THREADS == 1 ? null : Executors.newFixedThreadPool(THREADS - 1, r -> {
         Thread t = new Thread(() -> {
             IN_WORKER.set(true);
             r.run();
@@ -39,40 +49,57 @@ public final class Parallel {
     public static int threads() { return THREADS; }
 
     /**
-     * Runs body over [0, rows), split into at most threads() chunks when rows * costPerRow >= 2 * grain.
+     * Runs body over [0, rows), split into chunks when rows * costPerRow >= 2 * grain (see the class comment).
      * @param costPerRow rough number of element operations per row
      */
     public static void forRows(int rows, long costPerRow, RowRange body) {
         if (rows <= 0) return;
         long total = rows * Math.max(1, costPerRow);
-        int chunks = (int) Math.min(Math.min(THREADS, rows), total / GRAIN);
+        int chunks = (int) Math.min(Math.min((long) THREADS * CHUNKS_PER_THREAD, rows), total / GRAIN);
         if (chunks <= 1 || POOL == null || IN_WORKER.get()) {
             body.run(0, rows);
             return;
         }
-        Future<?>[] futures = new Future<?>[chunks - 1];
-        for (int c = 1; c < chunks; c++) {
-            int start = (int) ((long) rows * c / chunks), end = (int) ((long) rows * (c + 1) / chunks);
-            futures[c - 1] = POOL.submit(() -> body.run(start, end));
+        Job job = new Job(rows, chunks, body, Thread.currentThread());
+        for (int h = Math.min(THREADS - 1, chunks - 1); h > 0; h--) POOL.execute(job::help);
+        job.help();
+        job.await();
+        if (job.failure instanceof RuntimeException r) throw r;
+        if (job.failure instanceof Error e) throw e;
+        if (job.failure != null) throw new IllegalStateException(job.failure);
+    }
+
+    /** One parallel loop: chunks claimed from a counter, and the number finished. */
+    private static final class Job {
+        final int rows, chunks;
+        final RowRange body;
+        final Thread caller;
+        final AtomicInteger next = new AtomicInteger(), finished = new AtomicInteger();
+        volatile Throwable failure;
+
+        Job(int rows, int chunks, RowRange body, Thread caller) {
+            this.rows = rows;
+            this.chunks = chunks;
+            this.body = body;
+            this.caller = caller;
         }
-        Throwable failure = null;
-        try {
-            body.run(0, (int) ((long) rows / chunks));
-        } catch (Throwable t) {
-            failure = t;
-        }
-        for (Future<?> f : futures) {
-            try {
-                f.get();
-            } catch (ExecutionException e) {
-                if (failure == null) failure = e.getCause();
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                if (failure == null) failure = e;
+
+        /** Runs chunks until none is left to claim. */
+        void help() {
+            for (int c; (c = next.getAndIncrement()) < chunks; ) {
+                try {
+                    if (failure == null) body.run((int) ((long) rows * c / chunks), (int) ((long) rows * (c + 1) / chunks));
+                } catch (Throwable t) {
+                    if (failure == null) failure = t;
+                } finally {
+                    if (finished.incrementAndGet() == chunks && Thread.currentThread() != caller) LockSupport.unpark(caller);
+                }
             }
         }
-        if (failure instanceof RuntimeException) throw (RuntimeException) failure;
-        if (failure instanceof Error) throw (Error) failure;
-        if (failure != null) throw new IllegalStateException(failure);
+
+        /** Returns when every chunk has finished (the caller has claimed all that were left). */
+        void await() {
+            while (finished.get() < chunks) LockSupport.park(this);
+        }
     }
 }

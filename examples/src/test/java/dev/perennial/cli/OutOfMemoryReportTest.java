@@ -32,7 +32,7 @@ class OutOfMemoryReportTest {
         try {
             assertTrue(p.waitFor(120, TimeUnit.SECONDS));
             List<String> err = java.nio.file.Files.readAllLines(dir.resolve("stderr.txt")).stream()
-                    .filter(l -> !l.contains(" INFO ") && !l.contains(" DEBUG ") && !l.startsWith("WARNING: ")).toList();   // log lines; the JVM's own native-access warnings on JDK 24+
+                    .filter(l -> !l.contains(" INFO ") && !l.contains(" DEBUG ") && !l.startsWith("WARNING: ") && !l.isBlank()).toList();   // log lines; the JVM's own native-access warnings on JDK 24+
             assertEquals(1, p.exitValue(), String.join("\n", err));
             assertEquals(1, err.size(), "one line: " + String.join("\n", err));
             String line = err.get(0);
