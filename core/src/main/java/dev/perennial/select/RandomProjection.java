@@ -13,8 +13,9 @@
  * write disjoint columns of out). A task expands the sign bits of a few rows into a ±1 float panel
  * [rows, COLUMN_BLOCK] (one hash per 64 columns, bytes -> 8 floats through a 256-entry table) and adds
  * x[:, rows] · panel into out with one sgemm of the CPU backend (OpenBLAS). Each sgemm is kept below
- * m·n·k = 2^18, under which OpenBLAS stays on the calling thread: larger calls start OpenBLAS's own threads
- * under our parallel loop and oversubscribe the cores. Measured on this project's 2-core machine for
+ * m·n·k = 2^18, small enough to stay on the calling thread (OpenBlasGemm splits only products of 2^21 and more;
+ * when OpenBLAS still ran its own threads, larger calls started them under our parallel loop and oversubscribed
+ * the cores). Measured on this project's 2-core machine for
  * n = 16, d = 20000, k = 8192 (10.5 GFLOP; one session, all numbers roughly halve while other jobs load the
  * machine): this path ~78 GFLOP/s; the same with 2^22-sized sgemm calls ~20 GFLOP/s; a register-blocked pure-Java add loop over the same panels ~16 GFLOP/s; expanding one sign costs
  * ~0.35 ns (table) vs ~0.55 ns (branch-free bit arithmetic) vs ~4 ns (branching). The panel/GEMM path is kept.
@@ -32,7 +33,7 @@ import java.util.Arrays;
 
 public final class RandomProjection {
     private static final int COLUMN_BLOCK = 256;          // output columns per task: 4 sign words
-    /** m·n·k per sgemm call below which OpenBLAS runs on the calling thread (also used by KMeansAssignment). */
+    /** m·n·k per sgemm call kept on the calling thread (also used by KMeansAssignment). */
     static final long MAX_GEMM_MNK = 1L << 18;
     private static final int MIN_PANEL_ROWS = 8, MAX_PANEL_ROWS = 256;
     private static final float[] SIGNS_OF_BYTE = new float[256 * 8];   // [byte][bit]: +1 for a 0 bit, -1 for a 1

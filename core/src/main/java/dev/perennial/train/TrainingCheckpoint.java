@@ -57,16 +57,22 @@ public record TrainingCheckpoint(long step, int epoch, int batchInEpoch, Map<Str
         if (Files.exists(target)) FileTrees.delete(target);
         AtomicFiles.rename(tmp, target);
         AtomicFiles.write(dir.resolve(LATEST), ch -> ch.write(ByteBuffer.wrap(name.getBytes(StandardCharsets.UTF_8))));
+        removeAllBut(dir, target);
+    }
+
+    /** Deletes every checkpoint folder in dir but {@code keep}. */
+    private static void removeAllBut(Path dir, Path keep) throws IOException {
         try (Stream<Path> old = Files.list(dir)) {
-            for (Path p : old.filter(p -> p.getFileName().toString().startsWith("checkpoint-") && !p.equals(target)).toList()) FileTrees.delete(p);
+            for (Path p : old.filter(p -> p.getFileName().toString().startsWith("checkpoint-") && !p.equals(keep)).toList()) FileTrees.delete(p);
         }
     }
 
-    /** The checkpoint "latest" points to, or null when {@code dir} holds none. */
+    /** The checkpoint "latest" points to, or null when {@code dir} holds none; other checkpoint folders are deleted. */
     public static TrainingCheckpoint loadLatest(Path dir) throws IOException {
         Path pointer = dir.resolve(LATEST);
         if (!Files.isRegularFile(pointer)) return null;
         Path cp = dir.resolve(Files.readString(pointer).trim());
+        removeAllBut(dir, cp);                 // a run killed between the pointer update and the clean-up left them
         JsonNode meta = JSON.readTree(Files.readAllBytes(cp.resolve("trainer.json")));
         return new TrainingCheckpoint(meta.get("step").asLong(), meta.get("epoch").asInt(), meta.get("batch_in_epoch").asInt(),
                 read(cp.resolve("trainable.safetensors")), read(cp.resolve("optimizer.safetensors")), Fingerprint.fromJson(meta.get("settings")), losses(meta.get("losses")),
