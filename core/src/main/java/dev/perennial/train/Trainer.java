@@ -166,7 +166,10 @@ public final class Trainer {
                     log.info(String.format(java.util.Locale.ROOT, "step %d/%d loss %.4f %.1f samples/s ETA %.0f s", step, totalSteps, loss, rate, eta));
                 }
                 if (checkpointDir != null && cfg.checkpointEvery() > 0 && step % cfg.checkpointEvery() == 0) {
-                    checkpoint(checkpointDir, step, epoch, bi + 1, opt, losses);
+                    // the position after an epoch's last batch is the next epoch's start, as finish() records it, so
+                    // a checkpoint of the same step has the same bytes whichever of the two wrote it last
+                    boolean epochDone = bi + 1 >= Math.min(usable, batches.size());
+                    checkpoint(checkpointDir, step, epochDone ? epoch + 1 : epoch, epochDone ? 0 : bi + 1, opt, losses);
                 }
             }
         }
