@@ -54,6 +54,7 @@ public final class Trainer {
     private final Map<String, String> identity = new java.util.LinkedHashMap<>();
     private Fingerprint settings;
     private List<Double> earlierLosses = List.of();
+    private long savedStep = -1;                          // the step of the checkpoint written last in this run
 
     /**
      * @param params   the trainable tensors by name (float32, writable; updated in place)
@@ -135,6 +136,7 @@ public final class Trainer {
             }
         }
         long firstStep = step;
+        savedStep = -1;
         List<Double> losses = new ArrayList<>();
         this.earlierLosses = earlier;
         GradientAccumulator acc = new GradientAccumulator();
@@ -177,12 +179,15 @@ public final class Trainer {
     }
 
     private Result finish(Path dir, long step, int epoch, int batch, Optimizer opt, long firstStep, List<Double> losses) throws IOException {
-        if (dir != null && step > firstStep) checkpoint(dir, step, epoch, batch, opt, losses);
+        // not when a periodic checkpoint just saved this very step: rewriting checkpoint-<step> in place would delete
+        // the folder "latest" names before its replacement exists (a crash there left no checkpoint to resume from)
+        if (dir != null && step > firstStep && step != savedStep) checkpoint(dir, step, epoch, batch, opt, losses);
         return new Result(firstStep, step, losses, runLosses(losses));
     }
 
     private void checkpoint(Path dir, long step, int epoch, int batch, Optimizer opt, List<Double> losses) throws IOException {
         new TrainingCheckpoint(step, epoch, batch, params, opt.state(), settings, runLosses(losses), objective.checkpointState()).save(dir);
+        savedStep = step;
     }
 
     private List<Double> runLosses(List<Double> losses) {
