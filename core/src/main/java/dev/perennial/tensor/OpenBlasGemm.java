@@ -3,12 +3,13 @@
  * native memory in place (notes in docs/performance.md, "GEMM").
  *
  * OpenBLAS runs single-threaded here and large products are split across threads by Parallel instead: the rows of C
- * (or, for a few rows — decoding — its columns) are cut into blocks that threads claim dynamically, each block one
+ * or its columns are cut into blocks that threads claim dynamically, each block one
  * single-threaded sgemm. Two reasons, both measured (docs/performance.md, "Shared machines"): OpenBLAS's own
  * workers split a product statically and busy-wait for work after each call, so (1) on a shared machine every
  * product waits for whichever of its threads the OS did not schedule, and (2) between products the spinning worker
- * takes a core from the element-wise ops that run there. Blocks are at least 32 rows (or 256 columns) so that
- * the repeated packing of the other operand stays a small fraction of the work.
+ * takes a core from the element-wise ops that run there. The cut goes along the dimension whose blocks repack the
+ * smaller operand (a block of rows needs all of B, a block of columns all of A), two blocks per thread (one
+ * below 2^26 multiply-adds).
  */
 package dev.perennial.tensor;
 
@@ -20,7 +21,8 @@ public final class OpenBlasGemm implements Gemm {
 
     /** Multiply-adds below which a product runs on the calling thread alone (≈ 20 µs on one core here). */
     private static final long SPLIT_MNK = 1L << 21;
-    private static final int ROW_BLOCK = 32, COLUMN_BLOCK = 256;
+    private static final long SMALL_MNK = 1L << 26;
+    private static final int MIN_ROWS = 32, MIN_COLUMNS = 64;
 
     static {
         openblas_nolapack.blas_set_num_threads(1);
@@ -39,19 +41,23 @@ public final class OpenBlasGemm implements Gemm {
             call(transA, transB, m, n, k, alpha, a, aOffset, lda, b, bOffset, ldb, beta, c, cOffset, ldc);
             return;
         }
-        if (m >= 2 * ROW_BLOCK) {
+        // cut the dimension whose cut repacks the smaller operand: each block repacks the whole of the other one
+        // (rows of C need all of B, columns of C all of A); two blocks per thread leave room to take a late one's,
+        // except in products too small to pay for the extra call and hand-over
+        int blocks = (long) m * n * k < SMALL_MNK ? Parallel.threads() : 2 * Parallel.threads();
+        if ((long) n * k <= (long) m * k ? m >= 2 * MIN_ROWS : n < 2 * MIN_COLUMNS) {
             // rows [r0, r1) of C come from rows r0.. of op(A): row r of A at r·lda, or column r of a transposed A at r
-            int blocks = (m + ROW_BLOCK - 1) / ROW_BLOCK;
-            Parallel.forRows(blocks, (long) ROW_BLOCK * n * k, (b0, b1) -> {
-                int r0 = b0 * ROW_BLOCK, r1 = Math.min(m, b1 * ROW_BLOCK);
+            int rows = Math.max(MIN_ROWS, (m + blocks - 1) / blocks);
+            Parallel.forRows((m + rows - 1) / rows, (long) rows * n * k, (b0, b1) -> {
+                int r0 = b0 * rows, r1 = Math.min(m, b1 * rows);
                 call(transA, transB, r1 - r0, n, k, alpha, a, aOffset + (transA ? r0 : r0 * lda), lda, b, bOffset, ldb,
                         beta, c, cOffset + r0 * ldc, ldc);
             });
         } else {
             // columns [c0, c1) of C come from columns c0.. of op(B): column j of B at j, or row j of a transposed B at j·ldb
-            int blocks = (n + COLUMN_BLOCK - 1) / COLUMN_BLOCK;
-            Parallel.forRows(blocks, (long) COLUMN_BLOCK * m * k, (b0, b1) -> {
-                int c0 = b0 * COLUMN_BLOCK, c1 = Math.min(n, b1 * COLUMN_BLOCK);
+            int cols = Math.max(MIN_COLUMNS, ((n + blocks - 1) / blocks + 63) / 64 * 64);
+            Parallel.forRows((n + cols - 1) / cols, (long) cols * m * k, (b0, b1) -> {
+                int c0 = b0 * cols, c1 = Math.min(n, b1 * cols);
                 call(transA, transB, m, c1 - c0, k, alpha, a, aOffset, lda, b, bOffset + (transB ? c0 * ldb : c0), ldb,
                         beta, c, cOffset + c0, ldc);
             });

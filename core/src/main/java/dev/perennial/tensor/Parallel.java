@@ -8,7 +8,8 @@
  * not be scheduled for milliseconds; with a fixed split (one chunk per thread, as before) every parallel op then
  * waited for it, and a scoring run beside two busy loops ran 6× slower instead of 2×. Here the caller simply takes
  * the worker's chunks, and a worker that runs late finds nothing left to do. The caller waits only for chunks a
- * worker is running at that moment (parked, not spinning).
+ * worker is running at that moment (parked, not spinning). Idle workers poll for new work for 50 µs before they
+ * park (see Worker): waking a parked thread took long enough to cost a quarter of a 256³ product's time.
  *
  * Work submitted from inside a worker runs serially, which rules out pool starvation from nested parallel ops.
  * Every row is computed by exactly one body call, so row-wise results do not depend on how the rows were split.
@@ -18,8 +19,7 @@
  */
 package dev.perennial.tensor;
 
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.LockSupport;
 
@@ -36,15 +36,69 @@ public final class Parallel {
             Runtime.getRuntime().availableProcessors()));
     private static final long GRAIN = Math.max(1, Long.getLong("perennial.grain", 1L << 15));
     private static final int CHUNKS_PER_THREAD = 4;
+    private static final long SPIN_NANOS = 50_000;
     private static final ThreadLocal<Boolean> IN_WORKER = ThreadLocal.withInitial(() -> false);
-    static final ExecutorService POOL = THREADS == 1 ? null : Executors.newFixedThreadPool(THREADS - 1, r -> {
-        Thread t = new Thread(() -> {
+    private static final ConcurrentLinkedQueue<Runnable> TASKS = new ConcurrentLinkedQueue<>();
+    private static final Worker[] WORKERS = new Worker[THREADS - 1];
+
+    static {
+        for (int i = 0; i < WORKERS.length; i++) {
+            WORKERS[i] = new Worker();
+            WORKERS[i].start();
+        }
+    }
+
+    /**
+     * A pool thread: runs queued tasks; when there is none it polls for SPIN_NANOS (a parallel op usually follows
+     * within microseconds, and waking a parked thread costs tens of them), then parks until submit() wakes it. The
+     * bounded spin is the only busy-waiting: on a shared machine an idle worker gives its core back after 50 µs.
+     */
+    private static final class Worker extends Thread {
+        volatile boolean parked;
+
+        Worker() {
+            super("perennial-cpu");
+            setDaemon(true);
+        }
+
+        @Override
+        public void run() {
             IN_WORKER.set(true);
-            r.run();
-        }, "perennial-cpu");
-        t.setDaemon(true);
-        return t;
-    });
+            for (;;) next().run();                        // Job.help never throws: it hands failures to the caller
+        }
+
+        private Runnable next() {
+            long deadline = System.nanoTime() + SPIN_NANOS;
+            for (;;) {
+                Runnable r = TASKS.poll();
+                if (r != null) return r;
+                if (System.nanoTime() < deadline) {
+                    Thread.onSpinWait();
+                    continue;
+                }
+                parked = true;
+                r = TASKS.poll();                         // a task queued before `parked` was visible is not missed
+                if (r != null) {
+                    parked = false;
+                    return r;
+                }
+                LockSupport.park(this);
+                parked = false;
+                deadline = System.nanoTime() + SPIN_NANOS;
+            }
+        }
+    }
+
+    /** Queues a task for the pool's threads, waking a parked one. */
+    static void submit(Runnable task) {
+        TASKS.add(task);
+        for (Worker w : WORKERS) {
+            if (w.parked) {
+                LockSupport.unpark(w);
+                return;
+            }
+        }
+    }
 
     public static int threads() { return THREADS; }
 
@@ -56,12 +110,12 @@ public final class Parallel {
         if (rows <= 0) return;
         long total = rows * Math.max(1, costPerRow);
         int chunks = (int) Math.min(Math.min((long) THREADS * CHUNKS_PER_THREAD, rows), total / GRAIN);
-        if (chunks <= 1 || POOL == null || IN_WORKER.get()) {
+        if (chunks <= 1 || WORKERS.length == 0 || IN_WORKER.get()) {
             body.run(0, rows);
             return;
         }
         Job job = new Job(rows, chunks, body, Thread.currentThread());
-        for (int h = Math.min(THREADS - 1, chunks - 1); h > 0; h--) POOL.execute(job::help);
+        for (int h = Math.min(THREADS - 1, chunks - 1); h > 0; h--) submit(job::help);
         job.help();
         job.await();
         if (job.failure instanceof RuntimeException r) throw r;

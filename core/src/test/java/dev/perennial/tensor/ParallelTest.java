@@ -42,10 +42,10 @@ class ParallelTest {
     @Test
     @Timeout(value = 30, unit = TimeUnit.SECONDS)
     void aWorkerThatCannotRunDoesNotHoldTheLoopUp() throws InterruptedException {
-        Assumptions.assumeTrue(Parallel.POOL != null, "needs at least two threads");
+        Assumptions.assumeTrue(Parallel.threads() > 1, "needs at least two threads");
         CountDownLatch held = new CountDownLatch(1), release = new CountDownLatch(1);
         for (int w = 0; w < Parallel.threads() - 1; w++) {
-            Parallel.POOL.execute(() -> {
+            Parallel.submit(() -> {
                 held.countDown();
                 try {
                     release.await();
