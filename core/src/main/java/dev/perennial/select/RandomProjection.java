@@ -13,7 +13,7 @@
  * write disjoint columns of out). A task expands the sign bits of a few rows into a ±1 float panel
  * [rows, COLUMN_BLOCK] (one hash per 64 columns, bytes -> 8 floats through a 256-entry table) and adds
  * x[:, rows] · panel into out with one sgemm of the CPU backend (OpenBLAS). Each sgemm is kept below
- * m·n·k = 2^18, small enough to stay on the calling thread (OpenBlasGemm splits only products of 2^21 and more;
+ * m·n·k = 2^18, small enough to stay on the calling thread (OpenBlasGemm splits only products of 2^18 and more;
  * when OpenBLAS still ran its own threads, larger calls started them under our parallel loop and oversubscribed
  * the cores). Measured on this project's 2-core machine for
  * n = 16, d = 20000, k = 8192 (10.5 GFLOP; one session, all numbers roughly halve while other jobs load the
