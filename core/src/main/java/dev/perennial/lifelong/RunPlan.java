@@ -15,8 +15,8 @@
  *    "modalprompt": {"clip": DIR, "prompts": 3, "prompt_length": 10, "lambda": 0.5, "lr": 2e-4},
  *    "test_limit": 0, "evaluate_future": false, "answer_batch": 8, "max_new_tokens": 64}
  *
- * Relative paths are resolved against the config file's folder. Unknown keys and wrong types are errors naming the
- * key, so a typo cannot silently fall back to a default.
+ * Relative paths are resolved against the config file's folder. Unknown keys, at any depth, and wrong types are
+ * errors naming the key ("lora.rnak", "tasks.list[0].trian"), so a typo cannot silently fall back to a default.
  */
 package dev.perennial.lifelong;
 
@@ -58,6 +58,7 @@ public record RunPlan(Path model, Path tokenizer, String template, int maxLength
 
     /** Reads a run file (see the class comment). */
     public static RunPlan read(Path file) throws IOException {
+        if (!java.nio.file.Files.isRegularFile(file)) throw new java.nio.file.NoSuchFileException(file.toString());   // not "not valid JSON"
         JsonNode r;
         try {
             r = new ObjectMapper().readTree(file.toFile());
@@ -73,11 +74,12 @@ public record RunPlan(Path model, Path tokenizer, String template, int maxLength
     }
 
     static RunPlan parse(JsonNode r, Path base) throws IOException {
-        for (Iterator<String> it = r.fieldNames(); it.hasNext(); ) {
-            String k = it.next();
-            if (!KEYS.contains(k)) throw new IllegalArgumentException("unknown key \"" + k + "\"");
-        }
+        known(r, "", KEYS);
         JsonNode lora = obj(r, "lora"), replay = obj(r, "replay"), ai = obj(r, "adapt_inf"), mp = obj(r, "modalprompt");
+        known(lora, "lora.", Set.of("rank", "alpha", "dropout"));
+        known(replay, "replay.", Set.of("memory", "fraction"));
+        known(ai, "adapt_inf.", Set.of("clusters", "dim", "pool_cap"));
+        known(mp, "modalprompt.", Set.of("clip", "prompts", "prompt_length", "lambda", "lr"));
         List<String> strategies = new ArrayList<>();
         if (r.has("strategies")) for (JsonNode s : r.get("strategies")) strategies.add(s.asText());
         else strategies.addAll(List.of("sequential", "replay", "adapt-inf", "modalprompt"));
@@ -94,9 +96,12 @@ public record RunPlan(Path model, Path tokenizer, String template, int maxLength
 
     private static List<Task> tasks(Path base, JsonNode t) throws IOException {
         if (t == null || !t.isObject()) throw new IllegalArgumentException("\"tasks\" must be an object: {\"coin\": ...}, {\"shapes\": DIR} or {\"list\": [...]}");
+        if (!t.has("coin") && !t.has("shapes") && !t.has("list")) throw new IllegalArgumentException("\"tasks\" needs \"coin\", \"shapes\" or \"list\"");
+        known(t, "tasks.", Set.of("coin", "shapes", "list"));
         if (t.has("shapes")) return TaskStreams.shapes(base.resolve(t.get("shapes").asText()));
         if (t.has("coin")) {
-            JsonNode c = t.get("coin");
+            JsonNode c = obj(t, "coin");
+            known(c, "tasks.coin.", Set.of("root", "images", "order"));
             List<String> order = new ArrayList<>();
             if (c.has("order")) for (JsonNode o : c.get("order")) order.add(o.asText());
             else order.addAll(TaskStreams.COIN_ORDER);
@@ -104,7 +109,10 @@ public record RunPlan(Path model, Path tokenizer, String template, int maxLength
         }
         if (t.has("list")) {
             List<Task> out = new ArrayList<>();
+            int i = 0;
             for (JsonNode x : t.get("list")) {
+                if (!x.isObject()) throw new IllegalArgumentException("\"tasks.list[" + i + "]\" must be an object");
+                known(x, "tasks.list[" + i++ + "].", Set.of("name", "train", "test", "images", "scorer"));
                 out.add(new Task(str(x, "name", null), path(base, x, "train", true), path(base, x, "test", true), path(base, x, "images", true),
                         str(x, "scorer", "exact")));
             }
@@ -160,6 +168,14 @@ public record RunPlan(Path model, Path tokenizer, String template, int maxLength
             return run.training(step);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
+        }
+    }
+
+    /** Every key of {@code node} must be one of {@code allowed}; a typo is named with its path ("lora.rnak"). */
+    private static void known(JsonNode node, String path, Set<String> allowed) {
+        for (Iterator<String> it = node.fieldNames(); it.hasNext(); ) {
+            String k = it.next();
+            if (!allowed.contains(k)) throw new IllegalArgumentException("unknown key \"" + path + k + "\" (known here: " + new java.util.TreeSet<>(allowed) + ")");
         }
     }
 

@@ -55,4 +55,21 @@ class RunPlanTest {
         Files.writeString(dir.resolve("e.json"), "{\"model\": \"m\", \"out\": \"o\", \"tasks\": {\"csv\": \"x\"}}");
         assertTrue(assertThrows(IOException.class, () -> RunPlan.read(dir.resolve("e.json"))).getMessage().contains("\"coin\", \"shapes\" or \"list\""));
     }
+
+    /** Reliability issue, item 4: nested keys are checked as strictly as top-level ones; a missing file is not "invalid JSON". */
+    @Test
+    void nestedTyposAndMissingFilesAreNamed() throws IOException {
+        ShapesBenchmark.write(dir.resolve("bench"), new ShapesBenchmark.Settings(32, 2, 2, 0, List.of(Skill.COLOUR)));
+        String base = "{\"model\": \"m\", \"out\": \"o\", \"tasks\": {\"shapes\": \"bench\"}";
+        Files.writeString(dir.resolve("f.json"), base + ", \"lora\": {\"rnak\": 16}}");
+        assertTrue(assertThrows(IOException.class, () -> RunPlan.read(dir.resolve("f.json"))).getMessage().contains("unknown key \"lora.rnak\""));
+        Files.writeString(dir.resolve("g.json"), "{\"model\": \"m\", \"out\": \"o\", \"tasks\": {\"list\": [{\"name\": \"a\", \"trian\": \"x.json\"}]}}");
+        assertTrue(assertThrows(IOException.class, () -> RunPlan.read(dir.resolve("g.json"))).getMessage().contains("unknown key \"tasks.list[0].trian\""));
+        Files.writeString(dir.resolve("h.json"), base + ", \"adapt_inf\": {\"cluster\": 3}}");
+        assertTrue(assertThrows(IOException.class, () -> RunPlan.read(dir.resolve("h.json"))).getMessage().contains("unknown key \"adapt_inf.cluster\""));
+        Files.writeString(dir.resolve("i.json"), "{\"model\": \"m\", \"out\": \"o\", \"tasks\": {\"shapes\": \"bench\", \"shape\": \"x\"}}");
+        assertTrue(assertThrows(IOException.class, () -> RunPlan.read(dir.resolve("i.json"))).getMessage().contains("unknown key \"tasks.shape\""));
+        IOException missing = assertThrows(IOException.class, () -> RunPlan.read(dir.resolve("nowhere.json")));
+        assertTrue(missing instanceof java.nio.file.NoSuchFileException && !missing.getMessage().contains("JSON"), missing.toString());
+    }
 }

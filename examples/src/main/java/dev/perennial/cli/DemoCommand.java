@@ -75,6 +75,7 @@ final class DemoCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        validate();
         try (OutputFolder folder = OutputFolder.lock(out, "demo")) {
             if (buildBase) return demo(null);                                     // writes only the base folder (resumable itself)
             Fingerprint settings = Fingerprint.builder().put("base", base == null ? "bundled or <out>/base" : OutputGuard.path(base))
@@ -86,6 +87,27 @@ final class DemoCommand implements Callable<Integer> {
             demo(folder);
         }
         return 0;
+    }
+
+    /** Every option is checked before any work starts (a bad --prompts used to fail after 90 s of training). */
+    private void validate() {
+        positive("--epochs", epochs);
+        positive("--prompts", prompts);
+        positive("--prompt-length", promptLength);
+        if (budget != null) positive("--budget", budget);
+        if (trainPerTask != null) positive("--train-per-task", trainPerTask);
+        if (testPerTask != null) positive("--test-per-task", testPerTask);
+        if (!(lr > 0) || !Double.isFinite(lr)) throw new IllegalArgumentException("--lr must be a positive number, got " + lr);
+        if (!(promptLr > 0) || !Double.isFinite(promptLr)) throw new IllegalArgumentException("--prompt-lr must be a positive number, got " + promptLr);
+        if (strategies != null) {
+            for (String s : strategies) {
+                if (!RunPlan.STRATEGIES.contains(s)) throw new IllegalArgumentException("--strategies: unknown strategy " + s + " (known: " + RunPlan.STRATEGIES + ")");
+            }
+        }
+    }
+
+    private static void positive(String option, int value) {
+        if (value < 1) throw new IllegalArgumentException(option + " must be at least 1, got " + value);
     }
 
     private int demo(OutputFolder folder) throws Exception {

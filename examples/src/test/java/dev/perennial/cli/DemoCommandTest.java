@@ -34,4 +34,18 @@ class DemoCommandTest {
         assertEquals(12, metrics.get("strategies").get("modalprompt").get("train_samples").asInt());
         assertTrue(Files.isRegularFile(dir.resolve("run/report.md")));
     }
+
+    /** Reliability issue, item 4: options are checked before any work (--prompts 0 used to fail after 90 s of training). */
+    @Test
+    void badOptionsFailAtOnceAndWriteNothing() throws IOException {
+        for (String[] bad : new String[][]{{"--prompts", "0"}, {"--prompt-length", "0"}, {"--budget", "0"}, {"--epochs", "0"},
+                {"--lr", "-1"}, {"--strategies", "sequential,ewc"}}) {
+            long t0 = System.nanoTime();
+            CliRun r = run("demo", "--out", dir.resolve("bad").toString(), bad[0], bad[1]);
+            assertEquals(1, r.exitCode(), r.err());
+            assertTrue(r.err().startsWith("perennial demo: " + bad[0]) || r.err().contains(bad[0]), r.err());
+            assertTrue((System.nanoTime() - t0) / 1e9 < 10, "fails before any work");
+            assertFalse(Files.exists(dir.resolve("bad")), "nothing is written");
+        }
+    }
 }
