@@ -114,9 +114,25 @@ public final class LlavaModel implements AutoCloseable {
 
     /** CLIP hidden state at the feature layer after the strategy: pixels [N, 3, S, S] -> [N, F, Dv]. */
     public Tensor selectedFeatures(Backend be, Tensor pixels) {
+        requireFinite(pixels);
         List<Tensor> states = visionTower.hiddenStates(be, pixels, config.featureLayerIndex());
         Tensor h = states.get(config.featureLayerIndex());
         return config.featureStrategy() == LlavaConfig.FeatureStrategy.DEFAULT ? h.narrow(1, 1, h.size(1) - 1) : h;
+    }
+
+    /**
+     * Non-finite pixel values would turn every logit into NaN without a word (CLIP's attention mixes every patch);
+     * they are refused here, the one door every image goes through. [N, 3, S, S] is small beside the tower's work.
+     */
+    private static void requireFinite(Tensor pixels) {
+        float[] v = pixels.toFloatArray();
+        for (int i = 0; i < v.length; i++) {
+            if (!Float.isFinite(v[i])) {
+                int perImage = v.length / Math.max(1, pixels.size(0));
+                throw new IllegalArgumentException("pixel values hold " + v[i] + " (image " + i / perImage + " of " + pixels.size(0)
+                        + ", element " + i % perImage + "): the model needs finite inputs");
+            }
+        }
     }
 
     /** Projected image features: pixels [N, 3, S, S] -> [N, F, Dt]. */

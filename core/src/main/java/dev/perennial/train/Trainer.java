@@ -101,6 +101,7 @@ public final class Trainer {
     }
 
     private Result run(List<TrainingExample> examples, Path checkpointDir, boolean resume, Progress progress) throws IOException {
+        requireSupervision(examples);
         int[] lengths = examples.stream().mapToInt(e -> e.length() + (e.pixels() == null ? 0 : model.config().imageFeatureCount())).toArray();
         long microPerEpoch = (examples.size() + cfg.batchSize() - 1) / cfg.batchSize();
         long stepsPerEpoch = Math.max(1, microPerEpoch / cfg.gradAccumulation());
@@ -176,6 +177,14 @@ public final class Trainer {
             }
         }
         return finish(checkpointDir, step, cfg.epochs(), 0, opt, firstStep, losses);
+    }
+
+    /** A run that would train on nothing stops here instead of saving untrained parameters as its result. */
+    private void requireSupervision(List<TrainingExample> examples) {
+        int ignore = model.config().ignoreIndex();
+        for (TrainingExample e : examples) for (long l : e.labels()) if (l != ignore) return;
+        throw new IllegalArgumentException("nothing to train on: none of the " + examples.size() + " samples keeps a response token"
+                + (examples.isEmpty() ? "" : " (were they all cut by the length limit?)"));
     }
 
     private Result finish(Path dir, long step, int epoch, int batch, Optimizer opt, long firstStep, List<Double> losses) throws IOException {

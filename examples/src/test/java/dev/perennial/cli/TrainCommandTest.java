@@ -159,6 +159,31 @@ class TrainCommandTest {
         }
     }
 
+    /** Reliability issue, item 4: a run with nothing to train on stops with one line instead of saving an untrained adapter. */
+    @Test
+    void nothingToTrainOnIsAnError() throws IOException {
+        CliRun r = run("train", "--model", GOLDEN.resolve("tiny-llava-hf").toString(), "--tokenizer", TOKENIZER.toString(),
+                "--data", dataset(false).toString(), "--images", dir.resolve("images").toString(), "--out", dir.resolve("cut").toString(),
+                "--lora-rank", "4", "--max-length", "12");                    // every answer falls beyond 12 tokens
+        assertEquals(1, r.exitCode(), r.out() + r.err());
+        assertTrue(r.err().contains("nothing to train on"), r.err());
+        assertFalse(Files.exists(dir.resolve("cut/adapter")), "no adapter is saved");
+    }
+
+    /** Reliability issue, item 4: non-finite pixel values are refused (they made every logit NaN). */
+    @Test
+    void nanPixelsAreRefused() throws IOException {
+        Path g = GOLDEN.resolve("golden-tiny-llava-hf");
+        float[] px = Npy.read(g.resolve("pixel_values.npy")).toFloatArray();
+        px[100] = Float.NaN;
+        Tensor bad = Tensor.of(px, Npy.read(g.resolve("pixel_values.npy")).shape());
+        Npy.write(dir.resolve("nan.npy"), bad);
+        CliRun r = run("forward", "--model", GOLDEN.resolve("tiny-llava-hf").toString(), "--input-ids", g.resolve("input_ids.npy").toString(),
+                "--pixel-values", dir.resolve("nan.npy").toString(), "--out", dir.resolve("nan-out").toString());
+        assertEquals(1, r.exitCode(), r.err());
+        assertTrue(r.err().startsWith("perennial forward: pixel values hold NaN (image 0"), r.err());
+    }
+
     @Test
     void promptTuningAndMissingImages() throws IOException {
         CliRun r = train(dataset(true), "prompt", "--mode", "prompt", "--prompt-length", "3", "--epochs", "2", "--lr", "5e-2");
