@@ -53,7 +53,11 @@ public final class Backends {
             }
             String note = why.isEmpty() ? "no accelerator backend on the class path" : why.toString();
             if (best == null) {
-                logOnce("auto -> cpu", "Backend: cpu ({})", note);
+                // a machine without a GPU is the normal case, not a problem: the driver's error text stays at DEBUG
+                if (LOGGED.add("auto -> cpu")) {
+                    LOG.info(providers.isEmpty() ? "CPU backend" : "CPU backend (no GPU found)");
+                    LOG.debug("backend probes: {}", note);
+                }
                 return new CpuBackend();
             }
             logOnce("auto -> " + best.name(), "Backend: {} ({})", best.name(), note);
