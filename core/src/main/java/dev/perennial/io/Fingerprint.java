@@ -107,6 +107,14 @@ public final class Fingerprint {
         }
     }
 
+    /** Adds a tensor's values, as little-endian float32 in row-major order, to a digest (trainable values, adapters). */
+    public static void update(MessageDigest md, dev.perennial.tensor.Tensor t) {
+        float[] v = t.toFloatArray();
+        java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(4 * v.length).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        b.asFloatBuffer().put(v);
+        md.update(b);
+    }
+
     /** "sha256:<first 16 hex digits>" of a finished digest. */
     public static String hex(MessageDigest md) {
         return "sha256:" + HexFormat.of().formatHex(md.digest(), 0, 8);

@@ -341,12 +341,8 @@ public final class PoolScorer {
         for (var e : pass.adapters().entrySet()) {
             LoraAdapter ad = e.getValue();
             layers.append(e.getKey()).append(';');
-            for (Tensor t : new Tensor[]{ad.a(), ad.b()}) {
-                float[] v = t.toFloatArray();
-                java.nio.ByteBuffer bytes = java.nio.ByteBuffer.allocate(4 * v.length).order(java.nio.ByteOrder.LITTLE_ENDIAN);
-                bytes.asFloatBuffer().put(v);
-                md.update(bytes);
-            }
+            Fingerprint.update(md, ad.a());
+            Fingerprint.update(md, ad.b());
         }
         return f.put("adapter-layers", layers).put("adapters", Fingerprint.hex(md)).build();
     }

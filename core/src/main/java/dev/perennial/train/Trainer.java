@@ -220,13 +220,13 @@ public final class Trainer {
             data.update(b.putInt(e.inputIds().length).putInt(e.pixels() == null ? 0 : 1).flip());
             for (long id : e.inputIds()) data.update(b.clear().putLong(id).flip());
             for (long l : e.labels()) data.update(b.clear().putLong(l).flip());
-            if (e.pixels() != null) digest(data, e.pixels());
+            if (e.pixels() != null) Fingerprint.update(data, e.pixels());
         }
         java.security.MessageDigest init = Fingerprint.sha256();
         StringBuilder shapes = new StringBuilder();
         for (var e : params.entrySet()) {
             shapes.append(e.getKey()).append(java.util.Arrays.toString(e.getValue().shape())).append(';');
-            digest(init, e.getValue());
+            Fingerprint.update(init, e.getValue());
         }
         Fingerprint.Builder f = Fingerprint.builder()
                 .put("examples", examples.size() + " samples, " + Fingerprint.hex(data))
@@ -243,14 +243,6 @@ public final class Trainer {
         java.security.MessageDigest md = Fingerprint.sha256();
         md.update(s.getBytes(java.nio.charset.StandardCharsets.UTF_8));
         return md;
-    }
-
-    /** Adds a tensor's float32 values to a digest, in row-major order. */
-    private static void digest(java.security.MessageDigest md, Tensor t) {
-        float[] v = t.toFloatArray();
-        java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(v.length * 4).order(java.nio.ByteOrder.LITTLE_ENDIAN);
-        b.asFloatBuffer().put(v);
-        md.update(b);
     }
 
     /**

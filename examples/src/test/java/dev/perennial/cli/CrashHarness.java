@@ -200,9 +200,7 @@ final class CrashHarness {
 
     /** Runs `perennial ARGS` in a child JVM; with killAfterMillis >= 0 it is killed (SIGKILL) after that long if still running. */
     private Exit child(Command c, List<String> args, Map<String, String> env, long killAfterMillis) throws Exception {
-        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-cp", classpath(),
-                PerennialCommand.class.getName()));
-        cmd.addAll(args);
+        List<String> cmd = CliRun.javaCommand(List.of(), PerennialCommand.class, args);
         Path log = Files.createTempFile(root, c.name(), ".log");
         ProcessBuilder pb = new ProcessBuilder(cmd).directory(c.workDir().toFile()).redirectErrorStream(false)
                 .redirectOutput(log.toFile()).redirectError(ProcessBuilder.Redirect.appendTo(log.toFile()));
@@ -224,9 +222,5 @@ final class CrashHarness {
             p.destroyForcibly();
             Files.deleteIfExists(log);
         }
-    }
-
-    private static String classpath() {
-        return System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
     }
 }

@@ -10,10 +10,8 @@ import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 
 import java.lang.management.ManagementFactory;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
+import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.*;
 
@@ -22,21 +20,12 @@ class MemoryCapTest {
     void theCapIsDerivedFromPhysicalMemoryEvenAfterTheGpuProbe() throws Exception {
         long physical = ((com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean()).getTotalMemorySize();
         Assumptions.assumeTrue(physical >= 4L << 30, "needs a machine with at least 4 GiB of memory");
-        ProcessBuilder pb = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx128m", "-cp",
-                System.getProperty("surefire.test.class.path", System.getProperty("java.class.path")), CapAfterBackendMain.class.getName());
-        pb.environment().remove("PERENNIAL_MAX_MEMORY");
-        pb.redirectErrorStream(true);
-        Process p = pb.start();
-        try {
-            String text = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-            assertTrue(p.waitFor(120, TimeUnit.SECONDS));
-            assertEquals(0, p.exitValue(), text);
-            List<String> lines = text.lines().toList();
-            long cap = Long.parseLong(lines.stream().filter(l -> l.startsWith("cap ")).findFirst().orElseThrow().substring(4));
-            assertTrue(cap > 1L << 30, "the cap must not be the 128 MB heap: " + text);
-            assertTrue(lines.stream().anyMatch(l -> l.startsWith("origin derived from")), text);
-        } finally {
-            p.destroyForcibly();
-        }
+        CliRun r = CliRun.child(List.of("-Xmx128m"), Map.of(), CapAfterBackendMain.class);
+        String text = r.out() + r.err();
+        assertEquals(0, r.exitCode(), text);
+        List<String> lines = r.out().lines().toList();
+        long cap = Long.parseLong(lines.stream().filter(l -> l.startsWith("cap ")).findFirst().orElseThrow().substring(4));
+        assertTrue(cap > 1L << 30, "the cap must not be the 128 MB heap: " + text);
+        assertTrue(lines.stream().anyMatch(l -> l.startsWith("origin derived from")), text);
     }
 }

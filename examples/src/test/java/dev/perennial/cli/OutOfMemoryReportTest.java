@@ -10,7 +10,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Path;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
+import java.util.Map;
 
 import static dev.perennial.cli.CliRun.GOLDEN;
 import static org.junit.jupiter.api.Assertions.*;
@@ -22,27 +22,19 @@ class OutOfMemoryReportTest {
     @Test
     void aTooSmallCapGivesOneLineNamingTheAllocationTheCapAndTheOption() throws Exception {
         Path g = GOLDEN.resolve("golden-tiny-llava-hf").toAbsolutePath();
-        ProcessBuilder pb = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-cp",
-                System.getProperty("surefire.test.class.path", System.getProperty("java.class.path")), PerennialCommand.class.getName(),
+        // the tiny model's forward needs more than 8 KB at once
+        CliRun r = CliRun.child(List.of(), Map.of("PERENNIAL_MAX_MEMORY", "8k"), PerennialCommand.class,
                 "forward", "--model", GOLDEN.resolve("tiny-llava-hf").toAbsolutePath().toString(), "--input-ids", g.resolve("input_ids.npy").toString(),
                 "--pixel-values", g.resolve("pixel_values.npy").toString(), "--out", dir.resolve("fwd").toString());
-        pb.environment().put("PERENNIAL_MAX_MEMORY", "8k");      // the tiny model's forward needs more than that at once
-        pb.redirectOutput(dir.resolve("stdout.txt").toFile()).redirectError(dir.resolve("stderr.txt").toFile());
-        Process p = pb.start();
-        try {
-            assertTrue(p.waitFor(120, TimeUnit.SECONDS));
-            List<String> err = java.nio.file.Files.readAllLines(dir.resolve("stderr.txt")).stream()
-                    .filter(l -> !l.contains(" INFO ") && !l.contains(" DEBUG ") && !l.startsWith("WARNING: ") && !l.isBlank()).toList();   // log lines; the JVM's own native-access warnings on JDK 24+
-            assertEquals(1, p.exitValue(), String.join("\n", err));
-            assertEquals(1, err.size(), "one line: " + String.join("\n", err));
-            String line = err.get(0);
-            assertTrue(line.startsWith("perennial forward: out of memory allocating "), line);
-            assertTrue(line.matches(".*for a F32 tensor \\[[0-9, ]+\\].*"), "names the tensor: " + line);
-            assertTrue(line.contains("the cap is 8.0 KB (set by PERENNIAL_MAX_MEMORY)"), line);
-            assertTrue(line.contains("PERENNIAL_MAX_MEMORY="), "says how to raise it: " + line);
-            assertFalse(line.contains("\tat "), line);
-        } finally {
-            p.destroyForcibly();
-        }
+        List<String> err = r.err().lines()   // without log lines and the JVM's own native-access warnings on JDK 24+
+                .filter(l -> !l.contains(" INFO ") && !l.contains(" DEBUG ") && !l.startsWith("WARNING: ") && !l.isBlank()).toList();
+        assertEquals(1, r.exitCode(), String.join("\n", err));
+        assertEquals(1, err.size(), "one line: " + String.join("\n", err));
+        String line = err.get(0);
+        assertTrue(line.startsWith("perennial forward: out of memory allocating "), line);
+        assertTrue(line.matches(".*for a F32 tensor \\[[0-9, ]+\\].*"), "names the tensor: " + line);
+        assertTrue(line.contains("the cap is 8.0 KB (set by PERENNIAL_MAX_MEMORY)"), line);
+        assertTrue(line.contains("PERENNIAL_MAX_MEMORY="), "says how to raise it: " + line);
+        assertFalse(line.contains("\tat "), line);
     }
 }

@@ -142,20 +142,11 @@ class TrainCommandTest {
         Path out = dir.resolve("busy");
         try (dev.perennial.io.OutputFolder held = dev.perennial.io.OutputFolder.lock(out, "train")) {
             // this JVM holds it: a child process asks for it
-            ProcessBuilder pb = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-cp",
-                    System.getProperty("surefire.test.class.path", System.getProperty("java.class.path")), PerennialCommand.class.getName(),
+            CliRun r = CliRun.child(java.util.List.of(), java.util.Map.of(), PerennialCommand.class,
                     "train", "--model", GOLDEN.resolve("tiny-llava-hf").toAbsolutePath().toString(), "--tokenizer", TOKENIZER.toAbsolutePath().toString(),
-                    "--data", data.toString(), "--images", dir.resolve("images").toString(), "--out", out.toString())
-                    .redirectErrorStream(true);
-            Process p = pb.start();
-            try {
-                String text = new String(p.getInputStream().readAllBytes());
-                assertTrue(p.waitFor(120, java.util.concurrent.TimeUnit.SECONDS));
-                assertEquals(1, p.exitValue(), text);
-                assertTrue(text.contains("in use by another process (pid " + ProcessHandle.current().pid() + " (perennial train)"), text);
-            } finally {
-                p.destroyForcibly();
-            }
+                    "--data", data.toString(), "--images", dir.resolve("images").toString(), "--out", out.toString());
+            assertEquals(1, r.exitCode(), r.err());
+            assertTrue(r.err().contains("in use by another process (pid " + ProcessHandle.current().pid() + " (perennial train)"), r.err());
         }
     }
 
