@@ -41,6 +41,7 @@ public final class GradBackend implements Backend {
     public GradBackend(Backend inner, Tape tape) {
         this.be = inner;
         this.tape = tape;
+        tape.accumulateWith(inner);
     }
 
     public Tape tape() { return tape; }

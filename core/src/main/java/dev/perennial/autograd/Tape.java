@@ -12,9 +12,11 @@
  */
 package dev.perennial.autograd;
 
+import dev.perennial.tensor.Backend;
 import dev.perennial.tensor.DType;
 import dev.perennial.tensor.Storage;
 import dev.perennial.tensor.Tensor;
+import dev.perennial.tensor.TensorScope;
 
 import java.util.ArrayList;
 import java.util.Collections;
@@ -40,12 +42,16 @@ public final class Tape {
 
     private final List<Node> nodes = new ArrayList<>();
     private final Set<Storage> tracked = Collections.newSetFromMap(new IdentityHashMap<>());
+    private final Set<Storage> watched = Collections.newSetFromMap(new IdentityHashMap<>());
+    private final Set<Storage> kept = Collections.newSetFromMap(new IdentityHashMap<>());
+    private Backend backend;
     private boolean finished;
 
     /** Marks {@code t} (a parameter or an input) as something gradients are wanted for; returns t. */
     public Tensor watch(Tensor t) {
         checkOpen();
         tracked.add(t.storage());
+        watched.add(t.storage());
         return t;
     }
 
@@ -68,35 +74,184 @@ public final class Tape {
     }
 
     /**
-     * Runs every recorded rule in reverse order from d(loss)/d(loss) = 1 and returns the gradients. The tape is
-     * finished afterwards (its recorded intermediates are released).
+     * Keeps {@code t}'s values and gradient after backward (like PyTorch's retain_grad): by default backward frees
+     * every recorded op's output and gradient as soon as no remaining rule needs them (see backward). Watched
+     * tensors and the loss are always kept. Returns t.
+     */
+    public Tensor keep(Tensor t) {
+        kept.add(t.storage());
+        return t;
+    }
+
+    /** The backend that accumulates gradients (GradBackend sets its inner backend); null: element loops in Java. */
+    void accumulateWith(Backend backend) {
+        this.backend = backend;
+    }
+
+    /**
+     * Runs every recorded rule in reverse order from d(loss)/d(loss) = 1 and returns the gradients of the watched
+     * and kept tensors. The tape is finished afterwards.
+     *
+     * Memory: when rule i has run, every consumer of op i's output (all recorded after op i) has already handed
+     * its gradient on, so op i's output and its gradient buffer are freed then (unless watched or kept): peak
+     * memory is the forward's activations plus the gradients in flight, not the forward plus every gradient.
+     * Each rule's temporaries are freed when it returns (it runs in its own TensorScope). A gradient that is the
+     * first to reach its storage and covers it densely becomes that storage's buffer without a copy; later
+     * contributions are added out of place by the backend (buffers are never written in place, so a rule may
+     * keep using a tensor it has handed on). Only a gradient for part of a storage (a narrowed or expanded view)
+     * is added element by element into a zeroed buffer.
      * @param loss a one-element tensor produced by recorded ops
      */
     public Gradients backward(Tensor loss) {
         checkOpen();
         if (loss.numel() != 1) throw new IllegalArgumentException("backward needs a one-element loss, got " + loss);
         if (!requiresGrad(loss)) throw new IllegalArgumentException("the loss does not depend on any watched tensor");
-        Map<Storage, Tensor> buffers = new IdentityHashMap<>();
-        Sink sink = (input, grad) -> {
+        kept.add(loss.storage());
+        Accumulator acc = new Accumulator();
+        try {
+            acc.accumulate(loss, Tensor.of(new float[]{1f}).reshape(loss.shape()));
+            for (int i = nodes.size() - 1; i >= 0; i--) {
+                Node node = nodes.get(i);
+                nodes.set(i, null);                                            // the rule's captures become unreachable
+                Storage produced = node.output().storage();
+                Tensor buffer = acc.buffers.get(produced);
+                if (buffer != null) {                                          // else nothing downstream needed it
+                    Tensor out = node.output();
+                    acc.run(node.rule(), Tensor.view(buffer.storage(), out.shape(), out.strides(), out.offset()));
+                }
+                if (!watched.contains(produced) && !kept.contains(produced)) {
+                    acc.release(produced);
+                    produced.close();
+                }
+            }
+        } finally {
+            finished = true;
+            nodes.clear();
+        }
+        acc.buffers.keySet().retainAll(union(watched, kept));
+        return new Gradients(acc.buffers);
+    }
+
+    /**
+     * The permutation that walks {@code t} in its storage's element order, when t covers its whole storage
+     * densely (a contiguous tensor, or a transposed weight); null when t is part of its storage or overlaps.
+     */
+    static int[] storageOrder(Tensor t) {
+        if (t.offset() != 0 || t.numel() != t.storage().length()) return null;
+        int rank = t.rank();
+        Integer[] dims = new Integer[rank];
+        for (int i = 0; i < rank; i++) dims[i] = i;
+        int[] st = t.strides();
+        java.util.Arrays.sort(dims, (x, y) -> Integer.compare(st[y], st[x]));              // largest stride first
+        int[] perm = new int[rank];
+        for (int i = 0; i < rank; i++) perm[i] = dims[i];
+        return t.permute(perm).isContiguous() ? perm : null;
+    }
+
+    private static Set<Storage> union(Set<Storage> a, Set<Storage> b) {
+        Set<Storage> u = Collections.newSetFromMap(new IdentityHashMap<>());
+        u.addAll(a);
+        u.addAll(b);
+        return u;
+    }
+
+    /** The gradient buffers of one backward pass and the sink that fills them. */
+    private final class Accumulator implements Sink {
+        final Map<Storage, Tensor> buffers = new IdentityHashMap<>();          // storage -> F32 [storage length]
+        private final Set<Storage> bufferStorages = Collections.newSetFromMap(new IdentityHashMap<>());
+        private final List<Tensor> replaced = new ArrayList<>();               // superseded during the current rule
+        private final List<Storage> fresh = new ArrayList<>();                 // became a buffer during it
+
+        /** Runs one rule in its own scope; buffers it produced outlive the scope, superseded ones are freed. */
+        void run(Rule rule, Tensor gradOutput) {
+            try (TensorScope scope = TensorScope.open()) {
+                rule.backward(gradOutput, this);
+                for (Storage s : fresh) {
+                    Tensor b = buffers.get(s);
+                    if (b != null) scope.keep(b);
+                }
+            } finally {
+                for (Tensor t : replaced) {
+                    if (!bufferStorages.contains(t.storage())) t.storage().close();
+                }
+                replaced.clear();
+                fresh.clear();
+            }
+        }
+
+        /** Frees the gradient buffer of {@code s}, which no rule will add to again. */
+        void release(Storage s) {
+            Tensor b = buffers.remove(s);
+            if (b != null) {
+                bufferStorages.remove(b.storage());
+                b.storage().close();
+            }
+        }
+
+        @Override
+        public void accumulate(Tensor input, Tensor grad) {
             if (!requiresGrad(input)) return;
             if (!java.util.Arrays.equals(input.shape(), grad.shape())) {
                 throw new IllegalStateException("gradient " + java.util.Arrays.toString(grad.shape()) + " for input "
                         + java.util.Arrays.toString(input.shape()));
             }
-            Tensor buffer = buffers.computeIfAbsent(input.storage(), s -> Tensor.zeros(DType.F32, s.length()));
+            Storage s = input.storage();
+            Tensor buffer = buffers.get(s);
+            int[] order = storageOrder(input);                      // null: input is part of its storage
+            if (order != null && backend != null && grad.dtype() == DType.F32) {
+                Tensor g = grad.permute(order);                                // in the storage's element order
+                if (buffer == null && adoptable(g)) {
+                    put(s, g.reshape(s.length()));
+                    return;
+                }
+                if (buffer != null) {
+                    Tensor current = Tensor.view(buffer.storage(), input.shape(), input.strides(), 0).permute(order);
+                    replaced.add(buffer);
+                    put(s, backend.add(current, g).reshape(s.length()));
+                    return;
+                }
+                Tensor c = backend.contiguous(g);
+                put(s, (c.storage() == g.storage() ? copy(g, s) : c).reshape(s.length()));   // still shared: copy
+                return;
+            }
+            if (buffer == null || !ownedZeroed.contains(buffer.storage())) {        // in place only into our zeroed copy
+                Tensor z = Tensor.zeros(DType.F32, s.length());
+                if (buffer != null) {
+                    z.copyFrom(buffer);
+                    replaced.add(buffer);
+                }
+                ownedZeroed.add(z.storage());
+                put(s, z);
+                buffer = z;
+            }
             GradAccumulation.add(Tensor.view(buffer.storage(), input.shape(), input.strides(), input.offset()), grad);
-        };
-        sink.accumulate(loss, Tensor.of(new float[]{1f}).reshape(loss.shape()));
-        for (int i = nodes.size() - 1; i >= 0; i--) {
-            Node node = nodes.get(i);
-            Tensor buffer = buffers.get(node.output().storage());
-            if (buffer == null) continue;                                  // nothing downstream needed this output
-            Tensor out = node.output();
-            node.rule().backward(Tensor.view(buffer.storage(), out.shape(), out.strides(), out.offset()), sink);
         }
-        finished = true;
-        nodes.clear();
-        return new Gradients(buffers);
+
+        private final Set<Storage> ownedZeroed = Collections.newSetFromMap(new IdentityHashMap<>());
+
+        private Tensor copy(Tensor g, Storage s) {
+            Tensor c = Tensor.empty(DType.F32, s.length());
+            c.copyFrom(g.reshape(s.length()));
+            return c;
+        }
+
+        private void put(Storage s, Tensor buffer) {
+            Tensor old = buffers.put(s, buffer);
+            if (old != null) bufferStorages.remove(old.storage());
+            bufferStorages.add(buffer.storage());
+            fresh.add(s);
+        }
+
+        /**
+         * A gradient may become a buffer as it is when it is a dense row-major block of its own storage that no
+         * one else uses as a buffer or activation (a rule handing on its gradOutput, or the same tensor to two
+         * inputs, gets a copy).
+         */
+        private boolean adoptable(Tensor g) {
+            Storage gs = g.storage();
+            return g.isContiguous() && g.offset() == 0 && gs.length() == g.numel() && gs.isOwned()
+                    && !gs.isReadOnly() && !bufferStorages.contains(gs) && !tracked.contains(gs);
+        }
     }
 
     private void checkOpen() {

@@ -96,7 +96,7 @@ public final class PromptObjective implements TrainingObjective {
             Map<String, Tensor> g = new LinkedHashMap<>();
             for (var e : params.entrySet()) {
                 Tensor gi = grads.of(e.getValue());
-                g.put(e.getKey(), scope.keep(gi == null ? Tensor.zeros(e.getValue().shape()) : gi.to(DType.F32)));
+                g.put(e.getKey(), scope.keep(gi == null ? Tensor.zeros(e.getValue().shape()) : TrainingStep.ownCopy(gi)));
             }
             return new TrainingStep.Result(loss, terms, g);
         }

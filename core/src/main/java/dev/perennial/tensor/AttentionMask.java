@@ -8,7 +8,8 @@
  *
  * Backends without a fused kernel use additive(...): the equivalent additive mask (0 or -inf), built once per
  * mask and shape and reused by every layer (kept out of any TensorScope, since the first layer to ask may run
- * inside a per-layer scope).
+ * inside a per-layer scope). The matrix depends only on the rule, the shape and the valid keys, so the last few
+ * built are shared by all masks (a training step of the same shapes then builds no mask after the first).
  */
 package dev.perennial.tensor;
 
@@ -22,6 +23,11 @@ public final class AttentionMask {
     private final boolean[][] keyValid;   // [B][Tk] or null
     private Tensor additive;               // cached [B or 1, 1, T, Tk]
     private Tensor keyValidTensor;         // cached [B, Tk] U8
+    private static final int SHARED = 4;
+    private static final java.util.LinkedHashMap<String, Tensor> shared = new java.util.LinkedHashMap<>(8, 0.75f, true) {
+        @Override
+        protected boolean removeEldestEntry(java.util.Map.Entry<String, Tensor> eldest) { return size() > SHARED; }
+    };
 
     private AttentionMask(boolean causal, int start, boolean[][] keyValid) {
         if (start < 0) throw new IllegalArgumentException("attention start must be >= 0, got " + start);
@@ -68,18 +74,35 @@ public final class AttentionMask {
         if (keyValid != null) checkShape(batch, tk);
         int rows = keyValid == null ? 1 : batch;
         if (additive == null || additive.size(0) != rows || additive.size(2) != t || additive.size(3) != tk) {
-            float[] m = new float[rows * t * tk];
-            for (int b = 0; b < rows; b++) {
-                for (int i = 0; i < t; i++) {
-                    for (int j = 0; j < tk; j++) {
-                        boolean visible = (!causal || j <= start + i) && keyValid(b, j);
-                        if (!visible) m[(b * t + i) * tk + j] = Float.NEGATIVE_INFINITY;
-                    }
-                }
+            String key = sharedKey(rows, t, tk);
+            synchronized (shared) {
+                additive = shared.computeIfAbsent(key, k -> build(rows, t, tk));
             }
-            additive = TensorScope.unscoped(Tensor.of(m, rows, 1, t, tk));
         }
         return additive;
+    }
+
+    /** What the additive matrix depends on: the rule, the shape and which keys are valid. */
+    private String sharedKey(int rows, int t, int tk) {
+        StringBuilder k = new StringBuilder().append(causal).append(',').append(start).append(',').append(rows)
+                .append(',').append(t).append(',').append(tk).append(':');
+        for (int b = 0; b < rows; b++) {
+            for (int j = 0; j < tk; j++) k.append(keyValid(b, j) ? '1' : '0');
+        }
+        return k.toString();
+    }
+
+    private Tensor build(int rows, int t, int tk) {
+        float[] m = new float[rows * t * tk];
+        for (int b = 0; b < rows; b++) {
+            for (int i = 0; i < t; i++) {
+                for (int j = 0; j < tk; j++) {
+                    boolean visible = (!causal || j <= start + i) && keyValid(b, j);
+                    if (!visible) m[(b * t + i) * tk + j] = Float.NEGATIVE_INFINITY;
+                }
+            }
+        }
+        return TensorScope.unscoped(Tensor.of(m, rows, 1, t, tk));
     }
 
     private void checkShape(int batch, int tk) {

@@ -7,6 +7,8 @@
  * deallocator when unreachable), read-only memory maps of checkpoint files, and memory owned by someone else
  * (an ND4J INDArray), kept alive through `owner`.
  *
+ * Blocks of 64 KB and more come from HostMemoryPool, a caching allocator (freed blocks are reused, not unmapped).
+ *
  * Java code reads the memory through little-endian NIO views; positions are ints, so one Storage holds at most
  * 2^31-1 bytes (a LLaVA-7B embedding matrix is 0.5 GB in float32; nothing in the target models is larger).
  */
@@ -79,7 +81,7 @@ public final class Storage implements AutoCloseable {
         long nbytes = checkedBytes(dtype, length);
         BytePointer p;
         try {
-            p = new BytePointer(Math.max(1, nbytes));
+            p = nbytes >= HostMemoryPool.MIN_BYTES ? HostMemoryPool.allocate(nbytes) : new BytePointer(Math.max(1, nbytes));
         } catch (NativeMemory.ExhaustedError e) {
             throw e;
         } catch (OutOfMemoryError e) {
@@ -266,6 +268,9 @@ public final class Storage implements AutoCloseable {
         closed = true;
         if (owned != null) owned.deallocate();      // frees now, whatever scopes still reference it
     }
+
+    /** True when this storage allocated its memory (close() frees it); false for maps and foreign memory. */
+    public boolean isOwned() { return owned != null; }
 
     /** The native allocation this storage owns (null for maps and foreign memory); for TensorScope. */
     Pointer ownedPointer() { return owned; }

@@ -57,6 +57,13 @@ public final class PerSampleGradients {
             int b = out.inputs().batch(), t = out.inputs().length();
             Tensor weights = perSampleMeanWeights(out.inputs().labels(), b, t, model.config().ignoreIndex());
             Tensor loss = gb.sum(gb.contiguous(gb.mul(out.perTokenLoss(), weights)).reshape(b * (t - 1)), 0, false);
+            keep(tape, out);                                  // backward frees what it no longer needs; the scorers read these
+            for (LoraAdapter ad : adapters.values()) {
+                LoraAdapter.Activations act = ad.captured();
+                tape.keep(act.x());
+                tape.keep(act.h());
+                tape.keep(act.z());
+            }
             Gradients grads = tape.backward(loss);
             Map<String, AdapterGradients> result = new LinkedHashMap<>();
             for (var e : adapters.entrySet()) {
@@ -72,6 +79,15 @@ public final class PerSampleGradients {
         } finally {
             for (LoraAdapter ad : adapters.values()) ad.capture(false);
         }
+    }
+
+    /** Keeps the forward pass's outputs (logits, per-token losses, every hidden state) through backward. */
+    private static void keep(Tape tape, LlavaModel.Output out) {
+        tape.keep(out.logits());
+        tape.keep(out.perTokenLoss());
+        tape.keep(out.inputs().embeds());
+        tape.keep(out.hidden().normed());
+        out.hidden().layerOutputs().forEach(tape::keep);
     }
 
     /** [B, T-1] weights 1/n_b at sample b's supervised shifted positions, 0 elsewhere: Σ weights·CE = Σ_b loss_b. */

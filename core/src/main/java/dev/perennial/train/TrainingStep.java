@@ -41,9 +41,15 @@ public final class TrainingStep {
             Map<String, Tensor> g = new LinkedHashMap<>();
             for (var e : params.entrySet()) {
                 Tensor gi = grads.of(e.getValue());
-                g.put(e.getKey(), scope.keep(gi == null ? Tensor.zeros(e.getValue().shape()) : gi.to(DType.F32)));
+                g.put(e.getKey(), scope.keep(gi == null ? Tensor.zeros(e.getValue().shape()) : ownCopy(gi)));
             }
             return new Result(out.loss(), out.supervisedTokens(), g);
         }
+    }
+
+    /** The gradient as a dense tensor of its own: the buffer itself when it already is one (no copy of 0.9 GB for a full step). */
+    public static Tensor ownCopy(Tensor g) {
+        if (g.dtype() == DType.F32 && g.isContiguous() && g.offset() == 0 && g.numel() == g.storage().length()) return g;
+        return g.to(DType.F32);
     }
 }

@@ -178,6 +178,8 @@ class ScoringPassTest {
         }
         Tensor selected = gb.concat(rows, 0);                                                       // [6, V]
         Tensor ce = gb.crossEntropy(selected, Tensor.ofLongs(targets, targets.length), IGNORE);
+        tape.keep(selected);                                       // both read again below, after backward
+        tape.keep(logits);
         Gradients grads = tape.backward(gb.scale(gb.sum(ce, 0, false), 1f / answer.length));
         float[] g = fullBackwardGradient(grads, List.of(1));
         assertVectorClose(reference(g, k, 0), r.vector(), 1e-5, "gradient of the explicit loss");

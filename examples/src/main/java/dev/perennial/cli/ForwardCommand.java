@@ -83,6 +83,8 @@ final class ForwardCommand implements Callable<Integer> {
 
     private void writeGradients(LlavaModel m, LlavaModel.Output o, Tape tape) throws java.io.IOException {
         if (o.lossTensor() == null) throw new IllegalArgumentException("no supervised token: nothing to differentiate");
+        tape.keep(o.logits());                                  // written after backward, which frees the rest
+        tape.keep(o.inputs().embeds());
         Gradients grads = tape.backward(o.lossTensor());
         Map<String, Tensor> byName = new LinkedHashMap<>();
         m.weights().forEach((name, w) -> {

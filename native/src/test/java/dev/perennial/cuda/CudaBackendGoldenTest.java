@@ -89,6 +89,7 @@ class CudaBackendGoldenTest {
             Tensor px = tape.watch(npy("pixel_values"));
             LlavaModel.Output out = model.forward(gb, List.of(ids), px, List.of(labels));
             assertEquals(9.329628944, out.loss(), 1e-5);
+            tape.keep(out.inputs().embeds());                  // an intermediate: its gradient is freed unless kept
             Gradients grads = tape.backward(out.lossTensor());
             int compared = 0;
             for (var e : weights.entrySet()) {

@@ -1,0 +1,54 @@
+/*
+ * The host caching allocator: size classes at most 1/8 above the request, freed blocks served again (a training
+ * step of the same shapes allocates no new memory after the first), and zeroed allocations zeroed even when the
+ * block was used before.
+ */
+package dev.perennial.tensor;
+
+import org.junit.jupiter.api.Test;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+class HostMemoryPoolTest {
+    @Test
+    void sizeClassesAreAtMostAnEighthAboveTheRequest() {
+        assertEquals(100, HostMemoryPool.sizeClass(100), "small requests are not rounded");
+        assertEquals(1 << 20, HostMemoryPool.sizeClass(1 << 20));
+        for (long n = HostMemoryPool.MIN_BYTES; n < (1L << 31); n = n * 3 / 2 + 17) {
+            long c = HostMemoryPool.sizeClass(n);
+            assertTrue(c >= n && c <= n + n / 8, n + " -> " + c);
+            assertEquals(c, HostMemoryPool.sizeClass(c), "a class is its own class");
+        }
+    }
+
+    @Test
+    void aFreedBlockIsServedAgainAndZeroedWhenAsked() {
+        int n = 300_000;                                           // 1.2 MB
+        Tensor t = Tensor.zeros(n);
+        long address = t.storage().address();
+        for (int i = 0; i < n; i++) t.storage().setFloat(i, 7f);
+        t.storage().close();
+        long[] before = HostMemoryPool.hitsAndMisses();
+        Tensor again = Tensor.zeros(n);
+        long[] after = HostMemoryPool.hitsAndMisses();
+        assertEquals(before[0] + 1, after[0], "served from the cache");
+        assertEquals(address, again.storage().address(), "the same block");
+        for (int i = 0; i < n; i += 997) assertEquals(0f, again.storage().getFloat(i));
+        again.storage().close();
+    }
+
+    @Test
+    void aScopeReturnsItsBlocksToThePool() {
+        long address;
+        try (TensorScope scope = TensorScope.open()) {
+            address = Tensor.empty(DType.F32, 512, 512).storage().address();
+        }
+        long cached = HostMemoryPool.cachedBytes();
+        assertTrue(cached >= 1 << 20, "the 1 MB block is cached: " + cached);
+        Tensor t = Tensor.empty(DType.F32, 512, 512);
+        assertEquals(address, t.storage().address());
+        t.storage().close();
+        HostMemoryPool.trim();
+        assertEquals(0, HostMemoryPool.cachedBytes());
+    }
+}
