@@ -53,16 +53,20 @@ public final class GradBackend implements Backend {
 
     private static Tensor scalar(float v) { return Tensor.scalar(v); }
 
-    /** Sums g over the dimensions along which an input of {@code shape} was broadcast to g's shape. */
+    /**
+     * Sums g over the dimensions along which an input of {@code shape} was broadcast to g's shape. A leading
+     * dimension of size 1 is dropped as a view (a [1, out, in] weight gradient stays in its layout, so a
+     * transposed weight's gradient is adopted by the tape without a copy).
+     */
     private Tensor reduceTo(Tensor g, int[] shape) {
         if (Arrays.equals(g.shape(), shape)) return g;
         Tensor r = g;
         int lead = g.rank() - shape.length;
-        for (int d = 0; d < lead; d++) r = be.sum(r, 0, false);
+        for (int d = 0; d < lead; d++) r = r.size(0) == 1 ? r.select(0, 0) : be.sum(r, 0, false);
         for (int d = 0; d < shape.length; d++) {
             if (shape[d] == 1 && r.size(d) != 1) r = be.sum(r, d, true);
         }
-        return r.reshape(shape);
+        return Arrays.equals(r.shape(), shape) ? r : r.reshape(shape);
     }
 
     private Tensor sigmoid(Tensor z) {

@@ -43,6 +43,9 @@ class MathFunctionsTest {
         assertEquals(Float.POSITIVE_INFINITY, MathFunctions.expf(Float.POSITIVE_INFINITY));
         assertEquals(0f, MathFunctions.expf(Float.NEGATIVE_INFINITY));
         assertEquals((float) Math.exp(-100), MathFunctions.expf(-100f));
+        for (float x = -110f; x < -87.33654f; x = Math.nextUp(x)) {              // subnormal results and the cut to 0
+            assertEquals((float) Math.exp(x), MathFunctions.expf(x), "expf(" + x + ")");
+        }
         assertTrue(Float.isNaN(MathFunctions.expf(Float.NaN)));
         assertEquals(0.5f, MathFunctions.sigmoidf(0f));
         assertEquals(1f, MathFunctions.sigmoidf(200f));
