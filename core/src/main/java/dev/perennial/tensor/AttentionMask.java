@@ -105,7 +105,7 @@ public final class AttentionMask {
         return TensorScope.unscoped(Tensor.of(m, rows, 1, t, tk));
     }
 
-    private void checkShape(int batch, int tk) {
+    void checkShape(int batch, int tk) {
         if (keyValid.length != batch || Arrays.stream(keyValid).anyMatch(r -> r.length < tk)) {
             throw new IllegalArgumentException("key validity covers " + keyValid.length + " rows of "
                     + (keyValid.length == 0 ? 0 : keyValid[0].length) + " keys, attention needs " + batch + " x " + tk);

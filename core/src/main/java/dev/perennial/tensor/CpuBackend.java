@@ -13,9 +13,10 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 
-public final class CpuBackend implements Backend {
+public final class CpuBackend implements Backend, FusedAttention {
     private final Gemm gemm;
     private final CpuMatmul matmul;
+    private final CpuAttention attention;
 
     /** A CPU backend with the GEMM named by the perennial.gemm system property (default OpenBLAS). */
     public CpuBackend() {
@@ -25,6 +26,7 @@ public final class CpuBackend implements Backend {
     public CpuBackend(Gemm gemm) {
         this.gemm = gemm;
         this.matmul = new CpuMatmul(gemm);
+        this.attention = new CpuAttention(gemm);
     }
 
     @Override
@@ -37,6 +39,25 @@ public final class CpuBackend implements Backend {
 
     @Override
     public Tensor contiguous(Tensor x) { return x.contiguous(); }
+
+    // ------------------------------------------------------------------------------------------- attention
+
+    /** Fused attention (CpuAttention): the composition's result without its [B, H, T, Tk] intermediates. */
+    @Override
+    public Tensor attention(Tensor q, Tensor k, Tensor v, AttentionMask mask, float scale) {
+        return attention.forward(q, k, v, mask, scale).out();
+    }
+
+    @Override
+    public FusedAttention.Forward attentionForward(Tensor q, Tensor k, Tensor v, AttentionMask mask, float scale) {
+        return attention.forward(q, k, v, mask, scale);
+    }
+
+    @Override
+    public FusedAttention.Gradients attentionBackward(Tensor q, Tensor k, Tensor v, AttentionMask mask, float scale,
+                                                      FusedAttention.Forward forward, Tensor dOut) {
+        return attention.backward(q, k, v, mask, scale, forward, dOut);
+    }
 
     // ------------------------------------------------------------------------------------------- element-wise
 

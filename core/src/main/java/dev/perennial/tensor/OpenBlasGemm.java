@@ -37,7 +37,7 @@ public final class OpenBlasGemm implements Gemm {
     public void sgemm(boolean transA, boolean transB, int m, int n, int k, float alpha,
                       Storage a, int aOffset, int lda, Storage b, int bOffset, int ldb,
                       float beta, Storage c, int cOffset, int ldc) {
-        if (Parallel.threads() == 1 || (long) m * n * k < SPLIT_MNK) {
+        if (Parallel.threads() == 1 || (long) m * n * k < SPLIT_MNK || Parallel.inParallelLoop()) {
             call(transA, transB, m, n, k, alpha, a, aOffset, lda, b, bOffset, ldb, beta, c, cOffset, ldc);
             return;
         }

@@ -11,7 +11,8 @@
  * worker is running at that moment (parked, not spinning). Idle workers poll for new work for 50 µs before they
  * park (see Worker): waking a parked thread took long enough to cost a quarter of a 256³ product's time.
  *
- * Work submitted from inside a worker runs serially, which rules out pool starvation from nested parallel ops.
+ * A loop started inside a chunk (on a worker or on the calling thread) runs serially on that chunk's thread, which
+ * rules out pool starvation from nested parallel ops and lets a chunk call GEMM as a serial kernel.
  * Every row is computed by exactly one body call, so row-wise results do not depend on how the rows were split.
  * Knobs (system properties):
  *   perennial.threads  number of threads (default: available processors)
@@ -102,6 +103,9 @@ public final class Parallel {
 
     public static int threads() { return THREADS; }
 
+    /** True on a thread that is running a chunk of a parallel loop (a nested loop would run serially). */
+    public static boolean inParallelLoop() { return IN_WORKER.get(); }
+
     /**
      * Runs body over [0, rows), split into chunks when rows * costPerRow >= 2 * grain (see the class comment).
      * @param costPerRow rough number of element operations per row
@@ -116,7 +120,12 @@ public final class Parallel {
         }
         Job job = new Job(rows, chunks, body, Thread.currentThread());
         for (int h = Math.min(THREADS - 1, chunks - 1); h > 0; h--) submit(job::help);
-        job.help();
+        IN_WORKER.set(true);                              // a loop inside a chunk runs on that chunk's thread
+        try {
+            job.help();
+        } finally {
+            IN_WORKER.set(false);
+        }
         job.await();
         if (job.failure instanceof RuntimeException r) throw r;
         if (job.failure instanceof Error e) throw e;
