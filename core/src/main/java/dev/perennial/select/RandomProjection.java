@@ -35,7 +35,7 @@ public final class RandomProjection {
     private static final int COLUMN_BLOCK = 256;          // output columns per task: 4 sign words
     /** m·n·k per sgemm call kept on the calling thread (also used by KMeansAssignment). */
     static final long MAX_GEMM_MNK = 1L << 18;
-    private static final int MIN_PANEL_ROWS = 8, MAX_PANEL_ROWS = 256;
+    private static final int PANEL_ROWS = 256;            // the sgemm's inner dimension
     private static final float[] SIGNS_OF_BYTE = new float[256 * 8];   // [byte][bit]: +1 for a 0 bit, -1 for a 1
 
     static {
@@ -80,8 +80,7 @@ public final class RandomProjection {
         if (n == 0 || d == 0 || k == 0) return;
         Tensor xs = dense(x);
         int blocks = (k + COLUMN_BLOCK - 1) / COLUMN_BLOCK;
-        int panelRows = (int) Math.max(MIN_PANEL_ROWS,
-                Math.min(MAX_PANEL_ROWS, MAX_GEMM_MNK / ((long) n * COLUMN_BLOCK)));
+        int panelRows = PANEL_ROWS;
         Parallel.forRows(blocks, (long) n * d * COLUMN_BLOCK, (b0, b1) -> {
             try (Tensor panel = Tensor.empty(DType.F32, panelRows, COLUMN_BLOCK)) {     // [rows, columns] of ±1
                 FloatBuffer pf = panel.storage().floats();

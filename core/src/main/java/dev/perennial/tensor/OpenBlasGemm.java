@@ -70,6 +70,14 @@ public final class OpenBlasGemm implements Gemm {
         FloatPointer pa = new FloatPointer(a.pointer()).position(aOffset);
         FloatPointer pb = new FloatPointer(b.pointer()).position(bOffset);
         FloatPointer pc = new FloatPointer(c.pointer()).position(cOffset);
+        if (m == 1) {
+            // one row of C (a decode step): c = op(B)ᵀ·a as a matrix-vector product, which streams B once; sgemm
+            // would first pack all of B, reading and writing the weight again (docs/performance.md, "Decode")
+            openblas_nolapack.cblas_sgemv(openblas_nolapack.CblasRowMajor,
+                    transB ? openblas_nolapack.CblasNoTrans : openblas_nolapack.CblasTrans,
+                    transB ? n : k, transB ? k : n, alpha, pb, ldb, pa, transA ? lda : 1, beta, pc, 1);
+            return;
+        }
         openblas_nolapack.cblas_sgemm(openblas_nolapack.CblasRowMajor,
                 transA ? openblas_nolapack.CblasTrans : openblas_nolapack.CblasNoTrans,
                 transB ? openblas_nolapack.CblasTrans : openblas_nolapack.CblasNoTrans,

@@ -21,7 +21,10 @@ class OpenBlasGemmSplitTest {
             "130, 257, 160, false, true, 0.5",
             "130, 257, 160, true, false, 0",
             "3, 3000, 768, false, true, 0",       // decoding-like: few rows, split by columns
-            "1, 4100, 512, true, false, 1",
+            "1, 4100, 512, true, false, 1",       // one row of C: matrix-vector products
+            "1, 4100, 512, false, true, 0",
+            "1, 300, 96, true, true, 0.5",
+            "1, 50, 20, false, false, 0",
             "7, 2049, 1536, false, false, 0",
             "7, 2049, 1536, true, true, 0.25"})
     void splitProductsMatchTheReference(int m, int n, int k, boolean transA, boolean transB, float beta) {
@@ -50,6 +53,22 @@ class OpenBlasGemmSplitTest {
             }
         }
         for (int i = 0; i < cOff; i++) assertEquals(cv[i], got[i], "memory before C is untouched");
+        a.close();
+        b.close();
+        c.close();
+    }
+
+    /** beta = 0 means C is not read: NaN left in an uninitialised output must not leak into it (GEMM and GEMV). */
+    @ParameterizedTest(name = "{0}x{1}x{2}")
+    @CsvSource({"1, 300, 96", "1, 4100, 512", "5, 300, 96", "200, 300, 96"})
+    void betaZeroIgnoresWhatCHeld(int m, int n, int k) {
+        Random rng = new Random(5);
+        Storage a = store(random(rng, m * k)), b = store(random(rng, k * n));
+        float[] nan = new float[m * n];
+        java.util.Arrays.fill(nan, Float.NaN);
+        Storage c = store(nan);
+        OpenBlasGemm.INSTANCE.sgemm(false, true, m, n, k, 1f, a, 0, k, b, 0, k, 0f, c, 0, n);
+        for (int i = 0; i < m * n; i++) assertEquals(false, Float.isNaN(c.getFloat(i)), "C[" + i + "]");
         a.close();
         b.close();
         c.close();
