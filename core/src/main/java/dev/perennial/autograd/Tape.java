@@ -98,8 +98,10 @@ public final class Tape {
      * Each rule's temporaries are freed when it returns (it runs in its own TensorScope). A gradient that is the
      * first to reach its storage and covers it densely becomes that storage's buffer without a copy; later
      * contributions are added out of place by the backend (buffers are never written in place, so a rule may
-     * keep using a tensor it has handed on). Only a gradient for part of a storage (a narrowed or expanded view)
-     * is added element by element into a zeroed buffer.
+     * keep using a tensor it has handed on). A rule that passes its gradient on unchanged (add, a residual
+     * connection) hands the buffer itself to the first input that takes it whole, when the output's gradient is
+     * released after the rule; a second taker gets a copy. Only a gradient for part of a storage (a narrowed or
+     * expanded view) is added element by element into a zeroed buffer.
      * @param loss a one-element tensor produced by recorded ops
      */
     public Gradients backward(Tensor loss) {
@@ -115,11 +117,12 @@ public final class Tape {
                 nodes.set(i, null);                                            // the rule's captures become unreachable
                 Storage produced = node.output().storage();
                 Tensor buffer = acc.buffers.get(produced);
+                boolean release = !watched.contains(produced) && !kept.contains(produced);
                 if (buffer != null) {                                          // else nothing downstream needed it
                     Tensor out = node.output();
-                    acc.run(node.rule(), Tensor.view(buffer.storage(), out.shape(), out.strides(), out.offset()));
+                    acc.run(node.rule(), produced, Tensor.view(buffer.storage(), out.shape(), out.strides(), out.offset()), release);
                 }
-                if (!watched.contains(produced) && !kept.contains(produced)) {
+                if (release) {
                     acc.release(produced);
                     produced.close();
                 }
@@ -162,10 +165,18 @@ public final class Tape {
         private final List<Tensor> replaced = new ArrayList<>();               // superseded during the current rule
         private final List<Storage> fresh = new ArrayList<>();                 // became a buffer during it
 
-        /** Runs one rule in its own scope; buffers it produced outlive the scope, superseded ones are freed. */
-        void run(Rule rule, Tensor gradOutput) {
+        /**
+         * Runs one rule in its own scope; buffers it produced outlive the scope, superseded ones are freed. When
+         * the output's gradient is released after the rule ({@code released}), its buffer may be handed to the
+         * first input that takes it whole (an add or a residual connection passes its gradient on unchanged),
+         * instead of being copied.
+         */
+        void run(Rule rule, Storage produced, Tensor gradOutput, boolean released) {
+            lendable = released ? gradOutput.storage() : null;
+            lent = false;
             try (TensorScope scope = TensorScope.open()) {
                 rule.backward(gradOutput, this);
+                if (lent) buffers.remove(produced);                            // its buffer now belongs to an input
                 for (Storage s : fresh) {
                     Tensor b = buffers.get(s);
                     if (b != null) scope.keep(b);
@@ -176,6 +187,7 @@ public final class Tape {
                 }
                 replaced.clear();
                 fresh.clear();
+                lendable = null;
             }
         }
 
@@ -200,6 +212,11 @@ public final class Tape {
             int[] order = storageOrder(input);                      // null: input is part of its storage
             if (order != null && backend != null && grad.dtype() == DType.F32) {
                 Tensor g = grad.permute(order);                                // in the storage's element order
+                if (buffer == null && !lent && lendable != null && g.storage() == lendable && dense(g)) {
+                    lent = true;
+                    put(s, g.reshape(s.length()));
+                    return;
+                }
                 if (buffer == null && adoptable(g)) {
                     put(s, g.reshape(s.length()));
                     return;
@@ -229,10 +246,18 @@ public final class Tape {
 
         private final Set<Storage> ownedZeroed = Collections.newSetFromMap(new IdentityHashMap<>());
 
+        private Storage lendable;                                              // the current rule's gradOutput buffer
+        private boolean lent;
+
+        /** A dense copy of g (contiguous, in storage order): one bulk copy. */
         private Tensor copy(Tensor g, Storage s) {
             Tensor c = Tensor.empty(DType.F32, s.length());
-            c.copyFrom(g.reshape(s.length()));
+            c.storage().floats().put(0, g.storage().floats(), g.offset(), s.length());
             return c;
+        }
+
+        private boolean dense(Tensor g) {
+            return g.isContiguous() && g.offset() == 0 && g.storage().length() == g.numel();
         }
 
         private void put(Storage s, Tensor buffer) {
@@ -249,8 +274,7 @@ public final class Tape {
          */
         private boolean adoptable(Tensor g) {
             Storage gs = g.storage();
-            return g.isContiguous() && g.offset() == 0 && gs.length() == g.numel() && gs.isOwned()
-                    && !gs.isReadOnly() && !bufferStorages.contains(gs) && !tracked.contains(gs);
+            return dense(g) && gs.isOwned() && !gs.isReadOnly() && !bufferStorages.contains(gs) && !tracked.contains(gs);
         }
     }
 

@@ -6,7 +6,9 @@
  * Dropout (only in training mode) draws its mask from the adapter's own seeded generator, so runs are
  * reproducible. For per-sample
  * gradients (ADAPT-∞'s sample vectors) an activation capture can be attached: each forward then records the
- * branch input, h = x·Aᵀ and z = h·Bᵀ, whose gradients give the per-sample outer products.
+ * branch input, h = x·Aᵀ and z = Δy = h·(s·B)ᵀ (s = alpha / r folded into a scaled copy of B, which is r·out
+ * elements instead of T·out: no scaled activation is kept for backward), whose gradients give the per-sample
+ * outer products.
  */
 package dev.perennial.nn;
 
@@ -16,7 +18,7 @@ import dev.perennial.tensor.Tensor;
 import java.util.SplittableRandom;
 
 public final class LoraAdapter {
-    /** What one forward pass of the branch computed: input (after dropout), h = x·Aᵀ, z = h·Bᵀ. */
+    /** What one forward pass of the branch computed: input (after dropout), h = x·Aᵀ, z = Δy = scaling · h·Bᵀ. */
     public record Activations(Tensor x, Tensor h, Tensor z) {}
 
     private final Tensor a;         // [r, in]
@@ -70,9 +72,10 @@ public final class LoraAdapter {
     public Tensor forward(Backend be, Tensor x) {
         Tensor in = dropout == 0f || !training ? x : be.mul(x, dropoutMask(x.shape()));
         Tensor h = be.matmul(in, a.transpose(0, 1));                 // [..., r]
-        Tensor z = be.matmul(h, b.transpose(0, 1));                  // [..., out]
+        Tensor scaledB = scaling == 1f ? b : be.scale(b, scaling);   // [out, r]: scaling B costs out·r, scaling z T·out
+        Tensor z = be.matmul(h, scaledB.transpose(0, 1));            // [..., out] = Δy
         if (capture) captured = new Activations(in, h, z);
-        return be.scale(z, scaling);
+        return z;
     }
 
     /** Inverted dropout mask: 0 with probability p, else 1/(1-p). */

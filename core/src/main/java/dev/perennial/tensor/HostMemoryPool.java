@@ -33,6 +33,7 @@ public final class HostMemoryPool {
     private static final Map<Long, ArrayDeque<Long>> free = new HashMap<>();   // class bytes -> addresses
     private static long cachedBytes;
     private static long hits, misses;
+    private static volatile long peakHeld;
 
     private HostMemoryPool() {}
 
@@ -49,7 +50,10 @@ public final class HostMemoryPool {
             }
         }
         try {
-            return new Block(address, size, nbytes);
+            Block b = new Block(address, size, nbytes);
+            long held = Pointer.totalBytes() + cachedBytes;                  // racy read of cachedBytes: a statistic
+            if (held > peakHeld) peakHeld = held;
+            return b;
         } catch (OutOfMemoryError e) {                  // JavaCPP's cap refused it: the block goes back
             giveBack(address, size);
             throw e;
@@ -103,6 +107,9 @@ public final class HostMemoryPool {
 
     /** Bytes held in the cache (freed by their tensors, kept for reuse). */
     public static synchronized long cachedBytes() { return cachedBytes; }
+
+    /** The most native memory held at once (tensors in use, JavaCPP-counted, plus the cache), seen at pooled allocations. */
+    public static long peakHeldBytes() { return peakHeld; }
 
     /** Requests served from the cache and from malloc since start. */
     public static synchronized long[] hitsAndMisses() { return new long[]{hits, misses}; }

@@ -4,9 +4,10 @@
  * backward pass of the batch instead of one per sample.
  *
  * Samples do not interact in the model (padding is masked), so with L = Σ_b loss_b the gradient reaching the
- * adapter branch output z = h·Bᵀ (h = x·Aᵀ) at sample b's positions is exactly d loss_b / d z_b. Each sample's
- * weight gradients are then outer products of its own saved activations and output gradients:
- *     dB_b = Σ_t g_z[b,t]ᵀ h[b,t]          dA_b = Σ_t (g_z[b,t] · B)ᵀ x[b,t]
+ * adapter branch output Δy = s·h·Bᵀ (h = x·Aᵀ, s = alpha / r) at sample b's positions is exactly d loss_b / d Δy_b.
+ * With g = s · that gradient (the gradient of h·Bᵀ), each sample's weight gradients are outer products of its
+ * own saved activations and output gradients:
+ *     dB_b = Σ_t g[b,t]ᵀ h[b,t]          dA_b = Σ_t (g[b,t] · B)ᵀ x[b,t]
  * (one batched matmul each). Only the chosen adapters are watched, so nothing below the lowest chosen layer
  * is recorded or differentiated. Checked against per-sample backward passes in PerSampleGradientsTest.
  */
@@ -69,10 +70,11 @@ public final class PerSampleGradients {
             for (var e : adapters.entrySet()) {
                 LoraAdapter ad = e.getValue();
                 LoraAdapter.Activations act = ad.captured();
-                Tensor gz = grads.of(act.z());                                              // [B, T, out]
+                Tensor gz = grads.of(act.z());                                              // [B, T, out] d loss / d Δy
                 if (gz == null) gz = Tensor.zeros(act.z().shape());
-                Tensor db = be.matmul(gz.transpose(-1, -2), act.h());                       // [B, out, r]
-                Tensor da = be.matmul(be.matmul(gz, ad.b()).transpose(-1, -2), act.x());    // [B, r, in]
+                Tensor gs = be.scale(gz, ad.scaling());                                     // d loss / d (h·Bᵀ)
+                Tensor db = be.matmul(gs.transpose(-1, -2), act.h());                       // [B, out, r]
+                Tensor da = be.matmul(be.matmul(gs, ad.b()).transpose(-1, -2), act.x());    // [B, r, in]
                 result.put(e.getKey(), new AdapterGradients(da, db));
             }
             return new WithOutput(out, result);

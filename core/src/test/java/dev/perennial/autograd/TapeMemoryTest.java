@@ -96,6 +96,15 @@ class TapeMemoryTest {
             assertEquals(1, gq[i], 1e-6, "q's gradient is not changed by p's second contribution");
         }
         assertNotSame(grads.of(p).storage(), grads.of(q).storage());
+
+        Tape t2 = new Tape();                                                  // the same tensor twice through a pass-on
+        GradBackend g2 = new GradBackend(BE, t2);
+        Tensor r = t2.watch(ramp(3, 4));
+        Tensor h = g2.scale(r, 2f);                                            // an intermediate whose gradient is lent
+        Tensor twice = g2.add(h, h);
+        Tensor l2 = g2.add(g2.sum(g2.mul(twice, twice).reshape(12), 0, false), g2.sum(h.reshape(12), 0, false));
+        float[] gr = t2.backward(l2).of(r).toFloatArray(), rs = r.toFloatArray();
+        for (int i = 0; i < 12; i++) assertEquals(2 * (2 * 2 * 4 * rs[i] + 1), gr[i], 1e-5, "d/dr of (4r)^2 + 2r");
         List.of(p, q).forEach(t -> assertNotNull(grads.of(t)));
     }
 }

@@ -17,6 +17,7 @@ import dev.perennial.nn.LoraConfig;
 import dev.perennial.train.TrainingStep;
 import dev.perennial.tensor.Backend;
 import dev.perennial.tensor.Tensor;
+import dev.perennial.tensor.HostMemoryPool;
 import dev.perennial.tensor.TensorScope;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -160,7 +161,8 @@ final class BenchCommand implements Callable<Integer> {
                 out.flush();
             }
         }
-        out.printf(Locale.ROOT, "median: %.3f s per step%n", median(seconds));
+        out.printf(Locale.ROOT, "median: %.3f s per step; peak tensor memory %.2f GB (in use + cached for reuse)%n", median(seconds),
+                HostMemoryPool.peakHeldBytes() / 1e9);
         out.flush();
     }
 

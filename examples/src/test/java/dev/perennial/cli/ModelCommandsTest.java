@@ -109,7 +109,7 @@ class ModelCommandsTest {
             CliRun r = run("bench", "--model", GOLDEN.resolve("tiny-llava-hf").toString(), "--prompt-tokens", "40",
                     "--train", mode, "--lora-rank", "4", "--repeat", "1");
             assertEquals(0, r.exitCode(), r.err());
-            assertTrue(r.out().lines().anyMatch(l -> l.matches("median: [0-9.]+ s per step")), r.out());
+            assertTrue(r.out().lines().anyMatch(l -> l.matches("median: [0-9.]+ s per step; peak tensor memory [0-9.]+ GB .*")), r.out());
             assertTrue(r.out().contains("training step (" + mode), r.out());
         }
     }
