@@ -3,6 +3,7 @@
  * gradients (TRAK projects every 16 samples) of d = 10M coordinates (one LLaMA-7B decoder layer's LoRA at
  * r = 128 is 9,994,240) onto k = 8192 signs generated on the fly, on the CPU backend.
  *  - fast: RandomProjection.project (±1 panels expanded from the hash bits, OpenBLAS sgemm) on the whole 10M;
+ *  - sparse: SparseProjection (the block-sparse Johnson–Lindenstrauss option, 4 nonzeros per coordinate) on it;
  *  - fastSlice / referenceSlice: the same fast path and RandomProjection.reference (a hash per sign, double
  *    accumulation, one thread) on the first 16384 coordinates, the ratio measured in the same run. The
  *    reference needs ~13 s for the slice on the project's machine, so about 2 h per op at 10M; its rate per
@@ -12,6 +13,7 @@
 package dev.perennial.bench;
 
 import dev.perennial.select.RandomProjection;
+import dev.perennial.select.SparseProjection;
 import dev.perennial.tensor.Tensor;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -45,6 +47,7 @@ public class ProjectionBenchmark {
         @Param("8192")
         public int k;
         final RandomProjection projection = new RandomProjection();
+        final SparseProjection sparse = new SparseProjection();
     }
 
     /** Gradients [samples, dim] with uniform entries in [-1, 1). */
@@ -84,6 +87,15 @@ public class ProjectionBenchmark {
     @Benchmark
     public float fast(Shape s, Full g) {
         try (Tensor out = s.projection.project(g.x, 0, s.k, SEED)) {
+            return out.storage().getFloat(0);
+        }
+    }
+
+    /** The block-sparse Johnson–Lindenstrauss option (`score --projection sparse`) on the same 10M gradients. */
+    @Benchmark
+    public float sparse(Shape s, Full g) {
+        try (Tensor out = Tensor.zeros(g.x.size(0), s.k)) {
+            s.sparse.accumulate(g.x, 0, SEED, out);
             return out.storage().getFloat(0);
         }
     }

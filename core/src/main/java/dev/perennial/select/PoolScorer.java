@@ -147,7 +147,7 @@ public final class PoolScorer {
         this.encoder = new SampleEncoder(b.tokenizer, b.template, model.config().imageTokenIndex(), b.images, b.maxLength);
         Set<Scorer.Requirement> needs = EnumSet.noneOf(Scorer.Requirement.class);
         scorers.values().forEach(s -> needs.addAll(s.requirements()));
-        this.pass = new ScoringPass(model, b.backend, vectorConfig, needs, new RandomProjection(b.projectionCpu), b.batchSize);
+        this.pass = new ScoringPass(model, b.backend, vectorConfig, needs, b.vectors.projection().create(b.projectionCpu), b.batchSize);
         this.settings = b;
     }
 

@@ -31,7 +31,7 @@ import dev.perennial.tensor.Tensor;
 import java.nio.FloatBuffer;
 import java.util.Arrays;
 
-public final class RandomProjection {
+public final class RandomProjection implements GradientProjection {
     private static final int COLUMN_BLOCK = 256;          // output columns per task: 4 sign words
     /** m·n·k per sgemm call kept on the calling thread (also used by KMeansAssignment). */
     static final long MAX_GEMM_MNK = 1L << 18;
@@ -45,6 +45,9 @@ public final class RandomProjection {
     }
 
     private final Gemm gemm;
+
+    @Override
+    public Kind kind() { return Kind.DENSE; }
 
     /** A projection running its GEMMs on a default CpuBackend (OpenBLAS unless -Dperennial.gemm says otherwise). */
     public RandomProjection() {
@@ -69,6 +72,7 @@ public final class RandomProjection {
      * tensor. Projecting consecutive column ranges of a gradient into the same out (rowOffset = the range's
      * start) gives the projection of the whole gradient.
      */
+    @Override
     public void accumulate(Tensor x, long rowOffset, long seed, Tensor out) {
         requireMatrix(x, "x");
         requireMatrix(out, "out");

@@ -66,7 +66,7 @@ public final class ScoringPass {
      * @param batchSize samples per model pass (1: the official setting)
      */
     public ScoringPass(LlavaModel model, Backend be, SampleVectors.Config cfg, Set<Scorer.Requirement> needs,
-                       RandomProjection projection, int batchSize) {
+                       GradientProjection projection, int batchSize) {
         if (batchSize < 1) throw new IllegalArgumentException("batch size must be positive, got " + batchSize);
         this.batchSize = batchSize;
         this.model = model;

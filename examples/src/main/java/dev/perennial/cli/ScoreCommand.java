@@ -26,6 +26,7 @@ import dev.perennial.select.ImageGroundingScorer;
 import dev.perennial.select.LoraLayers;
 import dev.perennial.select.PerplexityScorer;
 import dev.perennial.select.PoolScorer;
+import dev.perennial.select.GradientProjection;
 import dev.perennial.select.SampleVectors;
 import dev.perennial.select.Scorer;
 import dev.perennial.select.ScorerRegistry;
@@ -78,6 +79,14 @@ final class ScoreCommand implements Callable<Integer> {
 
     @Option(names = "--dim", defaultValue = "8192", description = "Projection dimension k (default ${DEFAULT-VALUE}; lora-grad only).")
     int dim;
+
+    @Option(names = "--projection", defaultValue = "dense",
+            description = "Projection matrix of lora-grad vectors: dense (default, the paper's Rademacher matrix, d·k multiply-adds per sample) "
+                    + "or sparse (a block-sparse Johnson-Lindenstrauss matrix, 4 adds per gradient coordinate; other vectors, same distances).")
+    ProjectionKind projection;
+
+    /** The --projection values. */
+    enum ProjectionKind { dense, sparse }
 
     @Option(names = "--seed", defaultValue = "0", description = "Seed of the projection and of fresh adapters (default ${DEFAULT-VALUE}).")
     long seed;
@@ -152,14 +161,16 @@ final class ScoreCommand implements Callable<Integer> {
 
     /** Everything the vectors and scores depend on. */
     private Fingerprint settings() throws java.io.IOException {
-        return Fingerprint.builder().put("data", OutputGuard.files(data)).put("images", OutputGuard.path(images))
+        Fingerprint.Builder f = Fingerprint.builder().put("data", OutputGuard.files(data)).put("images", OutputGuard.path(images))
                 .put("model", OutputGuard.model(modelOptions.model)).put("vision-tower", OutputGuard.model(modelOptions.visionTower))
                 .put("adapter", adapter == null ? "from the model folder or fresh" : OutputGuard.model(adapter))
                 .put("tokenizer", tokenizer == null ? "from the model folder" : Fingerprint.fileDigest(tokenizer))
                 .put("template", template).put("max-length", maxLength).put("scorers", String.join(",", scorers)).put("dim", dim)
                 .put("seed", seed).put("layers", layers).put("vector-source", source).put("compat", compat)
                 .put("entropy-positions", entropyPositions).put("lora-rank", rank).put("lora-alpha", alpha).put("batch", batch)
-                .put("projection-group", group).put("store-dtype", storeType).build();
+                .put("projection-group", group).put("store-dtype", storeType);
+        if (projection != ProjectionKind.dense) f.put("projection", projection);   // absent for the default: older runs still resume
+        return f.build();
     }
 
     private void score(boolean resume) throws Exception {
@@ -168,7 +179,8 @@ final class ScoreCommand implements Callable<Integer> {
         try (LlavaModel m = modelOptions.load()) {
             SampleVectors.Source vectorSource = source == Source.lora_grad ? SampleVectors.Source.LORA_GRAD : SampleVectors.Source.HIDDEN_MEAN;
             List<Integer> chosen = layers == null || layers.isEmpty() ? LoraLayers.lastLayer(m) : layers;
-            SampleVectors.Config vectors = new SampleVectors.Config(vectorSource, chosen, dim, seed);
+            SampleVectors.Config vectors = new SampleVectors.Config(vectorSource, chosen, dim, seed,
+                    projection == ProjectionKind.sparse ? GradientProjection.Kind.SPARSE : GradientProjection.Kind.DENSE);
             Map<String, Scorer> selected = registry().select(scorers);
             boolean gradient = vectorSource == SampleVectors.Source.LORA_GRAD
                     || selected.values().stream().anyMatch(s -> s.requirements().contains(Scorer.Requirement.GRADIENT));

@@ -105,6 +105,34 @@ class ScoreCommandTest {
                 && refused.err().contains("--overwrite"), refused.err());
     }
 
+    /** --projection sparse: unit vectors of the same shape, other values than dense; a dense --resume is refused. */
+    @Test
+    void theSparseProjectionGivesUnitVectorsAndIsPartOfTheRunsSettings() throws IOException {
+        String data = datasets();
+        CliRun sparse = score(data, "sparse", "--dim", "64", "--projection", "sparse");
+        assertEquals(0, sparse.exitCode(), sparse.err());
+        CliRun dense = score(data, "dense", "--dim", "64");
+        assertEquals(0, dense.exitCode(), dense.err());
+        float[] s = Npy.read(dir.resolve("sparse/vectors.npy")).toFloatArray(), d = Npy.read(dir.resolve("dense/vectors.npy")).toFloatArray();
+        assertEquals(6 * 64, s.length);
+        double differ = 0;
+        for (int i = 0; i < 6; i++) {
+            if (i == 3) continue;                                         // the missing image's NaN row
+            double n = 0;
+            for (int c = 0; c < 64; c++) {
+                n += s[i * 64 + c] * s[i * 64 + c];
+                differ += Math.abs(s[i * 64 + c] - d[i * 64 + c]);
+            }
+            assertEquals(1.0, Math.sqrt(n), 1e-3, "row " + i);
+        }
+        assertTrue(differ > 0.1, "another matrix gives other vectors");
+        assertArrayEquals(Npy.read(dir.resolve("dense/grand.npy")).toFloatArray(), Npy.read(dir.resolve("sparse/grand.npy")).toFloatArray(),
+                "GraNd is the norm of the un-projected gradient: the same");
+        CliRun mixed = score(data, "sparse", "--dim", "64", "--resume");
+        assertEquals(1, mixed.exitCode());
+        assertTrue(mixed.err().contains("projection"), mixed.err());
+    }
+
     @Test
     void hiddenMeanCompatAndF16Store() throws IOException {
         String data = datasets();

@@ -1,0 +1,34 @@
+/*
+ * How ADAPT-∞'s per-sample gradients g [n, d] become k-dimensional sample vectors (adapt-inf paper §3.2; docs/
+ * architecture.md, "ADAPT-∞"): out [n, k] += g · P[rowOffset .. rowOffset + d − 1, :] for a seeded random matrix P
+ * that is generated on the fly, never stored, so a gradient can be projected in consecutive column ranges
+ * (rowOffset) that add up to the projection of the whole.
+ *
+ *   DENSE   the paper's Rademacher matrix R ∈ {±1}^{d×k} (RandomProjection): d·k multiply-adds per sample,
+ *           ≈ 2 s for a 10M-coordinate gradient at k = 8192 on this project's machine. The faithful default.
+ *   SPARSE  a block-sparse Johnson–Lindenstrauss matrix with s = 4 nonzeros ±1/√s per row (SparseProjection):
+ *           s·d adds per sample, for users who score large pools; the vectors differ from DENSE's, distances and
+ *           clusters are preserved (SparseProjectionTest).
+ */
+package dev.perennial.select;
+
+import dev.perennial.tensor.Tensor;
+
+public interface GradientProjection {
+    /** The two matrices a user can choose. */
+    enum Kind {
+        DENSE, SPARSE;
+
+        /** The projection of this kind; DENSE multiplies on the given CPU backend's GEMM. */
+        public GradientProjection create(dev.perennial.tensor.CpuBackend cpu) {
+            return this == DENSE ? new RandomProjection(cpu) : new SparseProjection();
+        }
+    }
+
+    Kind kind();
+
+    /**
+     * out [n, k] += x [n, d] · P[rowOffset .. rowOffset + d − 1, :] in place (out a contiguous F32 tensor).
+     */
+    void accumulate(Tensor x, long rowOffset, long seed, Tensor out);
+}
