@@ -28,6 +28,7 @@ import dev.perennial.tensor.Backend;
 import dev.perennial.tensor.FusedAttention;
 import dev.perennial.tensor.FusedBackward;
 import dev.perennial.tensor.Shapes;
+import dev.perennial.tensor.Storage;
 import dev.perennial.tensor.Tensor;
 
 import java.util.ArrayList;
@@ -77,6 +78,49 @@ public final class GradBackend implements Backend {
     private Tensor siluDerivative(Tensor x) {
         Tensor s = sigmoid(x);
         return be.mul(s, be.add(scalar(1f), be.mul(x, be.sub(scalar(1f), s))));
+    }
+
+    // ------------------------------------------------------------------------------------------- recomputation
+
+    /**
+     * Gradient checkpointing (activation recomputation): runs {@code segment} on {@code input} keeping only its
+     * output, and records one node whose backward runs the segment again on a child tape and differentiates that.
+     * Memory: one segment's intermediates at a time instead of every segment's; time: one more forward of the
+     * segment. The segment must compute the same values when run twice (no fresh randomness such as dropout) and
+     * must read no tensor produced by a recorded op other than {@code input}; gradients then equal those without
+     * checkpointing bit for bit (same ops, same order). Tensors the tape watches that the segment reads (its
+     * parameters) get their gradients through the child tape.
+     * @param segment builds the segment's output from {@code input} with the backend it is given
+     */
+    public Tensor checkpoint(Tensor input, java.util.function.Function<Backend, Tensor> segment) {
+        Tensor out;
+        boolean recorded;
+        try (dev.perennial.tensor.TensorScope scope = dev.perennial.tensor.TensorScope.open()) {
+            Tape probe = tape.child();                                       // records, then is dropped: nothing kept
+            if (tape.requiresGrad(input)) probe.watch(input);
+            out = segment.apply(new GradBackend(be, probe));
+            recorded = probe.requiresGrad(out);
+            scope.keep(out);
+        }
+        if (!recorded) return out;
+        if (out.storage() == input.storage()) throw new IllegalArgumentException("a checkpointed segment must compute a new tensor");
+        tape.record(out, (g, sink) -> {
+            Tape sub = tape.child();
+            boolean inputGrad = tape.requiresGrad(input);
+            if (inputGrad) sub.watch(input);
+            Tensor again = segment.apply(new GradBackend(be, sub));
+            Gradients d = sub.backward(again, g);
+            for (var e : d.buffers().entrySet()) {
+                Storage s = e.getKey();
+                if (s == input.storage() && inputGrad) continue;
+                sink.accumulate(Tensor.of(s, s.length()), e.getValue());      // a watched tensor the segment reads
+            }
+            if (inputGrad) {
+                Tensor gi = d.of(input);
+                if (gi != null) sink.accumulate(input, gi);
+            }
+        });
+        return out;
     }
 
     // ------------------------------------------------------------------------------------------- GEMM

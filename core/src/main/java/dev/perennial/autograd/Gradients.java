@@ -16,6 +16,9 @@ public final class Gradients {
         this.buffers = buffers;
     }
 
+    /** Every storage that has a gradient, with its flat F32 buffer [storage length]. */
+    Map<Storage, Tensor> buffers() { return buffers; }
+
     /** The gradient of {@code t} (same shape, float32), or null when no gradient reached it. */
     public Tensor of(Tensor t) {
         Tensor buffer = buffers.get(t.storage());

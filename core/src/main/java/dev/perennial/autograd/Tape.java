@@ -45,6 +45,29 @@ public final class Tape {
     private final Set<Storage> watched = Collections.newSetFromMap(new IdentityHashMap<>());
     private final Set<Storage> kept = Collections.newSetFromMap(new IdentityHashMap<>());
     private Backend backend;
+    private final Tape parent;                 // a recomputation's tape sees its parent's watched tensors (GradBackend.checkpoint)
+
+    public Tape() {
+        this(null);
+    }
+
+    private Tape(Tape parent) {
+        this.parent = parent;
+    }
+
+    /**
+     * A tape on which gradients also flow to every tensor this tape watches (and its own parent's): the tape of a
+     * recomputed segment (GradBackend.checkpoint), whose backward then returns the gradients of those tensors.
+     */
+    Tape child() {
+        return new Tape(this);
+    }
+
+    /** Watched here or by an ancestor. */
+    private boolean watchedInChain(Storage s) {
+        for (Tape t = this; t != null; t = t.parent) if (t.watched.contains(s)) return true;
+        return false;
+    }
     private boolean finished;
 
     /** Marks {@code t} (a parameter or an input) as something gradients are wanted for; returns t. */
@@ -57,7 +80,7 @@ public final class Tape {
 
     /** True when gradients flow to {@code t} (watched, or computed from watched tensors by recorded ops). */
     public boolean requiresGrad(Tensor t) {
-        return t != null && tracked.contains(t.storage());
+        return t != null && (tracked.contains(t.storage()) || parent != null && parent.watchedInChain(t.storage()));
     }
 
     /** True when any of the tensors requires grad. */
@@ -105,19 +128,33 @@ public final class Tape {
      * @param loss a one-element tensor produced by recorded ops
      */
     public Gradients backward(Tensor loss) {
-        checkOpen();
         if (loss.numel() != 1) throw new IllegalArgumentException("backward needs a one-element loss, got " + loss);
-        if (!requiresGrad(loss)) throw new IllegalArgumentException("the loss does not depend on any watched tensor");
-        kept.add(loss.storage());
+        return backward(loss, Tensor.of(new float[]{1f}).reshape(loss.shape()));
+    }
+
+    /**
+     * Backward from any recorded output given d(loss)/d(output) (a vector-Jacobian product); {@code gradOutput}
+     * is copied, never adopted.
+     */
+    public Gradients backward(Tensor output, Tensor gradOutput) {
+        checkOpen();
+        if (!java.util.Arrays.equals(output.shape(), gradOutput.shape())) {
+            throw new IllegalArgumentException("gradient " + java.util.Arrays.toString(gradOutput.shape()) + " for output "
+                    + java.util.Arrays.toString(output.shape()));
+        }
+        if (!requiresGrad(output)) throw new IllegalArgumentException("the loss does not depend on any watched tensor");
+        kept.add(output.storage());
         Accumulator acc = new Accumulator();
         try {
-            acc.accumulate(loss, Tensor.of(new float[]{1f}).reshape(loss.shape()));
+            Tensor seed = Tensor.empty(DType.F32, output.shape());
+            seed.copyFrom(gradOutput);
+            acc.accumulate(output, seed);
             for (int i = nodes.size() - 1; i >= 0; i--) {
                 Node node = nodes.get(i);
                 nodes.set(i, null);                                            // the rule's captures become unreachable
                 Storage produced = node.output().storage();
                 Tensor buffer = acc.buffers.get(produced);
-                boolean release = !watched.contains(produced) && !kept.contains(produced);
+                boolean release = !watchedInChain(produced) && !kept.contains(produced);
                 if (buffer != null) {                                          // else nothing downstream needed it
                     Tensor out = node.output();
                     acc.run(node.rule(), produced, Tensor.view(buffer.storage(), out.shape(), out.strides(), out.offset()), release);
@@ -131,7 +168,7 @@ public final class Tape {
             finished = true;
             nodes.clear();
         }
-        acc.buffers.keySet().retainAll(union(watched, kept));
+        acc.buffers.keySet().removeIf(st -> !watchedInChain(st) && !kept.contains(st));
         return new Gradients(acc.buffers);
     }
 
@@ -149,13 +186,6 @@ public final class Tape {
         int[] perm = new int[rank];
         for (int i = 0; i < rank; i++) perm[i] = dims[i];
         return t.permute(perm).isContiguous() ? perm : null;
-    }
-
-    private static Set<Storage> union(Set<Storage> a, Set<Storage> b) {
-        Set<Storage> u = Collections.newSetFromMap(new IdentityHashMap<>());
-        u.addAll(a);
-        u.addAll(b);
-        return u;
     }
 
     /** The gradient buffers of one backward pass and the sink that fills them. */

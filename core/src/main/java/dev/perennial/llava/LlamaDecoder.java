@@ -66,6 +66,27 @@ public final class LlamaDecoder {
 
     public LlamaConfig config() { return cfg; }
 
+    private volatile boolean checkpointing;
+
+    /**
+     * Gradient checkpointing: when training (a recording GradBackend, no KV cache), each decoder layer keeps only
+     * its output and is recomputed during backward (GradBackend.checkpoint): activation memory of one layer
+     * instead of all, for one more forward pass. Gradients are unchanged. Not for LoRA dropout (a recomputed layer
+     * would draw new masks) nor activation capture (per-sample gradients).
+     */
+    public void setGradientCheckpointing(boolean on) { this.checkpointing = on; }
+
+    public boolean gradientCheckpointing() { return checkpointing; }
+
+    private static void requireRecomputable(Layer l, int index) {
+        for (dev.perennial.nn.Linear lin : java.util.List.of(l.q, l.k, l.v, l.o, l.gate, l.up, l.down)) {
+            if (lin.adapter() != null && lin.adapter().drawsDropout()) {
+                throw new IllegalStateException("gradient checkpointing cannot recompute layer " + index + ": its LoRA adapter on "
+                        + lin.name() + " draws dropout masks (set LoRA dropout to 0 or turn checkpointing off)");
+            }
+        }
+    }
+
     /** Token embeddings: ids [...] -> [..., D]. */
     /** The input embedding table [V, D] (read-only use: e.g. prompt initialisation from vocabulary rows). */
     public Tensor embeddingTable() { return embedTokens; }
@@ -100,7 +121,12 @@ public final class LlamaDecoder {
         Tensor x = embeds;
         List<Tensor> outputs = new ArrayList<>(layers.size());
         for (int i = 0; i < layers.size(); i++) {
-            if (cache == null) {
+            if (cache == null && checkpointing && be instanceof dev.perennial.autograd.GradBackend gb) {
+                requireRecomputable(layers.get(i), i);
+                int index = i;
+                Tensor in = x;
+                x = gb.checkpoint(in, seg -> layer(seg, index, layers.get(index), in, positions, mask, null));
+            } else if (cache == null) {
                 x = layer(be, i, layers.get(i), x, positions, mask, null);
             } else {
                 // inference (the KV-cache path never records for backward): free each layer's temporaries at once

@@ -49,6 +49,9 @@ public final class LoraAdapter {
     public int inFeatures() { return a.size(1); }
     public int outFeatures() { return b.size(0); }
 
+    /** True when forward passes draw dropout masks (dropout > 0 in training mode): recomputing one would differ. */
+    public boolean drawsDropout() { return dropout != 0f && training; }
+
     /** Dropout is applied only while training (a trainer switches it on for its steps); off by default. */
     public void setTraining(boolean on) {
         training = on;

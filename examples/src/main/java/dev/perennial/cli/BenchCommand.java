@@ -60,6 +60,10 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--train", description = "Time training steps (forward + backward, no optimizer) instead: full, lora or prompt.")
     TrainMode train;
 
+    @Option(names = "--gradient-checkpointing", description = "With --train: recompute each decoder layer in backward "
+            + "instead of keeping its activations (less memory, one more forward).")
+    boolean gradientCheckpointing;
+
     @Option(names = "--lora-rank", defaultValue = "128", description = "LoRA rank for --train lora (default 128, LLaVA's).")
     int loraRank;
 
@@ -148,6 +152,7 @@ final class BenchCommand implements Callable<Integer> {
             }
             default -> params = m.weights();
         }
+        m.decoder().setGradientCheckpointing(gradientCheckpointing);
         long trainable = params.values().stream().mapToLong(Tensor::numel).sum();
         out.printf(Locale.ROOT, "training step (%s, %,d trainable parameters), forward + backward, no optimizer%n", train, trainable);
         double[] seconds = new double[repeat];
