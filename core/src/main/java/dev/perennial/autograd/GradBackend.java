@@ -27,6 +27,7 @@ import dev.perennial.tensor.AttentionMask;
 import dev.perennial.tensor.Backend;
 import dev.perennial.tensor.FusedAttention;
 import dev.perennial.tensor.FusedBackward;
+import dev.perennial.tensor.Recomputation;
 import dev.perennial.tensor.Shapes;
 import dev.perennial.tensor.Storage;
 import dev.perennial.tensor.Tensor;
@@ -86,8 +87,9 @@ public final class GradBackend implements Backend {
      * Gradient checkpointing (activation recomputation): runs {@code segment} on {@code input} keeping only its
      * output, and records one node whose backward runs the segment again on a child tape and differentiates that.
      * Memory: one segment's intermediates at a time instead of every segment's; time: one more forward of the
-     * segment. The segment must compute the same values when run twice (no fresh randomness such as dropout) and
-     * must read no tensor produced by a recorded op other than {@code input}; gradients then equal those without
+     * segment. The segment must compute the same values when run twice — code that draws random numbers in it
+     * replays its draws through Recomputation (LoRA dropout does) — and must read no tensor produced by a
+     * recorded op other than {@code input}; gradients then equal those without
      * checkpointing bit for bit (same ops, same order). Tensors the tape watches that the segment reads (its
      * parameters) get their gradients through the child tape.
      * @param segment builds the segment's output from {@code input} with the backend it is given
@@ -98,7 +100,7 @@ public final class GradBackend implements Backend {
         try (dev.perennial.tensor.TensorScope scope = dev.perennial.tensor.TensorScope.open()) {
             Tape probe = tape.child();                                       // records, then is dropped: nothing kept
             if (tape.requiresGrad(input)) probe.watch(input);
-            out = segment.apply(new GradBackend(be, probe));
+            out = Recomputation.run(Recomputation.Phase.FIRST, () -> segment.apply(new GradBackend(be, probe)));
             recorded = probe.requiresGrad(out);
             scope.keep(out);
         }
@@ -108,7 +110,7 @@ public final class GradBackend implements Backend {
             Tape sub = tape.child();
             boolean inputGrad = tape.requiresGrad(input);
             if (inputGrad) sub.watch(input);
-            Tensor again = segment.apply(new GradBackend(be, sub));
+            Tensor again = Recomputation.run(Recomputation.Phase.AGAIN, () -> segment.apply(new GradBackend(be, sub)));
             Gradients d = sub.backward(again, g);
             for (var e : d.buffers().entrySet()) {
                 Storage s = e.getKey();

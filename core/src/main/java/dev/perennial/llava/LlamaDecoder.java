@@ -71,21 +71,13 @@ public final class LlamaDecoder {
     /**
      * Gradient checkpointing: when training (a recording GradBackend, no KV cache), each decoder layer keeps only
      * its output and is recomputed during backward (GradBackend.checkpoint): activation memory of one layer
-     * instead of all, for one more forward pass. Gradients are unchanged. Not for LoRA dropout (a recomputed layer
-     * would draw new masks) nor activation capture (per-sample gradients).
+     * instead of all, for one more forward pass. Gradients are unchanged (LoRA dropout replays its masks). Not for
+     * activation capture (per-sample gradients).
      */
     public void setGradientCheckpointing(boolean on) { this.checkpointing = on; }
 
     public boolean gradientCheckpointing() { return checkpointing; }
 
-    private static void requireRecomputable(Layer l, int index) {
-        for (dev.perennial.nn.Linear lin : java.util.List.of(l.q, l.k, l.v, l.o, l.gate, l.up, l.down)) {
-            if (lin.adapter() != null && lin.adapter().drawsDropout()) {
-                throw new IllegalStateException("gradient checkpointing cannot recompute layer " + index + ": its LoRA adapter on "
-                        + lin.name() + " draws dropout masks (set LoRA dropout to 0 or turn checkpointing off)");
-            }
-        }
-    }
 
     /** Token embeddings: ids [...] -> [..., D]. */
     /** The input embedding table [V, D] (read-only use: e.g. prompt initialisation from vocabulary rows). */
@@ -122,7 +114,6 @@ public final class LlamaDecoder {
         List<Tensor> outputs = new ArrayList<>(layers.size());
         for (int i = 0; i < layers.size(); i++) {
             if (cache == null && checkpointing && be instanceof dev.perennial.autograd.GradBackend gb) {
-                requireRecomputable(layers.get(i), i);
                 int index = i;
                 Tensor in = x;
                 x = gb.checkpoint(in, seg -> layer(seg, index, layers.get(index), in, positions, mask, null));

@@ -13,6 +13,7 @@
 package dev.perennial.nn;
 
 import dev.perennial.tensor.Backend;
+import dev.perennial.tensor.Recomputation;
 import dev.perennial.tensor.Tensor;
 
 import java.util.SplittableRandom;
@@ -26,6 +27,7 @@ public final class LoraAdapter {
     private final float scaling;    // alpha / r
     private final float dropout;
     private SplittableRandom rng;
+    private long recordedMaskSeed;  // the mask seed of this adapter's last forward inside a checkpointed layer
     private Activations captured;
     private boolean capture;
     private boolean training;
@@ -48,9 +50,6 @@ public final class LoraAdapter {
     public int rank() { return a.size(0); }
     public int inFeatures() { return a.size(1); }
     public int outFeatures() { return b.size(0); }
-
-    /** True when forward passes draw dropout masks (dropout > 0 in training mode): recomputing one would differ. */
-    public boolean drawsDropout() { return dropout != 0f && training; }
 
     /** Dropout is applied only while training (a trainer switches it on for its steps); off by default. */
     public void setTraining(boolean on) {
@@ -81,11 +80,21 @@ public final class LoraAdapter {
         return z;
     }
 
-    /** Inverted dropout mask: 0 with probability p, else 1/(1-p). */
+    /**
+     * Inverted dropout mask: 0 with probability p, else 1/(1-p), drawn from a generator seeded by the adapter's
+     * next long. In a checkpointed layer the recomputation reuses the seed its forward pass drew
+     * (Recomputation), so both passes apply the same mask.
+     */
     private Tensor dropoutMask(int[] shape) {
+        long maskSeed = switch (Recomputation.phase()) {
+            case AGAIN -> recordedMaskSeed;
+            case FIRST -> recordedMaskSeed = rng.nextLong();
+            case NONE -> rng.nextLong();
+        };
+        SplittableRandom maskRng = new SplittableRandom(maskSeed);
         Tensor m = Tensor.zeros(shape);
         float keep = 1f / (1f - dropout);
-        for (int i = 0; i < m.numel(); i++) if (rng.nextDouble() >= dropout) m.storage().setFloat(i, keep);
+        for (int i = 0; i < m.numel(); i++) if (maskRng.nextDouble() >= dropout) m.storage().setFloat(i, keep);
         return m;
     }
 }

@@ -84,6 +84,9 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--lora-alpha", defaultValue = "256") float alpha;
     @Option(names = "--lora-dropout", defaultValue = "0.05") float loraDropout;
     @Option(names = "--prompt-length", defaultValue = "10") int promptLength;
+    @Option(names = "--gradient-checkpointing", description = "Recompute each decoder layer during backward instead of keeping its "
+            + "activations: less memory for long samples and big models, one more forward pass per step; same gradients.")
+    boolean gradientCheckpointing;
     @Option(names = "--resume", description = "Continue the interrupted run in --out (same data and settings) from its latest checkpoint.") boolean resume;
 
     @Mixin
@@ -120,6 +123,7 @@ final class TrainCommand implements Callable<Integer> {
     private void train(PrintWriter stdout, PrintWriter stderr, boolean resume) throws Exception {
         Tokenizer tok = Tokenizer.load(tokenizer != null ? tokenizer : modelOptions.model);
         try (LlavaModel m = LlavaModel.load(modelOptions.model, modelOptions.visionTower, mode == Mode.full)) {
+            m.decoder().setGradientCheckpointing(gradientCheckpointing);
             ImageStore store = images == null ? null
                     : new ImageStore(images, LlavaChat.processorFor(modelOptions.model, m), m.config().padImageToSquare());
             SampleEncoder encoder = new SampleEncoder(tok, ConversationTemplate.named(template), m.config().imageTokenIndex(), store, maxLength);

@@ -79,6 +79,18 @@ class TrainCommandTest {
         assertTrue(r.err().contains("step 16/16"), r.err());
     }
 
+    /** --gradient-checkpointing changes memory and time, not results: the same adapter, byte for byte (LoRA dropout on). */
+    @Test
+    void gradientCheckpointingTrainsTheSameAdapter() throws IOException {
+        Path data = dataset(false);
+        CliRun plain = train(data, "plain", "--epochs", "2", "--lr", "1e-2");
+        CliRun recomputed = train(data, "recomputed", "--epochs", "2", "--lr", "1e-2", "--gradient-checkpointing");
+        assertEquals(0, plain.exitCode(), plain.err());
+        assertEquals(0, recomputed.exitCode(), recomputed.err());
+        assertArrayEquals(Files.readAllBytes(dir.resolve("plain/adapter/adapter_model.safetensors")),
+                Files.readAllBytes(dir.resolve("recomputed/adapter/adapter_model.safetensors")));
+    }
+
     @Test
     void aStoppedRunResumes() throws IOException {
         Path data = dataset(false);
