@@ -49,6 +49,8 @@ class GradientCheckpointingTest {
             Tape tape = new Tape();
             watched.values().forEach(tape::watch);
             tape.watch(pixels);
+            System.gc();                                          // earlier garbage must not be freed during forward
+            Pointer.deallocateReferences();
             long before = Pointer.totalBytes();
             LlavaModel.Output out = m.forward(new GradBackend(BE, tape), ids, pixels, labels);
             long held = Pointer.totalBytes() - before;

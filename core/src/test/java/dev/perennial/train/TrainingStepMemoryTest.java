@@ -41,6 +41,8 @@ class TrainingStepMemoryTest {
             CpuBackend be = new CpuBackend();
             Tensor pixels = be.concat(java.util.Collections.nCopies(batch, Npy.read(g.resolve("pixel_values.npy"))), 0);
             double first = step(m, be, params, ids, pixels, labels);
+            System.gc();                                          // so that no earlier garbage is freed during the step
+            Pointer.deallocateReferences();
             long live = Pointer.totalBytes();
             long[] before = HostMemoryPool.hitsAndMisses();
             double second = step(m, be, params, ids, pixels, labels);
@@ -48,7 +50,7 @@ class TrainingStepMemoryTest {
             assertEquals(first, second, "the same step");
             assertTrue(after[0] > before[0], "the step used pooled blocks");
             assertEquals(before[1], after[1], "no pooled block was allocated anew in the second step");
-            assertEquals(live, Pointer.totalBytes(), "the step returned everything it took");
+            assertTrue(Pointer.totalBytes() <= live, "the step returned everything it took: " + live + " -> " + Pointer.totalBytes());
         }
     }
 
