@@ -12,7 +12,8 @@
  * Cases: causal and full, MHA and GQA, hd 1..128 odd and even, T and Tk across the 64-row block (1, 5, 17, 67,
  * 130), decoding after a cache (start > 0, k and v narrowed views of a larger cache whose unused rows are NaN),
  * a transposed q (rows strided by H·hd, read in place), padding where one batch row has no valid key (zero
- * output, lse −inf, no gradient), and scale 1 on wide scores.
+ * output, lse −inf, no gradient), and scale 1 on wide scores. The double log-sum-exp, the comparison and the
+ * operands come from AttentionReference, shared with the CUDA kernels' test.
  */
 package dev.perennial.tensor;
 
@@ -25,6 +26,9 @@ import org.junit.jupiter.params.provider.MethodSource;
 import java.util.List;
 import java.util.Random;
 
+import static dev.perennial.tensor.AttentionReference.assertClose;
+import static dev.perennial.tensor.AttentionReference.gaussian;
+import static dev.perennial.tensor.AttentionReference.nanTail;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -102,7 +106,7 @@ class CpuAttentionTest {
         FusedAttention.Forward f = CPU.attentionForward(in.q(), in.k(), in.v(), in.mask(), c.scale());
         Tensor expected = ReferenceBackend.INSTANCE.attention(in.q(), in.k(), in.v(), in.mask(), c.scale());
         assertClose("out", expected.toDoubleArray(), f.out().toFloatArray(), FWD_ATOL, FWD_RTOL);
-        assertClose("lse", lse(c, in), f.lse().toFloatArray(), FWD_ATOL, FWD_RTOL);
+        assertClose("lse", AttentionReference.lse(in.q(), in.k(), in.mask(), c.scale()), f.lse().toFloatArray(), FWD_ATOL, FWD_RTOL);
         assertClose("attention()", expected.toDoubleArray(), CPU.attention(in.q(), in.k(), in.v(), in.mask(), c.scale()).toFloatArray(),
                 FWD_ATOL, FWD_RTOL);
         if (c.padding()) {                                              // the batch row without a valid key
@@ -148,61 +152,5 @@ class CpuAttentionTest {
             assertTrue(Float.isNaN(out.getFloat(0, 0, 5, d)), "fused: element " + d);
         }
         assertTrue(Float.isFinite(out.getFloat(0, 0, 4, 0)) && Float.isFinite(out.getFloat(0, 1, 5, 0)), "other rows are not touched");
-    }
-
-    /** lse [B, H, T] in double over the visible keys, −inf when none is. */
-    private static double[] lse(Case c, Inputs in) {
-        double[] q = in.q().toDoubleArray(), k = in.k().toDoubleArray();
-        AttentionMask m = in.mask();
-        int g = c.h() / c.kv(), hd = c.hd();
-        double[] out = new double[c.b() * c.h() * c.t()];
-        for (int b = 0; b < c.b(); b++) {
-            for (int h = 0; h < c.h(); h++) {
-                for (int i = 0; i < c.t(); i++) {
-                    double[] sc = new double[c.tk()];
-                    double max = Double.NEGATIVE_INFINITY;
-                    for (int j = 0; j < c.tk(); j++) {
-                        if ((m.isCausal() && j > m.start() + i) || !m.keyValid(b, j)) {
-                            sc[j] = Double.NEGATIVE_INFINITY;
-                            continue;
-                        }
-                        double dot = 0;
-                        int qo = ((b * c.h() + h) * c.t() + i) * hd, ko = ((b * c.kv() + h / g) * c.tk() + j) * hd;
-                        for (int d = 0; d < hd; d++) dot += q[qo + d] * k[ko + d];
-                        sc[j] = c.scale() * dot;
-                        max = Math.max(max, sc[j]);
-                    }
-                    double sum = 0;
-                    for (int j = 0; j < c.tk() && max > Double.NEGATIVE_INFINITY; j++) sum += Math.exp(sc[j] - max);
-                    out[(b * c.h() + h) * c.t() + i] = max == Double.NEGATIVE_INFINITY ? max : max + Math.log(sum);
-                }
-            }
-        }
-        return out;
-    }
-
-    /** −inf must match exactly; anything else within atol + rtol·|r| (NaN never passes). */
-    private static void assertClose(String what, double[] expected, float[] actual, double atol, double rtol) {
-        assertEquals(expected.length, actual.length, what + " length");
-        for (int i = 0; i < expected.length; i++) {
-            double e = expected[i], a = actual[i];
-            boolean ok = Double.isInfinite(e) ? a == e : Math.abs(a - e) <= atol + rtol * Math.abs(e);
-            assertTrue(ok, what + " element " + i + ": expected " + e + ", got " + a);
-        }
-    }
-
-    private static Tensor gaussian(Random rnd, int... shape) {
-        Tensor t = Tensor.zeros(shape);
-        for (int i = 0; i < t.numel(); i++) t.storage().setFloat(i, (float) rnd.nextGaussian());
-        return t;
-    }
-
-    /** A [B, KV, Tmax, hd] cache whose rows at and after {@code used} are NaN: reading past Tk shows. */
-    private static Tensor nanTail(Tensor cache, int used) {
-        int rows = cache.size(2), hd = cache.size(3);
-        for (int i = 0; i < cache.numel(); i++) {
-            if (i / hd % rows >= used) cache.storage().setFloat(i, Float.NaN);
-        }
-        return cache;
     }
 }

@@ -28,6 +28,7 @@ import dev.perennial.autograd.GradBackend;
 import dev.perennial.autograd.Gradients;
 import dev.perennial.autograd.Tape;
 import dev.perennial.tensor.AttentionMask;
+import dev.perennial.tensor.AttentionReference;
 import dev.perennial.tensor.DType;
 import dev.perennial.tensor.ReferenceBackend;
 import dev.perennial.tensor.Tensor;
@@ -43,6 +44,9 @@ import java.util.List;
 import java.util.Random;
 import java.util.stream.Stream;
 
+import static dev.perennial.tensor.AttentionReference.assertClose;
+import static dev.perennial.tensor.AttentionReference.gaussian;
+import static dev.perennial.tensor.AttentionReference.nanTail;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -154,7 +158,7 @@ class AttentionTest {
 
         Tensor expected = ReferenceBackend.INSTANCE.attention(in.q(), in.k(), in.v(), in.mask(), c.scale());
         assertClose("out", expected.toDoubleArray(), r.out().toFloatArray(), FWD_ATOL, FWD_RTOL);
-        assertClose("lse", lse(c, in), r.lse().toFloatArray(), FWD_ATOL, FWD_RTOL);
+        assertClose("lse", AttentionReference.lse(in.q(), in.k(), in.mask(), c.scale()), r.lse().toFloatArray(), FWD_ATOL, FWD_RTOL);
         if (c.maskType() != null) {                                    // the batch row without a valid key
             Tensor last = r.out().select(0, c.b() - 1);
             for (float x : last.toFloatArray()) assertEquals(0f, x, "out of a row that sees no key");
@@ -275,62 +279,6 @@ class AttentionTest {
     }
 
     // ------------------------------------------------------------------------------------------------ helpers
-
-    /** lse [B, H, T] in double: log sum exp(scale <q_i, k_j>) over the visible keys, -inf when none is. */
-    private static double[] lse(Case c, Inputs in) {
-        double[] q = in.q().toDoubleArray(), k = in.k().toDoubleArray();
-        AttentionMask m = in.mask();
-        int g = c.h() / c.kv(), hd = c.hd();
-        double[] out = new double[c.b() * c.h() * c.t()];
-        for (int b = 0; b < c.b(); b++) {
-            for (int h = 0; h < c.h(); h++) {
-                for (int i = 0; i < c.t(); i++) {
-                    double[] s = new double[c.tk()];
-                    double max = Double.NEGATIVE_INFINITY;
-                    for (int j = 0; j < c.tk(); j++) {
-                        if ((m.isCausal() && j > m.start() + i) || !m.keyValid(b, j)) {
-                            s[j] = Double.NEGATIVE_INFINITY;
-                            continue;
-                        }
-                        double dot = 0;
-                        int qo = ((b * c.h() + h) * c.t() + i) * hd, ko = ((b * c.kv() + h / g) * c.tk() + j) * hd;
-                        for (int d = 0; d < hd; d++) dot += q[qo + d] * k[ko + d];
-                        s[j] = c.scale() * dot;
-                        max = Math.max(max, s[j]);
-                    }
-                    double sum = 0;
-                    for (int j = 0; j < c.tk() && max > Double.NEGATIVE_INFINITY; j++) sum += Math.exp(s[j] - max);
-                    out[(b * c.h() + h) * c.t() + i] = max == Double.NEGATIVE_INFINITY ? max : max + Math.log(sum);
-                }
-            }
-        }
-        return out;
-    }
-
-    // -inf must match exactly; anything else within atol + rtol |r| (NaN never passes).
-    private static void assertClose(String what, double[] expected, float[] actual, double atol, double rtol) {
-        assertEquals(expected.length, actual.length, what + " length");
-        for (int i = 0; i < expected.length; i++) {
-            double e = expected[i], a = actual[i];
-            boolean ok = Double.isInfinite(e) ? a == e : Math.abs(a - e) <= atol + rtol * Math.abs(e);
-            assertTrue(ok, what + " element " + i + ": expected " + e + ", got " + a);
-        }
-    }
-
-    private static Tensor gaussian(Random rnd, int... shape) {
-        Tensor t = Tensor.zeros(shape);
-        for (int i = 0; i < t.numel(); i++) t.storage().setFloat(i, (float) rnd.nextGaussian());
-        return t;
-    }
-
-    // cache [B, KV, Tmax, hd] with rows >= used set to NaN: a kernel reading past Tk produces NaN.
-    private static Tensor nanTail(Tensor cache, int used) {
-        int rows = cache.size(2), hd = cache.size(3);
-        for (int i = 0; i < cache.numel(); i++) {
-            if (i / hd % rows >= used) cache.storage().setFloat(i, Float.NaN);
-        }
-        return cache;
-    }
 
     private static Tensor nans(int... shape) {
         Tensor t = Tensor.zeros(shape);
