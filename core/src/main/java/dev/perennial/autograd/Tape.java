@@ -89,6 +89,19 @@ public final class Tape {
         return false;
     }
 
+    /**
+     * Bytes of the recorded ops' outputs this tape holds for backward (each storage once): what gradient
+     * checkpointing reduces. Values that rules capture without recording them are not counted.
+     */
+    public long recordedBytes() {
+        Set<Storage> seen = Collections.newSetFromMap(new IdentityHashMap<>());
+        long bytes = 0;
+        for (Node n : nodes) {
+            if (n != null && seen.add(n.output().storage())) bytes += (long) n.output().storage().length() * n.output().dtype().byteSize();
+        }
+        return bytes;
+    }
+
     /** Records an op whose output is {@code output} (a fresh storage) with its backward rule. */
     void record(Tensor output, Rule rule) {
         checkOpen();

@@ -37,7 +37,7 @@ public final class Parallel {
             Runtime.getRuntime().availableProcessors()));
     private static final long GRAIN = Math.max(1, Long.getLong("perennial.grain", 1L << 15));
     private static final int CHUNKS_PER_THREAD = 4;
-    private static final long SPIN_NANOS = 50_000;
+    private static final long SPIN_NANOS = 1000L * Long.getLong("perennial.spinMicros", 50);
     private static final ThreadLocal<Boolean> IN_WORKER = ThreadLocal.withInitial(() -> false);
     private static final ConcurrentLinkedQueue<Runnable> TASKS = new ConcurrentLinkedQueue<>();
     private static final Worker[] WORKERS = new Worker[THREADS - 1];

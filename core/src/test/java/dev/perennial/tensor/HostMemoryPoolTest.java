@@ -30,17 +30,17 @@ class HostMemoryPoolTest {
     @Test
     void aFreedBlockIsServedAgainAndZeroedWhenAsked() {
         settle();
-        int n = 300_000;                                           // 1.2 MB
+        int n = 5_000_001;                                         // 20 MB: a size class no other test's garbage has
         Tensor t = Tensor.zeros(n);
         long address = t.storage().address();
-        for (int i = 0; i < n; i++) t.storage().setFloat(i, 7f);
+        for (int i = 0; i < n; i += 101) t.storage().setFloat(i, 7f);
         t.storage().close();
         long[] before = HostMemoryPool.hitsAndMisses();
         Tensor again = Tensor.zeros(n);
         long[] after = HostMemoryPool.hitsAndMisses();
         assertEquals(before[0] + 1, after[0], "served from the cache");
         assertEquals(address, again.storage().address(), "the same block");
-        for (int i = 0; i < n; i += 997) assertEquals(0f, again.storage().getFloat(i));
+        for (int i = 0; i < n; i += 101) assertEquals(0f, again.storage().getFloat(i));
         again.storage().close();
     }
 
@@ -49,11 +49,11 @@ class HostMemoryPoolTest {
         settle();
         long address;
         try (TensorScope scope = TensorScope.open()) {
-            address = Tensor.empty(DType.F32, 512, 512).storage().address();
+            address = Tensor.empty(DType.F32, 1537, 2049).storage().address();      // 12.6 MB, an unusual class
         }
         long cached = HostMemoryPool.cachedBytes();
-        assertTrue(cached >= 1 << 20, "the 1 MB block is cached: " + cached);
-        Tensor t = Tensor.empty(DType.F32, 512, 512);
+        assertTrue(cached >= 1537 * 2049 * 4, "the block is cached: " + cached);
+        Tensor t = Tensor.empty(DType.F32, 1537, 2049);
         assertEquals(address, t.storage().address());
         t.storage().close();
         HostMemoryPool.trim();
