@@ -13,7 +13,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 
-public final class CpuBackend implements Backend, FusedAttention {
+public final class CpuBackend implements Backend, FusedAttention, FusedBackward {
     private final Gemm gemm;
     private final CpuMatmul matmul;
     private final CpuAttention attention;
@@ -39,6 +39,28 @@ public final class CpuBackend implements Backend, FusedAttention {
 
     @Override
     public Tensor contiguous(Tensor x) { return x.contiguous(); }
+
+    // ------------------------------------------------------------------------------------------- backward kernels
+
+    @Override
+    public FusedBackward.NormGradients rmsNormBackward(Tensor dy, Tensor x, Tensor weight, float eps) {
+        return CpuFusedBackward.rmsNorm(dy, x, weight, eps);
+    }
+
+    @Override
+    public FusedBackward.NormGradients layerNormBackward(Tensor dy, Tensor x, Tensor weight, Tensor bias, float eps) {
+        return CpuFusedBackward.layerNorm(dy, x, weight, bias, eps);
+    }
+
+    @Override
+    public Tensor ropeBackward(Tensor dy, Tensor positions, float theta) {
+        return CpuFusedBackward.rope(this, dy, positions, theta);
+    }
+
+    @Override
+    public Tensor crossEntropyBackward(Tensor logits, Tensor targets, int ignoreIndex, Tensor dloss) {
+        return CpuFusedBackward.crossEntropy(logits, targets, ignoreIndex, dloss);
+    }
 
     // ------------------------------------------------------------------------------------------- attention
 
