@@ -56,6 +56,27 @@ public final class AttentionReference {
         }
     }
 
+    /** How q, k and v are laid out in memory. */
+    public enum Layout {
+        CONTIGUOUS,
+        /** k, v: [B, KV, Tk + 5, hd] caches narrowed to Tk rows, unused rows NaN; q narrowed from [B, H, T + 2, hd]. */
+        CACHE_VIEW,
+        /** q: a [B, T, H, hd] tensor transposed to [B, H, T, hd]. */
+        TRANSPOSED_Q
+    }
+
+    /** Gaussian q [B, H, T, hd], k and v [B, KV, Tk, hd] in the given layout, drawn from {@code rnd}. */
+    public static Tensor[] operands(Random rnd, Layout layout, int b, int h, int kv, int t, int tk, int hd) {
+        return switch (layout) {
+            case CACHE_VIEW -> new Tensor[]{gaussian(rnd, b, h, t + 2, hd).narrow(2, 1, t),
+                    nanTail(gaussian(rnd, b, kv, tk + 5, hd), tk).narrow(2, 0, tk),
+                    nanTail(gaussian(rnd, b, kv, tk + 5, hd), tk).narrow(2, 0, tk)};
+            case TRANSPOSED_Q -> new Tensor[]{gaussian(rnd, b, t, h, hd).transpose(1, 2), gaussian(rnd, b, kv, tk, hd),
+                    gaussian(rnd, b, kv, tk, hd)};
+            case CONTIGUOUS -> new Tensor[]{gaussian(rnd, b, h, t, hd), gaussian(rnd, b, kv, tk, hd), gaussian(rnd, b, kv, tk, hd)};
+        };
+    }
+
     /** A tensor of standard normal floats. */
     public static Tensor gaussian(Random rnd, int... shape) {
         Tensor t = Tensor.zeros(shape);

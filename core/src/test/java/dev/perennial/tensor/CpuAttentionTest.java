@@ -26,9 +26,10 @@ import org.junit.jupiter.params.provider.MethodSource;
 import java.util.List;
 import java.util.Random;
 
+import dev.perennial.tensor.AttentionReference.Layout;
+
 import static dev.perennial.tensor.AttentionReference.assertClose;
 import static dev.perennial.tensor.AttentionReference.gaussian;
-import static dev.perennial.tensor.AttentionReference.nanTail;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -37,7 +38,6 @@ class CpuAttentionTest {
     private static final double BWD_ATOL = 1e-4, BWD_RTOL = 1e-3;
     private static final CpuBackend CPU = new CpuBackend();
 
-    enum Layout { CONTIGUOUS, CACHE_VIEW, TRANSPOSED_Q }
 
     record Case(String name, int b, int h, int kv, int t, int tk, int hd, boolean causal, int start, float scale,
                 boolean padding, Layout layout) {
@@ -69,24 +69,8 @@ class CpuAttentionTest {
 
     private static Inputs inputs(Case c) {
         Random rnd = new Random(c.name().hashCode());
-        Tensor q, k, v;
-        switch (c.layout()) {
-            case CACHE_VIEW -> {
-                q = gaussian(rnd, c.b(), c.h(), c.t() + 2, c.hd()).narrow(2, 1, c.t());
-                k = nanTail(gaussian(rnd, c.b(), c.kv(), c.tk() + 5, c.hd()), c.tk()).narrow(2, 0, c.tk());
-                v = nanTail(gaussian(rnd, c.b(), c.kv(), c.tk() + 5, c.hd()), c.tk()).narrow(2, 0, c.tk());
-            }
-            case TRANSPOSED_Q -> {
-                q = gaussian(rnd, c.b(), c.t(), c.h(), c.hd()).transpose(1, 2);
-                k = gaussian(rnd, c.b(), c.kv(), c.tk(), c.hd());
-                v = gaussian(rnd, c.b(), c.kv(), c.tk(), c.hd());
-            }
-            default -> {
-                q = gaussian(rnd, c.b(), c.h(), c.t(), c.hd());
-                k = gaussian(rnd, c.b(), c.kv(), c.tk(), c.hd());
-                v = gaussian(rnd, c.b(), c.kv(), c.tk(), c.hd());
-            }
-        }
+        Tensor[] qkv = AttentionReference.operands(rnd, c.layout(), c.b(), c.h(), c.kv(), c.t(), c.tk(), c.hd());
+        Tensor q = qkv[0], k = qkv[1], v = qkv[2];
         boolean[][] valid = null;
         if (c.padding()) {                     // batch 0: keys j % 3 == 0 invalid; the last batch row: none valid
             valid = new boolean[c.b()][c.tk()];

@@ -29,6 +29,7 @@ import dev.perennial.autograd.Gradients;
 import dev.perennial.autograd.Tape;
 import dev.perennial.tensor.AttentionMask;
 import dev.perennial.tensor.AttentionReference;
+import dev.perennial.tensor.AttentionReference.Layout;
 import dev.perennial.tensor.DType;
 import dev.perennial.tensor.ReferenceBackend;
 import dev.perennial.tensor.Tensor;
@@ -46,7 +47,6 @@ import java.util.stream.Stream;
 
 import static dev.perennial.tensor.AttentionReference.assertClose;
 import static dev.perennial.tensor.AttentionReference.gaussian;
-import static dev.perennial.tensor.AttentionReference.nanTail;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -58,14 +58,6 @@ class AttentionTest {
     @AfterEach
     void restoreOrder() { EmulatedDevice.setFiberOrder(FiberOrder.FORWARD); }
 
-    /** How q, k and v are laid out in memory. */
-    enum Layout {
-        CONTIGUOUS,
-        /** k, v: [B, KV, Tk + 5, hd] caches narrowed to Tk rows, unused rows NaN; q narrowed from [B, H, T + 2, hd]. */
-        CACHE_VIEW,
-        /** q: a [B, T, H, hd] tensor transposed to [B, H, T, hd] (rows not evenly strided: copied). */
-        TRANSPOSED_Q
-    }
 
     /**
      * One attention problem. maskType null = no padding mask; otherwise keyValid [B, Tk] of that dtype with keys
@@ -113,24 +105,8 @@ class AttentionTest {
 
     private static Inputs inputs(Case c) {
         Random rnd = new Random(c.name().hashCode());
-        Tensor q, k, v;
-        switch (c.layout()) {
-            case CACHE_VIEW -> {
-                q = gaussian(rnd, c.b(), c.h(), c.t() + 2, c.hd()).narrow(2, 1, c.t());
-                k = nanTail(gaussian(rnd, c.b(), c.kv(), c.tk() + 5, c.hd()), c.tk()).narrow(2, 0, c.tk());
-                v = nanTail(gaussian(rnd, c.b(), c.kv(), c.tk() + 5, c.hd()), c.tk()).narrow(2, 0, c.tk());
-            }
-            case TRANSPOSED_Q -> {
-                q = gaussian(rnd, c.b(), c.t(), c.h(), c.hd()).transpose(1, 2);
-                k = gaussian(rnd, c.b(), c.kv(), c.tk(), c.hd());
-                v = gaussian(rnd, c.b(), c.kv(), c.tk(), c.hd());
-            }
-            default -> {
-                q = gaussian(rnd, c.b(), c.h(), c.t(), c.hd());
-                k = gaussian(rnd, c.b(), c.kv(), c.tk(), c.hd());
-                v = gaussian(rnd, c.b(), c.kv(), c.tk(), c.hd());
-            }
-        }
+        Tensor[] qkv = AttentionReference.operands(rnd, c.layout(), c.b(), c.h(), c.kv(), c.t(), c.tk(), c.hd());
+        Tensor q = qkv[0], k = qkv[1], v = qkv[2];
         boolean[][] valid = null;
         Tensor keyValid = null;
         if (c.maskType() != null) {
