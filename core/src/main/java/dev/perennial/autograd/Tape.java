@@ -207,6 +207,9 @@ public final class Tape {
         private final Set<Storage> bufferStorages = Collections.newSetFromMap(new IdentityHashMap<>());
         private final List<Tensor> replaced = new ArrayList<>();               // superseded during the current rule
         private final List<Storage> fresh = new ArrayList<>();                 // became a buffer during it
+        private final Set<Storage> ownedZeroed = Collections.newSetFromMap(new IdentityHashMap<>());   // written in place
+        private Storage lendable;                                              // the current rule's gradOutput buffer
+        private boolean lent;
 
         /**
          * Runs one rule in its own scope; buffers it produced outlive the scope, superseded ones are freed. When
@@ -286,11 +289,6 @@ public final class Tape {
             }
             GradAccumulation.add(Tensor.view(buffer.storage(), input.shape(), input.strides(), input.offset()), grad);
         }
-
-        private final Set<Storage> ownedZeroed = Collections.newSetFromMap(new IdentityHashMap<>());
-
-        private Storage lendable;                                              // the current rule's gradOutput buffer
-        private boolean lent;
 
         /** A dense copy of g (contiguous, in storage order): one bulk copy. */
         private Tensor copy(Tensor g, Storage s) {

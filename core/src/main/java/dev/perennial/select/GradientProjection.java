@@ -31,4 +31,18 @@ public interface GradientProjection {
      * out [n, k] += x [n, d] · P[rowOffset .. rowOffset + d − 1, :] in place (out a contiguous F32 tensor).
      */
     void accumulate(Tensor x, long rowOffset, long seed, Tensor out);
+
+    /** The argument checks every accumulate() makes: x and out matrices, rowOffset ≥ 0, out a contiguous F32 [n, k]. */
+    static void checkArguments(Tensor x, long rowOffset, Tensor out) {
+        for (Tensor t : new Tensor[]{x, out}) {
+            if (t.rank() != 2) {
+                throw new IllegalArgumentException((t == x ? "x" : "out") + " must be a matrix [rows, cols], got "
+                        + java.util.Arrays.toString(t.shape()));
+            }
+        }
+        if (rowOffset < 0) throw new IllegalArgumentException("negative rowOffset " + rowOffset);
+        if (out.size(0) != x.size(0) || out.dtype() != dev.perennial.tensor.DType.F32 || !out.isContiguous()) {
+            throw new IllegalArgumentException("out must be a contiguous F32 [" + x.size(0) + ", k] tensor, got " + out);
+        }
+    }
 }

@@ -74,12 +74,7 @@ public final class RandomProjection implements GradientProjection {
      */
     @Override
     public void accumulate(Tensor x, long rowOffset, long seed, Tensor out) {
-        requireMatrix(x, "x");
-        requireMatrix(out, "out");
-        if (rowOffset < 0) throw new IllegalArgumentException("negative rowOffset " + rowOffset);
-        if (out.size(0) != x.size(0) || out.dtype() != DType.F32 || !out.isContiguous()) {
-            throw new IllegalArgumentException("out must be a contiguous F32 [" + x.size(0) + ", k] tensor, got " + out);
-        }
+        GradientProjection.checkArguments(x, rowOffset, out);
         int n = x.size(0), d = x.size(1), k = out.size(1);
         if (n == 0 || d == 0 || k == 0) return;
         Tensor xs = dense(x);

@@ -19,6 +19,8 @@ import java.util.Random;
 
 import static dev.perennial.tensor.AttentionReference.assertClose;
 import static dev.perennial.tensor.AttentionReference.gaussian;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
 
 class CpuFusedBackwardTest {
     private static final double ATOL = 1e-5, RTOL = 1e-4;
@@ -47,7 +49,7 @@ class CpuFusedBackwardTest {
         assertClose("dx", ref.of(xd).toDoubleArray(), fast.dx().toFloatArray(), ATOL, RTOL);
         assertClose("dweight", ref.of(wd).toDoubleArray(), fast.dweight().toFloatArray(), ATOL, RTOL);
         if (layerNorm) assertClose("dbias", ref.of(bd).toDoubleArray(), fast.dbias().toFloatArray(), ATOL, RTOL);
-        else assertEquals(null, fast.dbias());
+        else assertNull(fast.dbias());
     }
 
     @Test
@@ -79,9 +81,5 @@ class CpuFusedBackwardTest {
         for (int i = 3; i < rows; i += 4) {
             for (float v : fast.select(0, i).toFloatArray()) assertEquals(0f, v, "ignored row " + i);
         }
-    }
-
-    private static void assertEquals(Object expected, Object actual, String... what) {
-        org.junit.jupiter.api.Assertions.assertEquals(expected, actual, what.length == 0 ? null : what[0]);
     }
 }
