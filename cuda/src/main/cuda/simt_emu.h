@@ -76,6 +76,12 @@ inline thread_local dim3 blockDim;
 inline thread_local dim3 gridDim;
 
 inline float __expf(float x) { return std::exp(x); }
+// Round-to-nearest double arithmetic that nvcc may not contract into an FMA; x86-64 g++ without -mfma never does.
+inline double __dadd_rn(double a, double b) { return a + b; }
+inline double __dsub_rn(double a, double b) { return a - b; }
+inline double __dmul_rn(double a, double b) { return a * b; }
+inline double __ddiv_rn(double a, double b) { return a / b; }
+inline double __dsqrt_rn(double a) { return std::sqrt(a); }
 
 // CUDA's device isnan(float): the <cmath> one, visible unqualified as in device code.
 using std::isnan;

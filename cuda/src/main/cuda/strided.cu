@@ -1,7 +1,8 @@
 /*
  * strided.cu — element-wise ops over strided views (strided.h): every unary/binary op of Backend and
  * Backend.contiguous, reading transposed, narrowed, expanded and broadcast inputs in place, widening F16/BF16
- * on load (pn_half.cuh), writing a contiguous float32 output (the copy keeps the element type).
+ * on load (pn_half.cuh), writing a contiguous float32 output (the copies keep the element type; copy_to writes
+ * into a strided output view).
  *
  * Host side: the launcher drops size-1 dims and merges neighbouring dims that are contiguous with each other in
  * every input (stride[d] == stride[d+1] * size[d+1]); a contiguous tensor, or a contiguous one broadcast against
@@ -131,6 +132,28 @@ __device__ __forceinline__ void copy_elements(const Views<1>& x, const Extent& e
         long long p[1];
         locate<Index, 1>(i, e, x, p);
         static_cast<T*>(out)[i] = static_cast<const T*>(x.v[0].data)[p[0]];
+    }
+}
+
+// View 0 is read, view 1 is written (its data pointer is the output's).
+template <typename T, typename Index>
+__device__ __forceinline__ void copy_to_elements(const Views<2>& xo, const Extent& e) {
+    const Index n = static_cast<Index>(e.n);
+    T* out = static_cast<T*>(const_cast<void*>(xo.v[1].data));
+    for (Index i = blockIdx.x * blockDim.x + threadIdx.x; i < n; i += gridDim.x * blockDim.x) {
+        long long p[2];
+        locate<Index, 2>(i, e, xo, p);
+        out[p[1]] = static_cast<const T*>(xo.v[0].data)[p[0]];
+    }
+}
+
+template <typename Index>
+__global__ void __launch_bounds__(kThreads) copy_to_kernel(Views<2> xo, Extent e) {
+    switch (xo.v[0].dtype) {                            // element size in bytes
+        case 1: copy_to_elements<unsigned char, Index>(xo, e); break;
+        case 2: copy_to_elements<unsigned short, Index>(xo, e); break;
+        case 4: copy_to_elements<unsigned, Index>(xo, e); break;
+        default: copy_to_elements<unsigned long long, Index>(xo, e); break;
     }
 }
 
@@ -279,6 +302,33 @@ extern "C" int pn_strided_copy(const void* x, int elem_bytes, long long x_offset
         PN_LAUNCH(copy_kernel<unsigned>, grid_for(e.n), dim3(kThreads), 0, st)(in, e, out);
     } else {
         PN_LAUNCH(copy_kernel<unsigned long long>, grid_for(e.n), dim3(kThreads), 0, st)(in, e, out);
+    }
+    return static_cast<int>(cudaGetLastError());
+}
+
+extern "C" int pn_strided_copy_to(const void* x, int elem_bytes, long long x_offset, const long long* x_strides,
+                                  const long long* shape, int rank, void* out, long long out_offset,
+                                  const long long* out_strides, void* stream) {
+    if ((elem_bytes != 1 && elem_bytes != 2 && elem_bytes != 4 && elem_bytes != 8) || x_offset < 0 || out_offset < 0) {
+        return cudaErrorInvalidValue;
+    }
+    Extent e;
+    Views<2> io{};
+    const long long* const strides[2] = {x_strides, out_strides};
+    if (!collapse<2>(shape, rank, strides, e, io)) return cudaErrorInvalidValue;
+    if (e.n == 0) return cudaSuccess;
+    if (x == nullptr || out == nullptr) return cudaErrorInvalidValue;
+    io.v[0].data = x;
+    io.v[0].offset = x_offset;
+    io.v[0].dtype = elem_bytes;
+    io.v[1].data = out;
+    io.v[1].offset = out_offset;
+    io.v[1].dtype = elem_bytes;
+    const cudaStream_t st = static_cast<cudaStream_t>(stream);
+    if (fits_32bit<2>(e, io)) {
+        PN_LAUNCH(copy_to_kernel<unsigned>, grid_for(e.n), dim3(kThreads), 0, st)(io, e);
+    } else {
+        PN_LAUNCH(copy_to_kernel<unsigned long long>, grid_for(e.n), dim3(kThreads), 0, st)(io, e);
     }
     return static_cast<int>(cudaGetLastError());
 }

@@ -19,6 +19,9 @@
  *   ADD a + b | SUB a - b | MUL a * b | DIV a / b | SWIGLU silu(a) * b.
  * pn_strided_copy:   out = x bit for bit (any element type of 1, 2, 4 or 8 bytes): Backend.contiguous keeping
  *   the dtype.
+ * pn_strided_copy_to: the same copy into a strided output view (out, out_offset, out_strides) instead of a
+ *   contiguous one: Backend.copyInto (the next positions of a KV cache, a part of a concatenation). The output
+ *   view must not overlap x and must not map two coordinates to one element.
  * IEEE semantics throughout (NaN propagates, x/0 = ±Inf, ln 0 = -Inf, sqrt(-1) = NaN), as ReferenceBackend.
  *
  * Returns a cudaError_t as int: 0; 1 (cudaErrorInvalidValue) for an unknown op or dtype code, rank outside
@@ -64,6 +67,10 @@ int pn_strided_binary(int op, const void* a, int a_dtype, long long a_offset, co
 
 int pn_strided_copy(const void* x, int elem_bytes, long long x_offset, const long long* x_strides /* [rank] */,
                     const long long* shape /* [rank] */, int rank, void* out /* [shape] */, void* stream);
+
+int pn_strided_copy_to(const void* x, int elem_bytes, long long x_offset, const long long* x_strides /* [rank] */,
+                       const long long* shape /* [rank] */, int rank, void* out, long long out_offset,
+                       const long long* out_strides /* [rank] */, void* stream);
 
 #ifdef __cplusplus
 }

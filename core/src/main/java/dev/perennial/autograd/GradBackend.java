@@ -30,6 +30,7 @@ import dev.perennial.tensor.FusedBackward;
 import dev.perennial.tensor.Recomputation;
 import dev.perennial.tensor.Shapes;
 import dev.perennial.tensor.Storage;
+import dev.perennial.tensor.DType;
 import dev.perennial.tensor.Tensor;
 
 import java.util.ArrayList;
@@ -51,9 +52,26 @@ public final class GradBackend implements Backend {
     @Override
     public String name() { return "grad(" + be.name() + ")"; }
 
+    // memory: not recorded (a placed copy is a new leaf; copyInto writes outside the graph)
+    @Override
+    public Tensor place(Tensor t) { return be.place(t); }
+
+    @Override
+    public Tensor zeros(DType dtype, int... shape) { return be.zeros(dtype, shape); }
+
+    @Override
+    public void copyInto(Tensor dst, Tensor src) { be.copyInto(dst, src); }
+
+    /** A constant of the graph: not recorded. */
+    @Override
+    public Tensor dropoutMask(int[] shape, float p, long seed) { return be.dropoutMask(shape, p, seed); }
+
     // ------------------------------------------------------------------------------------------- helpers
 
-    private static Tensor scalar(float v) { return Tensor.scalar(v); }
+    private static final java.util.concurrent.ConcurrentHashMap<Float, Tensor> CONSTANTS = new java.util.concurrent.ConcurrentHashMap<>();
+
+    /** A rule's constant as a shared read-only scalar (a device copies it in once, not at every rule). */
+    private static Tensor scalar(float v) { return CONSTANTS.computeIfAbsent(v, c -> Tensor.scalar(c).frozen()); }
 
     /**
      * Sums g over the dimensions along which an input of {@code shape} was broadcast to g's shape. A leading

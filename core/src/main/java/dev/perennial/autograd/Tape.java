@@ -26,6 +26,8 @@ import java.util.Map;
 import java.util.Set;
 
 public final class Tape {
+    /** The seed gradient d loss / d loss, shared and read-only (a device copies it in once). */
+    private static final Tensor ONE = Tensor.scalar(1f).frozen();
     /** Receives the gradients a backward rule produces for the op's inputs. */
     public interface Sink {
         /** Adds {@code grad} (shaped like {@code input}) to the gradient of {@code input}; ignored if it needs none. */
@@ -142,7 +144,7 @@ public final class Tape {
      */
     public Gradients backward(Tensor loss) {
         if (loss.numel() != 1) throw new IllegalArgumentException("backward needs a one-element loss, got " + loss);
-        return backward(loss, Tensor.of(new float[]{1f}).reshape(loss.shape()));
+        return backward(loss, ONE.reshape(loss.shape()));
     }
 
     /**
@@ -159,8 +161,13 @@ public final class Tape {
         kept.add(output.storage());
         Accumulator acc = new Accumulator();
         try {
-            Tensor seed = Tensor.empty(DType.F32, output.shape());
-            seed.copyFrom(gradOutput);
+            Tensor seed;
+            if (backend != null) {
+                seed = backend.scale(gradOutput, 1f);                         // an exact copy in the backend's memory
+            } else {
+                seed = Tensor.empty(DType.F32, output.shape());
+                seed.copyFrom(gradOutput);
+            }
             acc.accumulate(output, seed);
             for (int i = nodes.size() - 1; i >= 0; i--) {
                 Node node = nodes.get(i);
@@ -278,20 +285,30 @@ public final class Tape {
                 return;
             }
             if (buffer == null || !ownedZeroed.contains(buffer.storage())) {        // in place only into our zeroed copy
-                Tensor z = Tensor.zeros(DType.F32, s.length());
+                Tensor z = backend.zeros(DType.F32, s.length());
                 if (buffer != null) {
-                    z.copyFrom(buffer);
+                    backend.copyInto(z, buffer);
                     replaced.add(buffer);
                 }
                 ownedZeroed.add(z.storage());
                 put(s, z);
                 buffer = z;
             }
-            GradAccumulation.add(Tensor.view(buffer.storage(), input.shape(), input.strides(), input.offset()), grad);
+            Tensor target = Tensor.view(buffer.storage(), input.shape(), input.strides(), input.offset());
+            if (buffer.storage().isDeviceMemory()) {           // on a device: the sum by the backend, written back in place
+                Tensor sum = backend.add(target, grad);
+                backend.copyInto(target, sum);
+                sum.close();
+            } else {
+                GradAccumulation.add(target, grad);
+            }
         }
 
-        /** A dense copy of g (contiguous, in storage order): one bulk copy. */
+        /** A dense copy of g (contiguous, in storage order): one bulk copy, on the host or by the device's backend. */
         private Tensor copy(Tensor g, Storage s) {
+            if (g.storage().isDeviceMemory()) {
+                return backend.scale(Tensor.view(g.storage(), new int[]{s.length()}, new int[]{1}, g.offset()), 1f);  // x·1 = x
+            }
             Tensor c = Tensor.empty(DType.F32, s.length());
             c.storage().floats().put(0, g.storage().floats(), g.offset(), s.length());
             return c;

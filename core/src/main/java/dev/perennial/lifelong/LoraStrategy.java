@@ -43,7 +43,7 @@ public abstract class LoraStrategy implements Strategy {
         this.seed = seed;
         this.answerBatch = answerBatch;
         this.maxNewTokens = maxNewTokens;
-        this.adapters = Lora.attach(session.model().linears(), lora, seed);
+        this.adapters = Lora.attach(session.model().linears(), lora, seed, session.backend());
     }
 
     /** The samples step {@code step} trains on (at most budget), given that task's training conversations. */

@@ -58,7 +58,7 @@ public final class Generator {
         boolean[] done = new boolean[b];
         List<Tensor> stepLogits = new ArrayList<>();
         if (cfg.maxNewTokens() == 0) return new Result(toArrays(out), stepLogits);
-        try (KvCache cache = new KvCache(model.config().text(), b, t + cfg.maxNewTokens())) {
+        try (KvCache cache = new KvCache(be, model.config().text(), b, t + cfg.maxNewTokens())) {
             LlamaDecoder dec = model.decoder();
             Tensor logits;
             try (TensorScope scope = TensorScope.open()) {

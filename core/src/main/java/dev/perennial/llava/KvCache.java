@@ -3,24 +3,37 @@
  * allocated once for the whole generation. Attention reads the filled prefix as a strided view (no copies);
  * each step writes the new positions in place. All rows of a batch share the length; rows shorter than the
  * longest prompt are left-padded and their padding keys stay masked through keyValid.
+ * The cache lives in the backend's memory and new positions are written by the backend (copyInto), so on a
+ * device a decoding step moves nothing but its token in and its logits out.
  */
 package dev.perennial.llava;
 
+import dev.perennial.tensor.Backend;
+import dev.perennial.tensor.CpuBackend;
+import dev.perennial.tensor.DType;
 import dev.perennial.tensor.Tensor;
 
 public final class KvCache implements AutoCloseable {
+    private final Backend be;
     private final Tensor[] keys, values;     // per layer [B, KV, capacity, hd]
     private final boolean[][] keyValid;      // [B][capacity]: false for padding positions
     private final int capacity;
     private int length;
 
+    /** A cache in host memory (the CPU backend's). */
     public KvCache(LlamaConfig cfg, int batch, int capacity) {
+        this(new CpuBackend(), cfg, batch, capacity);
+    }
+
+    /** A cache in {@code be}'s memory: use the backend that runs the decoder. */
+    public KvCache(Backend be, LlamaConfig cfg, int batch, int capacity) {
+        this.be = be;
         this.capacity = capacity;
         this.keys = new Tensor[cfg.numLayers()];
         this.values = new Tensor[cfg.numLayers()];
         for (int l = 0; l < cfg.numLayers(); l++) {
-            keys[l] = Tensor.zeros(batch, cfg.numKvHeads(), capacity, cfg.headDim());
-            values[l] = Tensor.zeros(batch, cfg.numKvHeads(), capacity, cfg.headDim());
+            keys[l] = be.zeros(DType.F32, batch, cfg.numKvHeads(), capacity, cfg.headDim());
+            values[l] = be.zeros(DType.F32, batch, cfg.numKvHeads(), capacity, cfg.headDim());
         }
         this.keyValid = new boolean[batch][capacity];
     }
@@ -38,8 +51,8 @@ public final class KvCache implements AutoCloseable {
     /** Stores layer {@code layer}'s new keys/values [B, KV, t, hd] after the filled prefix. */
     void put(int layer, Tensor k, Tensor v) {
         int t = k.size(2);
-        keys[layer].narrow(2, length, t).copyFrom(k);
-        values[layer].narrow(2, length, t).copyFrom(v);
+        be.copyInto(keys[layer].narrow(2, length, t), k);
+        be.copyInto(values[layer].narrow(2, length, t), v);
     }
 
     /** Keys [B, KV, length + t, hd] of layer {@code layer} including the t positions just stored. */

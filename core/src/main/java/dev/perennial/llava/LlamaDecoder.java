@@ -109,20 +109,21 @@ public final class LlamaDecoder {
             cache.reserve(valid);
             valid = cache.keyValid(start + t);
         }
-        AttentionMask mask = AttentionMask.causal(start, valid);                     // keys [B, start+T]
+        AttentionMask mask = AttentionMask.causal(start, allTrue(valid) ? null : valid);   // keys [B, start+T]
+        Tensor pos = be.place(positions);         // once for all layers (a device copies it in here, not per rope)
         Tensor x = embeds;
         List<Tensor> outputs = new ArrayList<>(layers.size());
         for (int i = 0; i < layers.size(); i++) {
             if (cache == null && checkpointing && be instanceof dev.perennial.autograd.GradBackend gb) {
                 int index = i;
                 Tensor in = x;
-                x = gb.checkpoint(in, seg -> layer(seg, index, layers.get(index), in, positions, mask, null));
+                x = gb.checkpoint(in, seg -> layer(seg, index, layers.get(index), in, pos, mask, null));
             } else if (cache == null) {
-                x = layer(be, i, layers.get(i), x, positions, mask, null);
+                x = layer(be, i, layers.get(i), x, pos, mask, null);
             } else {
                 // inference (the KV-cache path never records for backward): free each layer's temporaries at once
                 try (TensorScope scope = TensorScope.open()) {
-                    x = scope.keep(layer(be, i, layers.get(i), x, positions, mask, cache));
+                    x = scope.keep(layer(be, i, layers.get(i), x, pos, mask, cache));
                 }
             }
             outputs.add(x);
@@ -134,6 +135,11 @@ public final class LlamaDecoder {
     /** Vocabulary logits of final hidden states: [..., D] -> [..., V]. */
     public Tensor logits(Backend be, Tensor normed) {
         return lmHead.forward(be, normed);
+    }
+
+    private static boolean allTrue(boolean[][] valid) {
+        for (boolean[] row : valid) for (boolean v : row) if (!v) return false;
+        return true;
     }
 
     private Tensor layer(Backend be, int index, Layer l, Tensor x, Tensor positions, AttentionMask mask,

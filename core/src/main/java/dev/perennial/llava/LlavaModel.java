@@ -114,7 +114,7 @@ public final class LlavaModel implements AutoCloseable {
 
     /** CLIP hidden state at the feature layer after the strategy: pixels [N, 3, S, S] -> [N, F, Dv]. */
     public Tensor selectedFeatures(Backend be, Tensor pixels) {
-        requireFinite(pixels);
+        if (!pixels.storage().isDeviceMemory()) requireFinite(pixels);     // device pixels were checked before upload
         List<Tensor> states = visionTower.hiddenStates(be, pixels, config.featureLayerIndex());
         Tensor h = states.get(config.featureLayerIndex());
         return config.featureStrategy() == LlavaConfig.FeatureStrategy.DEFAULT ? h.narrow(1, 1, h.size(1) - 1) : h;
@@ -122,9 +122,10 @@ public final class LlavaModel implements AutoCloseable {
 
     /**
      * Non-finite pixel values would turn every logit into NaN without a word (CLIP's attention mixes every patch);
-     * they are refused here, the one door every image goes through. [N, 3, S, S] is small beside the tower's work.
+     * they are refused here, the one door every host image goes through (MicroBatch checks images before it copies
+     * them to a device). [N, 3, S, S] is small beside the tower's work.
      */
-    private static void requireFinite(Tensor pixels) {
+    public static void requireFinite(Tensor pixels) {
         float[] v = pixels.toFloatArray();
         for (int i = 0; i < v.length; i++) {
             if (!Float.isFinite(v[i])) {
@@ -278,9 +279,13 @@ public final class LlavaModel implements AutoCloseable {
         if (t < 2) return new Output(in, hidden, logits, Tensor.zeros(b, Math.max(0, t - 1)), null, Double.NaN, 0);
         Tensor shiftedLogits = be.contiguous(logits.narrow(1, 0, t - 1)).reshape(b * (t - 1), v);
         Tensor targets = in.labels().narrow(1, 1, t - 1).contiguous().reshape(b * (t - 1));
-        Tensor perToken = be.crossEntropy(shiftedLogits, targets, config.ignoreIndex());               // [B*(T-1)]
         int count = 0;
-        for (long target : targets.toLongArray()) if (target != config.ignoreIndex()) count++;
+        for (long target : targets.toLongArray()) {                 // checked here, on the host, before they go in
+            if (target == config.ignoreIndex()) continue;
+            if (target < 0 || target >= v) throw new IndexOutOfBoundsException("target " + target + " outside [0, " + v + ")");
+            count++;
+        }
+        Tensor perToken = be.crossEntropy(shiftedLogits, be.place(targets), config.ignoreIndex());   // [B*(T-1)]
         if (count == 0) return new Output(in, hidden, logits, perToken.reshape(b, t - 1), null, Double.NaN, 0);
         Tensor loss = be.scale(be.sum(perToken, 0, false), 1f / count);                            // rank 0
         return new Output(in, hidden, logits, perToken.reshape(b, t - 1), loss, loss.item(), count);

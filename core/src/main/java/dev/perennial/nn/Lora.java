@@ -40,6 +40,14 @@ public final class Lora {
 
     /** Attaches fresh adapters (A Kaiming-uniform from {@code seed}, B zero) to every targeted layer. */
     public static Map<String, LoraAdapter> attach(Map<String, Linear> linears, LoraConfig cfg, long seed) {
+        return attach(linears, cfg, seed, new dev.perennial.tensor.CpuBackend());
+    }
+
+    /**
+     * As attach(linears, cfg, seed), the adapters' A and B in {@code be}'s memory (Backend.place): on a device they
+     * are then trained in place there, without a copy per step.
+     */
+    public static Map<String, LoraAdapter> attach(Map<String, Linear> linears, LoraConfig cfg, long seed, Backend be) {
         SplittableRandom rng = new SplittableRandom(seed);
         Map<String, LoraAdapter> adapters = new LinkedHashMap<>();
         for (var e : linears.entrySet()) {
@@ -48,8 +56,8 @@ public final class Lora {
             float bound = (float) (1 / Math.sqrt(l.inFeatures()));             // kaiming_uniform(a=sqrt(5))
             float[] av = new float[cfg.rank() * l.inFeatures()];
             for (int i = 0; i < av.length; i++) av[i] = (float) ((rng.nextDouble() * 2 - 1) * bound);
-            LoraAdapter ad = new LoraAdapter(Tensor.of(av, cfg.rank(), l.inFeatures()), Tensor.zeros(l.outFeatures(), cfg.rank()),
-                    cfg.scaling(), cfg.dropout(), rng.nextLong());
+            LoraAdapter ad = new LoraAdapter(be.place(Tensor.of(av, cfg.rank(), l.inFeatures())),
+                    be.zeros(DType.F32, l.outFeatures(), cfg.rank()), cfg.scaling(), cfg.dropout(), rng.nextLong());
             l.setAdapter(ad);
             adapters.put(e.getKey(), ad);
         }

@@ -72,7 +72,7 @@ public final class LoraAdapter {
 
     /** Δy for x [..., in] -> [..., out] */
     public Tensor forward(Backend be, Tensor x) {
-        Tensor in = dropout == 0f || !training ? x : be.mul(x, dropoutMask(x.shape()));
+        Tensor in = dropout == 0f || !training ? x : be.mul(x, dropoutMask(be, x.shape()));
         Tensor h = be.matmul(in, a.transpose(0, 1));                 // [..., r]
         Tensor scaledB = scaling == 1f ? b : be.scale(b, scaling);   // [out, r]: scaling B costs out·r, scaling z T·out
         Tensor z = be.matmul(h, scaledB.transpose(0, 1));            // [..., out] = Δy
@@ -81,20 +81,16 @@ public final class LoraAdapter {
     }
 
     /**
-     * Inverted dropout mask: 0 with probability p, else 1/(1-p), drawn from a generator seeded by the adapter's
-     * next long. In a checkpointed layer the recomputation reuses the seed its forward pass drew
-     * (Recomputation), so both passes apply the same mask.
+     * Inverted dropout mask: 0 with probability p, else 1/(1-p), drawn by the backend (Backend.dropoutMask, the
+     * same mask on every backend; made on the device there) from the adapter's next long. In a checkpointed layer
+     * the recomputation reuses the seed its forward pass drew (Recomputation), so both passes apply the same mask.
      */
-    private Tensor dropoutMask(int[] shape) {
+    private Tensor dropoutMask(Backend be, int[] shape) {
         long maskSeed = switch (Recomputation.phase()) {
             case AGAIN -> recordedMaskSeed;
             case FIRST -> recordedMaskSeed = rng.nextLong();
             case NONE -> rng.nextLong();
         };
-        SplittableRandom maskRng = new SplittableRandom(maskSeed);
-        Tensor m = Tensor.zeros(shape);
-        float keep = 1f / (1f - dropout);
-        for (int i = 0; i < m.numel(); i++) if (maskRng.nextDouble() >= dropout) m.storage().setFloat(i, keep);
-        return m;
+        return be.dropoutMask(shape, dropout, maskSeed);
     }
 }

@@ -56,6 +56,9 @@ public final class PromptObjective implements TrainingObjective {
         this.stats = stats;
     }
 
+    @Override
+    public Backend backend() { return be; }
+
     /** The tensors this objective differentiates, by name (hand them to the Trainer). */
     public Map<String, Tensor> parameters() { return params; }
 
@@ -96,7 +99,7 @@ public final class PromptObjective implements TrainingObjective {
             Map<String, Tensor> g = new LinkedHashMap<>();
             for (var e : params.entrySet()) {
                 Tensor gi = grads.of(e.getValue());
-                g.put(e.getKey(), scope.keep(gi == null ? Tensor.zeros(e.getValue().shape()) : TrainingStep.ownCopy(gi)));
+                g.put(e.getKey(), scope.keep(gi == null ? be.zeros(DType.F32, e.getValue().shape()) : TrainingStep.ownCopy(be, gi)));
             }
             return new TrainingStep.Result(loss, terms, g);
         }

@@ -63,7 +63,8 @@ public final class AttentionMask {
             for (int b = 0; b < batch; b++) {
                 for (int j = 0; j < tk; j++) if (keyValid[b][j]) m.storage().setLong(b * tk + j, 1);
             }
-            keyValidTensor = TensorScope.unscoped(m);
+            keyValidTensor = m.frozen();          // read-only: a device copies it in once for all layers
+            m.close();
         }
         return keyValidTensor;
     }

@@ -141,5 +141,25 @@ public interface Backend {
     Tensor crossEntropy(Tensor logits, Tensor targets, int ignoreIndex);
 
     /** Values [..., k] (F32) and indices [..., k] (I64) of a top-k selection. */
+    // ------------------------------------------------------------------------------------------- memory
+    // Where tensors live. On the host these are plain allocations and copies; a device backend allocates in
+    // device memory, so that parameters, optimizer state, a KV cache and a step's inputs are copied in once
+    // instead of at every kernel that reads them (docs/architecture.md, "Device residency").
+
+    /** t in this backend's memory: t itself on the host; on a device a copy (t stays valid and unchanged). */
+    default Tensor place(Tensor t) { return t; }
+
+    /** A new zero-filled tensor in this backend's memory. */
+    default Tensor zeros(DType dtype, int... shape) { return Tensor.zeros(dtype, shape); }
+
+    /** Copies src into dst (equal shapes; dst may be any writable view, such as the next slots of a KV cache). */
+    default void copyInto(Tensor dst, Tensor src) { dst.copyFrom(src); }
+
+    /**
+     * An inverted-dropout mask [shape] in this backend's memory: 0 with probability p, else 1/(1 − p), drawn as
+     * DropoutMask defines from {@code seed} (the same mask on every backend).
+     */
+    default Tensor dropoutMask(int[] shape, float p, long seed) { return DropoutMask.host(shape, p, seed); }
+
     record TopK(Tensor values, Tensor indices) {}
 }

@@ -13,7 +13,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 
-public final class CpuBackend implements Backend, FusedAttention, FusedBackward {
+public final class CpuBackend implements Backend, FusedAttention, FusedBackward, FusedOptimizer {
     private final Gemm gemm;
     private final CpuMatmul matmul;
     private final CpuAttention attention;
@@ -37,6 +37,14 @@ public final class CpuBackend implements Backend, FusedAttention, FusedBackward 
     @Override
     public Tensor matmul(Tensor a, Tensor b) { return matmul.matmul(a, b); }
 
+    /**
+     * matmul(a, b) into an F32 tensor allocated by {@code output} from the result's shape: for a device whose GEMM
+     * is this one (the emulated CUDA device), so that the product lands in its memory.
+     */
+    public Tensor matmul(Tensor a, Tensor b, java.util.function.Function<int[], Tensor> output) {
+        return matmul.matmul(a, b, output);
+    }
+
     @Override
     public Tensor contiguous(Tensor x) { return x.contiguous(); }
 
@@ -56,6 +64,17 @@ public final class CpuBackend implements Backend, FusedAttention, FusedBackward 
     public Tensor ropeBackward(Tensor dy, Tensor positions, float theta) {
         return CpuFusedBackward.rope(this, dy, positions, theta);
     }
+
+    @Override
+    public void adamw(Tensor param, Tensor grad, Tensor expAvg, Tensor expAvgSq, AdamWStep step) {
+        CpuOptimizerKernels.adamw(param, grad, expAvg, expAvgSq, step, false);
+    }
+
+    @Override
+    public double[] sumsOfSquares(List<Tensor> xs) { return CpuOptimizerKernels.sumsOfSquares(xs, false); }
+
+    @Override
+    public void scaleInPlace(List<Tensor> xs, double factor) { CpuOptimizerKernels.scaleInPlace(xs, factor, false); }
 
     @Override
     public Tensor crossEntropyBackward(Tensor logits, Tensor targets, int ignoreIndex, Tensor dloss) {

@@ -38,6 +38,11 @@ final class CpuMatmul {
     }
 
     Tensor matmul(Tensor a, Tensor b) {
+        return matmul(a, b, shape -> Tensor.empty(DType.F32, shape));
+    }
+
+    /** As matmul(a, b), the F32 result allocated by {@code output} (given its shape; contents are overwritten). */
+    Tensor matmul(Tensor a, Tensor b, java.util.function.Function<int[], Tensor> output) {
         if (a.rank() < 2 || b.rank() < 2) throw new IllegalArgumentException("matmul needs rank >= 2 operands");
         int m = a.size(-2), k = a.size(-1), n = b.size(-1);
         if (b.size(-2) != k) {
@@ -52,7 +57,7 @@ final class CpuMatmul {
         outShape[batch.length] = m;
         outShape[batch.length + 1] = n;
         if (m == 0 || n == 0 || k == 0 || Shapes.numel(outShape) == 0) return Tensor.zeros(DType.F32, outShape);
-        Tensor c = Tensor.empty(DType.F32, outShape);        // every element is written with beta = 0
+        Tensor c = output.apply(outShape);                   // every element is written with beta = 0
 
         Layout la = layout(a);
         if (la == null) { a = a.contiguous(); la = layout(a); }

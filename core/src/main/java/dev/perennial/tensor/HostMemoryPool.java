@@ -49,15 +49,12 @@ public final class HostMemoryPool {
                 if (address == 0) throw new OutOfMemoryError("malloc of " + size + " bytes failed");
             }
         }
-        try {
-            Block b = new Block(address, size, nbytes);
-            long held = Pointer.totalBytes() + cachedBytes;                  // racy read of cachedBytes: a statistic
-            if (held > peakHeld) peakHeld = held;
-            return b;
-        } catch (OutOfMemoryError e) {                  // JavaCPP's cap refused it: the block goes back
-            giveBack(address, size);
-            throw e;
-        }
+        // When JavaCPP's cap refuses the block, Pointer.deallocator() has already run our deallocator (the block is
+        // back in the pool) before it throws: returning it here again would hand one block out twice.
+        Block b = new Block(address, size, nbytes);
+        long held = Pointer.totalBytes() + cachedBytes;                      // racy read of cachedBytes: a statistic
+        if (held > peakHeld) peakHeld = held;
+        return b;
     }
 
     /** The size class of a request: rounded up to a multiple of 1/8 of its power of two. */
@@ -81,14 +78,14 @@ public final class HostMemoryPool {
         return 0;
     }
 
-    private static synchronized void giveBack(long address, long size) {
+    private static synchronized void giveBack(long block, long size) {
         long cap = Pointer.maxBytes();
         long limit = cap > 0 ? Math.min(MAX_CACHED, cap / 4) : MAX_CACHED;
         if (cachedBytes + size > limit) {
-            Pointer.free(new Pointer() { { this.address = address; } });
+            Pointer.free(new Pointer() { { this.address = block; } });   // `address` here would be the field
             return;
         }
-        free.computeIfAbsent(size, k -> new ArrayDeque<>()).push(address);
+        free.computeIfAbsent(size, k -> new ArrayDeque<>()).push(block);
         cachedBytes += size;
     }
 

@@ -37,6 +37,7 @@ public final class Storage implements AutoCloseable {
     private final Pointer owned;       // the allocation close() frees, or null
     private final Object owner;        // keeps mapped buffers / foreign arrays reachable
     private final boolean readOnly;
+    private final HostAccessObserver observer;   // told of buffer access when the memory is a device's, else null
     private volatile boolean closed;
 
     private FloatBuffer floats;
@@ -53,6 +54,31 @@ public final class Storage implements AutoCloseable {
         this.owned = owned;
         this.owner = owner;
         this.readOnly = readOnly;
+        this.observer = owner instanceof HostAccessObserver o ? o : null;
+    }
+
+    /**
+     * The owner of memory that is not the host's own (device memory on the emulated device, CUDA managed memory):
+     * told each time Java code reads or writes the elements through a buffer view (bytes(), floats(), ...), which
+     * on a device is a transfer. Kernels and BLAS reach the memory through pointer(), which is not reported.
+     */
+    public interface HostAccessObserver {
+        void hostAccess(Storage s);
+    }
+
+    /**
+     * Adopts an allocation made by someone else's allocator (a device memory pool): close() calls the pointer's
+     * deallocator (which may return the block to its pool), and so do the PointerScope it joined and the garbage
+     * collector. When {@code owner} is a HostAccessObserver it hears of every buffer access.
+     */
+    public static Storage adopt(DType dtype, long length, BytePointer allocation, Object owner) {
+        long nbytes = checkedBytes(dtype, length);
+        if (allocation.capacity() < nbytes && nbytes > 0) {
+            throw new IllegalArgumentException("allocation of " + allocation.capacity() + " bytes for " + nbytes);
+        }
+        ByteBuffer buf = nbytes == 0 ? ByteBuffer.allocateDirect(0)
+                : borrowed(allocation.address(), nbytes).asByteBuffer().limit((int) nbytes).slice();
+        return new Storage(dtype, (int) length, buf, allocation, owner, false);
     }
 
     /** Allocates zero-filled native memory for {@code length} elements. */
@@ -150,7 +176,7 @@ public final class Storage implements AutoCloseable {
     public boolean isReadOnly() { return readOnly; }
 
     /** The raw little-endian bytes (a duplicate: position/limit changes do not affect this storage). */
-    public ByteBuffer bytes() { checkOpen(); return bytes.duplicate().order(ByteOrder.LITTLE_ENDIAN); }
+    public ByteBuffer bytes() { touch(); return bytes.duplicate().order(ByteOrder.LITTLE_ENDIAN); }
 
     /** The native address of element 0 as a non-owning JavaCPP pointer (for BLAS and kernels). */
     public Pointer pointer() { checkOpen(); return pointer; }
@@ -159,7 +185,7 @@ public final class Storage implements AutoCloseable {
     public long address() { checkOpen(); return pointer.address() + pointer.position(); }
 
     public FloatBuffer floats() {
-        checkOpen();
+        touch();
         require(DType.F32);
         FloatBuffer f = floats;
         if (f == null) floats = f = bytes.asFloatBuffer();
@@ -168,7 +194,7 @@ public final class Storage implements AutoCloseable {
 
     /** F16 / BF16 / I16 raw bits. */
     public ShortBuffer shorts() {
-        checkOpen();
+        touch();
         if (dtype.byteSize() != 2) throw wrongType("a 16-bit type");
         ShortBuffer s = shorts;
         if (s == null) shorts = s = bytes.asShortBuffer();
@@ -176,7 +202,7 @@ public final class Storage implements AutoCloseable {
     }
 
     public IntBuffer ints() {
-        checkOpen();
+        touch();
         require(DType.I32);
         IntBuffer i = ints;
         if (i == null) ints = i = bytes.asIntBuffer();
@@ -184,7 +210,7 @@ public final class Storage implements AutoCloseable {
     }
 
     public LongBuffer longs() {
-        checkOpen();
+        touch();
         require(DType.I64);
         LongBuffer l = longs;
         if (l == null) longs = l = bytes.asLongBuffer();
@@ -192,7 +218,7 @@ public final class Storage implements AutoCloseable {
     }
 
     public DoubleBuffer doubles() {
-        checkOpen();
+        touch();
         require(DType.F64);
         DoubleBuffer d = doubles;
         if (d == null) doubles = d = bytes.asDoubleBuffer();
@@ -226,9 +252,9 @@ public final class Storage implements AutoCloseable {
             case I64: return longs().get(i);
             case I32: return ints().get(i);
             case I16: return shorts().get(i);
-            case I8: return bytes.get(i);
-            case U8: return bytes.get(i) & 0xff;
-            case BOOL: return bytes.get(i) != 0 ? 1 : 0;
+            case I8: touch(); return bytes.get(i);
+            case U8: touch(); return bytes.get(i) & 0xff;
+            case BOOL: touch(); return bytes.get(i) != 0 ? 1 : 0;
             default: return (long) getDouble(i);
         }
     }
@@ -255,8 +281,8 @@ public final class Storage implements AutoCloseable {
             case I64: longs().put(i, v); break;
             case I32: ints().put(i, (int) v); break;
             case I16: shorts().put(i, (short) v); break;
-            case I8: case U8: bytes.put(i, (byte) v); break;
-            case BOOL: bytes.put(i, (byte) (v != 0 ? 1 : 0)); break;
+            case I8: case U8: touch(); bytes.put(i, (byte) v); break;
+            case BOOL: touch(); bytes.put(i, (byte) (v != 0 ? 1 : 0)); break;
             default: setDouble(i, v);
         }
     }
@@ -275,8 +301,17 @@ public final class Storage implements AutoCloseable {
     /** The native allocation this storage owns (null for maps and foreign memory); for TensorScope. */
     Pointer ownedPointer() { return owned; }
 
+    /** True for memory a device owns (its owner observes host access): reading it from Java is a transfer. */
+    public boolean isDeviceMemory() { return observer != null; }
+
     /** The object keeping foreign or mapped memory alive, or null. */
     public Object owner() { return owner; }
+
+    /** checkOpen() for buffer access: also tells a device owner that the host touched its memory. */
+    private void touch() {
+        checkOpen();
+        if (observer != null) observer.hostAccess(this);
+    }
 
     private void checkOpen() {
         if (closed) throw new IllegalStateException("storage was closed");

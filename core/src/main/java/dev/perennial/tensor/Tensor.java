@@ -247,6 +247,21 @@ public final class Tensor implements AutoCloseable {
         return out;
     }
 
+    /**
+     * A read-only contiguous copy in memory the garbage collector frees: for small constants and masks that are
+     * built once and read by many ops. A device backend copies a read-only tensor in once and keeps the copy.
+     */
+    public Tensor frozen() {
+        if (storage.isReadOnly() && isContiguous() && offset == 0 && numel() == storage.length()) return this;
+        Tensor host = to(dtype());
+        java.nio.ByteBuffer buf = java.nio.ByteBuffer.allocateDirect((int) (numel() * dtype().byteSize()))
+                .order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        buf.put(host.storage.bytes());
+        buf.flip();
+        host.close();
+        return of(Storage.wrap(dtype(), numel(), buf.asReadOnlyBuffer()), shape);
+    }
+
     /** Copies (and converts) {@code src}'s elements into this tensor; shapes must be equal. */
     public void copyFrom(Tensor src) {
         if (!Arrays.equals(shape, src.shape)) {

@@ -13,11 +13,17 @@
  *
  * State is float32 like PyTorch's; each element is computed in double, the moments are rounded to float32 when
  * stored and the update uses the stored values, so a run resumed from exported state continues bit-identically.
+ * The update is the backend's FusedOptimizer.adamw (a parallel loop on the CPU, one kernel launch per parameter
+ * on a CUDA device), so on a device the moments live beside the parameters and are never copied.
  * PyTorch rounds after every tensor op instead, so results agree with it to about one float32 ulp, not bitwise.
  */
 package dev.perennial.train;
 
-import java.nio.FloatBuffer;
+import dev.perennial.tensor.Backend;
+import dev.perennial.tensor.CpuBackend;
+import dev.perennial.tensor.FusedOptimizer;
+import dev.perennial.tensor.Tensor;
+
 import java.util.List;
 
 public final class AdamW extends ElementwiseOptimizer {
@@ -27,7 +33,7 @@ public final class AdamW extends ElementwiseOptimizer {
     private final double weightDecay;
 
     private AdamW(Builder b) {
-        super(b.learningRate, List.of("exp_avg", "exp_avg_sq"));
+        super(b.learningRate, List.of("exp_avg", "exp_avg_sq"), b.backend);
         this.beta1 = b.beta1;
         this.beta2 = b.beta2;
         this.eps = b.eps;
@@ -37,22 +43,14 @@ public final class AdamW extends ElementwiseOptimizer {
     public static Builder builder() { return new Builder(); }
 
     @Override
-    void update(FloatBuffer param, FloatBuffer grad, FloatBuffer[] slots, int start, int end, long step) {
-        double lr = learningRate();
-        double decay = 1 - lr * weightDecay;
-        double stepSize = lr / (1 - Math.pow(beta1, step));
-        double biasCorrection2Sqrt = Math.sqrt(1 - Math.pow(beta2, step));
-        FloatBuffer expAvg = slots[0], expAvgSq = slots[1];
-        for (int i = start; i < end; i++) {
-            double g = grad.get(i);
-            float m = (float) (beta1 * expAvg.get(i) + (1 - beta1) * g);
-            float v = (float) (beta2 * expAvgSq.get(i) + (1 - beta2) * g * g);
-            expAvg.put(i, m);
-            expAvgSq.put(i, v);
-            double p = param.get(i) * decay;
-            param.put(i, (float) (p - stepSize * m / (Math.sqrt(v) / biasCorrection2Sqrt + eps)));
-        }
+    void update(Tensor param, Tensor grad, Tensor[] slots, long step) {
+        FusedOptimizer.AdamWStep s = new FusedOptimizer.AdamWStep(learningRate(), beta1, beta2, eps, weightDecay, step);
+        Backend be = backend();
+        FusedOptimizer kernels = be instanceof FusedOptimizer f ? f : CPU;
+        kernels.adamw(param, grad, slots[0], slots[1], s);
     }
+
+    private static final FusedOptimizer CPU = new CpuBackend();
 
     /** Builder: setLearningRate is required, the opt* values default to PyTorch's. */
     public static final class Builder {
@@ -61,8 +59,15 @@ public final class AdamW extends ElementwiseOptimizer {
         private double beta2 = 0.999;
         private double eps = 1e-8;
         private double weightDecay = 1e-2;
+        private Backend backend;
 
         private Builder() {}
+
+        /** The backend that keeps the moments and runs the update (default: the CPU); the parameters' backend. */
+        public Builder optBackend(Backend backend) {
+            this.backend = backend;
+            return this;
+        }
 
         public Builder setLearningRate(double learningRate) {
             this.learningRate = learningRate;

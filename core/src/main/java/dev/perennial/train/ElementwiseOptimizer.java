@@ -4,38 +4,40 @@
  * loop. Subclasses supply the per-element formula over a range of elements.
  *
  * step() validates every gradient/parameter pair before touching any of them, so a bad gradient map never
- * leaves the model half updated. Each tensor's elements are split into ranges with Parallel (at most one range
- * per core, and only for tensors large enough to pay for it); an element's update is the same whichever range
- * it falls in, so results do not depend on the thread count.
+ * leaves the model half updated. The state slots are allocated by the optimizer's backend (optBackend; the CPU
+ * by default), next to the parameters: on a device, parameters, gradients and state never leave it
+ * (docs/architecture.md, "Device residency"). Results do not depend on the thread count.
  */
 package dev.perennial.train;
 
-import dev.perennial.tensor.Parallel;
+import dev.perennial.tensor.Backend;
+import dev.perennial.tensor.CpuBackend;
 import dev.perennial.tensor.Tensor;
 
-import java.nio.FloatBuffer;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 
 abstract class ElementwiseOptimizer implements Optimizer {
-    /** Rough cost of one element's update in element-operations, for Parallel's split decision. */
-    private static final long COST_PER_ELEMENT = 16;
-
     private final OptimizerState state;
+    private final Backend backend;
     private double learningRate;
 
-    ElementwiseOptimizer(double learningRate, List<String> slotNames) {
+    ElementwiseOptimizer(double learningRate, List<String> slotNames, Backend backend) {
         setLearningRate(learningRate);
-        this.state = new OptimizerState(slotNames);
+        this.backend = backend == null ? new CpuBackend() : backend;
+        this.state = new OptimizerState(slotNames, this.backend);
     }
 
+    /** The backend that holds the state and runs the update. */
+    final Backend backend() { return backend; }
+
     /**
-     * Updates elements [start, end) of one parameter in place.
+     * Updates one parameter in place (F32, contiguous, writable; grad and slots of the same shape).
      * @param slots this parameter's state slots, in the order given to the constructor
      * @param step  this parameter's update count, 1 for its first update
      */
-    abstract void update(FloatBuffer param, FloatBuffer grad, FloatBuffer[] slots, int start, int end, long step);
+    abstract void update(Tensor param, Tensor grad, Tensor[] slots, long step);
 
     @Override
     public final void step(Map<String, Tensor> params, Map<String, Tensor> grads) {
@@ -48,8 +50,8 @@ abstract class ElementwiseOptimizer implements Optimizer {
                 throw new IllegalArgumentException("gradient of '" + name + "' has shape " + Arrays.toString(grad.shape())
                         + ", the parameter has " + Arrays.toString(param.shape()));
             }
-            FloatTensors.write("parameter '" + name + "'", param);
-            FloatTensors.read("gradient of '" + name + "'", grad);
+            FloatTensors.checkWritable("parameter '" + name + "'", param);
+            FloatTensors.check("gradient of '" + name + "'", grad);
             state.checkShape(name, param.shape());
         }
         state.countStep();
@@ -60,10 +62,9 @@ abstract class ElementwiseOptimizer implements Optimizer {
             Tensor param = e.getValue();
             OptimizerState.ParameterState s = state.of(name, param.shape());
             long step = s.advance();
-            FloatBuffer p = FloatTensors.write(name, param), g = FloatTensors.read(name, grad);
-            FloatBuffer[] slots = new FloatBuffer[state.slotCount()];
-            for (int i = 0; i < slots.length; i++) slots[i] = FloatTensors.write(name, s.slot(i));
-            Parallel.forRows((int) param.numel(), COST_PER_ELEMENT, (start, end) -> update(p, g, slots, start, end, step));
+            Tensor[] slots = new Tensor[state.slotCount()];
+            for (int i = 0; i < slots.length; i++) slots[i] = s.slot(i);
+            update(param, grad, slots, step);
         }
     }
 

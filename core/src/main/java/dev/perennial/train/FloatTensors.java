@@ -19,16 +19,27 @@ final class FloatTensors {
 
     /** The elements of {@code t}, which {@code what} (e.g. "gradient 'w'") names in errors. */
     static FloatBuffer read(String what, Tensor t) {
-        if (t.dtype() != DType.F32 || !t.isContiguous()) {
-            throw new IllegalArgumentException(what + " must be a contiguous float32 tensor, is " + t.dtype()
-                    + " " + Arrays.toString(t.shape()) + (t.isContiguous() ? "" : " (strided)"));
-        }
+        check(what, t);
         return t.storage().floats().slice(t.offset(), (int) t.numel());
     }
 
     /** As read(), and the tensor must not be read-only (a memory-mapped checkpoint). */
     static FloatBuffer write(String what, Tensor t) {
-        if (t.storage().isReadOnly()) throw new IllegalArgumentException(what + " is read-only (memory-mapped)");
+        checkWritable(what, t);
         return read(what, t);
+    }
+
+    /** Checks the form only, without touching the elements (they may be in a device's memory). */
+    static void check(String what, Tensor t) {
+        if (t.dtype() != DType.F32 || !t.isContiguous()) {
+            throw new IllegalArgumentException(what + " must be a contiguous float32 tensor, is " + t.dtype()
+                    + " " + Arrays.toString(t.shape()) + (t.isContiguous() ? "" : " (strided)"));
+        }
+    }
+
+    /** check(), and the tensor must not be read-only. */
+    static void checkWritable(String what, Tensor t) {
+        if (t.storage().isReadOnly()) throw new IllegalArgumentException(what + " is read-only (memory-mapped)");
+        check(what, t);
     }
 }

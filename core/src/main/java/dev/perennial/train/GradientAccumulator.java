@@ -8,21 +8,30 @@
  * the mean loss over all k·n samples, i.e. what the big batch gives (to float rounding). The HF recipe divides
  * each micro-batch loss by k before backward instead; the result is the same mean. A parameter missing from a
  * micro-batch counts as a zero gradient there (PyTorch leaves .grad untouched when a parameter is unused).
+ *
+ * Sums and the division are backend ops (add, div), so on a device the gradients stay in its memory. Dividing in
+ * float32 gives exactly the float rounding of the quotient in double (double rounding is harmless for division).
  */
 package dev.perennial.train;
 
-import dev.perennial.tensor.DType;
-import dev.perennial.tensor.Parallel;
+import dev.perennial.tensor.Backend;
+import dev.perennial.tensor.CpuBackend;
 import dev.perennial.tensor.Tensor;
 
-import java.nio.FloatBuffer;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
 public final class GradientAccumulator {
+    private final Backend be;
     private Map<String, Tensor> sums = new LinkedHashMap<>();
     private int microBatches;
+
+    /** An accumulator on the CPU backend. */
+    public GradientAccumulator() { this(new CpuBackend()); }
+
+    /** An accumulator whose sums live on {@code be} (the backend that computed the gradients). */
+    public GradientAccumulator(Backend be) { this.be = be; }
 
     /**
      * Adds one micro-batch's gradients (float32, contiguous; not retained). A gradient whose shape differs from
@@ -30,7 +39,7 @@ public final class GradientAccumulator {
      */
     public void add(Map<String, Tensor> grads) {
         grads.forEach((name, g) -> {
-            FloatTensors.read("gradient of '" + name + "'", g);
+            FloatTensors.check("gradient of '" + name + "'", g);
             Tensor sum = sums.get(name);
             if (sum != null && !Arrays.equals(sum.shape(), g.shape())) {
                 throw new IllegalArgumentException("gradient of '" + name + "' has shape " + Arrays.toString(g.shape())
@@ -39,16 +48,18 @@ public final class GradientAccumulator {
         });
         grads.forEach((name, g) -> {
             Tensor sum = sums.get(name);
-            if (sum == null) {
-                sums.put(name, g.to(DType.F32));
-                return;
-            }
-            FloatBuffer s = FloatTensors.write(name, sum), x = FloatTensors.read(name, g);
-            Parallel.forRows(s.capacity(), 1, (start, end) -> {
-                for (int i = start; i < end; i++) s.put(i, s.get(i) + x.get(i));
-            });
+            sums.put(name, sum == null ? be.scale(g, 1f) : be.add(sum, g));     // x·1 is an exact copy
+            if (sum != null) sum.close();
         });
         microBatches++;
+    }
+
+    private Tensor divisor;
+
+    /** k as a read-only scalar, made once per accumulator (a device copies it in once). */
+    private Tensor divisor(int k) {
+        if (divisor == null || divisor.item() != k) divisor = Tensor.scalar(k).frozen();
+        return divisor;
     }
 
     /** Number of micro-batches added since the last takeMean(). */
@@ -61,13 +72,14 @@ public final class GradientAccumulator {
      */
     public Map<String, Tensor> takeMean() {
         if (microBatches == 0) throw new IllegalStateException("no micro-batch gradients were added");
-        int k = microBatches;
-        sums.forEach((name, sum) -> {
-            FloatBuffer s = FloatTensors.write(name, sum);
-            Parallel.forRows(s.capacity(), 1, (start, end) -> {
-                for (int i = start; i < end; i++) s.put(i, (float) ((double) s.get(i) / k));
+        if (microBatches > 1) {
+            Tensor k = divisor(microBatches);
+            sums.replaceAll((name, sum) -> {
+                Tensor mean = be.div(sum, k);
+                sum.close();
+                return mean;
             });
-        });
+        }
         Map<String, Tensor> mean = sums;
         sums = new LinkedHashMap<>();
         microBatches = 0;

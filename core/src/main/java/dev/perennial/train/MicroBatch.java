@@ -5,6 +5,7 @@
 package dev.perennial.train;
 
 import dev.perennial.data.TrainingExample;
+import dev.perennial.llava.LlavaModel;
 import dev.perennial.tensor.Backend;
 import dev.perennial.tensor.Tensor;
 
@@ -20,7 +21,11 @@ public record MicroBatch(List<long[]> ids, List<long[]> labels, Tensor pixels) {
             TrainingExample e = examples.get(i);
             ids.add(e.inputIds());
             labels.add(e.labels());
-            if (e.pixels() != null) images.add(e.pixels().rank() == 3 ? e.pixels().unsqueeze(0) : e.pixels());
+            if (e.pixels() != null) {
+                Tensor image = e.pixels().rank() == 3 ? e.pixels().unsqueeze(0) : e.pixels();
+                LlavaModel.requireFinite(image);             // on the host, before the backend copies it anywhere
+                images.add(image);
+            }
         }
         return new MicroBatch(ids, labels, images.isEmpty() ? null : be.concat(images, 0));
     }

@@ -15,6 +15,7 @@
  */
 package dev.perennial.train;
 
+import dev.perennial.tensor.Backend;
 import dev.perennial.tensor.DType;
 import dev.perennial.tensor.Tensor;
 
@@ -46,11 +47,13 @@ final class OptimizerState {
     }
 
     private final List<String> slotNames;
+    private final Backend backend;                      // where the slots live (the parameters' backend)
     private final Map<String, ParameterState> parameters = new TreeMap<>();
     private long steps;
 
-    OptimizerState(List<String> slotNames) {
+    OptimizerState(List<String> slotNames, Backend backend) {
         this.slotNames = List.copyOf(slotNames);
+        this.backend = backend;
     }
 
     int slotCount() { return slotNames.size(); }
@@ -72,7 +75,7 @@ final class OptimizerState {
     ParameterState of(String name, int[] shape) {
         return parameters.computeIfAbsent(name, n -> {
             Tensor[] slots = new Tensor[slotNames.size()];
-            for (int i = 0; i < slots.length; i++) slots[i] = Tensor.zeros(DType.F32, shape);
+            for (int i = 0; i < slots.length; i++) slots[i] = backend.zeros(DType.F32, shape);
             return new ParameterState(0, slots);
         });
     }
@@ -137,7 +140,11 @@ final class OptimizerState {
         for (String name : names) {
             Tensor[] copies = new Tensor[slotNames.size()];
             Tensor[] slots = slotsOf.getOrDefault(name, copies);
-            for (int i = 0; i < copies.length; i++) copies[i] = slots[i].to(DType.F32);
+            for (int i = 0; i < copies.length; i++) {
+                Tensor host = slots[i].to(DType.F32);
+                copies[i] = backend.place(host);
+                if (copies[i] != host) host.close();
+            }
             loaded.put(name, new ParameterState(stepOf.get(name), copies));
         }
         parameters.clear();

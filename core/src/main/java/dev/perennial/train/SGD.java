@@ -13,6 +13,9 @@
  */
 package dev.perennial.train;
 
+import dev.perennial.tensor.Parallel;
+import dev.perennial.tensor.Tensor;
+
 import java.nio.FloatBuffer;
 import java.util.List;
 
@@ -22,7 +25,7 @@ public final class SGD extends ElementwiseOptimizer {
     private final boolean nesterov;
 
     private SGD(Builder b) {
-        super(b.learningRate, b.momentum > 0 ? List.of("momentum_buffer") : List.of());
+        super(b.learningRate, b.momentum > 0 ? List.of("momentum_buffer") : List.of(), null);
         this.momentum = b.momentum;
         this.weightDecay = b.weightDecay;
         this.nesterov = b.nesterov;
@@ -30,8 +33,19 @@ public final class SGD extends ElementwiseOptimizer {
 
     public static Builder builder() { return new Builder(); }
 
+    /** Rough cost of one element's update in element-operations, for Parallel's split decision. */
+    private static final long COST_PER_ELEMENT = 8;
+
+    /** On the host (SGD has no device kernel): a parallel loop over the elements. */
     @Override
-    void update(FloatBuffer param, FloatBuffer grad, FloatBuffer[] slots, int start, int end, long step) {
+    void update(Tensor param, Tensor grad, Tensor[] state, long step) {
+        FloatBuffer p = FloatTensors.write("parameter", param), g = FloatTensors.read("gradient", grad);
+        FloatBuffer[] slots = new FloatBuffer[state.length];
+        for (int i = 0; i < slots.length; i++) slots[i] = FloatTensors.write("momentum buffer", state[i]);
+        Parallel.forRows((int) param.numel(), COST_PER_ELEMENT, (start, end) -> update(p, g, slots, start, end));
+    }
+
+    private void update(FloatBuffer param, FloatBuffer grad, FloatBuffer[] slots, int start, int end) {
         double lr = learningRate();
         for (int i = start; i < end; i++) {
             double p = param.get(i);

@@ -81,9 +81,19 @@ public final class Trainer {
 
     /** LLaVA's objective: mean cross-entropy over the assistant tokens, with {@code prompt} (or none) in every sample. */
     public static TrainingObjective languageModelLoss(LlavaModel model, Backend be, Map<String, Tensor> params, PromptInsertion prompt) {
-        return (examples, batch) -> {
-            MicroBatch mb = MicroBatch.of(examples, batch, be);
-            return TrainingStep.run(model, be, params, prompt, mb.ids(), mb.pixels(), mb.labels());
+        return new TrainingObjective() {
+            @Override
+            public TrainingStep.Result run(List<TrainingExample> examples, int[] batch) {
+                MicroBatch mb = MicroBatch.of(examples, batch, be);
+                try {
+                    return TrainingStep.run(model, be, params, prompt, mb.ids(), mb.pixels(), mb.labels());
+                } finally {
+                    if (mb.pixels() != null) mb.pixels().close();           // the batch's copy, not the examples' images
+                }
+            }
+
+            @Override
+            public Backend backend() { return be; }
         };
     }
 
@@ -109,7 +119,8 @@ public final class Trainer {
         long warmup = (long) Math.ceil(cfg.warmupRatio() * totalSteps);
         LearningRateSchedule schedule = warmup < totalSteps ? LearningRateSchedule.cosineWithWarmup(warmup, totalSteps, 0)
                 : LearningRateSchedule.constantWithWarmup(warmup);
-        Optimizer opt = AdamW.builder().setLearningRate(cfg.learningRate()).optWeightDecay(cfg.weightDecay()).build();
+        Backend be = objective.backend();
+        Optimizer opt = AdamW.builder().setLearningRate(cfg.learningRate()).optWeightDecay(cfg.weightDecay()).optBackend(be).build();
 
         long step = 0;
         int startEpoch = 0, startBatch = 0;
@@ -140,7 +151,7 @@ public final class Trainer {
         savedStep = -1;
         List<Double> losses = new ArrayList<>();
         this.earlierLosses = earlier;
-        GradientAccumulator acc = new GradientAccumulator();
+        GradientAccumulator acc = new GradientAccumulator(be);
         double accLoss = 0;
         long t0 = System.nanoTime(), samples = 0;
         this.settings = settings;
@@ -155,9 +166,13 @@ public final class Trainer {
                 samples += batches.get(bi).length;
                 if (acc.microBatches() < cfg.gradAccumulation()) continue;
                 Map<String, Tensor> grads = acc.takeMean();
-                if (cfg.maxGradNorm() > 0) GradientClipping.clipByGlobalNorm(grads, cfg.maxGradNorm());
-                opt.setLearningRate(cfg.learningRate() * schedule.multiplier(step));
-                opt.step(params, grads);
+                try {
+                    if (cfg.maxGradNorm() > 0) GradientClipping.clipByGlobalNorm(be, grads, cfg.maxGradNorm());
+                    opt.setLearningRate(cfg.learningRate() * schedule.multiplier(step));
+                    opt.step(params, grads);
+                } finally {
+                    grads.values().forEach(Tensor::close);
+                }
                 double loss = accLoss / cfg.gradAccumulation();
                 accLoss = 0;
                 losses.add(loss);

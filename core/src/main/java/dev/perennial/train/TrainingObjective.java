@@ -21,6 +21,12 @@ public interface TrainingObjective {
      */
     TrainingStep.Result run(List<TrainingExample> examples, int[] batch);
 
+    /**
+     * The backend the objective computes on: its gradients live there, and the trainer accumulates, clips and
+     * applies them (AdamW) there too. The CPU unless the objective says otherwise.
+     */
+    default dev.perennial.tensor.Backend backend() { return new dev.perennial.tensor.CpuBackend(); }
+
     /** What the objective accumulates across steps (e.g. counts it reports), saved with each checkpoint; null: nothing. */
     default com.fasterxml.jackson.databind.JsonNode checkpointState() { return null; }
 

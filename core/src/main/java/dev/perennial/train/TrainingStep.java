@@ -41,15 +41,22 @@ public final class TrainingStep {
             Map<String, Tensor> g = new LinkedHashMap<>();
             for (var e : params.entrySet()) {
                 Tensor gi = grads.of(e.getValue());
-                g.put(e.getKey(), scope.keep(gi == null ? Tensor.zeros(e.getValue().shape()) : ownCopy(gi)));
+                g.put(e.getKey(), scope.keep(gi == null ? be.zeros(DType.F32, e.getValue().shape()) : ownCopy(be, gi)));
             }
             return new Result(out.loss(), out.supervisedTokens(), g);
         }
     }
 
-    /** The gradient as a dense tensor of its own: the buffer itself when it already is one (no copy of 0.9 GB for a full step). */
-    public static Tensor ownCopy(Tensor g) {
+    /**
+     * The gradient as a dense tensor of its own: the buffer itself when it already is one (no copy of 0.9 GB for a
+     * full step), else a copy made by {@code be} (in its memory).
+     */
+    public static Tensor ownCopy(Backend be, Tensor g) {
         if (g.dtype() == DType.F32 && g.isContiguous() && g.offset() == 0 && g.numel() == g.storage().length()) return g;
+        if (g.dtype() == DType.F32) {
+            Tensor c = be.contiguous(g);
+            if (c != g && c.offset() == 0 && c.numel() == c.storage().length()) return c;
+        }
         return g.to(DType.F32);
     }
 }

@@ -11,7 +11,11 @@ final class BackendOption {
                     + "on the CPU emulator: slow, for checking). Default: ${DEFAULT-VALUE}.")
     String backend;
 
+    private Backend selected;
+
+    /** The chosen backend, created once: every part of a command must share one device (and its memory). */
     Backend backend() {
-        return Backends.select(backend);
+        if (selected == null) selected = Backends.select(backend);
+        return selected;
     }
 }

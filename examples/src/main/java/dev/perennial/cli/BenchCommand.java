@@ -122,7 +122,7 @@ final class BenchCommand implements Callable<Integer> {
         long t0 = System.nanoTime();
         MergedInputs in = m.merge(be, List.of(ids), m.imageFeatures(be, pixels), null, true);
         int t = in.length();
-        try (KvCache cache = new KvCache(m.config().text(), 1, t + newTokens)) {
+        try (KvCache cache = new KvCache(be, m.config().text(), 1, t + newTokens)) {
             Tensor h = dec.forward(be, in.embeds(), in.positions(), in.valid(), cache).normed();
             long next = be.argmax(dec.logits(be, h.narrow(1, t - 1, 1))).toLongArray()[0];
             long t1 = System.nanoTime();
@@ -145,7 +145,7 @@ final class BenchCommand implements Callable<Integer> {
         Map<String, Tensor> params;
         PromptInsertion prompt = null;
         switch (train) {
-            case lora -> params = Lora.parameters(Lora.attach(m.linears(), LoraConfig.llm(loraRank, 2f * loraRank, 0f), 0));
+            case lora -> params = Lora.parameters(Lora.attach(m.linears(), LoraConfig.llm(loraRank, 2f * loraRank, 0f), 0, be));
             case prompt -> {
                 prompt = new PromptInsertion(Tensor.zeros(10, m.config().text().hiddenSize()), PromptInsertion.Placement.AFTER_BOS);
                 params = Map.of("prompt", prompt.embeddings());

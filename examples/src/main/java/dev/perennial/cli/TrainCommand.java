@@ -144,7 +144,7 @@ final class TrainCommand implements Callable<Integer> {
             LoraConfig loraConfig = LoraConfig.llm(rank, alpha, loraDropout);
             switch (mode) {
                 case lora -> {
-                    adapters = Lora.attach(m.linears(), loraConfig, training.seed);
+                    adapters = Lora.attach(m.linears(), loraConfig, training.seed, modelOptions.backend());
                     params = Lora.parameters(adapters);
                 }
                 case prompt -> {

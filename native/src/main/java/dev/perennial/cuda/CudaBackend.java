@@ -11,16 +11,21 @@
 package dev.perennial.cuda;
 
 import dev.perennial.tensor.AttentionMask;
+import dev.perennial.tensor.CpuBackend;
+import dev.perennial.tensor.DType;
 import dev.perennial.tensor.Backend;
 import dev.perennial.tensor.FusedAttention;
 import dev.perennial.tensor.FusedBackward;
+import dev.perennial.tensor.FusedOptimizer;
 import dev.perennial.tensor.FusedPromptSelection;
 import dev.perennial.tensor.Tensor;
 
 import java.util.List;
 import java.util.Set;
 
-public final class CudaBackend implements Backend, FusedAttention, FusedBackward, FusedPromptSelection {
+public final class CudaBackend implements Backend, FusedAttention, FusedBackward, FusedPromptSelection, FusedOptimizer {
+    private static final CpuBackend VIEWS = new CpuBackend();   // split: views only, no element is touched
+
     private final CudaDevice device;
     private final DeviceKernels k;
     private final HostFallback host;
@@ -45,6 +50,12 @@ public final class CudaBackend implements Backend, FusedAttention, FusedBackward
 
     public CudaDevice device() { return device; }
 
+    /** What crossed between host and device since the last resetTraffic() (see PooledDeviceMemory). */
+    public DeviceTraffic traffic() { return k.memory().traffic(); }
+
+    /** Starts a new counting window for traffic(). */
+    public void resetTraffic() { k.memory().resetTraffic(); }
+
     /** The ops that have been computed on the host so far because no kernel exists for them. */
     public Set<String> hostFallbacks() { return host.ops(); }
 
@@ -56,6 +67,65 @@ public final class CudaBackend implements Backend, FusedAttention, FusedBackward
     @Override
     public Tensor contiguous(Tensor x) {
         return k.contiguous(x);
+    }
+
+    // ------------------------------------------------------------------------------------------- memory
+
+    /**
+     * t copied into device memory (one transfer; t itself when already there). An I64 index tensor whose values
+     * fit in int32 is stored as I32, the kernels' index type, so later kernels need not narrow it on the host.
+     */
+    @Override
+    public Tensor place(Tensor t) {
+        DeviceMemory memory = k.memory();
+        if (memory.holds(t)) return t;
+        if (t.dtype() == DType.I64) {
+            long[] v = t.toLongArray();
+            int[] narrow = new int[v.length];
+            boolean fits = true;
+            for (int i = 0; i < v.length && fits; i++) {
+                narrow[i] = (int) v[i];
+                fits = narrow[i] == v[i];
+            }
+            if (fits) return memory.upload(Tensor.ofInts(narrow, t.shape()));
+        }
+        return memory.upload(t);
+    }
+
+    @Override
+    public Tensor zeros(DType dtype, int... shape) { return k.memory().zeros(dtype, shape); }
+
+    /** By the strided copy kernel when dst is in device memory; a host dst is written on the host. */
+    @Override
+    public void copyInto(Tensor dst, Tensor src) {
+        if (k.memory().holds(dst)) k.copyInto(dst, src);
+        else host.run("copyInto", be -> { be.copyInto(dst, src); return null; });
+    }
+
+    /** By the dropout kernel, in device memory (the same mask as on the host). */
+    @Override
+    public Tensor dropoutMask(int[] shape, float p, long seed) { return k.dropoutMask(shape, p, seed); }
+
+    // ------------------------------------------------------------------------------------------- optimizer
+
+    @Override
+    public void adamw(Tensor param, Tensor grad, Tensor expAvg, Tensor expAvgSq, AdamWStep step) {
+        if (k.memory().holds(param) && k.memory().holds(expAvg) && k.memory().holds(expAvgSq)) {
+            k.adamw(param, grad, expAvg, expAvgSq, step);
+        } else {                                   // a parameter left on the host is updated there, in place
+            host.run("adamw on host parameters", be -> { ((FusedOptimizer) be).adamw(param, grad, expAvg, expAvgSq, step); return null; });
+        }
+    }
+
+    @Override
+    public double[] sumsOfSquares(List<Tensor> xs) { return k.sumsOfSquares(xs); }
+
+    @Override
+    public void scaleInPlace(List<Tensor> xs, double factor) {
+        for (Tensor x : xs) {
+            if (k.memory().holds(x)) k.scaleInPlace(List.of(x), factor);
+            else host.run("scaleInPlace on host tensors", be -> { ((FusedOptimizer) be).scaleInPlace(List.of(x), factor); return null; });
+        }
     }
 
     // ------------------------------------------------------------------------------------------- element-wise
@@ -156,14 +226,53 @@ public final class CudaBackend implements Backend, FusedAttention, FusedBackward
     @Override
     public Tensor embedding(Tensor table, Tensor ids) { return k.embedding(table, ids); }
 
+    /** Each part copied into its slice of a new device tensor (the strided copy kernel); mixed dtypes on the host. */
     @Override
-    public Tensor concat(List<Tensor> parts, int dim) { return host.run("concat", be -> be.concat(parts, dim)); }
+    public Tensor concat(List<Tensor> parts, int dim) {
+        if (parts.isEmpty() || !sameDtype(parts) || parts.get(0).rank() > 6) return host.run("concat", be -> be.concat(parts, dim));
+        Tensor first = parts.get(0);
+        int d = dev.perennial.tensor.Shapes.dim(dim, first.rank());
+        int[] shape = first.shape();
+        int total = 0;
+        for (Tensor p : parts) {
+            int[] ps = p.shape();
+            if (ps.length != shape.length) return host.run("concat", be -> be.concat(parts, dim));   // its error
+            ps[d] = shape[d];
+            if (!java.util.Arrays.equals(ps, shape)) return host.run("concat", be -> be.concat(parts, dim));
+            total += p.size(d);
+        }
+        shape[d] = total;
+        Tensor out = k.memory().empty(first.dtype(), shape);
+        int at = 0;
+        for (Tensor p : parts) {
+            k.copyInto(out.narrow(d, at, p.size(d)), p);
+            at += p.size(d);
+        }
+        return out;
+    }
 
+    /** Views of x, as on the CPU: nothing is copied. */
     @Override
-    public List<Tensor> split(Tensor x, int[] sizes, int dim) { return host.run("split", be -> be.split(x, sizes, dim)); }
+    public List<Tensor> split(Tensor x, int[] sizes, int dim) { return VIEWS.split(x, sizes, dim); }
 
+    /** Each part copied into its slot of a new device tensor; mixed dtypes or shapes go to the host (and its error). */
     @Override
-    public Tensor stack(List<Tensor> parts, int dim) { return host.run("stack", be -> be.stack(parts, dim)); }
+    public Tensor stack(List<Tensor> parts, int dim) {
+        if (parts.isEmpty() || !sameDtype(parts) || parts.get(0).rank() >= 6) return host.run("stack", be -> be.stack(parts, dim));
+        int[] s0 = parts.get(0).shape();
+        for (Tensor p : parts) if (!java.util.Arrays.equals(p.shape(), s0)) return host.run("stack", be -> be.stack(parts, dim));
+        int d = dev.perennial.tensor.Shapes.dim(dim, s0.length + 1);
+        int[] shape = new int[s0.length + 1];
+        for (int i = 0, j = 0; i < shape.length; i++) shape[i] = i == d ? parts.size() : s0[j++];
+        Tensor out = k.memory().empty(parts.get(0).dtype(), shape);
+        for (int i = 0; i < parts.size(); i++) k.copyInto(out.select(d, i), parts.get(i));
+        return out;
+    }
+
+    private static boolean sameDtype(List<Tensor> parts) {
+        for (Tensor p : parts) if (p.dtype() != parts.get(0).dtype()) return false;
+        return true;
+    }
 
     // ------------------------------------------------------------------------------------------- reductions
 

@@ -101,9 +101,16 @@ public final class DeviceKernels {
                 && Arrays.equals(core, Arrays.copyOfRange(xShape, xShape.length - core.length, xShape.length));
     }
 
-    /** t as a contiguous F32 tensor the device can read (F16/BF16 inputs are widened). */
+    /**
+     * t as a contiguous F32 tensor the device can read. A device tensor is converted on the device (F16/BF16 are
+     * widened, a strided view is copied by the strided kernels); a host tensor is copied in (DeviceMemory.input).
+     */
     Tensor f32(Tensor t) {
         if (!t.dtype().isFloating()) throw new IllegalArgumentException("expected a floating tensor, got " + t.dtype());
+        if (memory.holds(t) && t.rank() <= MAX_RANK) {
+            if (t.dtype() == DType.F32) return contiguous(t);
+            if (t.dtype() == DType.F16 || t.dtype() == DType.BF16) return unary(UnaryOp.COPY, t, 0f);
+        }
         return memory.input(t, DType.F32);
     }
 
@@ -186,6 +193,32 @@ public final class DeviceKernels {
                     shape, x.rank(), bytesAt(out), memory.stream()));
         }
         return out;
+    }
+
+    /**
+     * Backend.copyInto: src's elements into the view dst (same shape and dtype; dst in device memory, any strides
+     * that do not map two coordinates to one element), by the strided copy kernel, bit for bit.
+     */
+    public void copyInto(Tensor dst, Tensor src) {
+        if (!Arrays.equals(dst.shape(), src.shape())) {
+            throw new IllegalArgumentException("copy from " + Arrays.toString(src.shape()) + " into " + Arrays.toString(dst.shape()));
+        }
+        if (!memory.holds(dst)) throw new IllegalArgumentException("copyInto writes device memory, got a host tensor " + dst);
+        if (dst.storage().isReadOnly()) throw new IllegalStateException("tensor is read-only");
+        requireRank(dst.rank());
+        Tensor in = src.dtype() == dst.dtype() ? memory.resident(src)
+                : dst.dtype() == DType.F32 && src.dtype().isFloating() ? f32(src) : memory.input(src, dst.dtype());
+        try (LongPointer shape = longs(dst.shape()); LongPointer xs = longs(in.strides()); LongPointer os = longs(dst.strides())) {
+            check("pn_strided_copy_to", abi.stridedCopyTo(in.storage().pointer(), dst.dtype().byteSize(), in.offset(), xs,
+                    shape, dst.rank(), dst.storage().pointer(), dst.offset(), os, memory.stream()));
+        }
+        releaseCopy(src, in);
+    }
+
+    // Frees `used` at once when it is a copy this call made of `original` (copies of read-only storages are kept
+    // by DeviceMemory and stay): copyInto runs outside scopes (a micro-batch's images), where it would wait for GC.
+    private static void releaseCopy(Tensor original, Tensor used) {
+        if (used.storage() != original.storage() && !original.storage().isReadOnly()) used.close();
     }
 
     /** Backend.rmsNorm: x [..., d] -> x * rsqrt(mean(x^2) + eps) * weight; weight [d] (F32/F16/BF16) or null. */
@@ -287,6 +320,8 @@ public final class DeviceKernels {
         if (!ids.dtype().isIndex()) throw new IllegalArgumentException("ids must be I64 or I32, got " + ids.dtype());
         int vocab = table.size(0), dim = table.size(1), n = (int) ids.numel();
         Tensor tab = denseFloat(table);
+        boolean checkedOnHost = memory.hostReadable(ids);   // checked before they go in: no flag to read back
+        if (checkedOnHost) checkIndices(ids, vocab, "token id", Long.MIN_VALUE);
         Tensor idv = memory.input(ids, ids.dtype());
         int[] shape = Arrays.copyOf(ids.shape(), ids.rank() + 1);
         shape[ids.rank()] = dim;
@@ -295,6 +330,7 @@ public final class DeviceKernels {
         check("pn_embedding", abi.embedding(tab.storage().pointer(), dtypeCode(tab), tab.offset(), vocab, dim,
                 idv.storage().pointer(), idv.dtype() == DType.I64 ? DTYPE_I64 : DTYPE_I32, idv.offset(), n, floats(out),
                 ints(flag), memory.stream()));
+        if (checkedOnHost) return out;
         memory.synchronize();
         long bad = flag.getLong(0);
         if (bad > 0) {
@@ -603,16 +639,23 @@ public final class DeviceKernels {
     }
 
     // Targets as I32 after the Backend check: each is ignoreIndex or within [0, v).
+    // Host targets are checked before they go in; targets already on the device are not read back (a bad one
+    // gives its row a NaN loss, cross_entropy.h).
     private Tensor checkedTargets(Tensor targets, int v, int ignoreIndex) {
-        Tensor t = index32(targets, "targets");
-        memory.synchronize();
-        for (int i = 0; i < t.numel(); i++) {
-            long target = t.storage().getLong(t.offset() + i);
-            if (target != ignoreIndex && (target < 0 || target >= v)) {
-                throw new IndexOutOfBoundsException("target " + target + " outside [0, " + v + ")");
+        if (memory.hostReadable(targets)) checkIndices(targets, v, "target", ignoreIndex);
+        return index32(targets, "targets");
+    }
+
+    // Every value of the host index tensor t is `allowed` or within [0, bound); else an exception naming it.
+    private static void checkIndices(Tensor t, int bound, String what, long allowed) {
+        long[] v = t.toLongArray();
+        for (int i = 0; i < v.length; i++) {
+            long x = v[i];
+            if (x != allowed && (x < 0 || x >= bound)) {
+                if (what.equals("target")) throw new IndexOutOfBoundsException("target " + x + " outside [0, " + bound + ")");
+                throw new IllegalArgumentException(what + " " + x + " at position " + i + " outside [0, " + bound + ")");
             }
         }
-        return t;
     }
 
     private static FloatPointer floatsOrNull(Tensor t) { return t == null ? null : floats(t); }
@@ -808,9 +851,76 @@ public final class DeviceKernels {
     // A tensor a kernel writes in place: it must be the device tensor itself, not a converted copy.
     private void requireDeviceMatrix(String op, String name, Tensor t) {
         requireMatrix(op, name, t);
-        if (t.dtype() != DType.F32 || memory.input(t, DType.F32) != t) {
+        if (t.dtype() != DType.F32 || !t.isContiguous() || !memory.holds(t)) {
             throw new IllegalArgumentException(op + " writes " + name + " in place: it must be a contiguous F32 "
                     + "tensor in device memory, got " + t);
         }
+    }
+
+    // ------------------------------------------------------------------------------- optimizer (optimizer.h)
+
+    /**
+     * FusedOptimizer.adamw on the device: param, expAvg, expAvgSq updated in place. All four must be contiguous
+     * F32 tensors in device memory with grad's element count (the optimizer allocates its moments there; a
+     * parameter must be placed with Backend.place before training on a device).
+     */
+    public void adamw(Tensor param, Tensor grad, Tensor expAvg, Tensor expAvgSq, dev.perennial.tensor.FusedOptimizer.AdamWStep st) {
+        long n = grad.numel();
+        for (Tensor t : new Tensor[]{param, expAvg, expAvgSq}) {
+            if (t.numel() != n) throw new IllegalArgumentException("adamw operands differ in size: " + t + " and " + grad);
+            requireDeviceDense("adamw", t);
+        }
+        Tensor g = f32(grad);
+        check("pn_adamw", abi.adamw(floats(param), floats(g), floats(expAvg), floats(expAvgSq), n, st.beta1(), 1 - st.beta1(),
+                st.beta2(), 1 - st.beta2(), st.eps(), st.decay(), st.stepSize(), st.biasCorrection2Sqrt(), memory.stream()));
+    }
+
+    /**
+     * FusedOptimizer.sumsOfSquares: every tensor's chunk sums go into one device array, which is read back once
+     * (the clipping's only transfer out); each tensor's chunks are added in order on the host.
+     */
+    public double[] sumsOfSquares(java.util.List<Tensor> xs) {
+        int block = dev.perennial.tensor.FusedOptimizer.SQUARES_BLOCK;
+        int[] first = new int[xs.size() + 1];
+        for (int i = 0; i < xs.size(); i++) first[i + 1] = first[i] + (int) ((xs.get(i).numel() + block - 1) / block);
+        double[] out = new double[xs.size()];
+        if (first[xs.size()] == 0) return out;
+        Tensor partial = memory.empty(DType.F64, first[xs.size()]);
+        for (int i = 0; i < xs.size(); i++) {
+            Tensor x = f32(xs.get(i));
+            if (x.numel() == 0) continue;
+            org.bytedeco.javacpp.DoublePointer at = new org.bytedeco.javacpp.DoublePointer(partial.storage().pointer()).position(first[i]);
+            check("pn_sum_squares", abi.sumSquares(floats(x), x.numel(), at, memory.stream()));
+        }
+        double[] sums = partial.toDoubleArray();
+        partial.close();
+        for (int i = 0; i < out.length; i++) {
+            double total = 0;
+            for (int c = first[i]; c < first[i + 1]; c++) total += sums[c];
+            out[i] = total;
+        }
+        return out;
+    }
+
+    /** FusedOptimizer.scaleInPlace: x = float(x · factor) for contiguous F32 device tensors. */
+    public void scaleInPlace(java.util.List<Tensor> xs, double factor) {
+        for (Tensor x : xs) {
+            requireDeviceDense("scaleInPlace", x);
+            check("pn_scale_in_place", abi.scaleInPlace(floats(x), x.numel(), factor, memory.stream()));
+        }
+    }
+
+    private void requireDeviceDense(String op, Tensor t) {
+        if (t.dtype() != DType.F32 || !t.isContiguous() || !memory.holds(t)) {
+            throw new IllegalArgumentException(op + " updates in place: it needs contiguous F32 tensors in device memory, got " + t);
+        }
+    }
+
+    /** Backend.dropoutMask on the device (dropout.cu): equal to tensor.DropoutMask.host bit for bit. */
+    public Tensor dropoutMask(int[] shape, float p, long seed) {
+        if (!(p >= 0 && p < 1)) throw new IllegalArgumentException("dropout must be in [0, 1), got " + p);
+        Tensor out = memory.empty(DType.F32, shape);
+        check("pn_dropout_mask", abi.dropoutMask(seed, p, 1f / (1f - p), out.numel(), floats(out), memory.stream()));
+        return out;
     }
 }

@@ -27,6 +27,30 @@ public interface DeviceMemory {
      */
     Tensor resident(Tensor t);
 
+    /** True when t's storage is this device's memory (kernels read and write it in place). */
+    boolean holds(Tensor t);
+
+    /**
+     * True when the host can read t's elements without a transfer (t is a host tensor, or device memory is host
+     * memory): index checks are then done on the host before a launch instead of by reading a flag back.
+     */
+    boolean hostReadable(Tensor t);
+
+    /** A new zero-filled contiguous tensor in device memory. */
+    Tensor zeros(DType dtype, int... shape);
+
+    /**
+     * t in device memory, same dtype, shape and values: t itself when held already, else a contiguous copy (one
+     * transfer). Backend.place of the CUDA backend.
+     */
+    Tensor upload(Tensor t);
+
+    /** What has crossed between host and device since the last resetTraffic() (zeros where nothing is counted). */
+    DeviceTraffic traffic();
+
+    /** Starts a new counting window for traffic(). */
+    void resetTraffic();
+
     /** The stream every launch goes to (null = the default stream). */
     Pointer stream();
 

@@ -8,6 +8,7 @@
 package dev.perennial.cuda;
 
 import org.bytedeco.javacpp.BytePointer;
+import org.bytedeco.javacpp.DoublePointer;
 import org.bytedeco.javacpp.FloatPointer;
 import org.bytedeco.javacpp.IntPointer;
 import org.bytedeco.javacpp.Loader;
@@ -21,7 +22,7 @@ import org.bytedeco.javacpp.annotation.Platform;
         "strided.h", "norms.h", "rope.h", "embedding.h",
         "token_scores.h", "cross_entropy.h", "row_reduce.h",
         "attention.h",
-        "random_projection.h", "kmeans_assign.h"}, link = "perennialemu")
+        "random_projection.h", "kmeans_assign.h", "optimizer.h", "dropout.h"}, link = "perennialemu")
 public final class EmuKernels {
     static { Loader.load(); }
 
@@ -47,6 +48,11 @@ public final class EmuKernels {
     /** strided.h: out [shape] = the x view's elements bit for bit (elemBytes 1, 2, 4 or 8). */
     public static native int pn_strided_copy(@Const Pointer x, int elemBytes, long xOffset, @Const LongPointer xStrides,
                                              @Const LongPointer shape, int rank, Pointer out, Pointer stream);
+
+    /** strided.h: the strided copy into a strided output view (out, outOffset, outStrides [rank]). */
+    public static native int pn_strided_copy_to(@Const Pointer x, int elemBytes, long xOffset, @Const LongPointer xStrides,
+                                                @Const LongPointer shape, int rank, Pointer out, long outOffset,
+                                                @Const LongPointer outStrides, Pointer stream);
 
     /** norms.h: x, out [rows, d]; weight [d] or null (dtype code, element offset). */
     public static native int pn_rms_norm(@Const FloatPointer x, @Const Pointer weight, int weightDtype, long weightOffset,
@@ -159,4 +165,19 @@ public final class EmuKernels {
     /** kmeans_assign.h: x [n, d], centroids [centroidCount, d] -> labels [n] (int32), dist [n]. */
     public static native int pn_kmeans_assign(@Const FloatPointer x, @Const FloatPointer centroids, int n, int d,
                                               int centroidCount, IntPointer labels, FloatPointer dist, Pointer stream);
+
+    /** optimizer.h: one AdamW update in place of param, expAvg, expAvgSq [n] from grad [n] (scalars in double). */
+    public static native int pn_adamw(FloatPointer param, @Const FloatPointer grad, FloatPointer expAvg,
+                                      FloatPointer expAvgSq, long n, double beta1, double oneMinusBeta1, double beta2,
+                                      double oneMinusBeta2, double eps, double decay, double stepSize,
+                                      double biasCorrection2Sqrt, Pointer stream);
+
+    /** optimizer.h: partial[c] = Σ x² in double over chunk c of PN_SQUARES_BLOCK elements. */
+    public static native int pn_sum_squares(@Const FloatPointer x, long n, DoublePointer partial, Pointer stream);
+
+    /** optimizer.h: x = float(x · factor) in place, the product in double. */
+    public static native int pn_scale_in_place(FloatPointer x, long n, double factor, Pointer stream);
+
+    /** dropout.h: out [n] = inverted-dropout mask of seed (SplittableRandom's draws), keep = 1 / (1 - p). */
+    public static native int pn_dropout_mask(long seed, float p, float keep, long n, FloatPointer out, Pointer stream);
 }

@@ -6,12 +6,18 @@
 package dev.perennial.cuda;
 
 public final class EmulatedDevice {
-    private static final DeviceKernels KERNELS =
-            new DeviceKernels(StaticBindingAbi.of(EmuKernels.class, EmuKernels::pn_emu_last_message), HostMemory.INSTANCE);
+    private static final KernelAbi ABI = StaticBindingAbi.of(EmuKernels.class, EmuKernels::pn_emu_last_message);
+    private static final DeviceKernels KERNELS = new DeviceKernels(ABI, HostMemory.INSTANCE);
 
     private EmulatedDevice() {}
 
-    /** The kernels on the emulated device. Thread-safe: each calling thread runs its own launches. */
+    /** The launchers of the emulated build (thread-safe). */
+    static KernelAbi abi() { return ABI; }
+
+    /**
+     * The kernels over host memory taken as device memory (nothing copied or counted): what the kernel tests run.
+     * Thread-safe: each calling thread runs its own launches. CudaDevice.emulated() keeps device memory apart.
+     */
     public static DeviceKernels kernels() { return KERNELS; }
 
     /** Run order of the fibers of a block for all later launches (process-wide). */

@@ -1,6 +1,7 @@
 /*
- * DeviceMemory of the emulated device: device memory is host memory, launches run synchronously on the calling
- * thread (so there is nothing to wait for), and the stream is the null (default) stream.
+ * DeviceMemory for the kernel tests: every host tensor counts as device memory (nothing is copied or counted),
+ * launches run synchronously on the calling thread (so there is nothing to wait for), and the stream is the null
+ * (default) stream. The emulated CUDA backend uses PooledDeviceMemory instead, which keeps device and host apart.
  */
 package dev.perennial.cuda;
 
@@ -24,6 +25,24 @@ final class HostMemory implements DeviceMemory {
 
     @Override
     public Tensor resident(Tensor t) { return t; }
+
+    @Override
+    public boolean holds(Tensor t) { return true; }
+
+    @Override
+    public boolean hostReadable(Tensor t) { return true; }
+
+    @Override
+    public Tensor zeros(DType dtype, int... shape) { return Tensor.zeros(dtype, shape); }
+
+    @Override
+    public Tensor upload(Tensor t) { return t; }
+
+    @Override
+    public DeviceTraffic traffic() { return DeviceTraffic.NONE; }
+
+    @Override
+    public void resetTraffic() {}
 
     @Override
     public Pointer stream() { return null; }

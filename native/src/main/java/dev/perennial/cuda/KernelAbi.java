@@ -11,6 +11,7 @@
 package dev.perennial.cuda;
 
 import org.bytedeco.javacpp.BytePointer;
+import org.bytedeco.javacpp.DoublePointer;
 import org.bytedeco.javacpp.FloatPointer;
 import org.bytedeco.javacpp.IntPointer;
 import org.bytedeco.javacpp.LongPointer;
@@ -40,6 +41,10 @@ public interface KernelAbi {
     /** strided.h pn_strided_copy: out [shape] = the view's elements bit for bit (elemBytes 1, 2, 4 or 8). */
     int stridedCopy(Pointer x, int elemBytes, long xOffset, LongPointer xStrides, LongPointer shape, int rank,
                     Pointer out, Pointer stream);
+
+    /** strided.h pn_strided_copy_to: the strided copy into a strided output view. */
+    int stridedCopyTo(Pointer x, int elemBytes, long xOffset, LongPointer xStrides, LongPointer shape, int rank,
+                      Pointer out, long outOffset, LongPointer outStrides, Pointer stream);
 
     /** norms.h pn_rms_norm: x, out [rows, d] float32; weight [d] or null (dtype code, element offset). */
     int rmsNorm(FloatPointer x, Pointer weight, int weightDtype, long weightOffset, FloatPointer out, int rows, int d,
@@ -138,4 +143,18 @@ public interface KernelAbi {
     /** kmeans_assign.h: x [n, d], centroids [centroidCount, d] -> labels [n] (int32), dist [n] (squared distances). */
     int kmeansAssign(FloatPointer x, FloatPointer centroids, int n, int d, int centroidCount, IntPointer labels,
                      FloatPointer dist, Pointer stream);
+
+    /** optimizer.h pn_adamw: one AdamW update in place (see FusedOptimizer and optimizer.h for the formula). */
+    int adamw(FloatPointer param, FloatPointer grad, FloatPointer expAvg, FloatPointer expAvgSq, long n, double beta1,
+              double oneMinusBeta1, double beta2, double oneMinusBeta2, double eps, double decay, double stepSize,
+              double biasCorrection2Sqrt, Pointer stream);
+
+    /** optimizer.h pn_sum_squares: per-chunk Σ x² in double. */
+    int sumSquares(FloatPointer x, long n, DoublePointer partial, Pointer stream);
+
+    /** optimizer.h pn_scale_in_place: x = float(x · factor). */
+    int scaleInPlace(FloatPointer x, long n, double factor, Pointer stream);
+
+    /** dropout.h pn_dropout_mask: the inverted-dropout mask of a seed. */
+    int dropoutMask(long seed, float p, float keep, long n, FloatPointer out, Pointer stream);
 }

@@ -260,6 +260,12 @@ class StridedTest {
                 return HostMemory.INSTANCE.input(t, dtype);
             }
             @Override public Tensor resident(Tensor t) { return t; }
+            @Override public boolean holds(Tensor t) { return true; }
+            @Override public boolean hostReadable(Tensor t) { return true; }
+            @Override public Tensor zeros(DType dtype, int... shape) { return HostMemory.INSTANCE.zeros(dtype, shape); }
+            @Override public Tensor upload(Tensor t) { return t; }
+            @Override public DeviceTraffic traffic() { return DeviceTraffic.NONE; }
+            @Override public void resetTraffic() {}
             @Override public Pointer stream() { return null; }
             @Override public void synchronize() {}
         };
@@ -271,6 +277,58 @@ class StridedTest {
         Close.assertClose(REF.gelu(a), k.unary(UnaryOp.GELU, a, 0f), 1e-6, 1e-5, "gelu");
         Close.assertClose(a.to(DType.F32), k.contiguous(a.to(DType.F32).transpose(0, 1)).transpose(0, 1), 0, 0, "copy");
         assertEquals(0, inputs[0], "DeviceMemory.input calls (host copies)");
+    }
+
+    /** Destination views of a [2, 3, 8, 4] buffer as Backend.copyInto meets them (KV-cache slots, slices, transposes). */
+    static Stream<Arguments> copyIntoCases() {
+        List<UnaryOperator<Tensor>> views = List.of(
+                t -> t.narrow(2, 5, 2),                     // the next positions of a KV cache [B, KV, t, hd]
+                t -> t.narrow(1, 1, 2),                     // a part of a concatenation
+                t -> t.select(0, 1),                        // a slot of a stack
+                t -> t.transpose(1, 3),                     // a fully strided destination
+                t -> t);
+        List<DType> dtypes = List.of(DType.F32, DType.F16, DType.I64, DType.U8, DType.I32);
+        List<Arguments> cases = new ArrayList<>();
+        for (FiberOrder o : FiberOrder.values()) {
+            for (DType d : dtypes) for (int v = 0; v < views.size(); v++) cases.add(Arguments.of(o, d, v, views.get(v)));
+        }
+        return cases.stream();
+    }
+
+    @ParameterizedTest(name = "{0} {1} view {2}")
+    @MethodSource("copyIntoCases")
+    void copyIntoWritesExactlyTheViewLikeTheHostCopy(FiberOrder order, DType dtype, int index, UnaryOperator<Tensor> view) {
+        EmulatedDevice.setFiberOrder(order);
+        Random rnd = new Random(index * 31L + dtype.ordinal());
+        Tensor expected = Tensor.zeros(dtype, 2, 3, 8, 4), actual = Tensor.zeros(dtype, 2, 3, 8, 4);
+        for (int i = 0; i < expected.numel(); i++) {
+            long v = rnd.nextInt(200);
+            expected.storage().setLong(i, v);
+            actual.storage().setLong(i, v);
+        }
+        Tensor dst = view.apply(expected);
+        Tensor src = Tensor.zeros(dtype, dst.shape());
+        for (int i = 0; i < src.numel(); i++) src.storage().setLong(i, 1000 + i % 50 - (dtype == DType.U8 ? 900 : 0));
+        dst.copyFrom(src);
+        EmulatedDevice.kernels().copyInto(view.apply(actual), src.permute(reverse(src.rank())).contiguous().permute(reverse(src.rank())));
+        assertArrayEquals(expected.toDoubleArray(), actual.toDoubleArray(), "every element inside the view written, none outside");
+    }
+
+    private static int[] reverse(int rank) {
+        int[] p = new int[rank];
+        for (int i = 0; i < rank; i++) p[i] = rank - 1 - i;
+        return p;
+    }
+
+    @Test
+    void copyIntoRejectsAShapeMismatchAndAHostDestinationOfAKeptApartDevice() {
+        Tensor dst = Tensor.zeros(2, 3);
+        assertThrows(IllegalArgumentException.class, () -> EmulatedDevice.kernels().copyInto(dst, Tensor.zeros(3, 2)));
+        CudaBackend device = CudaBackend.emulated();
+        assertThrows(IllegalArgumentException.class, () -> device.device().kernels().copyInto(dst, Tensor.zeros(2, 3)));
+        Tensor placed = device.zeros(DType.F32, 2, 3);
+        device.copyInto(placed.narrow(1, 1, 2), Tensor.of(new float[]{1, 2, 3, 4}, 2, 2));
+        assertArrayEquals(new float[]{0, 1, 2, 0, 3, 4}, placed.toFloatArray());
     }
 
     @Test

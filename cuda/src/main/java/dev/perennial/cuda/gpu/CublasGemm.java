@@ -10,6 +10,7 @@
 package dev.perennial.cuda.gpu;
 
 import dev.perennial.cuda.DeviceGemm;
+import dev.perennial.cuda.DeviceMemory;
 import dev.perennial.tensor.DType;
 import dev.perennial.tensor.Shapes;
 import dev.perennial.tensor.Tensor;
@@ -27,11 +28,11 @@ import static org.bytedeco.cuda.global.cublas.cublasSgemmStridedBatched;
 import static org.bytedeco.cuda.global.cublas.cublasSgemm_v2;
 
 final class CublasGemm implements DeviceGemm {
-    private final ManagedMemory memory;
+    private final DeviceMemory memory;
     private final cublasContext handle = new cublasContext();
     private final FloatPointer one = new FloatPointer(1f), zero = new FloatPointer(0f);
 
-    CublasGemm(ManagedMemory memory) {
+    CublasGemm(DeviceMemory memory) {
         this.memory = memory;
         ManagedMemory.check("cublasCreate", cublasCreate_v2(handle));
         ManagedMemory.check("cublasSetStream", cublasSetStream_v2(handle, (CUstream_st) memory.stream()));

@@ -8,6 +8,7 @@ package dev.perennial.cuda.gpu;
 import dev.perennial.cuda.CudaBackend;
 import dev.perennial.cuda.CudaDevice;
 import dev.perennial.cuda.DeviceKernels;
+import dev.perennial.cuda.PooledDeviceMemory;
 import dev.perennial.cuda.StaticBindingAbi;
 import dev.perennial.tensor.Backend;
 import dev.perennial.tensor.BackendProvider;
@@ -27,7 +28,7 @@ public final class GpuCudaProvider implements BackendProvider {
     @Override
     public Backend create() {
         if (!GpuProbe.available()) throw new IllegalStateException("no usable GPU: " + GpuProbe.reason());
-        ManagedMemory memory = new ManagedMemory();
+        PooledDeviceMemory memory = ManagedMemory.create();
         return new CudaBackend(new CudaDevice("gpu0", new DeviceKernels(StaticBindingAbi.of(CudaKernels.class, () -> ""), memory),
                 new CublasGemm(memory)));
     }
