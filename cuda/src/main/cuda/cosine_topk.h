@@ -4,7 +4,7 @@
  * cos(a, b) = <a, b> / (|a| |b|), and 0 when either vector is zero (no NaN). All pointers are contiguous device
  * pointers (host pointers on the emulated device).
  *
- * pn_weighted_cosine_topk — ModalPrompt's dual-modality selection (specs/modalprompt.md §5.1) and its M-modality
+ * pn_weighted_cosine_topk — ModalPrompt's dual-modality selection (docs/methods/modalprompt.md §5.1) and its M-modality
  * generalisation: M modalities sharing the dimension d, queries [M, nq, d], keys [M, nk, d], weights [M]
  * (e.g. 0.5, 0.5; null means every weight is 1),
  *   score[q, j] = sum_m weights[m] * cos(queries[m, q], keys[m, j])

@@ -1,5 +1,5 @@
 /*
- * kmeans_assign.cu — nearest-centroid assignment for k-means (kmeans_assign.h; adapt-inf.md §3). The real case
+ * kmeans_assign.cu — nearest-centroid assignment for k-means (kmeans_assign.h; docs/methods/adapt-inf.md §3). The real case
  * is n up to ~10^6 unit vectors of d = 8192 and K ≈ 10 centroids: a [n, d] x [d, K] product with a tiny K, so
  * the kernel must read x once (per 16 centroids) and keep shared-memory traffic below the FP work.
  *
@@ -15,7 +15,7 @@
  * in shared memory and warp 0 folds them into its running best per point with closer() — smaller distance, NaN
  * after every number, ties (NaN ones included) to the lower index — which is a total order on (distance, index),
  * so the result does not depend on the order of the comparisons.
- * Reference: dev.perennial.select.KMeansAssignment.reference (tests in native/, KMeansAssignKernelTest).
+ * Reference: dev.perennial.cluster.KMeansAssignment.reference (tests in native/, KMeansAssignKernelTest).
  */
 #include "kmeans_assign.h"
 #include "perennial_compat.h"

@@ -1,6 +1,6 @@
 /*
  * kmeans_assign.h — C ABI of the k-means assignment step of ADAPT-∞'s pseudo-task clustering (kmeans_assign.cu;
- * adapt-inf.md §3), the device form of dev.perennial.select.KMeansAssignment:
+ * docs/methods/adapt-inf.md §3), the device form of dev.perennial.cluster.KMeansAssignment:
  *
  *   dist[i]  = min_k Σ_j (x[i, j] - centroids[k, j])²      (squared Euclidean, computed from the differences,
  *   labels[i] = the k attaining it                          so it is >= 0 without clamping)

@@ -11,7 +11,7 @@ extern "C" {
 
 /*
  * Number of usable CUDA devices in *count. Returns the cudaGetDeviceCount error code; on error *count is set
- * to 0 (cudaGetDeviceCount leaves it untouched, see notes/toolchain.md §1.4) and the sticky error is cleared.
+ * to 0 (cudaGetDeviceCount leaves it untouched, see docs/toolchain.md §1.4) and the sticky error is cleared.
  * Safe on machines without the NVIDIA driver (returns cudaErrorInsufficientDriver = 35 there).
  */
 int pn_device_count(int* count);

@@ -1,6 +1,6 @@
 /*
  * random_projection.cu — Rademacher random projection out[n, k] (+)= x[n, d] · R[d, k] and row L2 normalisation
- * (random_projection.h; adapt-inf.md §2.4–2.5). The real case is n <= 16..64 gradients of d ≈ 10^7 coordinates
+ * (random_projection.h; docs/methods/adapt-inf.md §2.4–2.5). The real case is n <= 16..64 gradients of d ≈ 10^7 coordinates
  * projected to k = 8192: a GEMM with a tiny M, a huge reduction dimension and a B operand (R, 8·10^10 signs)
  * that must never exist in memory.
  *

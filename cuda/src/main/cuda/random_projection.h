@@ -1,6 +1,6 @@
 /*
  * random_projection.h — C ABI of the Rademacher random projection of ADAPT-∞'s gradient features
- * (random_projection.cu; adapt-inf.md §2.4–2.5), the device form of dev.perennial.select.RandomProjection:
+ * (random_projection.cu; docs/methods/adapt-inf.md §2.4–2.5), the device form of dev.perennial.select.RandomProjection:
  *
  *   out[i, c] (+)= sum_{j < d} x[i, j] * R[row_offset + j, c]          x [n, d], out [n, k], fp32, contiguous
  *

@@ -1,6 +1,6 @@
 /*
  * simt_emu.h — a small SIMT emulator so the unmodified CUDA kernels of cuda/ compile with g++ (C++20) and run
- * on the CPU in JUnit (the "emulated device", docs/architecture.md; design: notes/toolchain.md §2).
+ * on the CPU in JUnit (the "emulated device", docs/architecture.md; design: docs/toolchain.md §2).
  *
  * Model:
  *  - A launch runs its blocks one after another on the calling OS thread (so concurrent JVM threads each run

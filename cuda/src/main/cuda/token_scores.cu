@@ -1,5 +1,5 @@
 /*
- * token_scores.cu — ADAPT-∞ scorers from logits (token_scores.h; specs/adapt-inf.md §4).
+ * token_scores.cu — ADAPT-∞ scorers from logits (token_scores.h; docs/methods/adapt-inf.md §4).
  *
  * token_scores_kernel: one block of 128 threads per row of logits, ONE pass over the row. Each thread folds its
  * strided elements (coalesced: consecutive threads read consecutive logits) into an online-softmax state (m, s0,

@@ -1,5 +1,5 @@
 /*
- * token_scores.h — C ABI of the ADAPT-∞ score aggregation (token_scores.cu; specs/adapt-inf.md §4): per-token
+ * token_scores.h — C ABI of the ADAPT-∞ score aggregation (token_scores.cu; docs/methods/adapt-inf.md §4): per-token
  * NLL, entropy and EL2N straight from the logits, without materialising the probabilities, and their per-sample
  * means. Natural logarithms throughout.
  *

@@ -1,5 +1,5 @@
 /*
- * GEMM throughput (issue: foundation, item 7): the CPU backend's matmul against OpenBLAS called directly on the
+ * GEMM throughput: the CPU backend's matmul against OpenBLAS called directly on the
  * same memory, the ND4J GEMM choice of the backend, and the plain-Java loop, in one JMH run.
  *
  * Shapes: squares 256..2048 ([n, n] x [n, n], row-major) and the three GEMM shapes of one LLaMA-7B decoder layer

@@ -1,5 +1,5 @@
 /*
- * Image preprocessing time (image issue, item 7: a 1024x768 JPEG to 336x336 in a few tens of ms after warm-up).
+ * Image preprocessing time (the goal: a 1024x768 JPEG to 336x336 in a few tens of ms after warm-up).
  *
  * stage = decode     ImageDecoder.read of a 1024x768 baseline JPEG (4:2:0, quality 90)
  *         resize     BicubicResize of the decoded image to 448x336 (shortest edge 336)

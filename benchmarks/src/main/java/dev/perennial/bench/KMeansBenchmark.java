@@ -1,5 +1,5 @@
 /*
- * ADAPT-∞ pseudo-task clustering at pool scale (adapt-inf.md §3): N = 100k sample vectors of d = 8192 (the
+ * ADAPT-∞ pseudo-task clustering at pool scale (docs/methods/adapt-inf.md §3): N = 100k sample vectors of d = 8192 (the
  * projection size, §2.4) and K = 10 clusters (the official default), generated on the fly as unit vectors near
  * K random directions. Two operations, each with its fast CPU path and its plain double-accumulation reference in
  * the same run:
@@ -13,9 +13,9 @@
  */
 package dev.perennial.bench;
 
-import dev.perennial.select.KMeans;
-import dev.perennial.select.KMeansAssignment;
-import dev.perennial.select.VectorSource;
+import dev.perennial.cluster.KMeans;
+import dev.perennial.cluster.KMeansAssignment;
+import dev.perennial.cluster.VectorSource;
 import dev.perennial.tensor.Tensor;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;

@@ -1,5 +1,5 @@
 /*
- * Inference speed of a generated LLaMA-shaped decoder sized for this machine (llava issue, item 8): 12 layers,
+ * Inference speed of a generated LLaMA-shaped decoder sized for this machine: 12 layers,
  * hidden 768, 12 heads, intermediate 2048, vocabulary 32000 (135M parameters, F32), built by
  * SyntheticCheckpoint and loaded like a real checkpoint. Measured in one run:
  *   prefill512 - the decoder over a 512-position prompt with the KV cache, plus the last position's logits;

@@ -1,5 +1,5 @@
 /*
- * Training-step speed (trainer issue, item 10) on the generated LLaMA-shaped model of LlamaInferenceBenchmark
+ * Training-step speed on the generated LLaMA-shaped model of LlamaInferenceBenchmark
  * (12 layers, hidden 768, 135M parameters), one 256-token sequence (no image), the last half supervised:
  * forward + backward through the recording GradBackend, no optimizer, for full fine-tuning, LoRA (rank 128 on
  * q/k/v/o/gate/up/down, LLaVA's) and prompt tuning (10 prompt tokens after BOS).

@@ -1,5 +1,5 @@
 /*
- * Rademacher random projection of ADAPT-∞ gradient features (adapt-inf.md §2.4): a batch of 16 per-sample
+ * Rademacher random projection of ADAPT-∞ gradient features (docs/methods/adapt-inf.md §2.4): a batch of 16 per-sample
  * gradients (TRAK projects every 16 samples) of d = 10M coordinates (one LLaMA-7B decoder layer's LoRA at
  * r = 128 is 9,994,240) onto k = 8192 signs generated on the fly, on the CPU backend.
  *  - fast: RandomProjection.project (±1 panels expanded from the hash bits, OpenBLAS sgemm) on the whole 10M;

@@ -1,5 +1,5 @@
 /*
- * ModalPrompt's selection and prompt cost (issue 7, item 7), in one JMH run:
+ * ModalPrompt's selection and prompt cost, in one JMH run:
  *   select     - PromptSimilarity for a batch of 64 queries (image + text, d = 768, K = 3) over a pool of
  *                t = 8, 64 or 1024 task keys: the vectorised CPU path ("cpu") and the double-accumulation
  *                reference ("reference"), same inputs, in throughput mode. The "gflop" counter adds 2·M·nq·t·d

@@ -1,5 +1,5 @@
 /*
- * ADAPT-∞ scoring cost per sample (adapt-inf.md §2, §4, §5; select.ScoringPass) on the generated LLaMA-shaped
+ * ADAPT-∞ scoring cost per sample (docs/methods/adapt-inf.md §2, §4, §5; select.ScoringPass) on the generated LLaMA-shaped
  * model of LlamaInferenceBenchmark (12 layers, hidden 768, 135M parameters, F32) with LoRA r = 128 on every
  * q/k/v/o/gate/up/down (B random, as after training), one 256-position sample (an image marker with the
  * benchmark tower's 4 features, the last half supervised), batch 1:

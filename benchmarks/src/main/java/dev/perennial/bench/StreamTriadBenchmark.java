@@ -1,5 +1,5 @@
 /*
- * The memory-bandwidth reference (training-engine issue, item 1): McCalpin's STREAM triad a[i] = b[i] + s·c[i]
+ * The memory-bandwidth reference: McCalpin's STREAM triad a[i] = b[i] + s·c[i]
  * over three float arrays far larger than the caches (3 × 128 MB), split over all cores with Parallel like the
  * backend's own loops. The "gb" counter adds 12 bytes per element (two reads, one write; no write-allocate
  * counted, as STREAM reports). Decode streams every weight once per token, so its bytes per second divided by

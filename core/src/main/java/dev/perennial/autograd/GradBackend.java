@@ -1,6 +1,6 @@
 /*
  * A Backend that computes with another backend and records, on a Tape, every op whose inputs require gradients,
- * with its backward rule (autograd issue, item 1). Model code is written once against Backend; training passes
+ * with its backward rule. Model code is written once against Backend; training passes
  * this instead of the plain backend. Backward rules compute with the inner backend (they are not recorded).
  *
  * Rules (g = d(loss)/d(output), reduceTo sums over broadcast dimensions):

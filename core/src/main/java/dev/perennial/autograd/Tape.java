@@ -1,5 +1,5 @@
 /*
- * Define-by-run reverse-mode differentiation (autograd issue, item 1): the tape of one step's recorded ops.
+ * Define-by-run reverse-mode differentiation: the tape of one step's recorded ops.
  *
  * Gradients are keyed by Storage, not by Tensor object: every recorded op returns a fresh storage, and any view of
  * it (reshape, transpose, narrow, select, expand, split) addresses the gradient buffer with the same geometry.

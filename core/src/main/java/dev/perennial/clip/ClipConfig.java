@@ -1,6 +1,6 @@
 /*
  * Which CLIP towers a checkpoint folder holds and their hyper-parameters, from its config.json
- * (golden/clip/README.md "Model"; modalprompt.md section 4 reads both queries from one CLIPModel checkpoint):
+ * (core/src/test/resources/golden/clip/README.md "Model"; docs/methods/modalprompt.md section 4 reads both queries from one CLIPModel checkpoint):
  *   model_type "clip"              (CLIPModel): text_config + vision_config; projection_dim at the top level
  *   model_type "clip_text_model"   (CLIPTextModel[WithProjection]): the text tower only, its own projection_dim
  *   model_type "clip_vision_model" (CLIPVisionModel[WithProjection]): the vision tower only, its own projection_dim

@@ -1,8 +1,8 @@
 /*
  * A CLIP checkpoint with Hugging Face names (CLIPModel, CLIPTextModel[WithProjection] or
  * CLIPVisionModel[WithProjection]): the towers its config names, their projections, and logit_scale, all read
- * from one safetensors checkpoint (golden/clip/README.md "Model"). This is where ModalPrompt's two queries come
- * from (modalprompt.md section 4): the text query is TextEmbeddings.pooledOutput (CLIPTextModel.pooler_output,
+ * from one safetensors checkpoint (core/src/test/resources/golden/clip/README.md "Model"). This is where ModalPrompt's two queries come
+ * from (docs/methods/modalprompt.md section 4): the text query is TextEmbeddings.pooledOutput (CLIPTextModel.pooler_output,
  * not projected), the image query ImageEmbeddings.imageEmbeds (CLIPVisionModelWithProjection.image_embeds:
  * visual_projection(post_layernorm(CLS)), not normalised).
  *

@@ -1,6 +1,6 @@
 /*
  * The CLIP text tower's hyper-parameters (Hugging Face CLIPTextConfig names in comments), read from a CLIP
- * config.json's text_config or from a text-only config.json (golden/clip/README.md "Model").
+ * config.json's text_config or from a text-only config.json (core/src/test/resources/golden/clip/README.md "Model").
  *
  * Omitted keys take CLIPTextConfig's defaults, as transformers does (save_pretrained omits them): vocab 49408,
  * hidden 512, inter 2048, 12 layers, 8 heads, 77 positions, quick_gelu, eps 1e-5, eos 49407. The checkpoint

@@ -1,6 +1,6 @@
 /*
- * The CLIP text tower (HF CLIPTextTransformer / CLIPTextModel; golden/clip/README.md "Text tower"), whose pooled
- * output is ModalPrompt's text query u(x) (modalprompt.md section 4.2: the unprojected pooler_output).
+ * The CLIP text tower (HF CLIPTextTransformer / CLIPTextModel; core/src/test/resources/golden/clip/README.md "Text tower"), whose pooled
+ * output is ModalPrompt's text query u(x) (docs/methods/modalprompt.md section 4.2: the unprojected pooler_output).
  *
  *   h = token_embedding[input_ids] + position_embedding[0..T-1]      positions always start at 0 (right padding)
  *   h = ClipEncoderLayer(h) for each layer, causal attention that also skips padded keys (attention_mask == 0)

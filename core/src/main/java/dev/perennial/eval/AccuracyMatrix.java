@@ -1,5 +1,5 @@
 /*
- * The accuracy matrix of a lifelong run (modalprompt.md §10.5): A[j][i] = accuracy (a fraction in [0, 1]) on task i
+ * The accuracy matrix of a lifelong run (docs/methods/modalprompt.md §10.5): A[j][i] = accuracy (a fraction in [0, 1]) on task i
  * after training step j. Each step appends a row; entries i <= j are required (every task seen so far is
  * evaluated), entries i > j (tasks not trained yet, for forward transfer) are optional (NaN when not evaluated).
  * Written as accuracy_matrix.csv: a header "after,<task 1>,...,<task T>", then one line per step "<task j>,a,..."

@@ -1,5 +1,5 @@
 /*
- * Judges one generated answer against its reference (modalprompt.md §10.4): 1 for right, 0 for wrong, or a fraction
+ * Judges one generated answer against its reference (docs/methods/modalprompt.md §10.4): 1 for right, 0 for wrong, or a fraction
  * for soft metrics (VQA accuracy). A task's accuracy is the mean over ALL its test questions (TaskAccuracy), so a
  * question without a prediction counts as wrong.
  */

@@ -1,5 +1,5 @@
 /*
- * The answer scorers by name, an open registry (modalprompt.md §10.4, one per CoIN task, plus the built-in
+ * The answer scorers by name, an open registry (docs/methods/modalprompt.md §10.4, one per CoIN task, plus the built-in
  * benchmark's). standard() holds:
  *   scienceqa    option letter (ScienceQaAnswer) equals the reference letter / index
  *   vqa          VQA soft accuracy over VqaNormalizer-normalised answers: with n >= 2 references, the mean over the n

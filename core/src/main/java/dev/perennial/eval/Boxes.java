@@ -1,5 +1,5 @@
 /*
- * Grounding boxes (modalprompt.md §10.4): a robust parser and the IoU. The official scorer removes the brackets and
+ * Grounding boxes (docs/methods/modalprompt.md §10.4): a robust parser and the IoU. The official scorer removes the brackets and
  * then drops the first and last character, which truncates a digit of y2 for "[0.12, 0.34, 0.56, 0.78]" (bug B10);
  * this parser instead takes every number in the text ("[0.1, 0.2, 0.3, 0.4]", "(0.1,0.2,0.3,0.4)", "x1=0.1 ...",
  * integers, text around them) and needs exactly four. Boxes are [x1, y1, x2, y2]; the IoU of boxes of zero area is

@@ -1,5 +1,5 @@
 /*
- * Continual-learning metrics over an AccuracyMatrix (modalprompt.md §10.5), with T = the steps recorded and A[j][i]
+ * Continual-learning metrics over an AccuracyMatrix (docs/methods/modalprompt.md §10.5), with T = the steps recorded and A[j][i]
  * 0-based (the spec's formulas are 1-based):
  *   finalAverage (Last, MFN)  (1/T) sum_i A[T-1][i]
  *   mft                       (1/T) sum_i A[i][i]                       accuracy right after learning each task

@@ -1,5 +1,5 @@
 /*
- * What a test question's answer is judged against (modalprompt.md §10.2): one or more reference answers (VQA's ten
+ * What a test question's answer is judged against (docs/methods/modalprompt.md §10.2): one or more reference answers (VQA's ten
  * annotators, or one) and, for grounding, the reference box string and the image size.
  */
 package dev.perennial.eval;

@@ -1,5 +1,5 @@
 /*
- * The option letter of a ScienceQA answer, parsed as the official scorer does (modalprompt.md §10.4): the whole answer
+ * The option letter of a ScienceQA answer, parsed as the official scorer does (docs/methods/modalprompt.md §10.4): the whole answer
  * if it is exactly one of A-E; else its first character if the answer is at least 3 long, starts with A-E and
  * continues with ". "; else the first standalone one-character word, upper-cased, if it is A-E; else none (FAILED,
  * counted wrong). The reference may be written as a letter or as the 0-based option index.

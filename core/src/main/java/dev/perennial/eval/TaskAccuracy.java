@@ -1,5 +1,5 @@
 /*
- * A task's accuracy (modalprompt.md §10.4): the mean score over ALL its test questions, the denominator being the
+ * A task's accuracy (docs/methods/modalprompt.md §10.4): the mean score over ALL its test questions, the denominator being the
  * number of questions; a question without a prediction (null) scores 0. (GQA's official script averages over the
  * predicted questions only; here a missing answer is always a wrong answer, so runs compare on equal terms.)
  */

@@ -1,6 +1,6 @@
 /*
  * The filter taps of one axis of a PIL bicubic resize, in PIL's fixed point: for every output position, the
- * first input index, the number of taps, and the weights scaled by 2^22 (llava-reference.md, "Real LLaVA-1.5
+ * first input index, the number of taps, and the weights scaled by 2^22 (docs/methods/llava-numerics.md, "Real LLaVA-1.5
  * preprocessing", step 2: PIL BICUBIC with antialiasing on uint8).
  *
  * This is Pillow's algorithm (libImaging/Resample.c, precompute_coeffs and normalize_coeffs_8bpc), restated so

@@ -1,6 +1,6 @@
 /*
  * PIL-exact bicubic resize of an RgbImage: `Image.resize((w, h), Image.BICUBIC)` with reducing_gap=None, the
- * call transformers' image_transforms.resize makes for CLIPImageProcessor (llava-reference.md, "Real LLaVA-1.5
+ * call transformers' image_transforms.resize makes for CLIPImageProcessor (docs/methods/llava-numerics.md, "Real LLaVA-1.5
  * preprocessing", step 2; tolerance "PIL-exact bicubic": the uint8 result must be identical).
  *
  * Pillow's ImagingResampleInner, restated:

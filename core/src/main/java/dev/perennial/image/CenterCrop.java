@@ -1,5 +1,5 @@
 /*
- * transformers' image_transforms.center_crop on a uint8 image (llava-reference.md, "Real LLaVA-1.5
+ * transformers' image_transforms.center_crop on a uint8 image (docs/methods/llava-numerics.md, "Real LLaVA-1.5
  * preprocessing", step 3): top = (h - cropHeight) // 2, left = (w - cropWidth) // 2, Python floor division.
  *
  * When the image is smaller than the crop in a dimension, transformers first zero-pads it, putting

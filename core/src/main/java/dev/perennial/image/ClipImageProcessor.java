@@ -1,6 +1,6 @@
 /*
  * transformers' CLIPImageProcessor for one image, and LLaVA-1.5's pad-to-square path in front of it
- * (llava-reference.md, "Real LLaVA-1.5 preprocessing and prompt facts"; tolerance 1e-6, met exactly):
+ * (docs/methods/llava-numerics.md, "Real LLaVA-1.5 preprocessing and prompt facts"; tolerance 1e-6, met exactly):
  *   1. (LLaVA "pad" only) expand2square with the background int(mean * 255)         PadToSquare
  *   2. resize, shortest edge to S: long = int(S * long / short), PIL bicubic on uint8   BicubicResize
  *   3. center crop, top = (h - cropH) // 2, left = (w - cropW) // 2                     CenterCrop

@@ -1,6 +1,6 @@
 /*
  * Decodes an image file (JPEG, PNG; GIF and BMP come along with javax.imageio) into an RgbImage the way LLaVA
- * and transformers' CLIPImageProcessor see it: `PIL.Image.open(f).convert("RGB")` (llava-reference.md,
+ * and transformers' CLIPImageProcessor see it: `PIL.Image.open(f).convert("RGB")` (docs/methods/llava-numerics.md,
  * "Real LLaVA-1.5 preprocessing", step 1). The PIL rules, checked against Pillow by the goldens in
  * core/src/test/resources/golden/pillow:
  *   grey (L)               replicated to R = G = B

@@ -1,6 +1,6 @@
 /*
- * LLaVA-1.5's expand2square (llava/mm_utils.py, used when image_aspect_ratio = "pad"; llava-reference.md,
- * "LLaVA pad-to-square"): the image pasted on a max(w, h) square at ((side - w) // 2, (side - h) // 2), the rest
+ * LLaVA-1.5's expand2square (llava/mm_utils.py, used when image_aspect_ratio = "pad"; docs/methods/llava-numerics.md,
+ * "Real LLaVA-1.5 preprocessing"): the image pasted on a max(w, h) square at ((side - w) // 2, (side - h) // 2), the rest
  * filled with the background colour tuple(int(x * 255) for x in image_mean) = (122, 116, 104) for CLIP's mean.
  * A square image is returned unchanged. The CLIP processor then runs on the square as usual.
  */

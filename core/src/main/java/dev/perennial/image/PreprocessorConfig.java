@@ -1,6 +1,6 @@
 /*
  * The settings of transformers' CLIPImageProcessor, read from a checkpoint's preprocessor_config.json
- * (llava-reference.md, "Real LLaVA-1.5 preprocessing": CLIPImageProcessor with the values of
+ * (docs/methods/llava-numerics.md, "Real LLaVA-1.5 preprocessing": CLIPImageProcessor with the values of
  * openai/clip-vit-large-patch14-336, which are the defaults here: shortest edge 336, crop 336 x 336,
  * rescale 1/255, OpenAI CLIP mean/std).
  *

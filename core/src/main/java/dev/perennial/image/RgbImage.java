@@ -1,7 +1,7 @@
 /*
  * An 8-bit RGB image: height x width x 3 bytes, row-major, channels last (HWC), like a NumPy uint8 array of a
  * PIL "RGB" image. Every step of the CLIP preprocessing before rescaling works on this type
- * (llava-reference.md, "Real LLaVA-1.5 preprocessing": convert to RGB, resize, crop, all on uint8).
+ * (docs/methods/llava-numerics.md, "Real LLaVA-1.5 preprocessing": convert to RGB, resize, crop, all on uint8).
  *
  * The pixels live in a Java byte[] rather than an off-heap Storage: images are small (a 1024x768 photo is
  * 2.4 MB), the resize loops index them directly, and nothing native reads them. toTensor()/fromTensor()

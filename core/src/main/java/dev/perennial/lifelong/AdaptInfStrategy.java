@@ -1,5 +1,5 @@
 /*
- * ADAPT-∞ as a lifelong strategy (issue 8, item 3; spec adapt-inf.md, dev.perennial.select): the pool of every sample
+ * ADAPT-∞ as a lifelong strategy (spec docs/methods/adapt-inf.md, dev.perennial.select): the pool of every sample
  * kept so far plus the new task's samples is scored with the current model (per-sample LoRA-gradient vectors of the
  * last layer projected to `dim`, and the five scorers), clustered into pseudo-tasks, and `budget` samples are chosen
  * by multi-way coverage-centric selection; the LoRA adapters train on those (the same budget as every strategy), and

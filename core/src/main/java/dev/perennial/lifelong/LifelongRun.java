@@ -1,5 +1,5 @@
 /*
- * One strategy through a task sequence (issue 8, item 4): for step j = 0..T-1 the strategy learns task j, then every
+ * One strategy through a task sequence: for step j = 0..T-1 the strategy learns task j, then every
  * task seen so far (and, with evaluateFuture, the later ones too) is answered and scored on its held-out test split,
  * giving row j of the accuracy matrix. Each finished step is committed as a folder:
  *

@@ -1,5 +1,5 @@
 /*
- * The LoRA strategies' common part (issue 8, item 3): LoRA adapters on the frozen model's LLM projections, seeded
+ * The LoRA strategies' common part: LoRA adapters on the frozen model's LLM projections, seeded
  * once, trained step after step on the samples the concrete strategy chooses — always exactly `budget` samples (or
  * all there are), so strategies are compared at the same training cost; each step's choice draws from a generator
  * seeded by (seed, step), so a resumed run chooses the same. State: the PEFT adapter folder plus whatever the

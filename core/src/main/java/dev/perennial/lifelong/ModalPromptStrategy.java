@@ -1,5 +1,5 @@
 /*
- * ModalPrompt as a lifelong strategy (issue 8, item 3; dev.perennial.prompt): the backbone stays frozen, each step
+ * ModalPrompt as a lifelong strategy (dev.perennial.prompt): the backbone stays frozen, each step
  * adds the task's prompt and key MLP to a prompt pool trained on `budget` samples of that task (no rehearsal), and
  * answers come from task-agnostic prompt selection with CLIP image + text queries. The pool's state folder lives
  * in the strategy's working folder; save() records how many tasks it held, and restore() rolls the pool back to

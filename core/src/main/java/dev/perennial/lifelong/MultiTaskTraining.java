@@ -1,5 +1,5 @@
 /*
- * The multi-task upper bound (issue 8, item 3): every step trains on `budget` samples drawn uniformly from the
+ * The multi-task upper bound: every step trains on `budget` samples drawn uniformly from the
  * union of all tasks seen so far, i.e. unlimited memory of earlier data — what a continual method without rehearsal
  * tries to approach. Same per-step budget as the other strategies.
  */

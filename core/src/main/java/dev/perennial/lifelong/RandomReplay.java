@@ -1,5 +1,5 @@
 /*
- * Random replay (issue 8, item 3): a memory of at most `memory` earlier samples (reservoir sampling over everything
+ * Random replay: a memory of at most `memory` earlier samples (reservoir sampling over everything
  * seen, so every earlier sample has the same chance to be kept), and each step trains on `budget` samples of which a
  * fraction `replayFraction` are drawn from the memory and the rest from the new task — the same budget as every other
  * strategy. The memory (task and sample index of each kept sample) is part of the saved state.

@@ -1,5 +1,5 @@
 /*
- * A lifelong run described in one JSON file (issue 8, item 4): the model, the task sequence, the strategies and
+ * A lifelong run described in one JSON file: the model, the task sequence, the strategies and
  * their parameters, the per-step budget, seeds and the output folder. run() runs (or resumes) every strategy with
  * LifelongRun and writes the RunReport. Every strategy gets a fresh copy of the model, the same tasks, the same
  * budget of training samples per step and the same training settings, so their numbers compare.

@@ -1,5 +1,5 @@
 /*
- * The outputs of a lifelong run over several strategies (issue 8, item 4), all written atomically into the run folder:
+ * The outputs of a lifelong run over several strategies, all written atomically into the run folder:
  *
  *   metrics.json          {"tasks": [...], "strategies": {NAME: {"final_avg_acc", "bwt", "forgetting", "mft", "maa",
  *                         "train_samples", "seconds"}}} — accuracies as fractions, BWT over T-1 tasks, null where a

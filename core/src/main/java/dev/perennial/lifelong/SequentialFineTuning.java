@@ -1,5 +1,5 @@
 /*
- * Sequential fine-tuning (issue 8, item 3): each step trains the one set of LoRA adapters on `budget` samples of the
+ * Sequential fine-tuning: each step trains the one set of LoRA adapters on `budget` samples of the
  * new task only. Nothing protects earlier tasks, so this is the forgetting baseline every method is measured against.
  */
 package dev.perennial.lifelong;

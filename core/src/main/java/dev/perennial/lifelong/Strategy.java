@@ -1,5 +1,5 @@
 /*
- * A continual-learning strategy behind one interface (issue 8, item 3): it learns one task per step from that
+ * A continual-learning strategy behind one interface: it learns one task per step from that
  * step's training data under a fixed per-step budget, answers any task's test questions with what it has learned,
  * and saves / restores everything it needs to continue (so a killed run resumes after its last finished step).
  * Implementations: SequentialFineTuning (the forgetting baseline), RandomReplay, MultiTaskTraining (the upper

@@ -1,5 +1,5 @@
 /*
- * One task of a lifelong run (issue 8, item 1): a name, a training split in LLaVA conversation JSON, a test split
+ * One task of a lifelong run: a name, a training split in LLaVA conversation JSON, a test split
  * (CoIN test records or LLaVA conversations, see TestRecords), the folder both splits' image paths are relative to,
  * and the name of the scorer that judges its answers (dev.perennial.eval).
  */

@@ -1,8 +1,8 @@
 /*
- * Task sequences for a lifelong run (issue 8, item 1):
+ * Task sequences for a lifelong run:
  *   coin(root, imageRoot, names)  CoIN's layout: Instructions_Original/<Task>/train.json and test.json (val.json when
  *                                 there is no test.json), images under one root; each CoIN task gets its scorer
- *                                 (modalprompt.md §10.4): ScienceQA scienceqa, TextVQA vqa, ImageNet substring, GQA
+ *                                 (docs/methods/modalprompt.md §10.4): ScienceQA scienceqa, TextVQA vqa, ImageNet substring, GQA
  *                                 gqa, VizWiz and VQAv2 exact_upper, Grounding grounding, OCRVQA exact_lower; a
  *                                 task of another name gets "exact".
  *   shapes(root)                  the built-in benchmark written by ShapesBenchmark (its manifest gives the order;
@@ -24,7 +24,7 @@ import java.util.List;
 import java.util.Map;
 
 public final class TaskStreams {
-    /** CoIN's task order (modalprompt.md §10.1). */
+    /** CoIN's task order (docs/methods/modalprompt.md §10.1). */
     public static final List<String> COIN_ORDER = List.of("ScienceQA", "TextVQA", "ImageNet", "GQA", "VizWiz", "Grounding", "VQAv2", "OCRVQA");
     private static final Map<String, String> COIN_SCORERS = Map.of("ScienceQA", "scienceqa", "TextVQA", "vqa", "ImageNet", "substring",
             "GQA", "gqa", "VizWiz", "exact_upper", "Grounding", "grounding", "VQAv2", "exact_upper", "OCRVQA", "exact_lower");

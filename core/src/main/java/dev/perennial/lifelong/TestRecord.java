@@ -1,6 +1,6 @@
 /*
- * One held-out question of a task (issue 8, item 1), read by TestRecords from either CoIN's test format
- * ({"question_id", "image", "text", "answer"}, grounding adds "answer_bbox" and "size", modalprompt.md §10.2) or a
+ * One held-out question of a task, read by TestRecords from either CoIN's test format
+ * ({"question_id", "image", "text", "answer"}, grounding adds "answer_bbox" and "size", docs/methods/modalprompt.md §10.2) or a
  * LLaVA conversation (id, image, first human turn, first gpt turn).
  */
 package dev.perennial.lifelong;

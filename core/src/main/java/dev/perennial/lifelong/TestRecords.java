@@ -1,6 +1,6 @@
 /*
- * Reads a task's test split (issue 8, item 1): a JSON array whose elements are CoIN test records
- * ({"question_id", "image", "text", "answer" | "answers", ["answer_bbox", "size"]}, modalprompt.md §10.2) or LLaVA
+ * Reads a task's test split: a JSON array whose elements are CoIN test records
+ * ({"question_id", "image", "text", "answer" | "answers", ["answer_bbox", "size"]}, docs/methods/modalprompt.md §10.2) or LLaVA
  * conversations ({"id", "image", "conversations": [human, gpt, ...]}), mixed freely. A record that is neither, or
  * has no reference answer, is an error naming the file and the record's position: a test set with silently dropped
  * items would change the accuracy's denominator.

@@ -1,6 +1,6 @@
 /*
  * A checkpoint whose tensors do not fit the model its config describes: every missing, unexpected and
- * mis-shaped tensor is listed by name in one exception (llava issue, item 2), so one run tells the user all
+ * mis-shaped tensor is listed by name in one exception, so one run tells the user all
  * that is wrong instead of the first problem only.
  */
 package dev.perennial.llava;

@@ -1,6 +1,6 @@
 /*
  * One layer of a CLIP transformer (HF CLIPEncoderLayer), the same in the vision tower (full attention) and the
- * text tower (causal + key-padding attention; golden/clip/README.md "Text tower" step 2):
+ * text tower (causal + key-padding attention; core/src/test/resources/golden/clip/README.md "Text tower" step 2):
  *   h = x + out_proj(attention(layer_norm1(x)))
  *   y = h + fc2(act(fc1(layer_norm2(h))))        act = quick_gelu (x·sigmoid(1.702x)) or gelu
  * q, k, v and out_proj are Linear with bias; heads are contiguous slices of the hidden dimension. HF multiplies q

@@ -1,5 +1,5 @@
 /*
- * The CLIP ViT vision tower (HF CLIPVisionTransformer; llava-reference.md "Formats and tensor layouts",
+ * The CLIP ViT vision tower (HF CLIPVisionTransformer; docs/methods/llava-numerics.md "Formats and tensor layouts",
  * "Numerics"): patch embedding (a Conv2d with stride = kernel = patch, computed as one matmul over flattened
  * patches taken row-major), class token prepended, learned position embeddings added, pre-LayerNorm
  * ("pre_layrnorm", HF's spelling), then ClipEncoderLayers with full attention. hidden_states[0] is the embedding
@@ -7,7 +7,7 @@
  * state are computed (LLaVA's feature layer -2 never runs the last layer).
  *
  * post_layernorm is not on LLaVA's path; pooledOutput applies it to the class token, which is what CLIP's
- * image_embeds project (golden/clip/README.md "Vision tower" step 4; ModalPrompt's image query, modalprompt.md
+ * image_embeds project (core/src/test/resources/golden/clip/README.md "Vision tower" step 4; ModalPrompt's image query, docs/methods/modalprompt.md
  * section 4.1). The same tower is loaded under "vision_tower.vision_model." in a LLaVA checkpoint and under
  * "vision_model." in a CLIP checkpoint.
  */

@@ -1,5 +1,5 @@
 /*
- * How to generate (llava issue, item 5): greedy when temperature is 0, otherwise temperature sampling with
+ * How to generate: greedy when temperature is 0, otherwise temperature sampling with
  * nucleus (top-p) filtering from a seeded generator, so a run is reproducible. Stops per sample at an EOS id,
  * at a stop string (checked on the decoded continuation), or after maxNewTokens. Logits of ids >= maskIdsFrom
  * (e.g. the padding rows 32000..32063 of llava-hf's embedding matrix) can be excluded.

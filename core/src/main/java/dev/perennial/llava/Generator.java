@@ -1,5 +1,5 @@
 /*
- * Autoregressive generation for a batch of prompts (llava issue, item 5): images are encoded once, prompts are
+ * Autoregressive generation for a batch of prompts: images are encoded once, prompts are
  * merged left-padded so every row's last prompt token sits at the same column, one prefill pass fills the
  * KvCache, then each step embeds the picked tokens, decodes one position for all rows with the cache, and
  * picks again. Finished rows keep running (their picks are discarded) until all rows are done. Each step

@@ -2,7 +2,7 @@
  * Typed, defaulting access to one JSON configuration object (a Hugging Face config.json or a nested
  * text_config / vision_config inside it).
  *
- * Hugging Face's save_pretrained omits every value equal to its default (llava-reference.md, "The tiny model"),
+ * Hugging Face's save_pretrained omits every value equal to its default (docs/methods/llava-numerics.md, "The tiny model"),
  * so every getter takes the default the reference implementation would apply. Wrong types and syntax errors
  * become ModelConfigException naming the file, the dotted key and (for syntax) line and column.
  */

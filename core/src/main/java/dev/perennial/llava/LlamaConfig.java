@@ -1,6 +1,6 @@
 /*
  * The LLaMA decoder's hyper-parameters (Hugging Face LlamaConfig field names in comments).
- * Defaults for omitted keys are LlamaConfig's (llava-reference.md "The tiny model").
+ * Defaults for omitted keys are LlamaConfig's (docs/methods/llava-numerics.md "The tiny model").
  */
 package dev.perennial.llava;
 

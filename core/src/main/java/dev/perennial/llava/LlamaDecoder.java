@@ -1,5 +1,5 @@
 /*
- * The LLaMA decoder of LLaVA-1.5 (llava-reference.md "Numerics to match"): token embedding, pre-norm layers
+ * The LLaMA decoder of LLaVA-1.5 (docs/methods/llava-numerics.md "Numerics to match"): token embedding, pre-norm layers
  * (RMSNorm -> attention with rotate-half RoPE and grouped kv heads, causal, softmax in float32 -> residual;
  * RMSNorm -> down(silu(gate(x)) * up(x)) -> residual), final RMSNorm, untied or tied lm_head.
  *

@@ -1,5 +1,5 @@
 /*
- * Answering a question about an image the way LLaVA-1.5's evaluation scripts do (llava-reference.md "Real
+ * Answering a question about an image the way LLaVA-1.5's evaluation scripts do (docs/methods/llava-numerics.md "Real
  * LLaVA-1.5 preprocessing and prompt facts"): the image is decoded and preprocessed like CLIPImageProcessor
  * (pad-to-square first for original checkpoints with image_aspect_ratio "pad"), the question becomes
  * "<image>\n{question}" in the conversation template (vicuna_v1 by default), the prompt is tokenised with the

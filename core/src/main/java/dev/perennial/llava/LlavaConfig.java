@@ -1,6 +1,6 @@
 /*
  * Everything that defines a LLaVA-1.5 model, whichever dialect its checkpoint was written in
- * (llava-reference.md): the decoder and vision tower configs, how image features are chosen and projected, and
+ * (docs/methods/llava-numerics.md): the decoder and vision tower configs, how image features are chosen and projected, and
  * how an image is marked in input ids. Loaded by LlavaConfigLoader.
  */
 package dev.perennial.llava;

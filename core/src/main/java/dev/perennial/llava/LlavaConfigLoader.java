@@ -1,5 +1,5 @@
 /*
- * Reads a LLaVA checkpoint's config.json in either dialect (llava-reference.md):
+ * Reads a LLaVA checkpoint's config.json in either dialect (docs/methods/llava-numerics.md):
  *  - llava-hf (LlavaForConditionalGeneration): nested text_config (LlamaConfig) and vision_config
  *    (CLIPVisionConfig), image_token_index, vision_feature_layer, vision_feature_select_strategy,
  *    projector_hidden_act; defaults are transformers' (values equal to a default are omitted from the file);

@@ -1,7 +1,7 @@
 /*
  * LLaVA-1.5: CLIP vision tower -> feature layer and strategy -> projector -> features spliced into the LLaMA
  * decoder's input embeddings at the image markers -> logits and the mean cross-entropy over supervised shifted
- * tokens (llava-reference.md "The tiny model", "code path"). Loads llava-hf and original haotian-liu/LLaVA
+ * tokens (docs/methods/llava-numerics.md "The tiny model", "code path"). Loads llava-hf and original haotian-liu/LLaVA
  * safetensors checkpoints (config and weight names in either dialect, F32/F16/BF16 memory-mapped).
  *
  * Image markers: the config's image token (llava-hf: image_token_index, e.g. 32000) and the original code base's

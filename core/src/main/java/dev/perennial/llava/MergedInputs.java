@@ -1,5 +1,5 @@
 /*
- * A batch of LLaVA inputs after image features are spliced in (llava-reference.md "code path"): each image
+ * A batch of LLaVA inputs after image features are spliced in (docs/methods/llava-numerics.md "code path"): each image
  * marker in a sample's ids is replaced by that image's F projected features (labels there are ignored), rows
  * are padded to the longest merged length, and every real token gets position = its index among the row's real
  * tokens, so a padded row computes exactly what it would alone.

@@ -2,7 +2,7 @@
  * A model configuration that is malformed or asks for something this library does not implement.
  *
  * Named by file and key (and, for JSON syntax errors, line and column) so that a user pointing the library at a
- * checkpoint learns exactly what to fix, instead of getting a silently different model (llava issue, item 1).
+ * checkpoint learns exactly what to fix, instead of getting a silently different model.
  */
 package dev.perennial.llava;
 

@@ -1,6 +1,6 @@
 /*
  * Trainable prompt embeddings spliced into every sample's input embeddings (prompt tuning; ModalPrompt inserts
- * its selected prompts immediately after BOS — specs/modalprompt.md "Prompt insertion"). The prompt rows get
+ * its selected prompts immediately after BOS — docs/methods/modalprompt.md "Prompt insertion"). The prompt rows get
  * the ignore label, and positions simply continue through them, as in the reference code.
  */
 package dev.perennial.llava;

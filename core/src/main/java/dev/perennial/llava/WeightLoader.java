@@ -1,11 +1,11 @@
 /*
  * Fetches model weights by their Hugging Face names and checks them, collecting every problem for one
- * CheckpointMismatchException (llava issue, item 2). Two kinds of checkpoint:
+ * CheckpointMismatchException. Two kinds of checkpoint:
  *   - a LLaVA checkpoint in either dialect (llava-hf names; the original names are mapped, below);
  *   - a plain Hugging Face checkpoint whose names are used as stored (forCheckpoint: a CLIPModel checkpoint for
- *     dev.perennial.clip, modalprompt.md section 4).
+ *     dev.perennial.clip, docs/methods/modalprompt.md section 4).
  *
- * Name mapping to the original haotian-liu/LLaVA checkpoint (llava-reference.md "Original LLaVA naming"):
+ * Name mapping to the original haotian-liu/LLaVA checkpoint (docs/methods/llava-numerics.md "Original LLaVA naming"):
  *   vision_tower.vision_model.R          -> model.vision_tower.vision_tower.vision_model.R in the main checkpoint,
  *                                           or vision_model.R in the separate CLIP checkpoint (real LLaVA-1.5
  *                                           releases do not contain the CLIP weights)

@@ -1,5 +1,5 @@
 /*
- * y = x · Wᵀ + b with a PyTorch-layout weight W [out, in] (llava-reference.md "Formats and tensor layouts"),
+ * y = x · Wᵀ + b with a PyTorch-layout weight W [out, in] (docs/methods/llava-numerics.md "Formats and tensor layouts"),
  * plus an optional low-rank adapter (LoRA) added to the output. The weight is read transposed in place (BLAS
  * Trans) and may stay F16/BF16; the bias is optional. Each linear layer carries its checkpoint name (llava-hf
  * naming, without ".weight") so adapters can be attached by name pattern.

@@ -1,6 +1,6 @@
 /*
  * Attaching, saving, loading, merging and unmerging LoRA adapters on a model's named linear layers
- * (autograd issue, item 4).
+ *.
  *
  * Saved adapters use PEFT's layout so they interoperate with Python: adapter_model.safetensors with
  * "base_model.model.<module>.lora_A.weight" [r, in] and ".lora_B.weight" [out, r], and adapter_config.json with

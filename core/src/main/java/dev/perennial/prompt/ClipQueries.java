@@ -1,5 +1,5 @@
 /*
- * ModalPrompt's per-sample queries (modalprompt.md §4), stacked as the pool expects them: [2, B, d], row 0 the
+ * ModalPrompt's per-sample queries (docs/methods/modalprompt.md §4), stacked as the pool expects them: [2, B, d], row 0 the
  * image query v(x) = CLIP image_embeds (visual_projection(post_layernorm(CLS))), row 1 the text query
  * u(x) = CLIPTextModel pooler_output of the instruction (unprojected, §4.2) — or, as a deliberate variant, the
  * projected text_embeds. Both come from one CLIP checkpoint (openai/clip-vit-large-patch14-336 in the paper, whose

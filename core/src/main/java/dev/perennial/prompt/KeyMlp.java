@@ -1,5 +1,5 @@
 /*
- * ModalPrompt's per-task key generator g_i (modalprompt.md §2.2, §3): g(x) = W2 · SiLU(W1 · x + b1) + b2 with
+ * ModalPrompt's per-task key generator g_i (docs/methods/modalprompt.md §2.2, §3): g(x) = W2 · SiLU(W1 · x + b1) + b2 with
  * W1 [D, D], W2 [d, D], applied to every prompt row; the task key is the mean over the L rows,
  *   k_i = (1/L) sum_j g_i(P_i[j])                                              [d]
  * The MLP exists only to produce the key; it is never applied to the tokens the LLM sees. Initialised as PyTorch's

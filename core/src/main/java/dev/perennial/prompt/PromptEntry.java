@@ -1,5 +1,5 @@
 /*
- * One entry of a prompt pool (modalprompt.md §2, §14): a value prompt P [Lp, D] and what its key comes from: a key
+ * One entry of a prompt pool (docs/methods/modalprompt.md §2, §14): a value prompt P [Lp, D] and what its key comes from: a key
  * MLP (ModalPrompt's g_i, key = mean_j g_i(P[j])), a free key vector, or k-means centroids of its training queries.
  * The prompt is a tensor of its own, not rows of the vocabulary (the official code adds prompt tokens to the
  * vocabulary and resets the other rows every step; a separate tensor gives the same model without that machinery,

@@ -1,5 +1,5 @@
 /*
- * Task-agnostic inference with a prompt pool (modalprompt.md §5.3, §7): per batch of samples, the queries select
+ * Task-agnostic inference with a prompt pool (docs/methods/modalprompt.md §5.3, §7): per batch of samples, the queries select
  * entries over the whole pool (top min(t, K), most similar last), the composed prompts are inserted after BOS for
  * the prefill pass only (decode steps read them through the KV cache), and the answer is generated greedily (or as
  * the GenerationConfig says). Prompts are not vocabulary tokens here, so they can never be generated (bug B6). The

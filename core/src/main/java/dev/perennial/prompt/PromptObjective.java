@@ -1,5 +1,5 @@
 /*
- * The training objective of a prompt pool (modalprompt.md §6): per micro-batch, select entries for each sample
+ * The training objective of a prompt pool (docs/methods/modalprompt.md §6): per micro-batch, select entries for each sample
  * from its frozen queries (training rule, §5.2), insert the composed prompts, run the frozen LLaVA model, and add
  * the key loss:  L = L_LM + L_key  (ModalPrompt: L_key = L_img + L_txt = sum_m (1 - mean_b cos(q_m,b, k_t))).
  * Gradients reach only the pool's trainable tensors (the current entry's prompt and key MLP for ModalPrompt): the

@@ -1,5 +1,5 @@
 /*
- * A prompt pool (modalprompt.md §14) run as its PromptPoolConfig says: entries with keys, selection of entries per
+ * A prompt pool (docs/methods/modalprompt.md §14) run as its PromptPoolConfig says: entries with keys, selection of entries per
  * sample from its queries, composition of the selected prompts into the embeddings inserted into the LLM input,
  * and the key loss. ModalPrompt is the configuration PromptPoolConfig.modalPrompt; L2P, DualPrompt's task prompts
  * and S-Prompts are the other presets.
@@ -20,8 +20,8 @@
 package dev.perennial.prompt;
 
 import dev.perennial.llava.PromptInsertion;
-import dev.perennial.select.KMeans;
-import dev.perennial.select.InMemoryVectors;
+import dev.perennial.cluster.KMeans;
+import dev.perennial.cluster.InMemoryVectors;
 import dev.perennial.tensor.Backend;
 import dev.perennial.tensor.DType;
 import dev.perennial.tensor.Tensor;

@@ -1,5 +1,5 @@
 /*
- * The settings of a prompt pool (modalprompt.md §14): the common shape of L2P, DualPrompt, S-Prompts, CODA-Prompt
+ * The settings of a prompt pool (docs/methods/modalprompt.md §14): the common shape of L2P, DualPrompt, S-Prompts, CODA-Prompt
  * and ModalPrompt. A pool holds value prompts P_m [Lp, D], each with a key; a sample brings one or more frozen
  * queries q_1..q_M (e.g. a CLIP image and a CLIP text feature, all of width d); a score compares queries with keys;
  * a selector picks entries; a composer turns the picked prompts into the embeddings inserted into the LLM input; an
@@ -105,7 +105,7 @@ public record PromptPoolConfig(String method, int promptLength, int keyDim, List
     }
 
     /**
-     * ModalPrompt (modalprompt.md §2–6): per-task prompts of L tokens, keys from a per-task MLP, image and text CLIP
+     * ModalPrompt (docs/methods/modalprompt.md §2–6): per-task prompts of L tokens, keys from a per-task MLP, image and text CLIP
      * queries weighted lambda and 1 - lambda, top-K with the current task forced last in training, hard
      * concatenation after BOS, alignment loss (1 - cos) of the current key to both queries, only the current task
      * trains. Defaults K = 3, L = 10, lambda = 0.5.

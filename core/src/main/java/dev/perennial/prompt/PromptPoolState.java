@@ -1,5 +1,5 @@
 /*
- * A prompt pool on disk, task after task (modalprompt.md §8, issue 7 item 5). Layout of a state folder:
+ * A prompt pool on disk, task after task (docs/methods/modalprompt.md §8). Layout of a state folder:
  *
  *   pool.json                      format, the PromptPoolConfig, the model width D, and the committed tasks in order
  *   tasks/001-<name>/entries.safetensors   the entries this task trained, "<entry>/<tensor>" (prompt, key_mlp.*, key,

@@ -1,5 +1,5 @@
 /*
- * Which pool entries each sample of a batch uses, in insertion order (modalprompt.md §5.2–5.4): for top-k the
+ * Which pool entries each sample of a batch uses, in insertion order (docs/methods/modalprompt.md §5.2–5.4): for top-k the
  * least similar selected entry first and the most similar (or, in ModalPrompt training, the current task) last,
  * nearest the instruction text. Scores are the selection scores of those entries (s[b, i], §5.1); weights are the
  * soft selector's mixing weights (null for hard selection).

@@ -1,5 +1,5 @@
 /*
- * Prompt selection for a batch as one fused similarity + top-k (issue 7, item 7; modalprompt.md §5.1, §14):
+ * Prompt selection for a batch as one fused similarity + top-k (docs/methods/modalprompt.md §5.1, §14):
  *
  *   score[q, j] = sum_m w_m · cos(queries[m, q], keys[m, j])          queries [M, nq, d], keys [M, nk, d]
  *

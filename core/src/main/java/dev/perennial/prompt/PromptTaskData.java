@@ -1,6 +1,6 @@
 /*
  * A task's samples ready for a prompt pool: the LLaVA training examples (ids, labels, LLaVA pixels) and, aligned
- * with them, the frozen CLIP queries [M, N, d] (modalprompt.md §4). The CLIP image is preprocessed by the CLIP
+ * with them, the frozen CLIP queries [M, N, d] (docs/methods/modalprompt.md §4). The CLIP image is preprocessed by the CLIP
  * model's own image store (the official code feeds the same 336 px tensor to both; with a CLIP model of another
  * input size the image is preprocessed again at that size). Samples whose image cannot be loaded are skipped and
  * counted by the encoder, exactly as in `perennial train`; the queries are computed in batches of 16.

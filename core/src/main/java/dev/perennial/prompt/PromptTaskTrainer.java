@@ -1,5 +1,5 @@
 /*
- * Trains one task of a prompt pool and commits it to the state folder (modalprompt.md §6, §8): adds the task's
+ * Trains one task of a prompt pool and commits it to the state folder (docs/methods/modalprompt.md §6, §8): adds the task's
  * entry (PER_TASK: a prompt of L vocabulary rows and a fresh key MLP, both seeded by (seed, task number); SHARED:
  * the pool's entries once, at the first task), fits centroid keys where the pool uses them, trains with Trainer
  * (AdamW, warm-up + cosine schedule, checkpoints, resume) on PromptObjective, then commits the task. Only the

@@ -1,5 +1,5 @@
 /*
- * Which pool entries were selected, counted (issue 7, item 4): per group (at evaluation the dataset or true task
+ * Which pool entries were selected, counted: per group (at evaluation the dataset or true task
  * being evaluated; in training the task being trained) a histogram over entries of how often each was selected,
  * and how often it was the most similar (the last of a top-k selection). Collapse onto a few prompts, L2P's known
  * failure, shows as a histogram concentrated on one or two entries: share() of the top entry near 1 and a low

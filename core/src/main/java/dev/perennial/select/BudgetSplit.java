@@ -1,5 +1,5 @@
 /*
- * Splitting a budget B across K clusters of sizes |C_k| (adapt-inf.md §6.1): the training budget of a step in
+ * Splitting a budget B across K clusters of sizes |C_k| (docs/methods/adapt-inf.md §6.1): the training budget of a step in
  * multi-way selection and, with B = P_max, the pool budget of permanent pruning (§7.1). Both modes give
  * B_k ≤ |C_k|.
  *

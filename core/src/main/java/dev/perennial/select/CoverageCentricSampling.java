@@ -1,5 +1,5 @@
 /*
- * Sampling B_k members inside one cluster on the cluster's chosen score (adapt-inf.md §6.3). The default is
+ * Sampling B_k members inside one cluster on the cluster's chosen score (docs/methods/adapt-inf.md §6.3). The default is
  * coverage-centric coreset selection (CCS; Zheng et al., ICLR 2023): trim both tails, cut the remaining score
  * range into equal-width strata, and spread the budget over the strata by water-filling, so that rare score
  * regions are covered instead of only the easy or the hard end. Every method works on one cluster's scores and

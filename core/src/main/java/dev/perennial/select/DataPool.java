@@ -1,5 +1,5 @@
 /*
- * The ADAPT-∞ data pool across timesteps (adapt-inf.md §1.1, §7, Appendix A): one dataset D_t joins per step,
+ * The ADAPT-∞ data pool across timesteps (docs/methods/adapt-inf.md §1.1, §7, Appendix A): one dataset D_t joins per step,
  * P_t^in = P_{t−1} ∪ D_t is clustered and a training set S_t is selected from it, and permanent pruning caps the
  * pool at P_max for step t+1 (PoolStep does the step; StepConfig says how).
  *
@@ -28,6 +28,7 @@
  */
 package dev.perennial.select;
 
+import dev.perennial.cluster.KMeans;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;

@@ -1,5 +1,5 @@
 /*
- * `el2n` (adapt-inf.md §4; Paul et al. 2021, adapted to sequences): the mean over response tokens of the error
+ * `el2n` (docs/methods/adapt-inf.md §4; Paul et al. 2021, adapted to sequences): the mean over response tokens of the error
  * norm ‖p_j − onehot(y_j)‖₂ = √(1 − 2·p_j[y_j] + Σ_v p_j[v]²), in [0, √2] (TokenScores computes it per token).
  */
 package dev.perennial.select;

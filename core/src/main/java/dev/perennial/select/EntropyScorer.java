@@ -1,5 +1,5 @@
 /*
- * `entropy` (adapt-inf.md §4): the mean predictive entropy −Σ_v p_j[v]·ln p_j[v] in nats, in [0, ln V].
+ * `entropy` (docs/methods/adapt-inf.md §4): the mean predictive entropy −Σ_v p_j[v]·ln p_j[v] in nats, in [0, ln V].
  *   ALL (the official code, default): over every position of the merged multimodal sequence, the last one and
  *     the visual tokens included (obtain_entropy_score averages outputs.logits over all positions); it is
  *     dominated by the visual and prompt positions.

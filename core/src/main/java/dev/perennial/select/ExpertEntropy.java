@@ -1,5 +1,5 @@
 /*
- * The expert criterion of multi-way selection (adapt-inf.md §6.2): for every scoring function n, histogram its
+ * The expert criterion of multi-way selection (docs/methods/adapt-inf.md §6.2): for every scoring function n, histogram its
  * scores over a cluster and take the Shannon entropy in bits; the cluster uses the expert whose histogram has
  * the largest entropy, ŝ^(k) = argmax_n H(P̂_n), i.e. the most spread-out, most discriminative score.
  *

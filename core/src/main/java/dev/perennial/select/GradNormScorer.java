@@ -1,5 +1,5 @@
 /*
- * `grand` (adapt-inf.md §4; GraNd, Paul et al. 2021): ‖g(z)‖₂, the L2 norm of the UN-projected per-sample LoRA
+ * `grand` (docs/methods/adapt-inf.md §4; GraNd, Paul et al. 2021): ‖g(z)‖₂, the L2 norm of the UN-projected per-sample LoRA
  * gradient of the chosen layers (the same gradient the sample vector is projected from), accumulated in double
  * (SampleVectors) where the official code takes an fp16 norm. GraNd(c·L) = |c|·GraNd(L).
  */

@@ -1,6 +1,6 @@
 /*
- * How ADAPT-∞'s per-sample gradients g [n, d] become k-dimensional sample vectors (adapt-inf paper §3.2; docs/
- * architecture.md, "ADAPT-∞"): out [n, k] += g · P[rowOffset .. rowOffset + d − 1, :] for a seeded random matrix P
+ * How ADAPT-∞'s per-sample gradients g [n, d] become k-dimensional sample vectors (docs/methods/adapt-inf.md
+ * §2.4; docs/architecture.md, "ADAPT-∞ selection"): out [n, k] += g · P[rowOffset .. rowOffset + d − 1, :] for a seeded random matrix P
  * that is generated on the fly, never stored, so a gradient can be projected in consecutive column ranges
  * (rowOffset) that add up to the projection of the whole.
  *

@@ -1,5 +1,5 @@
 /*
- * `ig`, the Image-Grounding score (adapt-inf.md §5): IG(z) = PPL(e) / PPL(e, I), how much the image lowers the
+ * `ig`, the Image-Grounding score (docs/methods/adapt-inf.md §5): IG(z) = PPL(e) / PPL(e, I), how much the image lowers the
  * perplexity of the response. > 1: visually grounded; ≈ 1: the image is irrelevant; < 1: the image hurts.
  *
  * The first pass is the scoring pass with images; the second is run without images (§5.4), in one of two ways:

@@ -1,5 +1,5 @@
 /*
- * An optional choice of the number of pseudo-task clusters K (adapt-inf.md §3). The official code fixes K
+ * An optional choice of the number of pseudo-task clusters K (docs/methods/adapt-inf.md §3). The official code fixes K
  * (default 10) and only prints a "WSS" (Σ‖x − c‖, not squared) with the silhouette commented out, which suggests
  * K was read off an elbow; how the paper chose K is unverified. This fits k-means for every K in a range and
  * returns the whole table, so callers can log it, and two choices:
@@ -16,6 +16,8 @@
  */
 package dev.perennial.select;
 
+import dev.perennial.cluster.KMeans;
+import dev.perennial.cluster.VectorSource;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 

@@ -1,5 +1,5 @@
 /*
- * Which LoRA tensors make up ADAPT-∞'s gradient feature g(z) (adapt-inf.md §2.3): the A and B matrices of the
+ * Which LoRA tensors make up ADAPT-∞'s gradient feature g(z) (docs/methods/adapt-inf.md §2.3): the A and B matrices of the
  * adapters in the chosen decoder layers 𝓛 (default: the last layer, the official layer_dims = [31] of the
  * 32-layer LLaVA-1.5-7B). A parameter's layer is the FIRST integer in its name, as the official
  * get_layer_dim_from_param_name does: base_model.model.language_model.model.layers.31.self_attn.q_proj.lora_A.weight

@@ -1,5 +1,5 @@
 /*
- * Multi-way data selection of one ADAPT-∞ step (adapt-inf.md §6.4 and Appendix A): split the budget B over
+ * Multi-way data selection of one ADAPT-∞ step (docs/methods/adapt-inf.md §6.4 and Appendix A): split the budget B over
  * the pseudo-task clusters (BudgetSplit, §6.1), let every cluster pick the scoring function whose histogram is
  * the most spread out (ExpertEntropy, §6.2), and sample the cluster's share on that score
  * (CoverageCentricSampling, §6.3). Different clusters may pick different experts: that is the "multi-way" part.

@@ -1,5 +1,5 @@
 /*
- * The pool's sample vectors read straight from a .npy file (adapt-inf.md §2.5, §9.2: `perennial score` writes
+ * The pool's sample vectors read straight from a .npy file (docs/methods/adapt-inf.md §2.5, §9.2: `perennial score` writes
  * vectors.npy, f32 [N, k], one row per pool sample in pool order). The file is memory-mapped read-only, so a
  * pool larger than the heap (100k × 8192 f32 = 3.3 GB) is clustered and pruned without loading it: the page
  * cache holds what is in use. Mappings are at most MAX_MAPPING bytes of whole rows each, so any N works.
@@ -11,6 +11,7 @@
  */
 package dev.perennial.select;
 
+import dev.perennial.cluster.VectorSource;
 import dev.perennial.io.Npy;
 import dev.perennial.tensor.DType;
 import dev.perennial.tensor.Half;

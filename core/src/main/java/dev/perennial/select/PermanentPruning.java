@@ -1,5 +1,5 @@
 /*
- * Cluster-wise permanent pruning of the pool (adapt-inf.md §7.1, the official `semdedup`): "retain few from
+ * Cluster-wise permanent pruning of the pool (docs/methods/adapt-inf.md §7.1, the official `semdedup`): "retain few from
  * similar samples, retain more from distant samples". When the pool holds more than P_max samples, the pool
  * budget is split over the clusters (BudgetSplit on P_max, §6.1) and each cluster keeps the keep_k members
  * that are least redundant with respect to EARLIER members:
@@ -20,6 +20,7 @@
  */
 package dev.perennial.select;
 
+import dev.perennial.cluster.VectorSource;
 import dev.perennial.tensor.Backend;
 import dev.perennial.tensor.CpuBackend;
 import dev.perennial.tensor.Tensor;

@@ -1,5 +1,5 @@
 /*
- * `ppl` (adapt-inf.md §4): how badly the model predicts the response, in log space.
+ * `ppl` (docs/methods/adapt-inf.md §4): how badly the model predicts the response, in log space.
  *   LOG_PPL (default, the paper): (1/n)·Σ_{j∈R} ℓ_j, the mean NLL over the n response tokens = log of the paper's
  *     PPL(z) = exp((1/n)·Σ ℓ_j); ≥ 0, and 0 exactly when every response token has probability 1.
  *   CODE_COMPAT: log((1/n)·Σ_{j∈R} exp(ℓ_j)), the official code's per-token-exp mean, stored as its log by

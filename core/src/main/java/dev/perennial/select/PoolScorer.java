@@ -1,6 +1,6 @@
 /*
  * Scores a pool: runs a model over LLaVA-JSON datasets and writes, for every sample, its vector and one number per
- * requested scorer (adapt-inf.md Appendix A, the first loop of a step: "for z in P: fwd, scores, bwd, v[z]"; the
+ * requested scorer (docs/methods/adapt-inf.md Appendix A, the first loop of a step: "for z in P: fwd, scores, bwd, v[z]"; the
  * official model_data_scores_batched.py). Rows align positionally with the samples of the files, in file order.
  *
  * Output folder:

@@ -1,5 +1,5 @@
 /*
- * One ADAPT-∞ timestep on a fixed pool (adapt-inf.md Appendix A, §3, §6, §7) once its vectors and scores exist:
+ * One ADAPT-∞ timestep on a fixed pool (docs/methods/adapt-inf.md Appendix A, §3, §6, §7) once its vectors and scores exist:
  *
  *   clustering   k-means re-fitted from scratch on the pool's vectors (K fixed, or the best mean silhouette in a
  *                K range: KChooser, then one more fit with that K and the same seed, which reproduces the
@@ -24,6 +24,8 @@
  */
 package dev.perennial.select;
 
+import dev.perennial.cluster.KMeans;
+import dev.perennial.cluster.VectorSource;
 import dev.perennial.tensor.CpuBackend;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;

@@ -1,6 +1,6 @@
 /*
  * The one definition of the Rademacher matrix R ∈ {±1}^{d×k} that ADAPT-∞ projects gradients with
- * (adapt-inf.md §2.4): R[row, col] = sign(seed, row, col), generated on the fly from a counter-based hash and
+ * (docs/methods/adapt-inf.md §2.4): R[row, col] = sign(seed, row, col), generated on the fly from a counter-based hash and
  * never stored (d ≈ 10^7 gradient coordinates × k = 8192 columns would be 8·10^10 entries). The CUDA kernel
  * cuda/src/main/cuda/random_projection.cu reproduces this recipe bit for bit; change both or neither (the golden
  * values in RademacherSignsTest catch a change here).

@@ -1,5 +1,5 @@
 /*
- * Rademacher random projection of ADAPT-∞'s gradient features (adapt-inf.md §2.4–2.5): x [n, d] -> [n, k] with
+ * Rademacher random projection of ADAPT-∞'s gradient features (docs/methods/adapt-inf.md §2.4–2.5): x [n, d] -> [n, k] with
  *   out[i, c] = Σ_j x[i, j] · R[rowOffset + j, c],   R = RademacherSigns (±1, generated on the fly, never stored)
  * followed by an L2 normalisation of every row. rowOffset places x's columns at rows rowOffset .. rowOffset+d-1
  * of R, so a gradient too large for memory is projected chunk by chunk with accumulate() and the sums add up
@@ -33,7 +33,7 @@ import java.util.Arrays;
 
 public final class RandomProjection implements GradientProjection {
     private static final int COLUMN_BLOCK = 256;          // output columns per task: 4 sign words
-    /** m·n·k per sgemm call kept on the calling thread (also used by KMeansAssignment). */
+    /** m·n·k per sgemm call kept on the calling thread (cluster.KMeansAssignment sizes its blocks the same way). */
     static final long MAX_GEMM_MNK = 1L << 18;
     private static final int PANEL_ROWS = 256;            // the sgemm's inner dimension
     private static final float[] SIGNS_OF_BYTE = new float[256 * 8];   // [byte][bit]: +1 for a 0 bit, -1 for a 1

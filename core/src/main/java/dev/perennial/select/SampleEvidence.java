@@ -1,5 +1,5 @@
 /*
- * Everything the model passes over one sample produced that a Scorer may read (adapt-inf.md §4: "all scores come
+ * Everything the model passes over one sample produced that a Scorer may read (docs/methods/adapt-inf.md §4: "all scores come
  * out of the same forward pass that produces the gradient, plus one extra forward pass for IG").
  *
  * Rows follow the merged multimodal sequence of the pass with images (system prompt, visual tokens, question,

@@ -1,5 +1,5 @@
 /*
- * The stable identity of a pool sample across ADAPT-∞ timesteps (adapt-inf.md §1.1, §7): the dataset it arrived
+ * The stable identity of a pool sample across ADAPT-∞ timesteps (docs/methods/adapt-inf.md §1.1, §7): the dataset it arrived
  * with and its record index in that dataset's file (0-based, in file order, counting every record). Pool
  * positions change from step to step as samples are pruned; a SampleId never does, so it is what step folders,
  * reports and "pruned ids never return" are stated in. Written as "dataset#index".

@@ -1,5 +1,5 @@
 /*
- * ADAPT-∞'s sample vectors (adapt-inf.md §2): what pseudo-task clustering and permanent pruning compare.
+ * ADAPT-∞'s sample vectors (docs/methods/adapt-inf.md §2): what pseudo-task clustering and permanent pruning compare.
  *
  *  LORA_GRAD (default, §2.3–2.5): the per-sample gradient g(z) of the mean response-token loss with respect to
  *    the LoRA tensors of the chosen layers (LoraLayers: order, length), projected with the Rademacher matrix

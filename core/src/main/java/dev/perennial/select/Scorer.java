@@ -1,5 +1,5 @@
 /*
- * One ADAPT-∞ scoring function ("selector expert", adapt-inf.md §4): a number per sample, computed from what the
+ * One ADAPT-∞ scoring function ("selector expert", docs/methods/adapt-inf.md §4): a number per sample, computed from what the
  * model passes over that sample produced (SampleEvidence). The pool of experts is open (the paper: it "can be
  * seamlessly extended with new scoring functions"): implement this interface and register it under a name in a
  * ScorerRegistry. requirements() tells the pool scorer which extra work the score needs, so the passes run only

@@ -1,5 +1,5 @@
 /*
- * The open pool of ADAPT-∞ scoring functions (adapt-inf.md §4: the pool "can be seamlessly extended with new
+ * The open pool of ADAPT-∞ scoring functions (docs/methods/adapt-inf.md §4: the pool "can be seamlessly extended with new
  * scoring functions"): names -> Scorer. standard() holds the five of the paper and the official code under their
  * official keys (ppl, el2n, entropy, grand, ig) in the paper's recommended modes; codeCompat() the same keys in
  * the official code's modes (ppl as log of mean exp(ℓ), IG with a zero image and mixed aggregation). Users add

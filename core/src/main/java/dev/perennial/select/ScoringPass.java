@@ -1,5 +1,5 @@
 /*
- * The model passes that ADAPT-∞ needs per sample (adapt-inf.md §2, §4, §5, Appendix A), as few as possible:
+ * The model passes that ADAPT-∞ needs per sample (docs/methods/adapt-inf.md §2, §4, §5, Appendix A), as few as possible:
  *
  *   1. one forward pass with images, plus — when the vectors are LoRA gradients or a scorer needs GraNd — one
  *      backward pass into the LoRA tensors of the chosen layers only (PerSampleGradients: per-sample gradients

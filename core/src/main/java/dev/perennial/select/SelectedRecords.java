@@ -1,5 +1,5 @@
 /*
- * The training set of a step as a LLaVA-JSON file (adapt-inf.md §9.2: the official selection script writes the
+ * The training set of a step as a LLaVA-JSON file (docs/methods/adapt-inf.md §9.2: the official selection script writes the
  * selected samples as one JSON list with an added "dataset" field naming the source file). Here the field is
  * SOURCE_FIELD = "perennial_source" (set on every record, replacing an existing value), so it cannot clash with
  * the datasets' own fields; everything else in a record (id, image(s), conversations, task, ...) is copied as is.

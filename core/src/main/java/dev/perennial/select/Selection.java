@@ -1,5 +1,5 @@
 /*
- * The outcome of one step's data selection (adapt-inf.md §6.4, Appendix A "log experts chosen per cluster,
+ * The outcome of one step's data selection (docs/methods/adapt-inf.md §6.4, Appendix A "log experts chosen per cluster,
  * B_k, and the sizes"): the selected pool positions and, per cluster, what was decided and why. It is the
  * content of the step's JSON selection report. Arrays are handed over, not copied.
  */

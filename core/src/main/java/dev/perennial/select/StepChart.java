@@ -1,8 +1,8 @@
 /*
- * The picture of a StepReport (report.png; design.md: "results that people would rather look at are also
- * written as plots"): one bar group per cluster, overlapped, so each cluster shows its size (light grey), the
+ * The picture of a StepReport (report.png: results people would rather look at are also
+ * written as plots): one bar group per cluster, overlapped, so each cluster shows its size (light grey), the
  * members kept by permanent pruning (darker grey, only when the step pruned) and the selected members in the
- * colour of the cluster's chosen expert (adapt-inf.md §6.4: different clusters may pick different experts). An
+ * colour of the cluster's chosen expert (docs/methods/adapt-inf.md §6.4: different clusters may pick different experts). An
  * expert keeps its colour across steps: colours follow the scorers' order. Clusters without an expert
  * (random strategies) use a neutral colour.
  *

@@ -1,5 +1,5 @@
 /*
- * Everything that decides one ADAPT-∞ timestep's selection (adapt-inf.md Appendix A and B): the per-step
+ * Everything that decides one ADAPT-∞ timestep's selection (docs/methods/adapt-inf.md Appendix A and B): the per-step
  * budget B, pseudo-task clustering (K fixed, or chosen in a range by KChooser), multi-way selection, and
  * permanent pruning to the pool cap P_max (§7) after selection (the paper's order, Figure 1) or before it
  * (pruneBeforeSelection, what one run of the official script can do, §7.2). A data pool stores its StepConfig
@@ -11,6 +11,7 @@
  */
 package dev.perennial.select;
 
+import dev.perennial.cluster.KMeans;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;

@@ -1,5 +1,5 @@
 /*
- * The files of one ADAPT-∞ step (adapt-inf.md Appendix A: "log experts chosen per cluster, B_k, and the sizes"),
+ * The files of one ADAPT-∞ step (docs/methods/adapt-inf.md Appendix A: "log experts chosen per cluster, B_k, and the sizes"),
  * so that a step can be audited afterwards and resumed after a crash. `perennial select --out DIR` writes the
  * same files. Positions are into the step's pool (0..N−1).
  *

@@ -1,5 +1,5 @@
 /*
- * The human-facing summary of one ADAPT-∞ step (adapt-inf.md Appendix A: "log experts chosen per cluster, B_k,
+ * The human-facing summary of one ADAPT-∞ step (docs/methods/adapt-inf.md Appendix A: "log experts chosen per cluster, B_k,
  * and the sizes"), written as report.json next to a chart of it (StepChart). Built from a PoolStep.Outcome:
  *
  *   {"step": t, "dataset": name of the dataset that joined at t (null outside a pool),

@@ -1,6 +1,6 @@
 /*
  * ADAPT-∞ per-token scores computed from logits without materialising the probabilities
- * (specs/adapt-inf.md §4), and their per-sample means: the CPU side of the score aggregation, with the same
+ * (docs/methods/adapt-inf.md §4), and their per-sample means: the CPU side of the score aggregation, with the same
  * outputs as the CUDA kernels of cuda/src/main/cuda/token_scores.h. For logits row x (length V), target t and
  * p = softmax(x), natural logarithms:
  *   nll     = lse - x_t                      (0 where t == ignoreIndex)

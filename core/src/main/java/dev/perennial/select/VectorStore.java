@@ -1,5 +1,5 @@
 /*
- * The pool's sample vectors on disk (adapt-inf.md §2.5, §3: "1M samples ≈ 16 GB in fp16, so stream it"): an
+ * The pool's sample vectors on disk (docs/methods/adapt-inf.md §2.5, §3: "1M samples ≈ 16 GB in fp16, so stream it"): an
  * append-only file of N rows of length k, read back through memory maps, so a pool larger than RAM can be
  * clustered and pruned (it is a VectorSource). The pool scorer also keeps its score columns in one ([N, S]).
  *
@@ -24,6 +24,7 @@
  */
 package dev.perennial.select;
 
+import dev.perennial.cluster.VectorSource;
 import dev.perennial.io.AtomicFiles;
 import dev.perennial.io.Npy;
 import dev.perennial.io.TensorFormatException;

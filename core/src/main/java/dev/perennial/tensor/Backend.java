@@ -1,6 +1,6 @@
 /*
  * The operations the LLaVA transformer, training and both continual-learning methods need, written once
- * against this interface (design.md: "One Backend interface"). Implementations: ReferenceBackend (plain loops,
+ * against this interface (docs/architecture.md, "Backends"). Implementations: ReferenceBackend (plain loops,
  * double accumulation: the definition of every op), CpuBackend (OpenBLAS GEMM, parallel fused loops) and, in
  * perennial-native, CudaBackend (kernels of cuda/, on a GPU or the emulated device). Every implementation is
  * checked against ReferenceBackend by the op test table (OpTableTest).

@@ -2,7 +2,7 @@
  * Picks the backend a program runs on: "cpu", the name of a BackendProvider on the class path (e.g. "cuda",
  * "cuda-emulated"), or "auto" — the usable provider with the highest positive priority, else the CPU backend.
  * The default comes from the system property perennial.backend (default "auto"). Each decision is logged once
- * with the reason (design.md: "Missing GPU -> CPU backend, logged once"). Probing never throws.
+ * with the reason (a missing GPU means the CPU backend, logged once). Probing never throws.
  */
 package dev.perennial.tensor;
 

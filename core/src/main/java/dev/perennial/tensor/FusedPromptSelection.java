@@ -1,6 +1,6 @@
 /*
  * A backend that scores queries against prompt keys and picks the best keys in one fused call: ModalPrompt's
- * dual-modality selection (modalprompt.md §5.1, §14 "the CUDA kernel only needs ...") generalised to M
+ * dual-modality selection (docs/methods/modalprompt.md §5.1, §14 "the CUDA kernel only needs ...") generalised to M
  * modalities. CudaBackend implements it with the cosine_topk kernel; PromptSimilarity falls back to its vectorised
  * CPU path on backends without it. Semantics (the kernel's contract, cosine_topk.h):
  *

@@ -2,7 +2,7 @@
  * Scaled dot-product attention composed from Backend ops: the definition of Backend.attention and the path every
  * backend without a fused kernel takes (a recording GradBackend differentiates through it op by op).
  *
- * Grouped key/value heads: query head h uses kv head h / (H / KV) (llava-reference.md). Instead of repeating K
+ * Grouped key/value heads: query head h uses kv head h / (H / KV) (docs/methods/llava-numerics.md). Instead of repeating K
  * and V, the query heads are viewed as [B, KV, g, T, hd] and multiplied against K/V with a broadcast size-1 group
  * dim, so grouped heads share one K/V in memory. Scores are scaled inside the fused softmax with the additive form
  * of the mask (-inf = masked; a fully masked row gives zero weights instead of NaN).

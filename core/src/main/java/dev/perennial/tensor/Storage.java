@@ -3,7 +3,7 @@
  *
  * Memory is off-heap so that OpenBLAS (and, in emulation, the CUDA kernels) can read it in place through a
  * JavaCPP Pointer: handing Java arrays to JNI copies them, which costs ~40% of GEMM throughput
- * (notes/toolchain.md §3.2). Three sources exist: native allocations (freed by close(), or by JavaCPP's
+ * (docs/toolchain.md §3.2). Three sources exist: native allocations (freed by close(), or by JavaCPP's
  * deallocator when unreachable), read-only memory maps of checkpoint files, and memory owned by someone else
  * (an ND4J INDArray), kept alive through `owner`.
  *

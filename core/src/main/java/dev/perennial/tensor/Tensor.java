@@ -6,7 +6,7 @@
  * Expanded dimensions have stride 0. The dtype is the storage's: weights may stay F16/BF16 (backends widen them
  * where they are read), activations are F32, ids are I64/I32.
  *
- * Tensors do not know a backend: operations live in Backend implementations (design.md: one Backend interface).
+ * Tensors do not know a backend: operations live in Backend implementations (docs/architecture.md, "Backends").
  * close() frees the storage (and so invalidates every view sharing it); unreachable storage is freed by JavaCPP.
  */
 package dev.perennial.tensor;

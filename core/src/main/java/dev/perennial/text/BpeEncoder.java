@@ -1,6 +1,6 @@
 /*
  * Byte-pair encoding of one word, shared by both LLaMA file formats (a text segment with spaces already marked
- * "▁"; only the MergeRule differs, llava-reference.md, "Tokenizer golden") and by the CLIP tokenizer.
+ * "▁"; only the MergeRule differs, docs/methods/llava-numerics.md, "Tokenizer golden") and by the CLIP tokenizer.
  *
  * A LLaMA word starts as one symbol per code point (encode). A CLIP word starts as one GPT-2 byte symbol per
  * UTF-8 byte, the last one carrying the end-of-word suffix "</w>", so its caller picks the starting ids

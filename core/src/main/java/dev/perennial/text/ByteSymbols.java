@@ -1,5 +1,5 @@
 /*
- * GPT-2's byte-to-unicode table, which CLIP's BPE vocabulary is written in (golden/clip/README.md "Vocabulary"):
+ * GPT-2's byte-to-unicode table, which CLIP's BPE vocabulary is written in (core/src/test/resources/golden/clip/README.md "Vocabulary"):
  * every byte is one printable character, so BPE can run on text characters while covering all 256 bytes.
  * The 188 bytes '!'..'~', '¡'..'¬' and '®'..'ÿ' stand for themselves; the other 68 (0x00-0x20, 0x7F-0xA0,
  * 0xAD), in byte order, become U+0100..U+0143.

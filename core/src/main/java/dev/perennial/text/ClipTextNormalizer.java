@@ -1,6 +1,6 @@
 /*
  * The text clean-up of CLIP's fast tokenizer (transformers CLIPTokenizerFast, the class ModalPrompt loads;
- * golden/clip/README.md "Which ids to match"): Unicode NFC, every run of White_Space characters -> one space,
+ * core/src/test/resources/golden/clip/README.md "Which ids to match"): Unicode NFC, every run of White_Space characters -> one space,
  * then each code point lower-cased on its own.
  *
  * Lower-casing per code point is what the HF `tokenizers` Lowercase normaliser does (Rust char::to_lowercase):

@@ -1,6 +1,6 @@
 /*
  * The CLIP BPE tokenizer as transformers' CLIPTokenizerFast runs it (the tokenizer ModalPrompt encodes its text
- * queries with, modalprompt.md section 4.2; golden/clip/README.md "CLIP tokenizer"), in plain Java:
+ * queries with, docs/methods/modalprompt.md section 4.2; core/src/test/resources/golden/clip/README.md "CLIP tokenizer"), in plain Java:
  *
  *   1. ClipTextNormalizer: NFC, whitespace runs -> " ", per-code-point lower case (no ftfy, no HTML unescape);
  *   2. the literal special tokens <|startoftext|> and <|endoftext|> in the normalised text become their ids;

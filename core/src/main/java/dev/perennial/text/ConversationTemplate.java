@@ -1,6 +1,6 @@
 /*
  * LLaVA's conversation templates (llava/conversation.py) and how LLaVA turns a conversation into model input
- * (llava/train/train.py preprocess_v1 / preprocess_plain; llava-reference.md, "Real LLaVA-1.5 preprocessing
+ * (llava/train/train.py preprocess_v1 / preprocess_plain; docs/methods/llava-numerics.md, "Real LLaVA-1.5 preprocessing
  * and prompt facts", Conversation template):
  *   vicuna_v1 (alias v1)  SeparatorStyle.TWO, roles USER/ASSISTANT, sep " ", sep2 "</s>", system prompt "A chat
  *                         between a curious user ... the user's questions."; what LLaVA-1.5 trains and

@@ -1,5 +1,5 @@
 /*
- * Reads an HF `tokenizers` tokenizer.json holding a LLaMA tokenizer (llava-reference.md, "Tokenizer golden":
+ * Reads an HF `tokenizers` tokenizer.json holding a LLaMA tokenizer (docs/methods/llava-numerics.md, "Tokenizer golden":
  * BPE model with byte_fallback, normaliser Prepend("▁") + Replace(" ", "▁"), LLaMA decoder and post-processor).
  *
  * Accepted, and anything else refused with a TokenizerFormatException naming the file:

@@ -1,5 +1,5 @@
 /*
- * LLaVA's tokenizer_image_token (llava/mm_utils.py; llava-reference.md, "Real LLaVA-1.5 preprocessing and
+ * LLaVA's tokenizer_image_token (llava/mm_utils.py; docs/methods/llava-numerics.md, "Real LLaVA-1.5 preprocessing and
  * prompt facts", Image token): the prompt is split on "<image>", every chunk is tokenized on its own (each with
  * its own dummy-prefix "▁"), <s> is kept only in front of the first chunk, and the chunks are joined with the
  * image token id. That id is either the original LLaVA placeholder -200 (replaced by the projected image

@@ -2,7 +2,7 @@
  * A tokenized training conversation: input ids and, position by position, the label the loss is computed
  * against (llava/train/train.py preprocess_v1 / preprocess_plain: the input id itself where the position is
  * supervised, IGNORE_INDEX elsewhere). The image token stays one id here (-200 or the <image> id); the model
- * expands it to the image features, whose labels are IGNORE_INDEX too (llava-reference.md, "The tiny model").
+ * expands it to the image features, whose labels are IGNORE_INDEX too (docs/methods/llava-numerics.md, "The tiny model").
  */
 package dev.perennial.text;
 

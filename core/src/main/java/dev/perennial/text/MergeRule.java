@@ -1,6 +1,6 @@
 /*
  * Which two adjacent symbols BPE may merge, and how urgently: the one point where the two file formats differ
- * (llava-reference.md, "Tokenizer golden": the HF merge list and the SentencePiece scores give the same ids on
+ * (docs/methods/llava-numerics.md, "Tokenizer golden": the HF merge list and the SentencePiece scores give the same ids on
  * every golden case).
  *   - RankedPairMerges (tokenizer.json): a merge is an explicit (left piece, right piece) pair; its priority is
  *     its position in the merge list.

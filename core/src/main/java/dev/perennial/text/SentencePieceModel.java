@@ -1,6 +1,6 @@
 /*
  * Reads a SentencePiece tokenizer.model: a serialized ModelProto (google/sentencepiece
- * src/sentencepiece_model.proto), parsed by hand with ProtobufReader. llava-reference.md, "Tokenizer golden":
+ * src/sentencepiece_model.proto), parsed by hand with ProtobufReader. docs/methods/llava-numerics.md, "Tokenizer golden":
  * llama-sp-reconstructed.model is such a file (BPE, byte_fallback, identity normaliser, dummy prefix).
  *
  * Fields used (others are skipped, as protobuf readers do):

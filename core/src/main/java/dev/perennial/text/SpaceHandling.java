@@ -1,6 +1,6 @@
 /*
  * How a LLaMA tokenizer turns spaces into the meta symbol "▁" (U+2581) and where it puts the dummy prefix
- * "▁" that makes "world" and " world" tokenize alike (llava-reference.md, "Real LLaVA-1.5 preprocessing and
+ * "▁" that makes "world" and " world" tokenize alike (docs/methods/llava-numerics.md, "Real LLaVA-1.5 preprocessing and
  * prompt facts", LLaMA tokenizer: "the dummy prefix ▁ is prepended and spaces become ▁").
  *
  * Text is first cut at verbatim tokens (HF added tokens such as <image>, SentencePiece user-defined pieces);

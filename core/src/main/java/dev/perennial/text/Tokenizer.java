@@ -1,5 +1,5 @@
 /*
- * The LLaMA tokenizer (SentencePiece BPE, 32000 pieces, byte fallback; llava-reference.md, "Real LLaVA-1.5
+ * The LLaMA tokenizer (SentencePiece BPE, 32000 pieces, byte fallback; docs/methods/llava-numerics.md, "Real LLaVA-1.5
  * preprocessing and prompt facts" and "Tokenizer golden"), in plain Java, loaded from either file format:
  *   - an HF tokenizer.json (HfTokenizerJson), as shipped with llava-hf checkpoints;
  *   - a SentencePiece tokenizer.model (SentencePieceModel), as shipped with the original LLaMA/Vicuna/LLaVA.

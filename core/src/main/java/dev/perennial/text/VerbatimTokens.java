@@ -1,6 +1,6 @@
 /*
  * Tokens matched verbatim in the raw text before any normalisation and never split: HF added tokens that are
- * not pieces of the BPE model (llava-hf's "<image>" = 32000 and "<pad>" = 32001; llava-reference.md, "Real
+ * not pieces of the BPE model (llava-hf's "<image>" = 32000 and "<pad>" = 32001; docs/methods/llava-numerics.md, "Real
  * LLaVA-1.5 preprocessing and prompt facts", Image token) and SentencePiece user-defined pieces.
  *
  * The control tokens <s>, </s>, <unk> are deliberately not among them: SentencePiece reads "<s>" in text as

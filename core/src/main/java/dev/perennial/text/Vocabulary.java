@@ -1,5 +1,5 @@
 /*
- * The id <-> piece table of a LLaMA tokenizer (llava-reference.md, "Real LLaVA-1.5 preprocessing and prompt
+ * The id <-> piece table of a LLaMA tokenizer (docs/methods/llava-numerics.md, "Real LLaVA-1.5 preprocessing and prompt
  * facts", LLaMA tokenizer): every id from 0 to size-1 has a distinct piece, including tokens added on top of
  * the BPE model (llava-hf's <image> = 32000 and <pad> = 32001 lie beyond the 32000 model pieces).
  *

@@ -1,5 +1,5 @@
 /*
- * Per-sample gradients of LoRA adapters (autograd issue, item 6; ADAPT-∞'s sample vectors): for a batch, the
+ * Per-sample gradients of LoRA adapters (ADAPT-∞'s sample vectors): for a batch, the
  * gradient of each sample's own mean loss with respect to the A and B matrices of chosen adapters, from ONE
  * backward pass of the batch instead of one per sample.
  *

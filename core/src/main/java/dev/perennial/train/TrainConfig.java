@@ -1,5 +1,5 @@
 /*
- * Hyper-parameters of a training run (trainer issue, item 7), with LLaVA's fine-tuning defaults where they
+ * Hyper-parameters of a training run, with LLaVA's fine-tuning defaults where they
  * apply (AdamW, no weight decay, 3% warm-up, cosine decay, gradient clipping at 1.0).
  */
 package dev.perennial.train;

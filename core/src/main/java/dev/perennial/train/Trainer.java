@@ -1,5 +1,5 @@
 /*
- * The training loop (trainer issue, item 7): length-grouped batches of TrainingExamples, each micro-batch run by a
+ * The training loop: length-grouped batches of TrainingExamples, each micro-batch run by a
  * TrainingObjective (default: forward through a recording GradBackend with only the trainable tensors watched,
  * loss on assistant tokens only; prompt pools bring their own), gradient accumulation, clipping, warm-up + cosine learning rate, AdamW, periodic atomic checkpoints, and
  * resume from the latest checkpoint with bit-identical results (data order depends on (seed, epoch), dropout

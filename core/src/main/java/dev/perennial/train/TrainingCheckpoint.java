@@ -1,5 +1,5 @@
 /*
- * Resumable training state on disk (trainer issue, item 8): the trainable tensors, the optimizer state and the
+ * Resumable training state on disk: the trainable tensors, the optimizer state and the
  * position in the run (optimizer step, epoch, micro-batch within the epoch) in a folder checkpoint-<step>/ as
  * trainable.safetensors, optimizer.safetensors and trainer.json. trainer.json also keeps the run's Fingerprint
  * (data, settings, initial trainable values), so a resume with other data or settings is refused, naming what

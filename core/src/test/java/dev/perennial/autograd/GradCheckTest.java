@@ -1,5 +1,5 @@
 /*
- * Every backward rule against central finite differences in double (autograd issue, item 2), as one table like
+ * Every backward rule against central finite differences in double, as one table like
  * the op table. For each case the objective is L = Σ f(inputs) ⊙ R with a fixed random R:
  *   analytic: GradBackend over the CPU backend (float32), Tape.backward(L);
  *   numeric:  (L(x + ε) − L(x − ε)) / 2ε per input element, with f evaluated by ReferenceBackend.DOUBLE (float64

@@ -1,5 +1,5 @@
 /*
- * What Tape.backward frees and when (training-engine issue, item 2): every recorded op's output and gradient are
+ * What Tape.backward frees and when: every recorded op's output and gradient are
  * released once no remaining rule needs them, so after backward only the watched and kept tensors' gradients
  * (and whatever the caller kept) remain in memory; kept tensors stay readable. Also the paths by which gradient
  * contributions are combined (adopted, added out of place by the backend, added into part of a storage), each

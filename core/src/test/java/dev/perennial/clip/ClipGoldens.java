@@ -1,6 +1,6 @@
 /*
  * The tiny CLIP checkpoint and its reference tensors (test resources golden/clip/, copied from
- * shared/golden/clip; see that README): paths, .npy loading, and the max |difference| the tolerances apply to.
+ * core/src/test/resources/golden/clip; see its README): paths, .npy loading, and the max |difference| the tolerances apply to.
  */
 package dev.perennial.clip;
 

@@ -1,5 +1,5 @@
 /*
- * The tiny CLIPModel checkpoint (golden/clip/README.md) against the reference implementation's tensors, on the
+ * The tiny CLIPModel checkpoint (core/src/test/resources/golden/clip/README.md) against the reference implementation's tensors, on the
  * CPU backend and on the ReferenceBackend (plain double loops): text hidden states of every layer,
  * last_hidden_state, the pooled positions (legacy argmax rule, eos_token_id 2, with EOT padding ties), pooler_output
  * (ModalPrompt's text query), text_embeds, the 77-position row, the vision hidden states, pooler_output and

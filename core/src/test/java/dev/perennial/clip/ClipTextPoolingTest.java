@@ -1,5 +1,5 @@
 /*
- * Which position the text tower pools (HF CLIPTextTransformer since PR #24773, golden/clip/README.md "Text tower"
+ * Which position the text tower pools (HF CLIPTextTransformer since PR #24773, core/src/test/resources/golden/clip/README.md "Text tower"
  * step 4): argmax of the ids (first of equal maxima) for the legacy eos_token_id 2, else the first position of
  * eos_token_id; and a row without that id is refused. End to end, the tiny checkpoint with eos_token_id 299
  * (its real EOT id) pools the same positions as with the legacy 2, while "id == 2" would pool the wrong token.

@@ -1,5 +1,5 @@
 /*
- * The answer scorers (modalprompt.md §10.4) case by case, with hand-worked values: ScienceQA letter parsing (each
+ * The answer scorers (docs/methods/modalprompt.md §10.4) case by case, with hand-worked values: ScienceQA letter parsing (each
  * branch), VQA normalisation and soft accuracy (1, 2, 3, 4 of 10 references matching: 0.3, 0.6, 0.9, 1.0), the
  * case rules of the exact-match tasks, ImageNet's substring rule without B11's empty answer, the robust box parser
  * (B10's example keeps its last digit) and IoU, and TaskAccuracy's denominator.

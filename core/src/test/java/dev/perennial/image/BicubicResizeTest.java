@@ -1,5 +1,5 @@
 /*
- * BicubicResize against Pillow, bit for bit (llava-reference.md tolerances: "preprocessing, PIL-exact bicubic").
+ * BicubicResize against Pillow, bit for bit (docs/methods/llava-numerics.md tolerances: "preprocessing, PIL-exact bicubic").
  * The cases (golden/pillow/golden.json "resize", made by generate.py with the real Pillow) cover the 400x520
  * "down" image at factors 1.19, 4 and 10.8, the 64x45 "up" image to shortest edge 336, odd sizes, a resize
  * that shrinks one axis and stretches the other, one-axis-only resizes (where Pillow skips a pass), and

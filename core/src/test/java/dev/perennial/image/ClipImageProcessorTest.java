@@ -1,5 +1,5 @@
 /*
- * CLIP preprocessing against the reference (llava-reference.md tolerance "preprocessing, PIL-exact bicubic":
+ * CLIP preprocessing against the reference (docs/methods/llava-numerics.md tolerance "preprocessing, PIL-exact bicubic":
  * 1e-6 max abs; the measured difference is printed and is expected to be 0):
  *   - golden/preprocessing: real transformers CLIPImageProcessor output for the 64x45 "up" image, the HF path
  *     and LLaVA-1.5's pad path, plus LLaVA's expand2square result (uint8, exact);

@@ -1,6 +1,6 @@
 /*
  * The golden files produced by the reference framework (test resources golden/, copied from the shared
- * golden set; see specs/llava-reference.md "Formats and tensor layouts") read correctly:
+ * golden set; see docs/methods/llava-numerics.md "Formats and tensor layouts") read correctly:
  *   - tiny-llava-hf/model.safetensors: 64 tensors, 127,018 parameters, names in file order as recorded by the
  *     exporter, and every element bit-identical to the bytes found by parsing the file independently here;
  *   - every golden .npy has the dtype and shape of golden.json, and its sum and max |x| match;

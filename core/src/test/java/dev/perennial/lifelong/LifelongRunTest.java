@@ -123,7 +123,7 @@ class LifelongRunTest {
     }
 
     /**
-     * Regression (reliability issue, item 1): a process that died inside the first step, after the strategy's
+     * Regression: a process that died inside the first step, after the strategy's
      * working state (ADAPT-∞'s data pool, ModalPrompt's prompt pool) had already taken the task, made every rerun
      * fail ("dataset 'Colour' already joined the pool at step 0"). The rerun must start clean and give the same
      * matrix as an uninterrupted run.

@@ -56,7 +56,7 @@ class RunPlanTest {
         assertTrue(assertThrows(IOException.class, () -> RunPlan.read(dir.resolve("e.json"))).getMessage().contains("\"coin\", \"shapes\" or \"list\""));
     }
 
-    /** Reliability issue, item 4: nested keys are checked as strictly as top-level ones; a missing file is not "invalid JSON". */
+    /** Nested keys are checked as strictly as top-level ones; a missing file is not "invalid JSON". */
     @Test
     void nestedTyposAndMissingFilesAreNamed() throws IOException {
         ShapesBenchmark.write(dir.resolve("bench"), new ShapesBenchmark.Settings(32, 2, 2, 0, List.of(Skill.COLOUR)));

@@ -1,5 +1,5 @@
 /*
- * Greedy generation with the KV cache against the reference (llava-reference.md: 8 new tokens exact, step
+ * Greedy generation with the KV cache against the reference (docs/methods/llava-numerics.md: 8 new tokens exact, step
  * logits of the cached path within 1e-4), the full-recompute path against the reference's no-cache logits,
  * batching with padding against single samples, sampling reproducibility, stop conditions and logit masking.
  */

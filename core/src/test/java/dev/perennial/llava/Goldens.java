@@ -1,4 +1,4 @@
-/* Paths of the golden files from the reference implementation (copied from shared/golden into test resources). */
+/* Paths of the golden files from the reference implementation (kept in core/src/test/resources/golden; docs/methods/llava-numerics.md, "Golden tensors"). */
 package dev.perennial.llava;
 
 import dev.perennial.io.Npy;

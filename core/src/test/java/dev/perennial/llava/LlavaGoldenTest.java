@@ -1,5 +1,5 @@
 /*
- * The tiny LLaVA checkpoint against the reference implementation's tensors (llava-reference.md "Golden
+ * The tiny LLaVA checkpoint against the reference implementation's tensors (docs/methods/llava-numerics.md "Golden
  * tensors"), stage by stage, with the spec's tolerances: hidden states / projector / merged embeddings 1e-4,
  * logits 1e-4, per-token loss 2e-5, mean loss 1e-5, ids / positions / labels exact. The original-naming
  * checkpoint must give the same logits.

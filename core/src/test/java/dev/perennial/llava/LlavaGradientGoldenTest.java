@@ -1,5 +1,5 @@
 /*
- * Whole-model gradients against the reference implementation (autograd issue, item 2; llava-reference.md
+ * Whole-model gradients against the reference implementation (docs/methods/llava-numerics.md
  * "Golden tensors" (e)): d(mean loss)/d(every parameter) from grads.safetensors (HF names), d/d(LM input
  * embeddings) and d/d(pixel values) (HF semantics: backward through the whole CLIP tower), each within 1e-4
  * absolute or 1e-3 relative to the tensor's abs max. Parameters the golden omits (the unused last CLIP layer,

@@ -1,5 +1,5 @@
 /*
- * Loading real-world checkpoint variants and rejecting broken ones (llava issue, items 1-2): F16/BF16 weights
+ * Loading real-world checkpoint variants and rejecting broken ones: F16/BF16 weights
  * stay memory-mapped in their precision, sharded checkpoints, an original checkpoint whose CLIP weights live
  * only in the separate vision tower folder, every missing / unexpected / mis-shaped tensor reported at once,
  * and config errors that name the file and key.

@@ -1,5 +1,5 @@
 /*
- * ModalPrompt end to end on two tasks built by TwoTaskFixture (issue 7 "done when"): train "colour", then "count",
+ * ModalPrompt end to end on two tasks built by TwoTaskFixture : train "colour", then "count",
  * each committed to a state folder; at test time the task-agnostic selection puts the right task's prompt last
  * (most similar) for nearly all held-out samples; training task 2 leaves everything of task 1 bit-identical (its
  * files, its tensors, and the model's logits with task 1's prompt); a fresh load reproduces keys, selections and

@@ -1,5 +1,5 @@
 /*
- * The pool, key and selection invariants of modalprompt.md §12 (items 2–14 and 19) on pools built here: random
+ * The pool, key and selection invariants of docs/methods/modalprompt.md §12 (items 2–14 and 19) on pools built here: random
  * prompts of width D = 12, keys of width d = 6, random queries. Each check compares with a plain double
  * computation written in the test, never with the code under test.
  */

@@ -1,5 +1,5 @@
 /*
- * The sequence-building and training invariants of modalprompt.md §12 (items 16–20) on the tiny LLaVA: the prompt
+ * The sequence-building and training invariants of docs/methods/modalprompt.md §12 (items 16–20) on the tiny LLaVA: the prompt
  * block sits right after BOS with ignored labels and grows each sample by L·|selection|; generation with prompts
  * (inserted in the prefill only) equals recomputing the whole sequence without a cache; training the last task
  * changes its prompt and key MLP and nothing else (no frozen last prompt, bug B1); the objective is L_LM + L_img +

@@ -1,5 +1,5 @@
 /*
- * BudgetSplit (adapt-inf.md §6.1): the spec's golden values of the official assign_budget_to_cluster, invariant
+ * BudgetSplit (docs/methods/adapt-inf.md §6.1): the spec's golden values of the official assign_budget_to_cluster, invariant
  * 12 in both modes, the defined behaviour where the official code divides by zero, and its overshoot.
  */
 package dev.perennial.select;

@@ -1,5 +1,5 @@
 /*
- * CoverageCentricSampling (adapt-inf.md §6.3): invariant 14 for CCS_FIXED (subset of the eligible members, no
+ * CoverageCentricSampling (docs/methods/adapt-inf.md §6.3): invariant 14 for CCS_FIXED (subset of the eligible members, no
  * duplicates, |sel| = min(B_k, |eligible|), all-or-floor-share per stratum, reproducible), the CODE_COMPAT golden
  * cases and its defined behaviour where the official code crashes, and the MIN / MID / RANDOM modes.
  */

@@ -1,5 +1,5 @@
 /*
- * DataPool (adapt-inf.md §1.1, §7, Appendix A) over three synthetic steps (datasets of 60, 50 and 40 records,
+ * DataPool (docs/methods/adapt-inf.md §1.1, §7, Appendix A) over three synthetic steps (datasets of 60, 50 and 40 records,
  * K = 4, B = 20, P_max = 70, so steps 1 and 2 prune 110 → 70): pruned ids never return and the pool stays at
  * min(N, P_max) (invariant 17, EXACT_WATERFILL); S_t ⊆ the step's pool, which holds every new record (15);
  * reopening a pool folder restores its state and every step exactly; a step interrupted after any stage resumes

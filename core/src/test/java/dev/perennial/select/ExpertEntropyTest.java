@@ -1,5 +1,5 @@
 /*
- * ExpertEntropy (adapt-inf.md §6.2): the golden table (deterministic rows exactly, random rows within ±0.1),
+ * ExpertEntropy (docs/methods/adapt-inf.md §6.2): the golden table (deterministic rows exactly, random rows within ±0.1),
  * invariant 13 (affine invariance of STANDARDIZED, a constant score gets 0 and loses), the CODE_COMPAT quirks
  * (σ-scaled edges, eps terms, NaN results and np.argmax letting NaN win), and the boundary choice z = −4.
  */

@@ -1,9 +1,12 @@
 /*
- * KChooser (adapt-inf.md §3, optional K choice): the silhouette and elbow helpers on hand-computed cases, and
+ * KChooser (docs/methods/adapt-inf.md §3, optional K choice): the silhouette and elbow helpers on hand-computed cases, and
  * both choices finding the true K of well-separated blobs, with the full table returned.
  */
 package dev.perennial.select;
 
+import dev.perennial.cluster.InMemoryVectors;
+import dev.perennial.cluster.KMeans;
+import dev.perennial.cluster.KMeansTest;
 import org.junit.jupiter.api.Test;
 
 import java.util.List;

@@ -1,5 +1,5 @@
 /*
- * LoraLayers (adapt-inf.md §2.3): the layer of a parameter is the first integer of its name; the gradient length
+ * LoraLayers (docs/methods/adapt-inf.md §2.3): the layer of a parameter is the first integer of its name; the gradient length
  * per layer is 78,080·r for LLaMA-2-7B and the same formula on the tiny model's dimensions (spec §10.1 invariant
  * 4, length part); the chosen adapters come in named_parameters() order and only from the chosen layers; fresh
  * adapters change nothing in the model's output.

@@ -1,5 +1,5 @@
 /*
- * MultiWaySelection (adapt-inf.md §6.4, Appendix A): invariants 15 and 18, per-cluster expert choice, the
+ * MultiWaySelection (docs/methods/adapt-inf.md §6.4, Appendix A): invariants 15 and 18, per-cluster expert choice, the
  * baselines, missing scores in both modes, and the edge cases (empty clusters, K > N, budget > pool, bad input).
  */
 package dev.perennial.select;

@@ -1,5 +1,5 @@
 /*
- * NpyVectors (adapt-inf.md §2.5): rows of a memory-mapped .npy equal the array written, for float32 and float16,
+ * NpyVectors (docs/methods/adapt-inf.md §2.5): rows of a memory-mapped .npy equal the array written, for float32 and float16,
  * also across mapping boundaries (small mappings stand in for the 1 GiB ones) and from several threads; anything
  * but a C-order [N, d] float array is refused naming the file, and malformed files keep Npy's defects.
  */

@@ -1,10 +1,12 @@
 /*
- * PermanentPruning (adapt-inf.md §7.1): the golden case of invariant 16, duplicates, exact per-cluster counts,
+ * PermanentPruning (docs/methods/adapt-inf.md §7.1): the golden case of invariant 16, duplicates, exact per-cluster counts,
  * the blocked computation against a naive one (m not a multiple of the tile), invariant 17 over several steps,
  * and the pool-size behaviour of both budget modes.
  */
 package dev.perennial.select;
 
+import dev.perennial.cluster.InMemoryVectors;
+import dev.perennial.cluster.VectorSource;
 import dev.perennial.tensor.CpuBackend;
 import org.junit.jupiter.api.Test;
 

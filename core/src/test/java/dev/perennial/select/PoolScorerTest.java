@@ -1,5 +1,5 @@
 /*
- * PoolScorer on the tiny LLaVA over two generated LLaVA-JSON files (adapt-inf.md Appendix A's scoring loop;
+ * PoolScorer on the tiny LLaVA over two generated LLaVA-JSON files (docs/methods/adapt-inf.md Appendix A's scoring loop;
  * §10.1 invariants 2, 6, 7, 8, 10 on every scored row): one row per sample in file order with its source file,
  * NaN rows and counted reasons for invalid samples (missing image, several images, image outside the folder, no
  * response token left after truncation) while a non-sample JSON entry has no row; unit vectors and in-range scores

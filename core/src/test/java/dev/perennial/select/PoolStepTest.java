@@ -1,5 +1,5 @@
 /*
- * PoolStep (adapt-inf.md Appendix A) on in-memory inputs, and the StepReport / StepChart it is summarised by:
+ * PoolStep (docs/methods/adapt-inf.md Appendix A) on in-memory inputs, and the StepReport / StepChart it is summarised by:
  * the report's JSON fields agree with the outcome (sizes, budgets, experts, entropies, selected and kept counts,
  * NaN counts, modes); the chart is a PNG of the documented size; and the defined behaviours and errors of bad
  * input: empty clusters, NaN scores, a budget above N, K above N, scores of the wrong length, an empty pool, a K
@@ -7,6 +7,8 @@
  */
 package dev.perennial.select;
 
+import dev.perennial.cluster.InMemoryVectors;
+import dev.perennial.cluster.KMeans;
 import com.fasterxml.jackson.databind.JsonNode;
 import org.junit.jupiter.api.Test;
 

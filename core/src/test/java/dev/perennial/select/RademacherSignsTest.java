@@ -1,5 +1,5 @@
 /*
- * RademacherSigns, the one definition of ADAPT-∞'s projection matrix R (adapt-inf.md §2.4): golden values that
+ * RademacherSigns, the one definition of ADAPT-∞'s projection matrix R (docs/methods/adapt-inf.md §2.4): golden values that
  * pin the documented bit recipe (so the CUDA copy in random_projection.cu and any change here are caught), and
  * the statistics a Rademacher matrix must have — balanced signs and nearly uncorrelated columns, rows and seeds —
  * with bounds derived from the binomial standard deviation.

@@ -1,5 +1,5 @@
 /*
- * RandomProjection (adapt-inf.md §2.4–2.5): the fast CPU path (sign panels + sgemm) against the double reference
+ * RandomProjection (docs/methods/adapt-inf.md §2.4–2.5): the fast CPU path (sign panels + sgemm) against the double reference
  * for odd sizes and 64-bit row offsets, chunked projection == whole projection, seed sensitivity, linearity and
  * the Johnson–Lindenstrauss sanity check of spec §10.1, and row normalisation (zero rows stay zero, no NaN).
  *

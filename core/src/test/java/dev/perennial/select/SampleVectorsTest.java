@@ -1,5 +1,5 @@
 /*
- * SampleVectors (adapt-inf.md §2.3–2.6, §10.1 invariants 1, 2, 3, 9): projecting a gradient given as adapter
+ * SampleVectors (docs/methods/adapt-inf.md §2.3–2.6, §10.1 invariants 1, 2, 3, 9): projecting a gradient given as adapter
  * tensors chunk by chunk equals the reference projection of the flattened gradient in the spec's order; the
  * result is deterministic, linear before normalisation and of unit norm; cosines survive the projection within a
  * bound derived below; GraNd is the un-projected norm and scales with |c|; the hidden mean is the normalised

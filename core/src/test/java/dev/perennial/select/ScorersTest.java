@@ -1,5 +1,5 @@
 /*
- * The standard scorers and the registry (adapt-inf.md §4, §5; §10.1 invariants 6, 7, 8, 10) on evidence built from
+ * The standard scorers and the registry (docs/methods/adapt-inf.md §4, §5; §10.1 invariants 6, 7, 8, 10) on evidence built from
  * chosen logits: a model sure of every response token has PPL 1 and EL2N 0; PPL ≥ 1 (log-PPL ≥ 0) and the code's
  * mean-of-exp form is ≥ it; EL2N ∈ [0, √2] and equals the direct norm; entropy ∈ [0, ln V] and is ln V for uniform
  * logits, over all or response positions; IG = exp(b − a), 1 exactly for identical passes and for text-only

@@ -1,5 +1,5 @@
 /*
- * ScoringPass on the tiny LLaVA (adapt-inf.md §2, §4, §5; §10.1 invariants 4, 5, 9, 10): the sample vector is the
+ * ScoringPass on the tiny LLaVA (docs/methods/adapt-inf.md §2, §4, §5; §10.1 invariants 4, 5, 9, 10): the sample vector is the
  * projection of exactly the chosen layer's LoRA gradients in the spec's order (checked against an ordinary full
  * backward pass), only response positions contribute (checked against losses built from an explicit position
  * list on the merged sequence), a padded batch equals its samples run alone, IG is 1 for text-only samples and for

@@ -1,5 +1,5 @@
 /*
- * SelectedRecords (adapt-inf.md §9.2): counting records, writing the selected ones in the requested order with
+ * SelectedRecords (docs/methods/adapt-inf.md §9.2): counting records, writing the selected ones in the requested order with
  * every field kept and the source dataset added, and clear errors for malformed files, non-object records and
  * indices past the end.
  */

@@ -12,6 +12,8 @@
  */
 package dev.perennial.select;
 
+import dev.perennial.cluster.InMemoryVectors;
+import dev.perennial.cluster.KMeans;
 import dev.perennial.tensor.Tensor;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;

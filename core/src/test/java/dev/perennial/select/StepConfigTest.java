@@ -1,9 +1,10 @@
 /*
- * StepConfig (adapt-inf.md Appendix B): the JSON form a data pool stores round-trips every field exactly, the
+ * StepConfig (docs/methods/adapt-inf.md Appendix B): the JSON form a data pool stores round-trips every field exactly, the
  * CODE_COMPAT switch flips every selection and pruning mode and keeps the seeds, and bad values are refused.
  */
 package dev.perennial.select;
 
+import dev.perennial.cluster.KMeans;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import org.junit.jupiter.api.Test;

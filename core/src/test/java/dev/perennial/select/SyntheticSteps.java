@@ -1,7 +1,7 @@
 /*
  * Synthetic ADAPT-∞ step inputs for the pool tests: every SampleId gets a vector near one of BLOBS unit
  * directions (its blob = a hash of the id) plus noise that depends on the step (the model changes between steps,
- * so vectors are recomputed, adapt-inf.md §2.1), L2-normalised, and scores from three scorers of different
+ * so vectors are recomputed, docs/methods/adapt-inf.md §2.1), L2-normalised, and scores from three scorers of different
  * shapes. Everything is a function of (id, step), so a pool and a fresh computation agree.
  */
 package dev.perennial.select;

@@ -1,5 +1,5 @@
 /*
- * TokenScores (ADAPT-∞ per-token NLL / entropy / EL2N and their per-sample means, specs/adapt-inf.md §4): the fast
+ * TokenScores (ADAPT-∞ per-token NLL / entropy / EL2N and their per-sample means, docs/methods/adapt-inf.md §4): the fast
  * one-pass float path against the double reference, the reference against a naive "softmax first, then the
  * textbook formulas" computation in double, and the edge cases the kernels share (logits of ±1e4, V = 1, all rows
  * ignored, -inf logits, invalid targets, empty samples). Tolerances are |a - r| <= atol + rtol |r|.

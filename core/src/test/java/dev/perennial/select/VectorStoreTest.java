@@ -1,5 +1,5 @@
 /*
- * VectorStore (adapt-inf.md §2.5, §3: the pool's vectors on disk): F32 rows round-trip exactly and F16 rows as
+ * VectorStore (docs/methods/adapt-inf.md §2.5, §3: the pool's vectors on disk): F32 rows round-trip exactly and F16 rows as
  * Half's rounding; reads cross memory-map segment boundaries; a writer's rows are invisible until finish(), a
  * resumed writer drops what was not committed; a truncated, padded, foreign or half-written file is refused with
  * a TensorFormatException naming the defect; the .npy export equals the rows.

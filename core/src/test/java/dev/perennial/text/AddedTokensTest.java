@@ -1,5 +1,5 @@
 /*
- * Verbatim tokens (VerbatimTokens; llava-reference.md, "Real LLaVA-1.5 preprocessing and prompt facts", Image
+ * Verbatim tokens (VerbatimTokens; docs/methods/llava-numerics.md, "Real LLaVA-1.5 preprocessing and prompt facts", Image
  * token):
  *   - llava-hf's tokenizer.json = the golden one + added tokens <image> = 32000 and <pad> = 32001 (+ a third,
  *     non-special "<image><pad>" = 32002 to see leftmost-longest matching): plain encode of the template cases

@@ -1,5 +1,5 @@
 /*
- * Byte fallback (llava-reference.md, "Real LLaVA-1.5 preprocessing and prompt facts": <0x00>..<0xFF> = ids
+ * Byte fallback (docs/methods/llava-numerics.md, "Real LLaVA-1.5 preprocessing and prompt facts": <0x00>..<0xFF> = ids
  * 3..258): decode(encode(s)) == s for random strings over ASCII (control characters included), Latin-1 (NBSP,
  * soft hyphen), combining marks, CJK, Hangul, RTL scripts, zero-width characters and emoji (skin tones, ZWJ
  * sequences, flags), from both loaders. Excluded: U+2581 itself, which the tokenizer cannot tell from a

@@ -1,6 +1,6 @@
 /*
  * The CLIP tokenizer against clip-tokenizer-golden.json (test resources golden/clip/, copied from
- * shared/golden/clip; its README "CLIP tokenizer"): every case gives exactly ids_hf_fast, the ids of transformers'
+ * core/src/test/resources/golden/clip; its README "CLIP tokenizer"): every case gives exactly ids_hf_fast, the ids of transformers'
  * CLIPTokenizerFast that ModalPrompt loads, with the fast tokenizer's vocabulary strings; on the 23 cases where
  * the three reference implementations agree that is also the slow tokenizer's and OpenAI's ids. The 7 cases
  * where ftfy / HTML unescaping / final sigma matter differ from the slow ids, as the fast tokenizer's do. The

@@ -1,5 +1,5 @@
 /*
- * Conversation templates (llava-reference.md, "Real LLaVA-1.5 preprocessing and prompt facts", Conversation
+ * Conversation templates (docs/methods/llava-numerics.md, "Real LLaVA-1.5 preprocessing and prompt facts", Conversation
  * template), with every expected id taken from golden cases and joined here by hand, not by the template code:
  *   - the vicuna_v1 single-turn prompt is the golden template case, and its ids are llava_original_ids /
  *     llava_hf_ids; llava_v1 differs only in "human" for "user";

@@ -1,6 +1,6 @@
 /*
  * The tokenizer golden set (test resources golden/tokenizer/, copied from the shared golden set;
- * llava-reference.md, "Tokenizer golden"): the two tokenizer files, loaded once per test JVM, and the cases
+ * docs/methods/llava-numerics.md, "Tokenizer golden"): the two tokenizer files, loaded once per test JVM, and the cases
  * of tokenizer-golden.json with the conventions block.
  */
 package dev.perennial.text;

@@ -1,6 +1,6 @@
 /*
  * The two merge rules on small vocabularies where the order matters (the golden cases cannot tell the rules'
- * tie-breaking apart, llava-reference.md, "Tokenizer golden": both files agree on all of them). Pieces after
+ * tie-breaking apart, docs/methods/llava-numerics.md, "Tokenizer golden": both files agree on all of them). Pieces after
  * <unk>, <s>, </s> and the 256 bytes: "▁", "a", "b", "ab", "ba", "aa", "aaaa", "xy"; expected ids are worked
  * out by hand from the rules in MergeRule:
  *   - tokenizer.json: the pair listed first merges first;

@@ -1,5 +1,5 @@
 /*
- * Every case of tokenizer-golden.json (llava-reference.md, "Tokenizer golden"), from both loaders: ids with
+ * Every case of tokenizer-golden.json (docs/methods/llava-numerics.md, "Tokenizer golden"), from both loaders: ids with
  * <s>, ids without, pieces, decoded text; the decoded text with special tokens kept ("<s>" and then the text,
  * whose dummy-prefix space the decoder keeps once it is not at the start: HF's LLaMA decoder); the template
  * cases spliced with the original (-200), HF (32000) and tiny-checkpoint (300) image ids; and the conventions

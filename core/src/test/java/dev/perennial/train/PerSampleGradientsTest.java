@@ -1,6 +1,6 @@
 /*
  * Per-sample LoRA gradients from one batched backward equal, sample by sample, the gradients of a separate
- * backward pass of that sample's own loss (autograd issue, item 6: to 1e-5 relative), on a padded batch of three
+ * backward pass of that sample's own loss (to 1e-5 relative), on a padded batch of three
  * samples of different lengths with images.
  */
 package dev.perennial.train;

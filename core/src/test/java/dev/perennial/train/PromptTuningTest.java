@@ -1,5 +1,5 @@
 /*
- * Prompt tuning on the tiny LLaVA (autograd issue, item 5): prompt embeddings inserted after BOS (or as a prefix)
+ * Prompt tuning on the tiny LLaVA: prompt embeddings inserted after BOS (or as a prefix)
  * with ignored labels, trained with AdamW through the frozen model; the loss falls, the prompt is the only thing
  * that changes (every model weight bit-identical afterwards).
  */

@@ -1,6 +1,5 @@
 /*
- * A training step of the same shapes as the one before it takes no new host memory (training-engine issue, items
- * 2-3): every large block it needs comes from HostMemoryPool's cache, and a step's intermediates are all returned
+ * A training step of the same shapes as the one before it takes no new host memory: every large block it needs comes from HostMemoryPool's cache, and a step's intermediates are all returned
  * when it ends. Counted on the tiny LLaVA with LoRA on every linear layer, image included.
  */
 package dev.perennial.train;

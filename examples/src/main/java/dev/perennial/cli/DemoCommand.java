@@ -1,5 +1,5 @@
 /*
- * `perennial demo`: the main job on the embedded default (issue 8, item 6). It writes the built-in shapes benchmark
+ * `perennial demo`: the main job on the embedded default. It writes the built-in shapes benchmark
  * (six skills as separate tasks, held-out test splits), a random CLIP for ModalPrompt's queries (SyntheticClip with
  * OpenAI's CLIP vocabulary, shipped as a resource), and runs sequential fine-tuning, random replay, ADAPT-∞ and
  * ModalPrompt over the tasks with the same per-step budget on the tiny base model, then prints the accuracy

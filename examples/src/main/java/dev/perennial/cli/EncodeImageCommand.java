@@ -1,6 +1,6 @@
 /*
  * `perennial encode-image --model DIR --pixel-values F.npy --out DIR`: the CLIP vision tower with its projection
- * (CLIPVisionModelWithProjection; ModalPrompt's image query is image_embeds, modalprompt.md section 4.1). Writes
+ * (CLIPVisionModelWithProjection; ModalPrompt's image query is image_embeds, docs/methods/modalprompt.md section 4.1). Writes
  * float32 pooler_output.npy [N, Dv] (post_layernorm of the class token) and, when the checkpoint has a visual
  * projection, image_embeds.npy [N, P] (not normalised). Pixel values are float [N, 3, S, S] as `perennial
  * preprocess` writes them.

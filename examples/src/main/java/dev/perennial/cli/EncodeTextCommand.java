@@ -1,6 +1,6 @@
 /*
  * `perennial encode-text --model DIR --input-ids F.npy [--attention-mask F.npy] --out DIR`: the CLIP text tower
- * on ids from a .npy file (dev.perennial.clip; ModalPrompt's text query is pooler_output, modalprompt.md section
+ * on ids from a .npy file (dev.perennial.clip; ModalPrompt's text query is pooler_output, docs/methods/modalprompt.md section
  * 4.2). Writes float32 last_hidden_state.npy [B, T, D], pooler_output.npy [B, D] and, when the checkpoint has a
  * text projection, text_embeds.npy [B, P]. Ids are int64/int32 [B, T] or [T] as the CLIP tokenizer makes them
  * (`perennial tokenize --clip`); the mask is [B, T] of 1 (token) and 0 (padding on the right).

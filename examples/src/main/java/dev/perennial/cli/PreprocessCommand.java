@@ -1,7 +1,7 @@
 /*
  * `perennial preprocess --image FILE [--pad-to-square] [--size S] [--config preprocessor_config.json] --out F.npy`:
  * the pixel values LLaVA-1.5 feeds its vision tower for one image file, as a float32 .npy [1, 3, S, S]
- * (llava-reference.md, "Real LLaVA-1.5 preprocessing"). Without --config the openai/clip-vit-large-patch14-336
+ * (docs/methods/llava-numerics.md, "Real LLaVA-1.5 preprocessing"). Without --config the openai/clip-vit-large-patch14-336
  * settings are used; --size replaces the shortest edge and the crop; --pad-to-square adds LLaVA's
  * expand2square (image_aspect_ratio "pad", the original LLaVA path) in front of the CLIP processor.
  * Prints one line saying what was written.

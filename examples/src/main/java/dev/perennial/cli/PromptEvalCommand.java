@@ -1,6 +1,6 @@
 /*
  * `perennial prompt-eval`: answers LLaVA-JSON questions with a trained prompt pool, task-agnostically
- * (modalprompt.md §5.3, §7): per batch the CLIP queries select min(t, K) prompts over every task in the state, the
+ * (docs/methods/modalprompt.md §5.3, §7): per batch the CLIP queries select min(t, K) prompts over every task in the state, the
  * prompts are inserted after BOS for the prefill, and the answer is generated greedily. Writes one JSON line per
  * sample to --out (atomically, when all are done): {"id", "question", "answer", "reference", "selected_tasks"
  * (most similar last), "scores"}; and <out>.selection.json, the histogram of selected prompts (SelectionStats)

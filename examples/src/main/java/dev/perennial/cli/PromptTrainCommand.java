@@ -1,6 +1,6 @@
 /*
  * `perennial prompt-train`: trains one task of a prompt pool (ModalPrompt by default, or L2P) on a frozen LLaVA
- * checkpoint and commits it to the state folder (modalprompt.md §6, §8; dev.perennial.prompt.PromptTaskTrainer).
+ * checkpoint and commits it to the state folder (docs/methods/modalprompt.md §6, §8; dev.perennial.prompt.PromptTaskTrainer).
  * The first call creates the state with the pool settings given here; later calls add the next task with the
  * state's settings (giving different ones is refused) or, for a task that was interrupted, resume it from its
  * checkpoints. Missing or corrupt images are skipped and counted; a progress bar is drawn on stderr; the summary

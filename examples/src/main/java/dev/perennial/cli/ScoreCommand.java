@@ -1,5 +1,5 @@
 /*
- * `perennial score`: ADAPT-∞'s per-sample vectors and scores for a pool of LLaVA-JSON datasets (adapt-inf.md §2,
+ * `perennial score`: ADAPT-∞'s per-sample vectors and scores for a pool of LLaVA-JSON datasets (docs/methods/adapt-inf.md §2,
  * §4, §5; select.PoolScorer). Writes to --out: vectors.npy (float32 [N, k]; NaN rows for invalid samples),
  * NAME.npy (float32 [N]) per scorer, records.json (row -> source file, record index, id, and why it is invalid),
  * plus vectors.pnvec (the same vectors as a memory-mapped VectorStore, F32 or --store-dtype f16) and

@@ -1,5 +1,5 @@
 /*
- * `perennial select`: one ADAPT-∞ selection step (adapt-inf.md Appendix A, §3, §6, §7) on vectors and scores
+ * `perennial select`: one ADAPT-∞ selection step (docs/methods/adapt-inf.md Appendix A, §3, §6, §7) on vectors and scores
  * computed elsewhere (`perennial score` writes them): k-means on the vectors, per cluster the expert with the
  * most spread-out score histogram, CCS sampling of the cluster's share of the budget, and optionally permanent
  * pruning to --prune-to. It is step 0 of a data pool (PoolStep with StepConfig), so the same inputs in a
@@ -22,7 +22,7 @@ package dev.perennial.cli;
 import dev.perennial.io.Fingerprint;
 import dev.perennial.io.Npy;
 import dev.perennial.io.OutputFolder;
-import dev.perennial.select.KMeans;
+import dev.perennial.cluster.KMeans;
 import dev.perennial.select.NpyVectors;
 import dev.perennial.select.PoolStep;
 import dev.perennial.select.SampleId;

@@ -8,7 +8,7 @@
  *
  * --tokenizer: the LLaMA tokenizer from a tokenizer.json, a SentencePiece tokenizer.model or a model folder
  * (Tokenizer.load). --no-bos leaves out <s>; --image-token-id N splits TEXT at "<image>" and puts N there, as
- * LLaVA's tokenizer_image_token does (-200 for original LLaVA, 32000 for llava-hf; llava-reference.md, "Real
+ * LLaVA's tokenizer_image_token does (-200 for original LLaVA, 32000 for llava-hf; docs/methods/llava-numerics.md, "Real
  * LLaVA-1.5 preprocessing and prompt facts", Image token).
  * --clip: the CLIP BPE tokenizer from a folder with vocab.json and merges.txt (ClipTokenizer: the ids of
  * transformers' CLIPTokenizerFast, <|startoftext|> ... <|endoftext|>, at most 77), which ModalPrompt encodes

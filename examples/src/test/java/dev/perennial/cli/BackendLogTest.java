@@ -1,5 +1,5 @@
 /*
- * Reliability issue, item 7 (part): on a machine without a GPU every model command used to log the CUDA driver's
+ * On a machine without a GPU every model command used to log the CUDA driver's
  * error (cudaErrorInsufficientDriver) at INFO; it says "CPU backend (no GPU found)" and keeps the probe's details at
  * DEBUG. Run as a child JVM, as a user runs the command line, so the log output is the real one.
  */

@@ -1,5 +1,5 @@
 /*
- * Every resumable command survives being killed anywhere (reliability issue, item 1; docs/reliability.md): `train`,
+ * Every resumable command survives being killed anywhere (docs/reliability.md): `train`,
  * `score`, `prompt-train` and `run` with each lifelong strategy are run once uninterrupted in a child JVM, then
  * killed at commit points (before and after each atomic write or rename) and at random moments, rerun until they
  * finish, and their output folders compared byte for byte with the uninterrupted run's (CrashHarness).

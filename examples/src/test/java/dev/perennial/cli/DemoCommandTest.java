@@ -35,7 +35,7 @@ class DemoCommandTest {
         assertTrue(Files.isRegularFile(dir.resolve("run/report.md")));
     }
 
-    /** Reliability issue, item 4: options are checked before any work (--prompts 0 used to fail after 90 s of training). */
+    /** Options are checked before any work (--prompts 0 used to fail after 90 s of training). */
     @Test
     void badOptionsFailAtOnceAndWriteNothing() throws IOException {
         for (String[] bad : new String[][]{{"--prompts", "0"}, {"--prompt-length", "0"}, {"--budget", "0"}, {"--epochs", "0"},

@@ -1,5 +1,5 @@
 /*
- * Reliability issue, item 3: the native memory cap follows physical memory, not the Java heap, on the command line's
+ * The native memory cap follows physical memory, not the Java heap, on the command line's
  * own path. Selecting the backend probes for a GPU through JavaCPP, which fixes JavaCPP's cap for the life of the
  * JVM; the cap must already be set by then (a 221M full fine-tune was refused at 5.9 GB, the default heap, with
  * 20 GB free). A child JVM with a 128 MB heap selects the backend and reports the cap.

@@ -1,5 +1,5 @@
 /*
- * Reliability issue, item 3: running out of tensor memory is one line on stderr, not a stack trace, naming what was
+ * Running out of tensor memory is one line on stderr, not a stack trace, naming what was
  * being allocated, how much, the cap and how to raise it. A child JVM is given an 8 KB cap (PERENNIAL_MAX_MEMORY,
  * which must be set before the first tensor exists) and runs `perennial forward` on the tiny checkpoint.
  */

@@ -1,6 +1,6 @@
 /*
  * `perennial preprocess` in process: the written .npy equals the real transformers pixel values for the golden
- * 64x45 image (HF path and LLaVA pad path, 1e-6 as in llava-reference.md; the input is golden/pillow's PNG
+ * 64x45 image (HF path and LLaVA pad path, 1e-6 as in docs/methods/llava-numerics.md; the input is golden/pillow's PNG
  * copy of that image), --size against the Pillow-made 64-pixel golden of the 400x520 image, --config with the
  * tiny model's preprocessor_config.json (30x30), and the one-line error contract for a missing image, a
  * damaged image and a refused config, plus usage errors for missing required options.

@@ -1,6 +1,6 @@
 /*
  * `perennial tokenize` run in process: golden cases (core's test resources golden/tokenizer/,
- * llava-reference.md "Tokenizer golden") through both tokenizer files and a model folder, --no-bos, the
+ * docs/methods/llava-numerics.md "Tokenizer golden") through both tokenizer files and a model folder, --no-bos, the
  * template case with --image-token-id as the original (-200) and HF (32000) image ids, the output being one
  * JSON array; and the one-line error contract for missing and malformed tokenizer files.
  */

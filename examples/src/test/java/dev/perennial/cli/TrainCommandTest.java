@@ -103,7 +103,7 @@ class TrainCommandTest {
     }
 
     /**
-     * Reliability issue, item 2: --out is guarded. A resume with other data or settings is refused naming what
+     * --out is guarded (docs/reliability.md). A resume with other data or settings is refused naming what
      * differs (it used to "resume" at the old step and train nothing); a finished folder is not replaced without
      * --overwrite (it used to be replaced silently); --resume of a finished run with the same settings trains no step
      * and leaves the same adapter.
@@ -162,7 +162,7 @@ class TrainCommandTest {
         }
     }
 
-    /** Reliability issue, item 4: a run with nothing to train on stops with one line instead of saving an untrained adapter. */
+    /** A run with nothing to train on stops with one line instead of saving an untrained adapter. */
     @Test
     void nothingToTrainOnIsAnError() throws IOException {
         CliRun r = run("train", "--model", GOLDEN.resolve("tiny-llava-hf").toString(), "--tokenizer", TOKENIZER.toString(),
@@ -173,7 +173,7 @@ class TrainCommandTest {
         assertFalse(Files.exists(dir.resolve("cut/adapter")), "no adapter is saved");
     }
 
-    /** Reliability issue, item 4: non-finite pixel values are refused (they made every logit NaN). */
+    /** Non-finite pixel values are refused (they made every logit NaN). */
     @Test
     void nanPixelsAreRefused() throws IOException {
         Path g = GOLDEN.resolve("golden-tiny-llava-hf");

@@ -3,7 +3,7 @@
  * the other hot ops through the hand-written kernels of cuda/ (DeviceKernels), and the few ops without a kernel
  * on the host (HostFallback, logged once per op). Tensors are ordinary Tensors whose storage the device can
  * address (host memory when emulated, CUDA managed memory on a GPU), so model code runs unchanged
- * (design.md: "One Backend interface"; docs/architecture.md "CUDA backend").
+ * (docs/architecture.md, "Backends" and "CUDA backend").
  *
  * Semantics are exactly Backend's; the native tests run the op table and the whole tiny-LLaVA golden forward and
  * backward through this class on the emulated device.

@@ -774,7 +774,7 @@ public final class DeviceKernels {
         return t == null ? null : new BytePointer(t.storage().pointer()).position(t.offset());
     }
 
-    // ------------------------------------------------- ADAPT-∞ sample vectors and clustering (adapt-inf.md §2.4-3)
+    // ------------------------------------------------- ADAPT-∞ sample vectors and clustering (docs/methods/adapt-inf.md §2.4-3)
 
     /**
      * The Rademacher projection of dev.perennial.select.RandomProjection by the random_projection kernel:
@@ -824,7 +824,7 @@ public final class DeviceKernels {
     public record NearestCentroids(Tensor labels, Tensor distances) {}
 
     /**
-     * k-means assignment (dev.perennial.select.KMeansAssignment's rule): for x [n, d] and centroids [K, d], the
+     * k-means assignment (dev.perennial.cluster.KMeansAssignment's rule): for x [n, d] and centroids [K, d], the
      * nearest centroid of every point (ties to the lower index; a point containing NaN gets label 0 and distance
      * NaN). K = 0 or d = 0 is a KernelLaunchException with code 1.
      */

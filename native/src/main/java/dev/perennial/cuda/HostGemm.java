@@ -1,6 +1,6 @@
 /*
- * DeviceGemm of the emulated device: the CPU backend's GEMM (OpenBLAS), standing in for cuBLAS as design.md
- * prescribes. Like cuBLAS it reads its operands where they lie in device memory (host operands are copied in
+ * DeviceGemm of the emulated device: the CPU backend's GEMM (OpenBLAS), standing in for cuBLAS (docs/methods/llava-numerics.md,
+ * "The emulated CUDA device"). Like cuBLAS it reads its operands where they lie in device memory (host operands are copied in
  * through DeviceMemory.resident, read-only weights once) and writes the product into device memory, so the
  * emulated device transfers what a GPU would.
  */

@@ -1,8 +1,8 @@
 /*
- * The whole tiny-LLaVA golden model through CudaBackend on the emulated device (kernel issue, item 4): forward
+ * The whole tiny-LLaVA golden model through CudaBackend on the emulated device: forward
  * logits and loss, greedy generation with the KV cache (step logits and tokens), and the backward pass (every
  * parameter gradient, the input-embedding and pixel gradients) against the reference implementation's goldens
- * with the spec's tolerances (llava-reference.md: logits 1e-4, per-token loss 2e-5, mean loss 1e-5; gradients
+ * with the spec's tolerances (docs/methods/llava-numerics.md: logits 1e-4, per-token loss 2e-5, mean loss 1e-5; gradients
  * 1e-4 absolute or 1e-3 relative to the tensor's abs max). The golden files are copies of core's test
  * resources. The test also pins which ops may still run on the host (HostFallback), so a kernel that silently
  * stops being used fails here.

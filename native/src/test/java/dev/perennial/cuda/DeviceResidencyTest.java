@@ -1,5 +1,5 @@
 /*
- * Gradients, optimizer state and the KV cache live on the device (training-engine issue, item 3), checked on the
+ * Gradients, optimizer state and the KV cache live on the device, checked on the
  * emulated device, whose memory is kept apart from the host's and counted like a GPU's (PooledDeviceMemory):
  *  - a LoRA training step of the tiny golden model through the real Trainer (gradient accumulation over two
  *    micro-batches, clipping, AdamW), after warm-up: no new device allocation (the caching allocator reuses

@@ -1,6 +1,6 @@
 /*
  * The kmeans_assign kernel (cuda/src/main/cuda/kmeans_assign.cu) on the emulated device against the core
- * definition, dev.perennial.select.KMeansAssignment.reference (double distances), in both fiber orders: odd sizes
+ * definition, dev.perennial.cluster.KMeansAssignment.reference (double distances), in both fiber orders: odd sizes
  * (n, d, K = 1; n, d, K not multiples of the 128-point / 16-dim / 16-centroid tiles; several point blocks and
  * centroid tiles), exact ties (duplicated centroids within a thread, across thread groups and across centroid
  * tiles; a point equidistant from mirrored centroids) going to the lower index, the NaN rule (a NaN point gets
@@ -12,7 +12,7 @@
  */
 package dev.perennial.cuda;
 
-import dev.perennial.select.KMeansAssignment;
+import dev.perennial.cluster.KMeansAssignment;
 import dev.perennial.tensor.DType;
 import dev.perennial.tensor.Tensor;
 import org.bytedeco.javacpp.FloatPointer;

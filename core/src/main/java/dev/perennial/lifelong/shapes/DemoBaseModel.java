@@ -1,5 +1,5 @@
 /*
- * The built-in benchmark's base model (issue 8, item 5): a tiny LLaVA-shaped model (CLIP-style tower on 32 px images
+ * The built-in benchmark's base model: a tiny LLaVA-shaped model (CLIP-style tower on 32 px images
  * in 4 px patches, MLP projector, 4-layer LLaMA of width 128, a WordTokenizer vocabulary) that the library
  * pre-trains itself, all weights, in two stages like LLaVA-1.5:
  *
@@ -11,7 +11,7 @@
  *
  * No task asks in the neutral style; each task's own style (Skill) is what a lifelong step has to learn. Stage 2
  * is what ModalPrompt needs: a frozen backbone whose behaviour an instruction can steer (ModalPrompt starts from the
- * instruction-tuned LLaVA-1.5, modalprompt.md §10.6); a caption-only backbone cannot be steered by a few prompt
+ * instruction-tuned LLaVA-1.5, docs/methods/modalprompt.md §10.6); a caption-only backbone cannot be steered by a few prompt
  * vectors (measured: docs/performance.md, "Lifelong demo"). Everything is a function of the seed; each stage
  * checkpoints into the output folder and resumes, stage 1's model is kept in pretrain/stage1, and the result is an
  * ordinary llava-hf folder (config.json, model.safetensors, tokenizer.json) that LlavaModel.load and Tokenizer.load

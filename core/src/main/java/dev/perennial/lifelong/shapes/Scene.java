@@ -1,5 +1,5 @@
 /*
- * One picture of the built-in benchmark (issue 8, item 5): a dark background, a few flat-coloured shapes and
+ * One picture of the built-in benchmark: a dark background, a few flat-coloured shapes and
  * optionally one digit, drawn on a small square canvas by exact rasterisation (pixel centres tested against the
  * shape), so the same scene gives the same pixels on every machine — no fonts, no anti-aliasing, no AWT drawing.
  */

@@ -1,5 +1,5 @@
 /*
- * Writes the built-in multimodal benchmark (issue 8, item 5) to a folder in CoIN's layout, so the same task loaders
+ * Writes the built-in multimodal benchmark to a folder in CoIN's layout, so the same task loaders
  * run it and real CoIN data:
  *
  *   images/<Task>/{train,test}-NNNNN.png          the pictures (RGB, size × size)

@@ -1,5 +1,5 @@
 /*
- * The skills of the built-in benchmark, one task each (issue 8, item 5), each with its own picture style and its
+ * The skills of the built-in benchmark, one task each, each with its own picture style and its
  * own instruction style so that tasks differ in both modalities (what ModalPrompt's dual queries can tell apart):
  *
  *   COLOUR     one large shape                      "What colour is the shape? Answer with one word."     red

@@ -2,7 +2,7 @@
  * JavaCPP binding of the nvcc build, libperennialcuda.so (cuda/src/main/cuda, built by this module): the same C
  * ABI as the emulated build's EmuKernels, plus the device probe. Its JNI library links only libperennialcuda and,
  * through it, libcudart, which loads the driver lazily, so loading it on a machine without a GPU works and
- * pn_device_count reports the reason (notes/toolchain.md §1.4). KernelAbiParityTest checks that every launcher
+ * pn_device_count reports the reason (docs/toolchain.md §1.4). KernelAbiParityTest checks that every launcher
  * of EmuKernels is declared here with the same signature.
  */
 package dev.perennial.cuda.gpu;

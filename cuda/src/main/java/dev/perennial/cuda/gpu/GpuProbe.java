@@ -1,6 +1,6 @@
 /*
  * Is there a usable GPU? Decided once, without ever throwing and without touching a class of the org.bytedeco
- * CUDA preset (which cannot even load without libcuda.so.1, notes/toolchain.md §1.4): only our own JNI library is
+ * CUDA preset (which cannot even load without libcuda.so.1, docs/toolchain.md §1.4): only our own JNI library is
  * loaded, and pn_device_count's error code is trusted over the count.
  */
 package dev.perennial.cuda.gpu;

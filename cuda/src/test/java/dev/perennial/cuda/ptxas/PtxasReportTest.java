@@ -1,5 +1,5 @@
 /*
- * Static checks of the nvcc build (kernel issue, item 5): every kernel of the ptxas report has zero spill stores
+ * Static checks of the nvcc build: every kernel of the ptxas report has zero spill stores
  * and loads and a zero-byte stack frame (the build's -warn-spills,-Werror already refuses spills; this also
  * catches local-memory stacks), every kernel declares __launch_bounds__, and docs/kernels.md carries exactly the
  * table this report gives (between its `ptxas:begin` / `ptxas:end` markers; skipped, not passed, when the local

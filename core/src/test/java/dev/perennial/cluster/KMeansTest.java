@@ -1,12 +1,12 @@
 /*
- * KMeans (adapt-inf.md §3): invariant 11 (labels in [0, K), every label the nearest centroid, a fixed seed gives
+ * KMeans (docs/methods/adapt-inf.md §3): invariant 11 (labels in [0, K), every label the nearest centroid, a fixed seed gives
  * identical results), exact recovery of well-separated blobs by both variants, bit-identical results with and
  * without threads, the empty-cluster rule, NaN → 0, and the edge cases K > N, K == N, identical points.
  */
-package dev.perennial.select;
+package dev.perennial.cluster;
 
-import dev.perennial.select.KMeans.Config;
-import dev.perennial.select.KMeans.Variant;
+import dev.perennial.cluster.KMeans.Config;
+import dev.perennial.cluster.KMeans.Variant;
 import org.junit.jupiter.api.Test;
 
 import java.util.HashMap;
@@ -18,10 +18,10 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-class KMeansTest {
+public class KMeansTest {
 
     /** n points around `blobs` random unit directions (noise σ), L2-normalised; blob of point i = i % blobs. */
-    static float[][] blobs(int n, int blobs, int d, double noise, long seed) {
+    public static float[][] blobs(int n, int blobs, int d, double noise, long seed) {
         SplittableRandom rng = new SplittableRandom(seed);
         float[][] centers = new float[blobs][];
         for (int b = 0; b < blobs; b++) centers[b] = unit(gaussian(rng, d, 1));

@@ -1,8 +1,8 @@
 /*
- * The heap implementation of VectorSource (adapt-inf.md §2.5): N vectors of length d in one row-major float
+ * The heap implementation of VectorSource (docs/methods/adapt-inf.md §2.5): N vectors of length d in one row-major float
  * array, copied in on construction so later changes to the caller's arrays do not leak in.
  */
-package dev.perennial.select;
+package dev.perennial.cluster;
 
 public final class InMemoryVectors implements VectorSource {
     private final float[] data;   // (N, d)

@@ -1,10 +1,10 @@
 /*
- * KMeansAssignment (adapt-inf.md §3): the GEMM-expansion fast path against the double reference on clustered
+ * KMeansAssignment (docs/methods/adapt-inf.md §3): the GEMM-expansion fast path against the double reference on clustered
  * data (labels exact, distances within the expansion's error bound), the tie rule (lower index), the NaN rule
  * (a NaN point gets label 0 and dist NaN, a NaN centroid never wins), clamping (dist >= 0 for a point on a
  * centroid) and shape checks.
  */
-package dev.perennial.select;
+package dev.perennial.cluster;
 
 import dev.perennial.tensor.Tensor;
 import org.junit.jupiter.api.Test;

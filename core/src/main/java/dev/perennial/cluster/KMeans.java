@@ -1,5 +1,5 @@
 /*
- * Pseudo-task (skill) clustering of the pool's sample vectors (adapt-inf.md §3): Euclidean k-means on the
+ * Pseudo-task (skill) clustering of the pool's sample vectors (docs/methods/adapt-inf.md §3): Euclidean k-means on the
  * L2-normalised gradient vectors, re-fitted from scratch at every step. The official code runs scikit-learn's
  * MiniBatchKMeans(batch_size = 10240) unseeded; this one is seeded and reproducible.
  *
@@ -35,7 +35,7 @@
  *  - lloydIteration() exposes one Lloyd iteration from given centroids (assignment + mean update) without the
  *    init and the re-seeding, the unit the benchmarks time.
  */
-package dev.perennial.select;
+package dev.perennial.cluster;
 
 import dev.perennial.tensor.DType;
 import dev.perennial.tensor.Parallel;

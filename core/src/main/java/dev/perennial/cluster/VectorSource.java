@@ -1,10 +1,10 @@
 /*
- * Read access to the pool's sample vectors (adapt-inf.md §2.5: the L2-normalised 8192-d projected gradients,
+ * Read access to the pool's sample vectors (docs/methods/adapt-inf.md §2.5: the L2-normalised 8192-d projected gradients,
  * one row per pool sample, or another embedding for pruning, §7.1), one vector at a time, so that clustering
  * and pruning never need the whole [N, d] matrix in memory. InMemoryVectors holds them on the heap; a
  * memory-mapped store of the same rows can implement this interface without changing its users.
  */
-package dev.perennial.select;
+package dev.perennial.cluster;
 
 public interface VectorSource {
 

@@ -1,8 +1,8 @@
 /*
- * InMemoryVectors (adapt-inf.md §2.5 storage, VectorSource): copies its input, reads rows, refuses bad shapes;
+ * InMemoryVectors (docs/methods/adapt-inf.md §2.5 storage, VectorSource): copies its input, reads rows, refuses bad shapes;
  * readFinite applies nan_to_num.
  */
-package dev.perennial.select;
+package dev.perennial.cluster;
 
 import org.junit.jupiter.api.Test;
 

@@ -1,5 +1,5 @@
 /*
- * The assignment step of ADAPT-∞'s pseudo-task clustering (adapt-inf.md §3): for points x [n, d] and centroids
+ * The assignment step of ADAPT-∞'s pseudo-task clustering (docs/methods/adapt-inf.md §3): for points x [n, d] and centroids
  * c [K, d], label[i] = argmin_k ‖x_i − c_k‖² and dist[i] = that squared distance.
  *
  * Rule shared by every implementation (reference(), assign() and the CUDA kernel kmeans_assign.cu):
@@ -12,7 +12,7 @@
  * reference() is the definition: Σ_j (x_ij − c_kj)² in double. assign() is the fast CPU path: blocks of points,
  * dots = x_block · cᵀ by one sgemm of the CPU backend (OpenBLAS), then ‖x‖² − 2 x·c + ‖c‖² in double with the
  * norms in double and negatives from cancellation clamped to 0. Blocks are sized so each sgemm stays below
- * OpenBLAS's threading threshold (RandomProjection.MAX_GEMM_MNK) and run in parallel with Parallel, memory
+ * OpenBLAS's threading threshold (MAX_GEMM_MNK, as in select.RandomProjection) and run in parallel with Parallel, memory
  * O(block · K) per worker. Measured for n = 20000, d = 8192, K = 10 on this project's 2-core machine (shared
  * with other jobs): the whole assign() ~16 GFLOP/s (2·n·K·d per second; the sgemms alone ~35–50, the rest is
  * the double ‖x‖² pass), against ~8 with 1024-point sgemm calls that start OpenBLAS's own threads.
@@ -20,7 +20,7 @@
  * differently from reference(). KMeans's GEMM assignment runs the same block code per chunk on its own threads
  * (assignOnThisThread); docs/performance.md has the N = 100k numbers of both.
  */
-package dev.perennial.select;
+package dev.perennial.cluster;
 
 import dev.perennial.tensor.CpuBackend;
 import dev.perennial.tensor.DType;
@@ -32,6 +32,9 @@ import java.nio.FloatBuffer;
 import java.util.Arrays;
 
 public final class KMeansAssignment {
+    /** m·n·k below which OpenBLAS runs a product on one thread: blocks are sized to stay under it. */
+    private static final long MAX_GEMM_MNK = 1L << 18;
+
     private static final int MIN_POINT_BLOCK = 8, MAX_POINT_BLOCK = 1024;
 
     /** label[i] ∈ [0, K) and dist[i] = ‖x_i − c_label‖² (≥ 0, or NaN for a point containing NaN). */
@@ -88,7 +91,7 @@ public final class KMeansAssignment {
 
     /** Points per sgemm call, so that block·K·d stays below OpenBLAS's threading threshold. */
     private static int pointBlock(int k, int d) {
-        return (int) Math.max(MIN_POINT_BLOCK, Math.min(MAX_POINT_BLOCK, RandomProjection.MAX_GEMM_MNK / ((long) k * d)));
+        return (int) Math.max(MIN_POINT_BLOCK, Math.min(MAX_POINT_BLOCK, MAX_GEMM_MNK / ((long) k * d)));
     }
 
     /** Point blocks [b0, b1) of xs: one sgemm each, then the argmin in double; xx: row norms, or null to compute them. */

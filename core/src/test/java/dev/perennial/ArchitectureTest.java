@@ -1,0 +1,72 @@
+/*
+ * The package whiteboard of docs/architecture.md ("Packages and the arrows between them") as a test: every package
+ * of perennial-core may import only the packages listed for it there, so a forbidden import (prompt reaching into
+ * select, tensor learning about files, a model package importing training) fails the build with the offending
+ * class and line. Read from the compiled main classes with ArchUnit.
+ */
+package dev.perennial;
+
+import com.tngtech.archunit.core.domain.JavaClasses;
+import com.tngtech.archunit.core.importer.ClassFileImporter;
+import com.tngtech.archunit.core.importer.ImportOption;
+import com.tngtech.archunit.library.Architectures;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class ArchitectureTest {
+    /** Package (under dev.perennial) -> the packages it may import. The whiteboard, bottom up. */
+    static final Map<String, List<String>> ALLOWED = new LinkedHashMap<>();
+
+    static {
+        ALLOWED.put("tensor", List.of());
+        ALLOWED.put("io", List.of("tensor"));
+        ALLOWED.put("autograd", List.of("tensor"));
+        ALLOWED.put("image", List.of("tensor"));
+        ALLOWED.put("text", List.of("tensor", "io"));
+        ALLOWED.put("nn", List.of("tensor", "io"));
+        ALLOWED.put("cluster", List.of("tensor", "io"));
+        ALLOWED.put("data", List.of("tensor", "io", "image", "text"));
+        ALLOWED.put("eval", List.of("tensor", "io", "text"));
+        ALLOWED.put("llava", List.of("tensor", "io", "autograd", "image", "text", "nn"));
+        ALLOWED.put("clip", List.of("tensor", "io", "image", "text", "nn", "llava"));
+        ALLOWED.put("train", List.of("tensor", "io", "autograd", "nn", "data", "llava"));
+        ALLOWED.put("select", List.of("tensor", "io", "autograd", "image", "text", "nn", "cluster", "data", "llava", "train"));
+        ALLOWED.put("prompt", List.of("tensor", "io", "autograd", "image", "text", "nn", "cluster", "data", "llava", "clip", "train"));
+        ALLOWED.put("lifelong", List.of("tensor", "io", "autograd", "image", "text", "nn", "cluster", "data", "eval", "llava", "clip",
+                "train", "select", "prompt"));
+    }
+
+    static JavaClasses classes;
+
+    @BeforeAll
+    static void read() {
+        classes = new ClassFileImporter().withImportOption(ImportOption.Predefined.DO_NOT_INCLUDE_TESTS).importPackages("dev.perennial");
+    }
+
+    @Test
+    void everyPackageImportsOnlyWhatTheWhiteboardAllows() {
+        Architectures.LayeredArchitecture layers = Architectures.layeredArchitecture().consideringOnlyDependenciesInLayers();
+        for (String p : ALLOWED.keySet()) layers = layers.layer(p).definedBy("dev.perennial." + p + "..");
+        for (var e : ALLOWED.entrySet()) {
+            layers = e.getValue().isEmpty() ? layers.whereLayer(e.getKey()).mayNotAccessAnyLayer()
+                    : layers.whereLayer(e.getKey()).mayOnlyAccessLayers(e.getValue().toArray(String[]::new));
+        }
+        layers.check(classes);
+    }
+
+    @Test
+    void everyPackageOfTheCoreIsOnTheWhiteboard() {
+        for (var c : classes) {
+            String pkg = c.getPackageName();
+            if (!pkg.startsWith("dev.perennial.")) continue;
+            String top = pkg.substring("dev.perennial.".length()).split("\\.")[0];
+            assertTrue(ALLOWED.containsKey(top), c.getName() + " is in package " + top + ", which docs/architecture.md does not place");
+        }
+    }
+}
