@@ -26,7 +26,7 @@ package dev.perennial.autograd;
 import dev.perennial.tensor.AttentionMask;
 import dev.perennial.tensor.Backend;
 import dev.perennial.tensor.FusedAttention;
-import dev.perennial.tensor.FusedBackward;
+import dev.perennial.tensor.NormGradients;
 import dev.perennial.tensor.Recomputation;
 import dev.perennial.tensor.Shapes;
 import dev.perennial.tensor.Storage;
@@ -300,7 +300,8 @@ public final class GradBackend implements Backend {
     public Tensor layerNorm(Tensor x, Tensor weight, Tensor bias, float eps) {
         Tensor y = be.layerNorm(x, weight, bias, eps);
         if (tape.anyRequiresGrad(x, weight, bias)) tape.record(y, (g, sink) -> {
-            if (be instanceof FusedBackward fused) {
+            FusedBackward fused = FusedBackward.OP.on(be);
+            if (fused != null) {
                 accumulate(sink, x, weight, bias, fused.layerNormBackward(g, x, weight, bias, eps));
                 return;
             }
@@ -323,7 +324,8 @@ public final class GradBackend implements Backend {
     public Tensor rmsNorm(Tensor x, Tensor weight, float eps) {
         Tensor y = be.rmsNorm(x, weight, eps);
         if (tape.anyRequiresGrad(x, weight)) tape.record(y, (g, sink) -> {
-            if (be instanceof FusedBackward fused) {
+            FusedBackward fused = FusedBackward.OP.on(be);
+            if (fused != null) {
                 accumulate(sink, x, weight, null, fused.rmsNormBackward(g, x, weight, eps));
                 return;
             }
@@ -338,7 +340,7 @@ public final class GradBackend implements Backend {
         return y;
     }
 
-    private void accumulate(Tape.Sink sink, Tensor x, Tensor weight, Tensor bias, FusedBackward.NormGradients d) {
+    private void accumulate(Tape.Sink sink, Tensor x, Tensor weight, Tensor bias, NormGradients d) {
         if (tape.requiresGrad(x)) sink.accumulate(x, d.dx());
         if (tape.requiresGrad(weight)) sink.accumulate(weight, d.dweight());
         if (tape.requiresGrad(bias)) sink.accumulate(bias, d.dbias());
@@ -350,7 +352,8 @@ public final class GradBackend implements Backend {
      */
     @Override
     public Tensor attention(Tensor q, Tensor k, Tensor v, AttentionMask mask, float scale) {
-        if (!(be instanceof FusedAttention fused)) return Backend.super.attention(q, k, v, mask, scale);
+        FusedAttention fused = FusedAttention.OP.on(be);
+        if (fused == null) return Backend.super.attention(q, k, v, mask, scale);
         FusedAttention.Forward fwd = fused.attentionForward(q, k, v, mask, scale);
         if (tape.anyRequiresGrad(q, k, v)) tape.record(fwd.out(), (g, sink) -> {
             FusedAttention.Gradients d = fused.attentionBackward(q, k, v, mask, scale, fwd, g);
@@ -365,7 +368,8 @@ public final class GradBackend implements Backend {
     public Tensor rope(Tensor x, Tensor positions, float theta) {
         Tensor y = be.rope(x, positions, theta);
         if (tape.requiresGrad(x)) tape.record(y, (g, sink) -> {
-            if (be instanceof FusedBackward fused) {
+            FusedBackward fused = FusedBackward.OP.on(be);
+            if (fused != null) {
                 sink.accumulate(x, fused.ropeBackward(g, positions, theta));
                 return;
             }
@@ -500,7 +504,8 @@ public final class GradBackend implements Backend {
     public Tensor crossEntropy(Tensor logits, Tensor targets, int ignoreIndex) {
         Tensor out = be.crossEntropy(logits, targets, ignoreIndex);
         if (tape.requiresGrad(logits)) tape.record(out, (g, sink) -> {
-            if (be instanceof FusedBackward fused) {
+            FusedBackward fused = FusedBackward.OP.on(be);
+            if (fused != null) {
                 sink.accumulate(logits, fused.crossEntropyBackward(logits, targets, ignoreIndex, g));
                 return;
             }

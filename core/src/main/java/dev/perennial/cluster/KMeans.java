@@ -151,7 +151,15 @@ public final class KMeans {
 
     /** fit() reporting every iteration (epoch) to {@code progress} (may be null). */
     public static Result fit(VectorSource data, Config config, Progress progress) {
-        return fit(data, config, true, null, progress);
+        return fit(data, config, true, null, progress, null);
+    }
+
+    /**
+     * fit() on a backend: when {@code be} offers the NearestCentroids op (a device kernel), every chunk of points is
+     * assigned there; otherwise (or with be null) the host assignment of config.assignment() runs.
+     */
+    public static Result fit(VectorSource data, Config config, Progress progress, dev.perennial.tensor.Backend be) {
+        return fit(data, config, true, null, progress, be == null ? null : be.ops().get(NearestCentroids.OP));
     }
 
     /** {@code parallel = false} runs every chunk on the calling thread (the determinism test compares both). */
@@ -161,14 +169,15 @@ public final class KMeans {
 
     /** With {@code initial} (K, d) centroids instead of k-means++ (tests drive the empty-cluster rule with it). */
     static Result fit(VectorSource data, Config config, boolean parallel, float[][] initial) {
-        return fit(data, config, parallel, initial, null);
+        return fit(data, config, parallel, initial, null, null);
     }
 
-    private static Result fit(VectorSource data, Config config, boolean parallel, float[][] initial, Progress progress) {
+    private static Result fit(VectorSource data, Config config, boolean parallel, float[][] initial, Progress progress,
+                              NearestCentroids device) {
         int n = data.size(), k = config.clusters();
         if (k > n) throw new IllegalArgumentException("K = " + k + " clusters for " + n + " points: K must not exceed N");
         float[] start = initial == null ? null : flatten(initial, k, data.dim());
-        try (Fit fit = new Fit(data, config, parallel, progress)) {
+        try (Fit fit = new Fit(data, config, parallel, progress, device)) {
             return fit.run(start);
         }
     }
@@ -182,7 +191,7 @@ public final class KMeans {
         if (k < 1) throw new IllegalArgumentException("need K >= 1 centroids");
         float[] c = flatten(centroids, k, d);
         Config config = Config.of(k).withVariant(Variant.LLOYD).withMaxIterations(1).withAssignment(assignment);
-        try (Fit fit = new Fit(data, config, true, null)) {
+        try (Fit fit = new Fit(data, config, true, null, null)) {
             Fit.Pass pass = fit.assign(null, 0, data.size(), c, true);
             double shift = fit.moveToMeans(pass, c);
             float[][] out = new float[k][];
@@ -213,19 +222,21 @@ public final class KMeans {
         final double[][] partial;                               // per slot: (K, d) sums of a chunk
         final Tensor[] chunkTensors;                                 // GEMM: per slot (CHUNK, d) F32, else null
         final KMeansAssignment gemm;                            // GEMM: the fast path, else null
+        final NearestCentroids device;                          // a backend's kernel: chunks assigned there, else null
 
-        Fit(VectorSource data, Config config, boolean parallel, Progress progress) {
+        Fit(VectorSource data, Config config, boolean parallel, Progress progress, NearestCentroids device) {
+            this.device = device;
             this.data = data;
             this.config = config;
             this.progress = progress;
             this.n = data.size();
             this.d = data.dim();
             this.k = config.clusters();
-            this.group = parallel ? Math.max(1, Parallel.threads()) : 1;
+            this.group = parallel && device == null ? Math.max(1, Parallel.threads()) : 1;   // one device queue
             this.rng = new SplittableRandom(config.seed());
             this.buffers = new float[group][CHUNK * d];
             this.partial = new double[group][k * d];
-            boolean fast = config.assignment() == Assignment.GEMM && d > 0;
+            boolean fast = device == null && config.assignment() == Assignment.GEMM && d > 0;
             this.gemm = fast ? new KMeansAssignment() : null;
             this.chunkTensors = fast ? new Tensor[group] : null;
             if (fast) for (int g = 0; g < group; g++) chunkTensors[g] = Tensor.empty(DType.F32, CHUNK, d);
@@ -458,7 +469,14 @@ public final class KMeans {
                         System.arraycopy(row, 0, x, r * d, d);
                         if (xx != null) xx[r] = KMeansAssignment.squaredNorm(row, d);
                     }
-                    if (gemm == null) {
+                    if (device != null) {
+                        try (Tensor chunkX = Tensor.of(Arrays.copyOf(x, rows * d), rows, d);
+                             Tensor centroidsNow = Tensor.of(centroids, k, d)) {
+                            KMeansAssignment.Assignment a = device.assign(chunkX, centroidsNow);
+                            System.arraycopy(a.labels(), 0, pass.labels, p0, rows);
+                            System.arraycopy(a.distances(), 0, pass.dist, p0, rows);
+                        }
+                    } else if (gemm == null) {
                         assignBlock(x, rows, d, centroids, k, pass.labels, pass.dist, p0);
                     } else {
                         chunkTensors[slot].storage().floats().put(0, x, 0, rows * d);

@@ -15,7 +15,7 @@ import dev.perennial.io.FileTrees;
 import dev.perennial.io.Npy;
 import dev.perennial.nn.LoraConfig;
 import dev.perennial.select.DataPool;
-import dev.perennial.select.RandomProjection;
+import dev.perennial.select.GradientProjection;
 import dev.perennial.select.SampleId;
 import dev.perennial.select.SampleVectors;
 import dev.perennial.select.Scorer;
@@ -66,6 +66,7 @@ public final class AdaptInfStrategy extends LoraStrategy {
         Path folder = work.resolve("pool");
         this.pool = Files.isRegularFile(folder.resolve(DataPool.POOL_FILE)) ? DataPool.open(folder)
                 : DataPool.create(folder, StepConfig.defaults(budget, clusters).withSeed(seed).withPoolCap(poolCap));
+        this.pool.onBackend(session.backend());
     }
 
     @Override public String name() { return "adapt-inf"; }
@@ -94,7 +95,7 @@ public final class AdaptInfStrategy extends LoraStrategy {
         Set<Scorer.Requirement> needs = EnumSet.noneOf(Scorer.Requirement.class);
         scorers.values().forEach(s -> needs.addAll(s.requirements()));
         ScoringPass pass = new ScoringPass(session.model(), session.backend(), new SampleVectors.Config(SampleVectors.Source.LORA_GRAD,
-                List.of(), dim, seed), needs, new RandomProjection(), 4);
+                List.of(), dim, seed), needs, GradientProjection.Kind.DENSE.create(session.backend()), 4);
         int n = candidates.size();
         float[][] vectors = new float[n][];
         Map<String, float[]> scores = new LinkedHashMap<>();
@@ -142,7 +143,7 @@ public final class AdaptInfStrategy extends LoraStrategy {
         Path folder = work.resolve("pool");
         FileTrees.delete(folder);
         FileTrees.copy(dir.resolve("pool"), folder);
-        pool = DataPool.open(folder);
+        pool = DataPool.open(folder).onBackend(session.backend());
         if (pool.completedSteps() != step + 1) throw new IOException(folder + " holds " + pool.completedSteps() + " steps, the run resumes after step " + step);
     }
 

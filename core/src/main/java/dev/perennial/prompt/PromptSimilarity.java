@@ -17,7 +17,6 @@ package dev.perennial.prompt;
 import dev.perennial.tensor.Backend;
 import dev.perennial.tensor.CpuBackend;
 import dev.perennial.tensor.DType;
-import dev.perennial.tensor.FusedPromptSelection;
 import dev.perennial.tensor.Parallel;
 import dev.perennial.tensor.Tensor;
 import dev.perennial.tensor.TensorScope;
@@ -32,7 +31,8 @@ public final class PromptSimilarity {
     /** The backend's fused op when it has one, else the CPU path. Same arguments and result as cpu(). */
     public static Backend.TopK select(Backend be, Tensor queries, Tensor keys, float[] weights, Tensor candidateMask, int k) {
         check(queries, keys, weights, candidateMask, k);
-        if (be instanceof FusedPromptSelection f) return f.weightedCosineTopk(queries, keys, weights, candidateMask, k);
+        FusedPromptSelection f = FusedPromptSelection.OP.on(be);
+        if (f != null) return f.weightedCosineTopk(queries, keys, weights, candidateMask, k);
         return cpu(queries, keys, weights, candidateMask, k);
     }
 

@@ -28,6 +28,8 @@
  */
 package dev.perennial.select;
 
+import dev.perennial.tensor.Backend;
+import dev.perennial.tensor.CpuBackend;
 import dev.perennial.cluster.KMeans;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
@@ -101,6 +103,7 @@ public final class DataPool {
     private final StepConfig config;
     private final List<Dataset> datasets;
     private SampleId[] members;
+    private Backend backend = new CpuBackend();
     private int completed;
 
     private DataPool(Path folder, StepConfig config, List<Dataset> datasets, SampleId[] members, int completed) {
@@ -109,6 +112,15 @@ public final class DataPool {
         this.datasets = datasets;
         this.members = members;
         this.completed = completed;
+    }
+
+    /**
+     * The backend the steps' k-means and pruning run on (default: the CPU). Results are the same on every backend
+     * up to near-ties of distances; returns this.
+     */
+    public DataPool onBackend(Backend be) {
+        this.backend = java.util.Objects.requireNonNull(be);
+        return this;
     }
 
     /** A new, empty pool in {@code folder} (created if needed; it must not hold a pool already). */
@@ -308,7 +320,7 @@ public final class DataPool {
                               KMeans.Progress progress) throws IOException {
         Path dir = stepFolder(completed);
         StepFolder f = new StepFolder(dir);
-        PoolStep.Outcome outcome = PoolStep.run(v, scores, config, completed, f, resume, progress);
+        PoolStep.Outcome outcome = PoolStep.run(v, scores, config, completed, f, resume, progress, backend);
         StepReport report = StepReport.of(outcome, config, List.copyOf(scores.keySet()), joining.name());
         f.saveReport(report);
         StepResult result = new StepResult(outcome, candidates, report, dir);

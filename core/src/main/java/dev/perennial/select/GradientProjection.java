@@ -12,6 +12,9 @@
  */
 package dev.perennial.select;
 
+import dev.perennial.tensor.Backend;
+import dev.perennial.tensor.CpuBackend;
+import dev.perennial.tensor.Op;
 import dev.perennial.tensor.Tensor;
 
 public interface GradientProjection {
@@ -19,11 +22,22 @@ public interface GradientProjection {
     enum Kind {
         DENSE, SPARSE;
 
-        /** The projection of this kind; DENSE multiplies on the given CPU backend's GEMM. */
-        public GradientProjection create(dev.perennial.tensor.CpuBackend cpu) {
-            return this == DENSE ? new RandomProjection(cpu) : new SparseProjection();
+        /**
+         * The projection of this kind on {@code be}: DENSE is the op RADEMACHER (a backend's kernel, else the CPU
+         * GEMM path of RandomProjection); SPARSE runs on the host.
+         */
+        public GradientProjection create(Backend be) {
+            return this == DENSE ? RADEMACHER.on(be) : new SparseProjection();
         }
     }
+
+    /**
+     * The dense Rademacher projection as an op (docs/architecture.md, "Ops with a home"): CudaBackend registers
+     * the random_projection kernel; elsewhere RandomProjection multiplies on the backend's GEMM if it is a
+     * CpuBackend, else on a CpuBackend of its own.
+     */
+    Op<GradientProjection> RADEMACHER = Op.declare("rademacherProject", GradientProjection.class,
+            be -> new RandomProjection(be instanceof CpuBackend cpu ? cpu : new CpuBackend()));
 
     Kind kind();
 

@@ -49,7 +49,6 @@ import dev.perennial.io.Npy;
 import dev.perennial.llava.LlavaModel;
 import dev.perennial.nn.LoraAdapter;
 import dev.perennial.tensor.Backend;
-import dev.perennial.tensor.CpuBackend;
 import dev.perennial.tensor.DType;
 import dev.perennial.tensor.Tensor;
 import dev.perennial.text.ConversationTemplate;
@@ -147,7 +146,7 @@ public final class PoolScorer {
         this.encoder = new SampleEncoder(b.tokenizer, b.template, model.config().imageTokenIndex(), b.images, b.maxLength);
         Set<Scorer.Requirement> needs = EnumSet.noneOf(Scorer.Requirement.class);
         scorers.values().forEach(s -> needs.addAll(s.requirements()));
-        this.pass = new ScoringPass(model, b.backend, vectorConfig, needs, b.vectors.projection().create(b.projectionCpu), b.batchSize);
+        this.pass = new ScoringPass(model, b.backend, vectorConfig, needs, b.vectors.projection().create(b.projectionBackend != null ? b.projectionBackend : b.backend), b.batchSize);
         this.settings = b;
     }
 
@@ -459,7 +458,7 @@ public final class PoolScorer {
         private int batchSize = 1, group = 16, commitEvery = 256;
         private Duration logInterval = Duration.ofSeconds(30);
         private boolean resume;
-        private CpuBackend projectionCpu = new CpuBackend();
+        private Backend projectionBackend;
 
         private Builder() {}
 
@@ -549,9 +548,9 @@ public final class PoolScorer {
             return this;
         }
 
-        /** The CPU backend whose GEMM projects the gradients. */
-        public Builder optProjectionBackend(CpuBackend cpu) {
-            this.projectionCpu = cpu;
+        /** The backend that projects the gradients (default: the model's backend, setModel). */
+        public Builder optProjectionBackend(Backend be) {
+            this.projectionBackend = be;
             return this;
         }
 

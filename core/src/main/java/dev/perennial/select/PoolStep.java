@@ -26,6 +26,7 @@ package dev.perennial.select;
 
 import dev.perennial.cluster.KMeans;
 import dev.perennial.cluster.VectorSource;
+import dev.perennial.tensor.Backend;
 import dev.perennial.tensor.CpuBackend;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -69,23 +70,32 @@ public final class PoolStep {
      */
     public static Outcome run(VectorSource vectors, Map<String, float[]> scores, StepConfig config, int step, StepFolder folder,
                               boolean resume, KMeans.Progress progress) throws IOException {
+        return run(vectors, scores, config, step, folder, resume, progress, new CpuBackend());
+    }
+
+    /**
+     * run() on {@code be}: k-means assigns points with the backend's NearestCentroids kernel when it has one, and
+     * permanent pruning multiplies its similarity tiles on it (docs/architecture.md, "Ops with a home").
+     */
+    public static Outcome run(VectorSource vectors, Map<String, float[]> scores, StepConfig config, int step, StepFolder folder,
+                              boolean resume, KMeans.Progress progress, Backend be) throws IOException {
         int n = vectors.size();
         check(n, scores, config);
         if (config.budget() > n) log.warn("step {}: budget {} exceeds the pool of {} samples; every cluster gives what it can", step, config.budget(), n);
 
         Clustering clustering = resume && folder != null ? folder.loadClustering(n) : null;
         if (clustering == null) {
-            clustering = cluster(vectors, config, step, progress);
+            clustering = cluster(vectors, config, step, progress, be);
             if (folder != null) folder.saveClustering(clustering);
         }
         Selection selection = resume && folder != null ? folder.loadSelection() : null;
         PermanentPruning.Result pruning = resume && folder != null ? folder.loadPruning(n) : null;
         if (config.pruneBeforeSelection()) {
-            if (pruning == null) pruning = prune(vectors, clustering, config, folder);
+            if (pruning == null) pruning = prune(vectors, clustering, config, folder, be);
             if (selection == null) selection = select(clustering, scores, config, step, pruning.kept(), folder);
         } else {
             if (selection == null) selection = select(clustering, scores, config, step, null, folder);
-            if (pruning == null) pruning = prune(vectors, clustering, config, folder);
+            if (pruning == null) pruning = prune(vectors, clustering, config, folder, be);
         }
         return new Outcome(step, n, clustering, selection, pruning);
     }
@@ -107,7 +117,7 @@ public final class PoolStep {
     }
 
     /** k-means with the step's seed; with a K range, the silhouette's choice. */
-    static Clustering cluster(VectorSource vectors, StepConfig config, int step, KMeans.Progress progress) {
+    static Clustering cluster(VectorSource vectors, StepConfig config, int step, KMeans.Progress progress, Backend be) {
         KMeans.Config km = config.kmeans().withSeed(MultiWaySelection.mix(config.kmeans().seed(), step));
         List<KChooser.Row> table = List.of();
         if (config.chooseK() != null) {
@@ -116,7 +126,7 @@ public final class PoolStep {
             km = km.withClusters(choice.bySilhouette());
             log.info("step {}: K = {} chosen by silhouette from {}", step, choice.bySilhouette(), config.chooseK());
         }
-        KMeans.Result r = KMeans.fit(vectors, km, progress);
+        KMeans.Result r = KMeans.fit(vectors, km, progress, be);
         return new Clustering(km.clusters(), r.labels(), r.centroids(), r.inertia(), r.iterations(), r.converged(), table);
     }
 
@@ -138,15 +148,16 @@ public final class PoolStep {
         return s;
     }
 
-    private static PermanentPruning.Result prune(VectorSource vectors, Clustering c, StepConfig config, StepFolder folder) throws IOException {
+    private static PermanentPruning.Result prune(VectorSource vectors, Clustering c, StepConfig config, StepFolder folder,
+                                                 Backend be) throws IOException {
         PermanentPruning.Result r;
         if (config.poolCap() == null) {
             int[] sizes = new int[c.clusters()];
             for (int l : c.labels()) sizes[l]++;
             r = new PermanentPruning.Result(false, IntStream.range(0, vectors.size()).toArray(), new float[0], sizes);
         } else {
-            r = new PermanentPruning(config.poolCap(), config.pruneSplit(), PermanentPruning.DEFAULT_TILE,
-                    new CpuBackend()).prune(c.labels(), c.clusters(), vectors);
+            r = new PermanentPruning(config.poolCap(), config.pruneSplit(), PermanentPruning.DEFAULT_TILE, be)
+                    .prune(c.labels(), c.clusters(), vectors);
         }
         if (folder != null) folder.savePruning(r);
         return r;

@@ -147,7 +147,7 @@ public final class ScoringPass {
                 for (int s = 0; s < batch.size(); s++) {
                     int len = out.inputs().lengths()[s], i = b0 + s;
                     targets[i] = targets(out.inputs().labels().select(0, s), len);
-                    tokens[i] = TokenScores.compute(out.logits().select(0, s).narrow(0, 0, len), Tensor.ofLongs(targets[i], len), ignore);
+                    tokens[i] = TokenScoring.OP.on(be).compute(out.logits().select(0, s).narrow(0, 0, len), Tensor.ofLongs(targets[i], len), ignore);
                     if (!project) vecs[i] = SampleVectors.hiddenMean(hiddenStates(out).select(0, s), len);
                 }
                 Map<Scorer.Requirement, List<float[]>> noImage = new EnumMap<>(Scorer.Requirement.class);
@@ -246,7 +246,7 @@ public final class ScoringPass {
         for (int s = 0; s < withImage.size(); s++) {
             int len = out.inputs().lengths()[s];
             long[] targets = targets(out.inputs().labels().select(0, s), len);
-            TokenScores tokens = TokenScores.compute(out.logits().select(0, s).narrow(0, 0, len), Tensor.ofLongs(targets, len), ignore);
+            TokenScores tokens = TokenScoring.OP.on(be).compute(out.logits().select(0, s).narrow(0, 0, len), Tensor.ofLongs(targets, len), ignore);
             int n = 0;
             for (long t : targets) if (t != ignore) n++;
             float[] r = new float[n];

@@ -141,6 +141,14 @@ public interface Backend {
     Tensor crossEntropy(Tensor logits, Tensor targets, int ignoreIndex);
 
     /** Values [..., k] (F32) and indices [..., k] (I64) of a top-k selection. */
+    // ------------------------------------------------------------------------------------------- op table
+
+    /**
+     * The accelerated operations this backend implements itself (Op, OpTable): fused attention and backward
+     * kernels, optimizer and selection kernels. Empty by default: callers then use each Op's fallback.
+     */
+    default OpTable ops() { return OpTable.EMPTY; }
+
     // ------------------------------------------------------------------------------------------- memory
     // Where tensors live. On the host these are plain allocations and copies; a device backend allocates in
     // device memory, so that parameters, optimizer state, a KV cache and a step's inputs are copied in once

@@ -13,10 +13,11 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 
-public final class CpuBackend implements Backend, FusedAttention, FusedBackward, FusedOptimizer {
+public final class CpuBackend implements Backend, FusedAttention {
     private final Gemm gemm;
     private final CpuMatmul matmul;
     private final CpuAttention attention;
+    private final OpTable ops = new OpTable();
 
     /** A CPU backend with the GEMM named by the perennial.gemm system property (default OpenBLAS). */
     public CpuBackend() {
@@ -27,7 +28,13 @@ public final class CpuBackend implements Backend, FusedAttention, FusedBackward,
         this.gemm = gemm;
         this.matmul = new CpuMatmul(gemm);
         this.attention = new CpuAttention(gemm);
+        ops.register(FusedAttention.OP, this);
     }
+
+    /** Fused attention (CpuAttention); the backward row kernels and the optimizer's host loops are the fallbacks of
+     *  autograd.FusedBackward and train.FusedOptimizer, declared with those ops. */
+    @Override
+    public OpTable ops() { return ops; }
 
     @Override
     public String name() { return "cpu-" + gemm.name(); }
@@ -49,34 +56,20 @@ public final class CpuBackend implements Backend, FusedAttention, FusedBackward,
     public Tensor contiguous(Tensor x) { return x.contiguous(); }
 
     // ------------------------------------------------------------------------------------------- backward kernels
+    // One pass per row (CpuFusedBackward); autograd.FusedBackward.OP runs these on the CPU backend.
 
-    @Override
-    public FusedBackward.NormGradients rmsNormBackward(Tensor dy, Tensor x, Tensor weight, float eps) {
+    public NormGradients rmsNormBackward(Tensor dy, Tensor x, Tensor weight, float eps) {
         return CpuFusedBackward.rmsNorm(dy, x, weight, eps);
     }
 
-    @Override
-    public FusedBackward.NormGradients layerNormBackward(Tensor dy, Tensor x, Tensor weight, Tensor bias, float eps) {
+    public NormGradients layerNormBackward(Tensor dy, Tensor x, Tensor weight, Tensor bias, float eps) {
         return CpuFusedBackward.layerNorm(dy, x, weight, bias, eps);
     }
 
-    @Override
     public Tensor ropeBackward(Tensor dy, Tensor positions, float theta) {
         return CpuFusedBackward.rope(this, dy, positions, theta);
     }
 
-    @Override
-    public void adamw(Tensor param, Tensor grad, Tensor expAvg, Tensor expAvgSq, AdamWStep step) {
-        CpuOptimizerKernels.adamw(param, grad, expAvg, expAvgSq, step, false);
-    }
-
-    @Override
-    public double[] sumsOfSquares(List<Tensor> xs) { return CpuOptimizerKernels.sumsOfSquares(xs, false); }
-
-    @Override
-    public void scaleInPlace(List<Tensor> xs, double factor) { CpuOptimizerKernels.scaleInPlace(xs, factor, false); }
-
-    @Override
     public Tensor crossEntropyBackward(Tensor logits, Tensor targets, int ignoreIndex, Tensor dloss) {
         return CpuFusedBackward.crossEntropy(logits, targets, ignoreIndex, dloss);
     }

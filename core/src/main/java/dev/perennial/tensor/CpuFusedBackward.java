@@ -1,5 +1,5 @@
 /*
- * The CPU's backward kernels for the row-wise ops (FusedBackward): one pass over each row where GradBackend's
+ * The CPU's backward kernels for the row-wise ops (autograd.FusedBackward): one pass over each row where GradBackend's
  * composition makes five to eight (each a full pass over memory, and a tensor for each intermediate). Formulas
  * are GradBackend's (g = d loss / d y, r = 1 / sqrt(mean(x²) + eps)):
  *
@@ -25,15 +25,15 @@ final class CpuFusedBackward {
         return t.dtype() == DType.F32 ? t.contiguous() : t.to(DType.F32);
     }
 
-    static FusedBackward.NormGradients rmsNorm(Tensor dy, Tensor x, Tensor weight, float eps) {
+    static NormGradients rmsNorm(Tensor dy, Tensor x, Tensor weight, float eps) {
         return norm(dy, x, weight, null, eps, false);
     }
 
-    static FusedBackward.NormGradients layerNorm(Tensor dy, Tensor x, Tensor weight, Tensor bias, float eps) {
+    static NormGradients layerNorm(Tensor dy, Tensor x, Tensor weight, Tensor bias, float eps) {
         return norm(dy, x, weight, bias, eps, true);
     }
 
-    private static FusedBackward.NormGradients norm(Tensor dy, Tensor x, Tensor weight, Tensor bias, float eps, boolean centred) {
+    private static NormGradients norm(Tensor dy, Tensor x, Tensor weight, Tensor bias, float eps, boolean centred) {
         Tensor xs = dense(x), gs = dense(dy);
         int d = x.size(-1), rows = (int) (x.numel() / d);
         float[] w = weight == null ? null : dense(weight).toFloatArray();
@@ -80,7 +80,7 @@ final class CpuFusedBackward {
                 if (db != null) dbParts[blk] = db;
             }
         });
-        return new FusedBackward.NormGradients(dx, sumParts(dwParts, d, weight), sumParts(dbParts, d, bias));
+        return new NormGradients(dx, sumParts(dwParts, d, weight), sumParts(dbParts, d, bias));
     }
 
     private static Tensor sumParts(double[][] parts, int d, Tensor like) {

@@ -1,8 +1,8 @@
 /*
- * FusedOptimizer on the CPU: the AdamW update and the per-tensor sum of squares of gradient clipping, split over
+ * The optimizer kernels on the host (train.FusedOptimizer's fallback): the AdamW update and the per-tensor sum of squares of gradient clipping, split over
  * the cores with Parallel. Every element's result is the same whichever range it falls in, and the sums are
  * taken in fixed blocks added in order, so results do not depend on the thread count. ReferenceBackend runs the
- * same formulas serially (`serial = true`); OptimizerKernelsTest compares both with the CUDA kernels
+ * same formulas serially (`serial = true`) for ReferenceBackend; OptimizerKernelsTest compares both with the CUDA kernels
  * (optimizer.cu) on the emulated device.
  */
 package dev.perennial.tensor;
@@ -10,19 +10,24 @@ package dev.perennial.tensor;
 import java.nio.FloatBuffer;
 import java.util.List;
 
-final class CpuOptimizerKernels {
+public final class CpuOptimizerKernels {
+    /** Elements per block of sumsOfSquares. */
+    public static final int SQUARES_BLOCK = 1 << 15;
+
     /** Rough cost of one element's AdamW update in element-operations, for Parallel's split decision. */
     private static final long ADAMW_COST = 16;
 
     private CpuOptimizerKernels() {}
 
-    static void adamw(Tensor param, Tensor grad, Tensor expAvg, Tensor expAvgSq, FusedOptimizer.AdamWStep s,
-                      boolean serial) {
+    /**
+     * One AdamW update in place (train.FusedOptimizer.adamw's formula): decay = 1 − lr·λ, stepSize = lr/(1 − β1^t),
+     * bc2 = √(1 − β2^t), each element in double, m and v rounded to float32 when stored.
+     */
+    public static void adamw(Tensor param, Tensor grad, Tensor expAvg, Tensor expAvgSq, double beta1, double beta2,
+                             double eps, double decay, double stepSize, double bc2, boolean serial) {
         int n = checkSame(param, grad, expAvg, expAvgSq);
         FloatBuffer p = dense(param), g = dense(grad), m = dense(expAvg), v = dense(expAvgSq);
         int po = param.offset(), go = grad.offset(), mo = expAvg.offset(), vo = expAvgSq.offset();
-        double beta1 = s.beta1(), beta2 = s.beta2(), eps = s.eps();
-        double decay = s.decay(), stepSize = s.stepSize(), bc2 = s.biasCorrection2Sqrt();
         Parallel.RowRange body = (start, end) -> {
             for (int i = start; i < end; i++) {
                 double gi = g.get(go + i);
@@ -38,12 +43,13 @@ final class CpuOptimizerKernels {
         else Parallel.forRows(n, ADAMW_COST, body);
     }
 
-    static double[] sumsOfSquares(List<Tensor> xs, boolean serial) {
+    /** Σ x² per tensor in double, in blocks of SQUARES_BLOCK added in order. */
+    public static double[] sumsOfSquares(List<Tensor> xs, boolean serial) {
         double[] out = new double[xs.size()];
         for (int t = 0; t < out.length; t++) {
             Tensor x = xs.get(t);
             FloatBuffer b = dense(x);
-            int n = (int) x.numel(), off = x.offset(), block = FusedOptimizer.SQUARES_BLOCK;
+            int n = (int) x.numel(), off = x.offset(), block = SQUARES_BLOCK;
             double[] partial = new double[(n + block - 1) / block];
             Parallel.RowRange body = (first, last) -> {
                 for (int k = first; k < last; k++) {
@@ -64,7 +70,8 @@ final class CpuOptimizerKernels {
         return out;
     }
 
-    static void scaleInPlace(List<Tensor> xs, double factor, boolean serial) {
+    /** x ← float32(x · factor), in double, in place. */
+    public static void scaleInPlace(List<Tensor> xs, double factor, boolean serial) {
         for (Tensor x : xs) {
             FloatBuffer b = dense(x);
             int off = x.offset();

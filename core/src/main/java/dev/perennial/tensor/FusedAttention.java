@@ -1,13 +1,16 @@
 /*
- * A backend that computes attention in one fused kernel (FlashAttention-2 style: no T x Tk matrix in memory)
- * and its backward from the saved row log-sum-exp. The recording GradBackend uses this capability when its
- * inner backend has it, so training keeps the fused backward instead of differentiating the composed form.
+ * Attention in one fused kernel (FlashAttention-2 style: no T x Tk matrix in memory) and its backward from the
+ * saved row log-sum-exp, as an Op (docs/architecture.md, "Ops with a home"): CpuBackend (CpuAttention) and
+ * CudaBackend (attention.cu) register it. The recording GradBackend uses it when its inner backend offers it, so
+ * training keeps the fused backward instead of differentiating the composed form.
  * Semantics are exactly Backend.attention's; lse is log sum_j exp(scale * q_i.k_j) over the visible keys,
  * -inf for a query that sees none (its output row is 0 and it contributes no gradient).
  */
 package dev.perennial.tensor;
 
 public interface FusedAttention {
+    /** The op: registered by the backends that have a fused attention; none elsewhere (compose). */
+    Op<FusedAttention> OP = Op.declare("attention", FusedAttention.class, be -> null);
 
     /** out [B, H, T, hd] and lse [B, H, T]. */
     record Forward(Tensor out, Tensor lse) {}

@@ -11,7 +11,7 @@ import java.util.List;
 import java.util.function.DoubleBinaryOperator;
 import java.util.function.DoubleUnaryOperator;
 
-public final class ReferenceBackend implements Backend, FusedOptimizer {
+public final class ReferenceBackend implements Backend {
     /** Float32 results, like every other backend (the op table compares against this). */
     public static final ReferenceBackend INSTANCE = new ReferenceBackend(DType.F32);
     /** Float64 results, for central finite differences in double (GradCheckTest). */
@@ -33,19 +33,6 @@ public final class ReferenceBackend implements Backend, FusedOptimizer {
         for (int i = 0; i < v.length; i++) t.storage().setDouble(i, v[i]);
         return t;
     }
-
-    /** The AdamW update element by element on one thread (the formula of FusedOptimizer, in double). */
-    @Override
-    public void adamw(Tensor param, Tensor grad, Tensor expAvg, Tensor expAvgSq, AdamWStep step) {
-        CpuOptimizerKernels.adamw(param, grad, expAvg, expAvgSq, step, true);
-    }
-
-    /** Σ x² in double on one thread, in FusedOptimizer's block order. */
-    @Override
-    public double[] sumsOfSquares(List<Tensor> xs) { return CpuOptimizerKernels.sumsOfSquares(xs, true); }
-
-    @Override
-    public void scaleInPlace(List<Tensor> xs, double factor) { CpuOptimizerKernels.scaleInPlace(xs, factor, true); }
 
     private static Tensor outLong(long[] v, int[] shape) {
         Tensor t = Tensor.zeros(DType.I64, shape);

@@ -20,8 +20,6 @@
 package dev.perennial.train;
 
 import dev.perennial.tensor.Backend;
-import dev.perennial.tensor.CpuBackend;
-import dev.perennial.tensor.FusedOptimizer;
 import dev.perennial.tensor.Tensor;
 
 import java.util.List;
@@ -45,12 +43,8 @@ public final class AdamW extends ElementwiseOptimizer {
     @Override
     void update(Tensor param, Tensor grad, Tensor[] slots, long step) {
         FusedOptimizer.AdamWStep s = new FusedOptimizer.AdamWStep(learningRate(), beta1, beta2, eps, weightDecay, step);
-        Backend be = backend();
-        FusedOptimizer kernels = be instanceof FusedOptimizer f ? f : CPU;
-        kernels.adamw(param, grad, slots[0], slots[1], s);
+        FusedOptimizer.OP.on(backend()).adamw(param, grad, slots[0], slots[1], s);
     }
-
-    private static final FusedOptimizer CPU = new CpuBackend();
 
     /** Builder: setLearningRate is required, the opt* values default to PyTorch's. */
     public static final class Builder {

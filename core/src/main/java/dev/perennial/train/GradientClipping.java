@@ -16,7 +16,6 @@ package dev.perennial.train;
 
 import dev.perennial.tensor.Backend;
 import dev.perennial.tensor.CpuBackend;
-import dev.perennial.tensor.FusedOptimizer;
 import dev.perennial.tensor.Tensor;
 
 import java.util.ArrayList;
@@ -45,7 +44,7 @@ public final class GradientClipping {
     public static double clipByGlobalNorm(Backend be, Map<String, Tensor> grads, double maxNorm) {
         if (!(maxNorm > 0)) throw new IllegalArgumentException("max norm must be > 0, got " + maxNorm);
         grads.forEach((name, g) -> FloatTensors.checkWritable("gradient of '" + name + "'", g));
-        FusedOptimizer kernels = be instanceof FusedOptimizer f ? f : new CpuBackend();
+        FusedOptimizer kernels = FusedOptimizer.OP.on(be);
         List<String> names = new ArrayList<>(grads.keySet());
         double[] sums = kernels.sumsOfSquares(new ArrayList<>(grads.values()));
         double sumOfSquares = 0;

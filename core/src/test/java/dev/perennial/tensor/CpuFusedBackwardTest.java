@@ -1,5 +1,5 @@
 /*
- * The CPU's backward kernels (CpuFusedBackward, used by GradBackend through CpuBackend's FusedBackward) against
+ * The CPU's backward kernels (CpuFusedBackward, used by GradBackend through autograd.FusedBackward.OP on the CPU backend) against
  * the definition: GradBackend's composition of the same rule over ReferenceBackend.DOUBLE (which has no fused
  * kernels), differentiating L = Σ y·dy. Tolerance |a − r| ≤ 1e-5 + 1e-4·|r|: float inputs and outputs, sums in
  * double (as GradCheckTest's rules). Shapes with one row, with many rows across the 64-row blocks of the
@@ -42,7 +42,7 @@ class CpuFusedBackwardTest {
         Tensor x = transposed ? gaussian(rng, d, rows).transpose(0, 1) : gaussian(rng, rows, d);
         Tensor w = gaussian(rng, d), b = gaussian(rng, d), dy = gaussian(rng, rows, d);
         float eps = 1e-5f;
-        FusedBackward.NormGradients fast = layerNorm ? CPU.layerNormBackward(dy, x, w, b, eps) : CPU.rmsNormBackward(dy, x, w, eps);
+        NormGradients fast = layerNorm ? CPU.layerNormBackward(dy, x, w, b, eps) : CPU.rmsNormBackward(dy, x, w, eps);
         Tape tape = new Tape();
         Tensor xd = tape.watch(x.to(DType.F64)), wd = tape.watch(w.to(DType.F64)), bd = tape.watch(b.to(DType.F64));
         Gradients ref = composed(gb -> layerNorm ? gb.layerNorm(xd, wd, bd, eps) : gb.rmsNorm(xd, wd, eps), dy, tape);

@@ -112,6 +112,9 @@ final class SelectCommand implements Callable<Integer> {
     @Mixin
     OutputGuard guard;
 
+    @Mixin
+    BackendOption backendOption;
+
     @Override
     public Integer call() throws Exception {
         try (OutputFolder folder = OutputFolder.lock(out, "select")) {
@@ -148,7 +151,7 @@ final class SelectCommand implements Callable<Integer> {
                     " ".repeat(width - bar), config.kmeans().variant() == KMeans.Variant.LLOYD ? "iteration" : "epoch", s.done(),
                     s.max(), s.shift(), s.pointsPerSecond(), s.etaSeconds(), s.finished() ? System.lineSeparator() : "");
             stderr.flush();
-        });
+        }, backendOption.backend());
         StepReport report = StepReport.of(outcome, config, List.copyOf(scoreMap.keySet()), null);
         folder.saveReport(report);
         if (!sources.isEmpty()) writeSelectedRecords(sources, outcome.selection().selected());

@@ -59,6 +59,27 @@ class ScoreCommandTest {
         return run(args);
     }
 
+    /** score --backend cuda-emulated: the token-score and projection kernels run on the device; the same numbers. */
+    @Test
+    void theEmulatedDeviceScoresWhatTheCpuScores() throws IOException {
+        String data = datasets();
+        CliRun cpu = score(data, "cpu", "--dim", "32", "--backend", "cpu");
+        CliRun device = score(data, "device", "--dim", "32", "--backend", "cuda-emulated");
+        assertEquals(0, cpu.exitCode(), cpu.err());
+        assertEquals(0, device.exitCode(), device.err());
+        String[] files = Arrays.copyOf(SCORERS, SCORERS.length + 1);
+        files[SCORERS.length] = "vectors";
+        for (String f : files) {
+            float[] a = Npy.read(dir.resolve("cpu").resolve(f + ".npy")).toFloatArray();
+            float[] b = Npy.read(dir.resolve("device").resolve(f + ".npy")).toFloatArray();
+            assertEquals(a.length, b.length, f);
+            for (int i = 0; i < a.length; i++) {
+                if (Float.isNaN(a[i])) assertTrue(Float.isNaN(b[i]), f + "[" + i + "]");
+                else assertEquals(a[i], b[i], 2e-4 + 2e-4 * Math.abs(a[i]), f + "[" + i + "]");
+            }
+        }
+    }
+
     @Test
     void writesVectorsScoresAndRecords() throws IOException {
         String data = datasets();

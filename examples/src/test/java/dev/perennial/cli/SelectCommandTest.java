@@ -97,6 +97,29 @@ class SelectCommandTest {
         return out;
     }
 
+    /** select --backend cuda-emulated: k-means assigns on the device (the kmeans_assign kernel) and pruning multiplies
+     *  there, with the same labels, selection and pruning as on the CPU. */
+    @Test
+    void theEmulatedDeviceSelectsWhatTheCpuSelects() throws IOException {
+        String[] common = {"--budget", "24", "--clusters", "4", "--seed", "3", "--prune-to", "100", "--kmeans", "full"};
+        CliRun cpu = select("cpu", concat(common, "--backend", "cpu"));
+        CliRun device = select("device", concat(common, "--backend", "cuda-emulated"));
+        assertEquals(0, cpu.exitCode(), cpu.err());
+        assertEquals(0, device.exitCode(), device.err());
+        assertArrayEquals(Npy.read(dir.resolve("cpu/labels.npy")).toLongArray(), Npy.read(dir.resolve("device/labels.npy")).toLongArray());
+        for (String f : List.of("selected_ids.json", "kept_ids.json")) {
+            assertArrayEquals(ints(dir.resolve("cpu").resolve(f)), ints(dir.resolve("device").resolve(f)), f);
+        }
+        float[] a = Npy.read(dir.resolve("cpu/centroids.npy")).toFloatArray(), b = Npy.read(dir.resolve("device/centroids.npy")).toFloatArray();
+        for (int i = 0; i < a.length; i++) assertEquals(a[i], b[i], 1e-5, "centroid element " + i);
+    }
+
+    private static String[] concat(String[] a, String... b) {
+        String[] out = Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, out, a.length, b.length);
+        return out;
+    }
+
     @Test
     void selectsAndWritesEveryOutput() throws IOException {
         CliRun r = select("out", "--budget", "24", "--clusters", "4", "--seed", "3", "--data", dataA + "," + dataB);

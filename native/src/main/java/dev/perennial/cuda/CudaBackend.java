@@ -15,32 +15,100 @@ import dev.perennial.tensor.CpuBackend;
 import dev.perennial.tensor.DType;
 import dev.perennial.tensor.Backend;
 import dev.perennial.tensor.FusedAttention;
-import dev.perennial.tensor.FusedBackward;
-import dev.perennial.tensor.FusedOptimizer;
-import dev.perennial.tensor.FusedPromptSelection;
+import dev.perennial.tensor.NormGradients;
+import dev.perennial.tensor.Op;
+import dev.perennial.tensor.OpTable;
+import dev.perennial.autograd.FusedBackward;
+import dev.perennial.cluster.KMeansAssignment;
+import dev.perennial.cluster.NearestCentroids;
+import dev.perennial.prompt.FusedPromptSelection;
+import dev.perennial.select.GradientProjection;
+import dev.perennial.select.TokenScores;
+import dev.perennial.select.TokenScoring;
+import dev.perennial.train.FusedOptimizer;
 import dev.perennial.tensor.Tensor;
 
 import java.util.List;
 import java.util.Set;
 
-public final class CudaBackend implements Backend, FusedAttention, FusedBackward, FusedPromptSelection, FusedOptimizer {
+public final class CudaBackend implements Backend, FusedAttention {
     private static final CpuBackend VIEWS = new CpuBackend();   // split: views only, no element is touched
 
     private final CudaDevice device;
     private final DeviceKernels k;
     private final HostFallback host;
+    private final OpTable ops = new OpTable();
 
     public CudaBackend(CudaDevice device) {
         this.device = device;
         this.k = device.kernels();
         this.host = new HostFallback(k.memory());
+        registerOps();
     }
 
-    /** ModalPrompt's selection in one kernel launch (cosine_topk.cu, pn_weighted_cosine_topk). */
-    @Override
-    public TopK weightedCosineTopk(Tensor queries, Tensor keys, float[] weights, Tensor candidateMask, int kk) {
-        return k.weightedCosineTopk(queries, keys, weights, candidateMask, kk);
+    /**
+     * The kernels this backend offers for operations declared elsewhere (docs/architecture.md, "Ops with a home"):
+     * one register call per op, nothing else to wire.
+     */
+    private void registerOps() {
+        ops.register(FusedAttention.OP, this);
+        ops.register(FusedBackward.OP, new FusedBackward() {
+            @Override
+            public NormGradients rmsNormBackward(Tensor dy, Tensor x, Tensor weight, float eps) { return k.rmsNormBackward(dy, x, weight, eps); }
+
+            @Override
+            public NormGradients layerNormBackward(Tensor dy, Tensor x, Tensor weight, Tensor bias, float eps) {
+                return k.layerNormBackward(dy, x, weight, bias, eps);
+            }
+
+            @Override
+            public Tensor ropeBackward(Tensor dy, Tensor positions, float theta) { return k.ropeBackward(dy, positions, theta); }
+
+            /** Recomputes the rows' log-sum-exp (one read of the logits) rather than keeping it from the forward. */
+            @Override
+            public Tensor crossEntropyBackward(Tensor logits, Tensor targets, int ignoreIndex, Tensor dloss) {
+                Tensor lse = k.crossEntropy(logits, targets, ignoreIndex).lse();
+                return k.crossEntropyBackward(logits, targets, lse, dloss, ignoreIndex);
+            }
+        });
+        ops.register(FusedPromptSelection.OP, k::weightedCosineTopk);
+        ops.register(FusedOptimizer.OP, new DeviceOptimizer());
+        ops.register(TokenScoring.OP, (logits, targets, ignoreIndex) -> {
+            DeviceKernels.TokenScoreTensors t = k.tokenScores(logits, targets, ignoreIndex);   // three floats per token out
+            return new TokenScores(t.nll().toFloatArray(), t.entropy().toFloatArray(), t.el2n().toFloatArray());
+        });
+        ops.register(GradientProjection.RADEMACHER, new DeviceProjection());
+        ops.register(NearestCentroids.OP, (x, centroids) -> {
+            DeviceKernels.NearestCentroids r = k.kmeansAssign(x, centroids);   // labels and distances come out
+            long[] wide = r.labels().toLongArray();
+            int[] labels = new int[wide.length];
+            for (int i = 0; i < labels.length; i++) labels[i] = (int) wide[i];
+            return new KMeansAssignment.Assignment(labels, r.distances().toFloatArray());
+        });
     }
+
+    /** The dense Rademacher projection by the random_projection kernel (accumulating in place when out is on the device). */
+    private final class DeviceProjection implements GradientProjection {
+        @Override
+        public Kind kind() { return Kind.DENSE; }
+
+        @Override
+        public void accumulate(Tensor x, long rowOffset, long seed, Tensor out) {
+            GradientProjection.checkArguments(x, rowOffset, out);
+            if (k.memory().holds(out)) {
+                k.rademacherProjectAccumulate(x, rowOffset, seed, out);
+                return;
+            }
+            Tensor part = k.rademacherProject(x, rowOffset, out.size(1), seed);     // [n, k], read back and added on the host
+            java.nio.FloatBuffer o = out.storage().floats();
+            float[] p = part.toFloatArray();
+            for (int i = 0; i < p.length; i++) o.put(out.offset() + i, o.get(out.offset() + i) + p[i]);
+            part.close();
+        }
+    }
+
+    @Override
+    public OpTable ops() { return ops; }
 
     /** A backend on the emulated device. */
     public static CudaBackend emulated() { return new CudaBackend(CudaDevice.emulated()); }
@@ -108,23 +176,28 @@ public final class CudaBackend implements Backend, FusedAttention, FusedBackward
 
     // ------------------------------------------------------------------------------------------- optimizer
 
-    @Override
-    public void adamw(Tensor param, Tensor grad, Tensor expAvg, Tensor expAvgSq, AdamWStep step) {
-        if (k.memory().holds(param) && k.memory().holds(expAvg) && k.memory().holds(expAvgSq)) {
-            k.adamw(param, grad, expAvg, expAvgSq, step);
-        } else {                                   // a parameter left on the host is updated there, in place
-            host.run("adamw on host parameters", be -> { ((FusedOptimizer) be).adamw(param, grad, expAvg, expAvgSq, step); return null; });
+    /** FusedOptimizer on this device: the optimizer.cu kernels; a tensor left on the host is updated on the host. */
+    private final class DeviceOptimizer implements FusedOptimizer {
+        private final FusedOptimizer onHost = FusedOptimizer.host(false);
+
+        @Override
+        public void adamw(Tensor param, Tensor grad, Tensor expAvg, Tensor expAvgSq, AdamWStep step) {
+            if (k.memory().holds(param) && k.memory().holds(expAvg) && k.memory().holds(expAvgSq)) {
+                k.adamw(param, grad, expAvg, expAvgSq, step);
+            } else {                               // a parameter left on the host is updated there, in place
+                host.run("adamw on host parameters", be -> { onHost.adamw(param, grad, expAvg, expAvgSq, step); return null; });
+            }
         }
-    }
 
-    @Override
-    public double[] sumsOfSquares(List<Tensor> xs) { return k.sumsOfSquares(xs); }
+        @Override
+        public double[] sumsOfSquares(List<Tensor> xs) { return k.sumsOfSquares(xs); }
 
-    @Override
-    public void scaleInPlace(List<Tensor> xs, double factor) {
-        for (Tensor x : xs) {
-            if (k.memory().holds(x)) k.scaleInPlace(List.of(x), factor);
-            else host.run("scaleInPlace on host tensors", be -> { ((FusedOptimizer) be).scaleInPlace(List.of(x), factor); return null; });
+        @Override
+        public void scaleInPlace(List<Tensor> xs, double factor) {
+            for (Tensor x : xs) {
+                if (k.memory().holds(x)) k.scaleInPlace(List.of(x), factor);
+                else host.run("scaleInPlace on host tensors", be -> { onHost.scaleInPlace(List.of(x), factor); return null; });
+            }
         }
     }
 
@@ -311,27 +384,5 @@ public final class CudaBackend implements Backend, FusedAttention, FusedBackward
     @Override
     public Tensor crossEntropy(Tensor logits, Tensor targets, int ignoreIndex) {
         return k.crossEntropy(logits, targets, ignoreIndex).loss();
-    }
-
-    // ------------------------------------------------------------------------------------------- backward kernels
-
-    @Override
-    public NormGradients rmsNormBackward(Tensor dy, Tensor x, Tensor weight, float eps) {
-        return k.rmsNormBackward(dy, x, weight, eps);
-    }
-
-    @Override
-    public NormGradients layerNormBackward(Tensor dy, Tensor x, Tensor weight, Tensor bias, float eps) {
-        return k.layerNormBackward(dy, x, weight, bias, eps);
-    }
-
-    @Override
-    public Tensor ropeBackward(Tensor dy, Tensor positions, float theta) { return k.ropeBackward(dy, positions, theta); }
-
-    /** Recomputes the rows' log-sum-exp (one read of the logits) rather than keeping it from the forward. */
-    @Override
-    public Tensor crossEntropyBackward(Tensor logits, Tensor targets, int ignoreIndex, Tensor dloss) {
-        Tensor lse = k.crossEntropy(logits, targets, ignoreIndex).lse();
-        return k.crossEntropyBackward(logits, targets, lse, dloss, ignoreIndex);
     }
 }

@@ -9,7 +9,7 @@ package dev.perennial.cuda;
 
 import dev.perennial.tensor.Backend;
 import dev.perennial.tensor.DType;
-import dev.perennial.tensor.FusedBackward.NormGradients;
+import dev.perennial.tensor.NormGradients;
 import dev.perennial.tensor.Shapes;
 import dev.perennial.tensor.Tensor;
 import org.bytedeco.javacpp.BytePointer;
@@ -864,7 +864,7 @@ public final class DeviceKernels {
      * F32 tensors in device memory with grad's element count (the optimizer allocates its moments there; a
      * parameter must be placed with Backend.place before training on a device).
      */
-    public void adamw(Tensor param, Tensor grad, Tensor expAvg, Tensor expAvgSq, dev.perennial.tensor.FusedOptimizer.AdamWStep st) {
+    public void adamw(Tensor param, Tensor grad, Tensor expAvg, Tensor expAvgSq, dev.perennial.train.FusedOptimizer.AdamWStep st) {
         long n = grad.numel();
         for (Tensor t : new Tensor[]{param, expAvg, expAvgSq}) {
             if (t.numel() != n) throw new IllegalArgumentException("adamw operands differ in size: " + t + " and " + grad);
@@ -880,7 +880,7 @@ public final class DeviceKernels {
      * (the clipping's only transfer out); each tensor's chunks are added in order on the host.
      */
     public double[] sumsOfSquares(java.util.List<Tensor> xs) {
-        int block = dev.perennial.tensor.FusedOptimizer.SQUARES_BLOCK;
+        int block = dev.perennial.tensor.CpuOptimizerKernels.SQUARES_BLOCK;
         int[] first = new int[xs.size() + 1];
         for (int i = 0; i < xs.size(); i++) first[i + 1] = first[i] + (int) ((xs.get(i).numel() + block - 1) / block);
         double[] out = new double[xs.size()];

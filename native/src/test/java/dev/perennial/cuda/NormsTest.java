@@ -20,7 +20,7 @@
 package dev.perennial.cuda;
 
 import dev.perennial.tensor.DType;
-import dev.perennial.tensor.FusedBackward;
+import dev.perennial.tensor.NormGradients;
 import dev.perennial.tensor.ReferenceBackend;
 import dev.perennial.tensor.Tensor;
 import org.bytedeco.javacpp.FloatPointer;
@@ -114,7 +114,7 @@ class NormsTest {
         Tensor w = vector(rnd, d, params.weight, 1f), b = vector(rnd, d, params.bias, 0f);
         double[][] ref = normGradients(x.toFloatArray(), dy.toFloatArray(), w == null ? null : w.toFloatArray(), rows, d,
                 EPS, layer);
-        FusedBackward.NormGradients g = layer ? EmulatedDevice.kernels().layerNormBackward(dy, x, w, b, EPS)
+        NormGradients g = layer ? EmulatedDevice.kernels().layerNormBackward(dy, x, w, b, EPS)
                 : EmulatedDevice.kernels().rmsNormBackward(dy, x, w, EPS);
         Close.assertClose(tensor(ref[0], rows, d), g.dx(), BACKWARD_ATOL, BACKWARD_RTOL, "dx");
         if (w == null) assertNull(g.dweight(), "no weight, no dweight");
@@ -126,7 +126,7 @@ class NormsTest {
     @Test
     void backwardOfNoRowsGivesZeroParameterGradients() {
         Tensor x = Tensor.zeros(0, 5), w = Tensor.of(new float[]{1, 2, 3, 4, 5}, 5);
-        FusedBackward.NormGradients g = EmulatedDevice.kernels().layerNormBackward(x, x, w, w, EPS);
+        NormGradients g = EmulatedDevice.kernels().layerNormBackward(x, x, w, w, EPS);
         assertArrayEquals(new float[5], g.dweight().toFloatArray());
         assertArrayEquals(new float[5], g.dbias().toFloatArray());
         assertEquals(0, g.dx().numel());
@@ -163,7 +163,7 @@ class NormsTest {
             Close.assertClose(REF.rmsNorm(x, w, EPS), rms, ATOL, RTOL, "rmsNorm constant rows d=" + d);
             Tensor dy = gaussian(rnd, values.length, d);
             double[][] ref = normGradients(v, dy.toFloatArray(), w.toFloatArray(), values.length, d, EPS, true);
-            FusedBackward.NormGradients g = EmulatedDevice.kernels().layerNormBackward(dy, x, w, b, EPS);
+            NormGradients g = EmulatedDevice.kernels().layerNormBackward(dy, x, w, b, EPS);
             Close.assertClose(tensor(ref[0], values.length, d), g.dx(), BACKWARD_ATOL, BACKWARD_RTOL, "dx, constant rows");
             Close.assertClose(tensor(ref[1], d), g.dweight(), BACKWARD_ATOL, BACKWARD_RTOL, "dweight, constant rows");
         }

@@ -10,7 +10,7 @@
 package dev.perennial.cuda;
 
 import dev.perennial.tensor.CpuBackend;
-import dev.perennial.tensor.FusedOptimizer;
+import dev.perennial.train.FusedOptimizer;
 import dev.perennial.tensor.ReferenceBackend;
 import dev.perennial.tensor.Tensor;
 import org.junit.jupiter.api.AfterEach;
@@ -46,8 +46,9 @@ class OptimizerKernelsTest {
     /** The three implementations: reference, CPU, and the kernels on an emulated device (operands placed there). */
     private static List<Impl> impls() {
         CudaBackend device = CudaBackend.emulated();
-        return List.of(new Impl("reference", ReferenceBackend.INSTANCE, t -> t), new Impl("cpu", new CpuBackend(), t -> t),
-                new Impl("emulated device", device, t -> device.place(t.to(t.dtype()))));
+        return List.of(new Impl("reference", FusedOptimizer.OP.on(ReferenceBackend.INSTANCE), t -> t),
+                new Impl("cpu", FusedOptimizer.OP.on(new CpuBackend()), t -> t),
+                new Impl("emulated device", FusedOptimizer.OP.on(device), t -> device.place(t.to(t.dtype()))));
     }
 
     private record Impl(String name, FusedOptimizer kernels, java.util.function.UnaryOperator<Tensor> place) {}
@@ -129,7 +130,8 @@ class OptimizerKernelsTest {
         assertThrows(IllegalArgumentException.class, () -> k.adamw(host, placed, placed, placed, STEPS[0]));
         assertThrows(IllegalArgumentException.class, () -> k.scaleInPlace(List.of(host), 2));
         // the backend itself updates a host parameter in place on the host instead
-        device.adamw(host, placed, device.zeros(dev.perennial.tensor.DType.F32, 2), device.zeros(dev.perennial.tensor.DType.F32, 2), STEPS[0]);
+        FusedOptimizer.OP.on(device).adamw(host, placed, device.zeros(dev.perennial.tensor.DType.F32, 2),
+                device.zeros(dev.perennial.tensor.DType.F32, 2), STEPS[0]);
         assertEquals(1f - 1e-3f * 1e-2f, host.toFloatArray()[0], 1e-7f);
     }
 

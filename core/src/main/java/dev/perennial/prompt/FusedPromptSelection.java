@@ -1,17 +1,24 @@
 /*
- * A backend that scores queries against prompt keys and picks the best keys in one fused call: ModalPrompt's
+ * Scoring queries against prompt keys and picking the best keys in one fused call, as an Op (docs/architecture.md,
+ * "Ops with a home"): ModalPrompt's
  * dual-modality selection (docs/methods/modalprompt.md §5.1, §14 "the CUDA kernel only needs ...") generalised to M
- * modalities. CudaBackend implements it with the cosine_topk kernel; PromptSimilarity falls back to its vectorised
- * CPU path on backends without it. Semantics (the kernel's contract, cosine_topk.h):
+ * modalities. CudaBackend registers the cosine_topk kernel; on backends without it PromptSimilarity runs its
+ * vectorised CPU path. Semantics (the kernel's contract, cosine_topk.h):
  *
  *   score[q, j] = sum_m weights[m] · cos(queries[m, q], keys[m, j]),   cos = 0 when either vector is zero
  *
  * Per query the k best keys that candidateMask allows, ordered by higher score, then lower index; when fewer than
  * k keys are allowed the remaining slots hold index -1 and value -inf. A NaN score is never selected.
  */
-package dev.perennial.tensor;
+package dev.perennial.prompt;
+
+import dev.perennial.tensor.Backend;
+import dev.perennial.tensor.Op;
+import dev.perennial.tensor.Tensor;
 
 public interface FusedPromptSelection {
+    /** The op: the backend's kernel, else none (PromptSimilarity's CPU path). */
+    Op<FusedPromptSelection> OP = Op.declare("weightedCosineTopk", FusedPromptSelection.class, be -> null);
     /**
      * @param queries       [M, nq, d]
      * @param keys          [M, nk, d]

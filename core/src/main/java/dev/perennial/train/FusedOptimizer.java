@@ -1,14 +1,39 @@
 /*
- * A backend that runs the optimizer's element-wise update and the gradient norm with its own kernels, so that
- * parameters, gradients and optimizer state stay in its memory for a whole training step (docs/architecture.md,
- * "Device residency"). Every backend of the project implements it: ReferenceBackend serially, CpuBackend in
- * parallel (CpuOptimizerKernels), CudaBackend with the optimizer.cu kernels; OptimizerKernelsTest compares them.
+ * The optimizer's element-wise update and the gradient norm as an Op (docs/architecture.md, "Ops with a home"), so
+ * that parameters, gradients and optimizer state stay in a backend's memory for a whole training step
+ * (docs/architecture.md, "Device residency"). On host backends the fallback runs tensor.CpuOptimizerKernels
+ * (serially on ReferenceBackend, in parallel elsewhere); CudaBackend registers the optimizer.cu kernels.
+ * OptimizerKernelsTest compares the three.
  */
-package dev.perennial.tensor;
+package dev.perennial.train;
+
+import dev.perennial.tensor.CpuOptimizerKernels;
+import dev.perennial.tensor.Op;
+import dev.perennial.tensor.ReferenceBackend;
+import dev.perennial.tensor.Tensor;
 
 import java.util.List;
 
 public interface FusedOptimizer {
+    /** The op: the backend's kernels, else the host loops (one thread on ReferenceBackend, the reference). */
+    Op<FusedOptimizer> OP = Op.declare("optimizer", FusedOptimizer.class, be -> host(be instanceof ReferenceBackend));
+
+    /** The host implementation: CpuOptimizerKernels, serial or parallel. */
+    static FusedOptimizer host(boolean serial) {
+        return new FusedOptimizer() {
+            @Override
+            public void adamw(Tensor param, Tensor grad, Tensor expAvg, Tensor expAvgSq, AdamWStep s) {
+                CpuOptimizerKernels.adamw(param, grad, expAvg, expAvgSq, s.beta1(), s.beta2(), s.eps(), s.decay(),
+                        s.stepSize(), s.biasCorrection2Sqrt(), serial);
+            }
+
+            @Override
+            public double[] sumsOfSquares(List<Tensor> xs) { return CpuOptimizerKernels.sumsOfSquares(xs, serial); }
+
+            @Override
+            public void scaleInPlace(List<Tensor> xs, double factor) { CpuOptimizerKernels.scaleInPlace(xs, factor, serial); }
+        };
+    }
 
     /**
      * The scalars of one AdamW update at per-parameter step {@code step} (1 for the first): learning rate lr,
@@ -45,5 +70,5 @@ public interface FusedOptimizer {
     void scaleInPlace(List<Tensor> xs, double factor);
 
     /** Elements per block of sumsOfSquares. */
-    int SQUARES_BLOCK = 1 << 15;
+    int SQUARES_BLOCK = CpuOptimizerKernels.SQUARES_BLOCK;
 }
