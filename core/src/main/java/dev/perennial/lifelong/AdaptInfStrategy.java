@@ -39,6 +39,40 @@ import java.util.SplittableRandom;
 import java.util.function.BiFunction;
 
 public final class AdaptInfStrategy extends LoraStrategy {
+    /** Settings ("adapt_inf": {"clusters", "dim", "pool_cap"}): K, the vectors' dimension k and the pool cap P_max. */
+    public record Settings(int clusters, int dim, int poolCap) {
+        public Settings {
+            if (clusters < 1 || dim < 1 || poolCap < 1) throw new IllegalArgumentException("adapt_inf needs clusters, dim and pool_cap >= 1");
+        }
+
+        /** K = 5, k = 8192, P_max = 5000. */
+        public static Settings defaults() { return new Settings(5, 8192, 5000); }
+    }
+
+    /** The plug-in: "adapt-inf". */
+    public static final StrategyType<Settings> TYPE = new StrategyType<>() {
+        @Override public String name() { return "adapt-inf"; }
+        @Override public String settingsKey() { return "adapt_inf"; }
+        @Override public Settings defaults() { return Settings.defaults(); }
+
+        @Override
+        public Settings parse(JsonSettings j) {
+            j.known(java.util.Set.of("clusters", "dim", "pool_cap"));
+            Settings d = Settings.defaults();
+            return new Settings(j.integer("clusters", d.clusters()), j.integer("dim", d.dim()), j.integer("pool_cap", d.poolCap()));
+        }
+
+        @Override
+        public Strategy create(StrategyContext c, Settings s) throws IOException {
+            RunSettings r = c.common();
+            return new AdaptInfStrategy(c.session(), r.lora(), r.train(), r.budget(), r.seed(), r.answerBatch(), r.maxNewTokens(),
+                    c.work(), s.clusters(), s.dim(), s.poolCap(), (task, index) -> {
+                        int step = c.stepOf(task);
+                        return new Chosen(c.tasks().get(step), c.samples().of(step).get(index));
+                    });
+        }
+    };
+
     private static final List<String> SCORERS = List.of(ScorerRegistry.EL2N, ScorerRegistry.ENTROPY, ScorerRegistry.GRAND,
             ScorerRegistry.PPL, ScorerRegistry.IG);
 

@@ -41,6 +41,57 @@ import java.util.Map;
 import java.util.SplittableRandom;
 
 public final class ModalPromptStrategy implements Strategy {
+    /**
+     * Settings ("modalprompt": {"clip", "prompts", "prompt_length", "lambda", "lr"}): the CLIP model folder the
+     * selection queries come from (required to run), prompts per task, tokens per prompt, the text query's weight
+     * and the prompt learning rate. The one place these defaults live (the CLI reads them from here).
+     */
+    public record Settings(java.nio.file.Path clip, int prompts, int promptLength, float lambda, double lr) {
+        public Settings {
+            if (prompts < 1 || promptLength < 1) throw new IllegalArgumentException("modalprompt needs prompts and prompt_length >= 1");
+            if (!(lambda >= 0 && lambda <= 1)) throw new IllegalArgumentException("modalprompt.lambda must be in [0, 1], got " + lambda);
+            if (!(lr > 0)) throw new IllegalArgumentException("modalprompt.lr must be > 0");
+        }
+
+        public static final int PROMPTS = 3, PROMPT_LENGTH = 10;
+        public static final float LAMBDA = 0.5f;
+        public static final double LR = 2e-4;
+
+        /** No CLIP folder yet; 3 prompts of 10 tokens per task, λ = 0.5, lr 2e-4. */
+        public static Settings defaults() { return new Settings(null, PROMPTS, PROMPT_LENGTH, LAMBDA, LR); }
+
+        public Settings withClip(java.nio.file.Path c) { return new Settings(c, prompts, promptLength, lambda, lr); }
+    }
+
+    /** The plug-in: "modalprompt". */
+    public static final StrategyType<Settings> TYPE = new StrategyType<>() {
+        @Override public String name() { return "modalprompt"; }
+        @Override public String settingsKey() { return "modalprompt"; }
+        @Override public Settings defaults() { return Settings.defaults(); }
+
+        @Override
+        public Settings parse(JsonSettings j) {
+            j.known(java.util.Set.of("clip", "prompts", "prompt_length", "lambda", "lr"));
+            Settings d = Settings.defaults();
+            return new Settings(j.path("clip", false), j.integer("prompts", d.prompts()), j.integer("prompt_length", d.promptLength()),
+                    (float) j.number("lambda", d.lambda()), j.number("lr", d.lr()));
+        }
+
+        @Override
+        public void validate(Settings s) {
+            if (s.clip() == null) throw new IllegalArgumentException("the modalprompt strategy needs \"modalprompt\": {\"clip\": DIR}");
+        }
+
+        @Override
+        public Strategy create(StrategyContext c, Settings s) throws IOException {
+            RunSettings r = c.common();
+            int keyDim = dev.perennial.clip.ClipConfig.load(s.clip().resolve("config.json")).projectionDim();
+            return new ModalPromptStrategy(c.session(), s.clip(), dev.perennial.prompt.PromptPoolConfig.modalPrompt(s.prompts(),
+                    s.promptLength(), s.lambda(), keyDim), c.work().resolve("prompts"), r.train().withLearningRate(s.lr()), r.budget(),
+                    r.seed(), r.answerBatch(), r.maxNewTokens());
+        }
+    };
+
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private final ModelSession session;

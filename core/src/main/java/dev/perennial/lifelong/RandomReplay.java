@@ -23,6 +23,37 @@ import java.util.SplittableRandom;
 import java.util.function.BiFunction;
 
 public final class RandomReplay extends LoraStrategy {
+    /** Settings ("replay": {"memory", "fraction"}): the memory's size in samples and the share of a step replayed. */
+    public record Settings(int memory, double fraction) {
+        public Settings {
+            if (memory < 1 || !(fraction >= 0 && fraction < 1)) throw new IllegalArgumentException("replay needs memory >= 1 and a fraction in [0, 1)");
+        }
+
+        /** 1000 samples, 30% of each step replayed. */
+        public static Settings defaults() { return new Settings(1000, 0.3); }
+    }
+
+    /** The plug-in: "replay". */
+    public static final StrategyType<Settings> TYPE = new StrategyType<>() {
+        @Override public String name() { return "replay"; }
+        @Override public String settingsKey() { return "replay"; }
+        @Override public Settings defaults() { return Settings.defaults(); }
+
+        @Override
+        public Settings parse(JsonSettings j) {
+            j.known(java.util.Set.of("memory", "fraction"));
+            Settings d = Settings.defaults();
+            return new Settings(j.integer("memory", d.memory()), j.number("fraction", d.fraction()));
+        }
+
+        @Override
+        public Strategy create(StrategyContext c, Settings s) {
+            RunSettings r = c.common();
+            return new RandomReplay(c.session(), r.lora(), r.train(), r.budget(), r.seed(), r.answerBatch(), r.maxNewTokens(),
+                    s.memory(), s.fraction(), (step, index) -> new Chosen(c.tasks().get(step), c.samples().of(step).get(index)));
+        }
+    };
+
     private static final ObjectMapper JSON = new ObjectMapper();
 
     /** A remembered sample: the step (= task number) it came from and its index in that task's training list. */

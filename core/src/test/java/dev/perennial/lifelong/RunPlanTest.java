@@ -31,11 +31,11 @@ class RunPlanTest {
         ObjectNode example = (ObjectNode) JSON.readTree(Path.of("../examples/configs/coin-llava-7b.json").toFile());
         example.putObject("tasks").put("shapes", dir.resolve("bench").toString());
         RunPlan plan = RunPlan.parse(example, dir);
-        assertEquals(List.of("sequential", "replay", "adapt-inf", "modalprompt"), plan.strategies());
-        assertEquals(5000, plan.budget());
-        assertEquals(128, plan.loraRank());
-        assertEquals(10, plan.clusters());
-        assertEquals(Path.of("/models/clip-vit-large-patch14-336"), plan.clip());
+        assertEquals(List.of("sequential", "replay", "adapt-inf", "modalprompt"), plan.strategyNames());
+        assertEquals(5000, plan.common().budget());
+        assertEquals(128, plan.common().loraRank());
+        assertEquals(10, ((AdaptInfStrategy.Settings) plan.strategies().get(2).settings()).clusters());
+        assertEquals(Path.of("/models/clip-vit-large-patch14-336"), ((ModalPromptStrategy.Settings) plan.strategies().get(3).settings()).clip());
         assertEquals(dir.resolve("runs/coin-llava-7b"), plan.out(), "relative to the file's folder");
         assertEquals(List.of("Colour", "Digit"), plan.tasks().stream().map(Task::name).toList());
     }
@@ -71,5 +71,33 @@ class RunPlanTest {
         assertTrue(assertThrows(IOException.class, () -> RunPlan.read(dir.resolve("i.json"))).getMessage().contains("unknown key \"tasks.shape\""));
         IOException missing = assertThrows(IOException.class, () -> RunPlan.read(dir.resolve("nowhere.json")));
         assertTrue(missing instanceof java.nio.file.NoSuchFileException && !missing.getMessage().contains("JSON"), missing.toString());
+    }
+
+    /** A strategy is a plug-in: a StrategyType registered beside the standard ones, with its own strict settings. */
+    record Every(int nth) {}
+
+    static final StrategyType<Every> EVERY = new StrategyType<>() {
+        @Override public String name() { return "every-nth"; }
+        @Override public String settingsKey() { return "every_nth"; }
+        @Override public Every defaults() { return new Every(2); }
+        @Override public Every parse(JsonSettings j) { return new Every(j.known(java.util.Set.of("nth")).integer("nth", 2)); }
+        @Override public Strategy create(StrategyContext c, Every e) { throw new UnsupportedOperationException("not run here"); }
+    };
+
+    @Test
+    void aRegisteredStrategyIsReadWithItsOwnSettings() throws IOException {
+        ShapesBenchmark.write(dir.resolve("bench"), new ShapesBenchmark.Settings(32, 2, 2, 0, List.of(Skill.COLOUR)));
+        Strategies registry = Strategies.standard().register(EVERY);
+        String base = "{\"model\": \"m\", \"out\": \"o\", \"tasks\": {\"shapes\": \"bench\"}, \"strategies\": [\"sequential\", \"every-nth\"]";
+        Files.writeString(dir.resolve("p.json"), base + ", \"every_nth\": {\"nth\": 5}}");
+        RunPlan plan = RunPlan.read(dir.resolve("p.json"), registry);
+        assertEquals(List.of("sequential", "every-nth"), plan.strategyNames());
+        assertEquals(new Every(5), plan.strategies().get(1).settings());
+        Files.writeString(dir.resolve("q.json"), base + ", \"every_nth\": {\"nht\": 5}}");
+        assertTrue(assertThrows(IOException.class, () -> RunPlan.read(dir.resolve("q.json"), registry)).getMessage()
+                .contains("unknown key \"every_nth.nht\""));
+        assertTrue(assertThrows(IOException.class, () -> RunPlan.read(dir.resolve("p.json"))).getMessage().contains("unknown key \"every_nth\""),
+                "without the registration its settings key is unknown");
+        assertThrows(IllegalArgumentException.class, () -> Strategies.standard().register(SequentialFineTuning.TYPE));
     }
 }

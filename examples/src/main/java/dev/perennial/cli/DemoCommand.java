@@ -14,7 +14,15 @@ package dev.perennial.cli;
 import dev.perennial.clip.SyntheticClip;
 import dev.perennial.io.Fingerprint;
 import dev.perennial.io.OutputFolder;
+import dev.perennial.lifelong.AdaptInfStrategy;
+import dev.perennial.lifelong.ModalPromptStrategy;
+import dev.perennial.lifelong.MultiTaskTraining;
+import dev.perennial.lifelong.RandomReplay;
 import dev.perennial.lifelong.RunPlan;
+import dev.perennial.lifelong.RunSettings;
+import dev.perennial.lifelong.SequentialFineTuning;
+import dev.perennial.lifelong.Strategies;
+import dev.perennial.lifelong.StrategySpec;
 import dev.perennial.lifelong.TaskStreams;
 import dev.perennial.lifelong.shapes.DemoBaseModel;
 import dev.perennial.lifelong.shapes.ShapesBenchmark;
@@ -31,8 +39,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.Callable;
 
@@ -65,7 +75,8 @@ final class DemoCommand implements Callable<Integer> {
     @Option(names = "--lr", defaultValue = "3e-3", description = "LoRA learning rate (default 3e-3).") double lr;
     @Option(names = "--prompt-lr", defaultValue = "0.1", description = "ModalPrompt's learning rate (default 0.1).") double promptLr;
     @Option(names = "--prompts", defaultValue = "1", description = "ModalPrompt's prompts selected per sample, K (default 1).") int prompts;
-    @Option(names = "--prompt-length", defaultValue = "10", description = "ModalPrompt's prompt tokens per task (default 10).") int promptLength;
+    @Option(names = "--prompt-length", defaultValue = "" + ModalPromptStrategy.Settings.PROMPT_LENGTH,
+            description = "ModalPrompt's prompt tokens per task (default ${DEFAULT-VALUE}).") int promptLength;
 
     @Mixin
     BackendOption backend;
@@ -100,8 +111,13 @@ final class DemoCommand implements Callable<Integer> {
         if (!(lr > 0) || !Double.isFinite(lr)) throw new IllegalArgumentException("--lr must be a positive number, got " + lr);
         if (!(promptLr > 0) || !Double.isFinite(promptLr)) throw new IllegalArgumentException("--prompt-lr must be a positive number, got " + promptLr);
         if (strategies != null) {
+            Strategies known = Strategies.standard();
             for (String s : strategies) {
-                if (!RunPlan.STRATEGIES.contains(s)) throw new IllegalArgumentException("--strategies: unknown strategy " + s + " (known: " + RunPlan.STRATEGIES + ")");
+                try {
+                    known.type(s);
+                } catch (IllegalArgumentException e) {
+                    throw new IllegalArgumentException("--strategies: " + e.getMessage());
+                }
             }
         }
     }
@@ -134,10 +150,18 @@ final class DemoCommand implements Callable<Integer> {
         ShapesBenchmark.write(benchDir, bench);
         Path clip = clip(out.resolve("clip"));
         int perStep = budget != null ? budget : quick ? 80 : 100;
-        List<String> chosen = strategies != null ? strategies : List.of("sequential", "replay", "adapt-inf", "modalprompt");
+        List<String> chosen = strategies != null ? strategies : Strategies.DEFAULT_RUN;
+        // the demo's preset: the run plan a run file would give, with settings tuned for the tiny base model
+        RunSettings common = RunSettings.defaults().withBudget(perStep).withEpochs(epochs).withBatch(8).withLr(lr).withSeed(seed)
+                .withLora(8, 16f, 0f).withAnswers(20, 16);
+        Map<String, StrategySpec<?>> preset = new LinkedHashMap<>();
+        for (StrategySpec<?> s : List.of(SequentialFineTuning.TYPE.with(null), RandomReplay.TYPE.with(new RandomReplay.Settings(perStep, 0.3)),
+                MultiTaskTraining.TYPE.with(null), AdaptInfStrategy.TYPE.with(new AdaptInfStrategy.Settings(6, 256, 3 * perStep)),
+                ModalPromptStrategy.TYPE.with(new ModalPromptStrategy.Settings(clip, prompts, promptLength, ModalPromptStrategy.Settings.LAMBDA, promptLr)))) {
+            preset.put(s.name(), s);
+        }
         RunPlan plan = new RunPlan(baseDir, baseDir.resolve("tokenizer.json"), DemoBaseModel.TEMPLATE, 256, out.resolve("run"),
-                TaskStreams.shapes(benchDir), chosen, perStep, epochs, 8, lr, seed, 8, 16f, 0f,
-                perStep, 0.3, 6, 256, 3 * perStep, clip, prompts, promptLength, 0.5f, promptLr, 0, false, 20, 16);
+                TaskStreams.shapes(benchDir), common, chosen.stream().<StrategySpec<?>>map(preset::get).toList());
         RunCommand.print(stdout, stderr, plan, backend);
         folder.finish();
         return 0;

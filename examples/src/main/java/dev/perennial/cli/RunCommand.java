@@ -57,7 +57,7 @@ final class RunCommand implements Callable<Integer> {
                     seconds, 100 * acc[step]);
             err.flush();
         });
-        for (String s : plan.strategies()) {
+        for (String s : plan.strategyNames()) {
             out.println("## " + s);
             out.println(RunReport.matrix(AccuracyMatrix.readCsv(plan.out().resolve("strategies").resolve(s).resolve("accuracy_matrix.csv"))));
         }

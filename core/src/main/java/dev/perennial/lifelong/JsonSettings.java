@@ -1,0 +1,97 @@
+/*
+ * Strict reading of one JSON object of a run file (RunPlan and every strategy's settings): every key must be known,
+ * every value of the right type, and an error names the key with its path ("lora.rnak", "tasks.list[0].trian",
+ * "adapt_inf.clusters must be an integer"), so a typo never falls back to a default silently. Relative paths are
+ * resolved against the run file's folder.
+ */
+package dev.perennial.lifelong;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+
+import java.nio.file.Path;
+import java.util.Iterator;
+import java.util.Set;
+import java.util.TreeSet;
+
+public final class JsonSettings {
+    private final JsonNode node;
+    private final String path;          // "" at the top, else "lora." etc.
+    private final Path base;
+
+    public JsonSettings(JsonNode node, String path, Path base) {
+        this.node = node == null ? new ObjectMapper().createObjectNode() : node;
+        this.path = path;
+        this.base = base;
+    }
+
+    /** Empty settings (every value its default). */
+    public static JsonSettings empty(Path base) { return new JsonSettings(null, "", base); }
+
+    public JsonNode node() { return node; }
+
+    public boolean has(String key) { return node.has(key); }
+
+    /** Every key must be one of {@code allowed}; returns this. */
+    public JsonSettings known(Set<String> allowed) {
+        for (Iterator<String> it = node.fieldNames(); it.hasNext(); ) {
+            String k = it.next();
+            if (!allowed.contains(k)) {
+                throw new IllegalArgumentException("unknown key \"" + path + k + "\" (known here: " + new TreeSet<>(allowed) + ")");
+            }
+        }
+        return this;
+    }
+
+    /** The object under {@code key} (empty when absent). */
+    public JsonSettings object(String key) {
+        JsonNode n = node.get(key);
+        if (n != null && !n.isObject()) throw new IllegalArgumentException("\"" + path + key + "\" must be an object");
+        return new JsonSettings(n, path + key + ".", base);
+    }
+
+    public Path path(String key, boolean required) {
+        JsonNode n = node.get(key);
+        if (n == null || n.isNull()) {
+            if (required) throw new IllegalArgumentException("\"" + path + key + "\" is required");
+            return null;
+        }
+        if (!n.isTextual()) throw new IllegalArgumentException("\"" + path + key + "\" must be a path string");
+        return base.resolve(n.asText()).normalize();
+    }
+
+    /** A string; {@code def} null makes it required. */
+    public String string(String key, String def) {
+        JsonNode n = node.get(key);
+        if (n == null) {
+            if (def == null) throw new IllegalArgumentException("\"" + path + key + "\" is required");
+            return def;
+        }
+        if (!n.isTextual()) throw new IllegalArgumentException("\"" + path + key + "\" must be a string");
+        return n.asText();
+    }
+
+    public int integer(String key, int def) {
+        JsonNode n = node.get(key);
+        if (n == null) return def;
+        if (!n.isIntegralNumber()) throw new IllegalArgumentException("\"" + path + key + "\" must be an integer");
+        return n.asInt();
+    }
+
+    public double number(String key, double def) {
+        JsonNode n = node.get(key);
+        if (n == null) return def;
+        if (!n.isNumber()) throw new IllegalArgumentException("\"" + path + key + "\" must be a number");
+        return n.asDouble();
+    }
+
+    public boolean bool(String key, boolean def) {
+        JsonNode n = node.get(key);
+        if (n == null) return def;
+        if (!n.isBoolean()) throw new IllegalArgumentException("\"" + path + key + "\" must be true or false");
+        return n.asBoolean();
+    }
+
+    /** The full name of {@code key} here, for messages. */
+    public String name(String key) { return path + key; }
+}

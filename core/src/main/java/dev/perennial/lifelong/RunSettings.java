@@ -1,0 +1,52 @@
+/*
+ * The settings every strategy of a lifelong run shares (so their numbers compare): the per-step budget of training
+ * samples, the training recipe, the LoRA shape of the LoRA strategies, the evaluation limits and the seed. Defaults
+ * live here and nowhere else; the run file's top-level keys and "lora" object override them (strictly).
+ */
+package dev.perennial.lifelong;
+
+import dev.perennial.nn.LoraConfig;
+import dev.perennial.train.TrainConfig;
+
+import java.util.Set;
+
+public record RunSettings(int budget, int epochs, int batch, double lr, long seed, int loraRank, float loraAlpha,
+                          float loraDropout, int testLimit, boolean evaluateFuture, int answerBatch, int maxNewTokens) {
+    /** The run file's keys these settings read (beside "lora"). */
+    static final Set<String> KEYS = Set.of("budget", "epochs", "batch", "lr", "seed", "lora", "test_limit", "evaluate_future",
+            "answer_batch", "max_new_tokens");
+
+    public RunSettings {
+        if (budget < 1 || epochs < 1 || batch < 1) throw new IllegalArgumentException("budget, epochs and batch must be >= 1");
+        if (answerBatch < 1 || maxNewTokens < 1) throw new IllegalArgumentException("answer_batch and max_new_tokens must be >= 1");
+    }
+
+    /** Budget 500, 1 epoch, batch 4, lr 2e-4, seed 0, LoRA r 8 / α 16 / dropout 0.05, all test records, answers in batches of 8 up to 64 tokens. */
+    public static RunSettings defaults() {
+        return new RunSettings(500, 1, 4, 2e-4, 0, 8, 16f, 0.05f, 0, false, 8, 64);
+    }
+
+    static RunSettings parse(JsonSettings r) {
+        RunSettings d = defaults();
+        JsonSettings lora = r.object("lora").known(Set.of("rank", "alpha", "dropout"));
+        return new RunSettings(r.integer("budget", d.budget), r.integer("epochs", d.epochs), r.integer("batch", d.batch),
+                r.number("lr", d.lr), r.integer("seed", (int) d.seed), lora.integer("rank", d.loraRank),
+                (float) lora.number("alpha", d.loraAlpha), (float) lora.number("dropout", d.loraDropout),
+                r.integer("test_limit", d.testLimit), r.bool("evaluate_future", d.evaluateFuture),
+                r.integer("answer_batch", d.answerBatch), r.integer("max_new_tokens", d.maxNewTokens));
+    }
+
+    public RunSettings withBudget(int b) { return new RunSettings(b, epochs, batch, lr, seed, loraRank, loraAlpha, loraDropout, testLimit, evaluateFuture, answerBatch, maxNewTokens); }
+    public RunSettings withEpochs(int e) { return new RunSettings(budget, e, batch, lr, seed, loraRank, loraAlpha, loraDropout, testLimit, evaluateFuture, answerBatch, maxNewTokens); }
+    public RunSettings withBatch(int b) { return new RunSettings(budget, epochs, b, lr, seed, loraRank, loraAlpha, loraDropout, testLimit, evaluateFuture, answerBatch, maxNewTokens); }
+    public RunSettings withLr(double l) { return new RunSettings(budget, epochs, batch, l, seed, loraRank, loraAlpha, loraDropout, testLimit, evaluateFuture, answerBatch, maxNewTokens); }
+    public RunSettings withSeed(long s) { return new RunSettings(budget, epochs, batch, lr, s, loraRank, loraAlpha, loraDropout, testLimit, evaluateFuture, answerBatch, maxNewTokens); }
+    public RunSettings withLora(int rank, float alpha, float dropout) { return new RunSettings(budget, epochs, batch, lr, seed, rank, alpha, dropout, testLimit, evaluateFuture, answerBatch, maxNewTokens); }
+    public RunSettings withAnswers(int batchSize, int newTokens) { return new RunSettings(budget, epochs, batch, lr, seed, loraRank, loraAlpha, loraDropout, testLimit, evaluateFuture, batchSize, newTokens); }
+
+    /** The training recipe of a step: these epochs, batch and lr; 3% warm-up, clipping at 1.0, this seed. */
+    public TrainConfig train() { return new TrainConfig(epochs, batch, 1, lr, 0, 0.03, 1.0, seed, -1, 0); }
+
+    /** The LoRA adapters the LoRA strategies train (on the language model). */
+    public LoraConfig lora() { return LoraConfig.llm(loraRank, loraAlpha, loraDropout); }
+}

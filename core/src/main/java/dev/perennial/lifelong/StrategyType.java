@@ -1,0 +1,31 @@
+/*
+ * A lifelong strategy as a plug-in (docs/architecture.md, "How to add …"): its name in run files and on the command
+ * line, its typed settings with their defaults and their strict JSON form, and how to build it for one run. The
+ * standard five are registered in Strategies.standard(); a user registers their own the same way.
+ */
+package dev.perennial.lifelong;
+
+import java.io.IOException;
+
+public interface StrategyType<S> {
+    /** The name in "strategies": [...] and --strategies (e.g. "replay"). */
+    String name();
+
+    /** The run file's key of its settings object ("replay", "adapt_inf"), or null when it has no settings. */
+    String settingsKey();
+
+    /** Its settings when the run file gives none. */
+    S defaults();
+
+    /** Its settings from the run file's object under settingsKey() (strict: unknown keys and wrong types are errors). */
+    S parse(JsonSettings json);
+
+    /** Checks settings that only matter when the strategy runs (e.g. a required model folder); throws naming the key. */
+    default void validate(S settings) {}
+
+    /** The strategy for one run, with its settings. */
+    Strategy create(StrategyContext context, S settings) throws IOException;
+
+    /** This type with these settings. */
+    default StrategySpec<S> with(S settings) { return new StrategySpec<>(this, settings); }
+}
