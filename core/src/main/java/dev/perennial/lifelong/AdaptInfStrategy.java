@@ -133,26 +133,19 @@ public final class AdaptInfStrategy extends LoraStrategy {
         int n = candidates.size();
         float[][] vectors = new float[n][];
         Map<String, float[]> scores = new LinkedHashMap<>();
-        for (String s : scorers.keySet()) {
-            float[] col = new float[n];
-            Arrays.fill(col, Float.NaN);
-            scores.put(s, col);
-        }
+        for (String s : scorers.keySet()) scores.put(s, new float[n]);
         final int group = 16;
         for (int start = 0; start < n; start += group) {
-            List<TrainingExample> examples = new ArrayList<>();
-            List<Integer> rows = new ArrayList<>();
+            List<TrainingExample> rows = new ArrayList<>();
             for (int i = start; i < Math.min(n, start + group); i++) {
                 List<TrainingExample> e = session.examples(candidates.get(i).task(), List.of(candidates.get(i).sample()));
-                if (e.isEmpty() || !supervised(e.get(0))) continue;                         // no image or nothing to score: NaN row
-                examples.add(e.get(0));
-                rows.add(i);
+                rows.add(e.isEmpty() || !supervised(e.get(0)) ? null : e.get(0));         // no image or nothing to score: NaN row
             }
-            List<ScoringPass.Result> results = pass.run(examples);
-            for (int k = 0; k < results.size(); k++) {
-                int i = rows.get(k);
-                vectors[i] = results.get(k).vector();
-                for (var s : scorers.entrySet()) scores.get(s.getKey())[i] = s.getValue().score(results.get(k).evidence());
+            List<ScoringPass.ScoredRow> scored = pass.scoreGroup(rows, scorers.values());
+            for (int k = 0; k < scored.size(); k++) {
+                vectors[start + k] = scored.get(k).vector();
+                int j = 0;
+                for (String s : scorers.keySet()) scores.get(s)[start + k] = scored.get(k).scores()[j++];
             }
         }
         float[] nan = new float[dim];

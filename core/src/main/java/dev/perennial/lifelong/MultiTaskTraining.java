@@ -16,19 +16,11 @@ import java.util.function.IntFunction;
 
 public final class MultiTaskTraining extends LoraStrategy {
     /** The plug-in: "multitask", no settings of its own; step t trains on every step's samples up to t. */
-    public static final StrategyType<Void> TYPE = new StrategyType<>() {
-        @Override public String name() { return "multitask"; }
-        @Override public String settingsKey() { return null; }
-        @Override public Void defaults() { return null; }
-        @Override public Void parse(JsonSettings json) { return null; }
-
-        @Override
-        public Strategy create(StrategyContext c, Void none) {
-            RunSettings r = c.common();
-            return new MultiTaskTraining(c.session(), r.lora(), r.train(), r.budget(), r.seed(), r.answerBatch(), r.maxNewTokens(),
-                    step -> c.samples().of(step).stream().map(s -> new Chosen(c.tasks().get(step), s)).toList());
-        }
-    };
+    public static final StrategyType<Void> TYPE = StrategyType.withoutSettings("multitask", c -> {
+        RunSettings r = c.common();
+        return new MultiTaskTraining(c.session(), r.lora(), r.train(), r.budget(), r.seed(), r.answerBatch(), r.maxNewTokens(),
+                step -> c.samples().of(step).stream().map(s -> new Chosen(c.tasks().get(step), s)).toList());
+    });
 
     private final IntFunction<List<Chosen>> earlier;
 

@@ -13,18 +13,10 @@ import java.util.SplittableRandom;
 
 public final class SequentialFineTuning extends LoraStrategy {
     /** The plug-in: "sequential", no settings of its own. */
-    public static final StrategyType<Void> TYPE = new StrategyType<>() {
-        @Override public String name() { return "sequential"; }
-        @Override public String settingsKey() { return null; }
-        @Override public Void defaults() { return null; }
-        @Override public Void parse(JsonSettings json) { return null; }
-
-        @Override
-        public Strategy create(StrategyContext c, Void none) {
-            RunSettings r = c.common();
-            return new SequentialFineTuning(c.session(), r.lora(), r.train(), r.budget(), r.seed(), r.answerBatch(), r.maxNewTokens());
-        }
-    };
+    public static final StrategyType<Void> TYPE = StrategyType.withoutSettings("sequential", c -> {
+        RunSettings r = c.common();
+        return new SequentialFineTuning(c.session(), r.lora(), r.train(), r.budget(), r.seed(), r.answerBatch(), r.maxNewTokens());
+    });
 
     public SequentialFineTuning(ModelSession session, LoraConfig lora, TrainConfig train, int budget, long seed, int answerBatch, int maxNewTokens) {
         super(session, lora, train, budget, seed, answerBatch, maxNewTokens);

@@ -26,6 +26,17 @@ public interface StrategyType<S> {
     /** The strategy for one run, with its settings. */
     Strategy create(StrategyContext context, S settings) throws IOException;
 
+    /** A strategy without settings of its own (they all come from the run's RunSettings). */
+    static StrategyType<Void> withoutSettings(String name, java.util.function.Function<StrategyContext, Strategy> create) {
+        return new StrategyType<>() {
+            @Override public String name() { return name; }
+            @Override public String settingsKey() { return null; }
+            @Override public Void defaults() { return null; }
+            @Override public Void parse(JsonSettings json) { return null; }
+            @Override public Strategy create(StrategyContext context, Void none) { return create.apply(context); }
+        };
+    }
+
     /** This type with these settings. */
     default StrategySpec<S> with(S settings) { return new StrategySpec<>(this, settings); }
 }

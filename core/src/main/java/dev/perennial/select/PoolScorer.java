@@ -235,34 +235,24 @@ public final class PoolScorer {
 
     /** Encodes, runs and appends one projection group of rows. */
     private void score(List<Pending> batch, Sink sink, State state) throws IOException {
-        List<TrainingExample> valid = new ArrayList<>();
+        List<TrainingExample> rows = new ArrayList<>();
         Object[] outcome = new Object[batch.size()];                    // TrainingExample or Rejected
         for (int i = 0; i < batch.size(); i++) {
             outcome[i] = encode(batch.get(i).sample());
-            if (outcome[i] instanceof TrainingExample e) valid.add(e);
+            rows.add(outcome[i] instanceof TrainingExample e ? e : null);
         }
-        List<ScoringPass.Result> results = pass.run(valid);
-        int v = 0, k = pass.vectorDim(), s = scorers.size();
+        List<ScoringPass.ScoredRow> scored = pass.scoreGroup(rows, scorers.values());
         for (int i = 0; i < batch.size(); i++) {
             Pending p = batch.get(i);
             ObjectNode rec = JSON.createObjectNode().put("source", p.source()).put("record", p.sample().index());
             if (p.sample().id() == null) rec.putNull("id");
             else rec.put("id", p.sample().id());
-            float[] scores = new float[s];
             if (outcome[i] instanceof Rejected r) {
-                float[] nan = new float[k];
-                Arrays.fill(nan, Float.NaN);
-                Arrays.fill(scores, Float.NaN);
-                sink.vectors.append(nan);
                 rec.put("invalid", r.reason().description() + (r.detail() == null ? "" : ": " + r.detail()));
                 state.invalid.merge(r.reason(), 1L, Long::sum);
-            } else {
-                ScoringPass.Result r = results.get(v++);
-                int j = 0;
-                for (Scorer scorer : scorers.values()) scores[j++] = scorer.score(r.evidence());
-                sink.vectors.append(r.vector());
             }
-            if (s > 0) sink.scores.append(scores);
+            sink.vectors.append(scored.get(i).vector());
+            if (!scorers.isEmpty()) sink.scores.append(scored.get(i).scores());
             sink.appendRecord(rec);
             state.rows++;
         }

@@ -98,6 +98,37 @@ public final class ScoringPass {
         return adapters == null ? Map.of() : adapters;
     }
 
+    /** One row of a scored group: its vector [k] and its scores in the scorers' order (NaN for a row not scored). */
+    public record ScoredRow(float[] vector, float[] scores) {}
+
+    /**
+     * The one scoring driver (`perennial score` and the ADAPT-∞ strategy): runs the group's examples (a null entry is
+     * a sample that cannot be scored: a missing image, nothing supervised) through run() together, then applies
+     * {@code scorers} to each result. Rows line up with {@code rows}; an unscored row is all NaN.
+     */
+    public List<ScoredRow> scoreGroup(List<TrainingExample> rows, java.util.Collection<Scorer> scorers) {
+        List<TrainingExample> valid = new ArrayList<>();
+        for (TrainingExample e : rows) if (e != null) valid.add(e);
+        List<Result> results = run(valid);
+        List<ScoredRow> out = new ArrayList<>(rows.size());
+        int v = 0, k = vectorDim();
+        for (TrainingExample e : rows) {
+            float[] scores = new float[scorers.size()];
+            if (e == null) {
+                float[] nan = new float[k];
+                java.util.Arrays.fill(nan, Float.NaN);
+                java.util.Arrays.fill(scores, Float.NaN);
+                out.add(new ScoredRow(nan, scores));
+                continue;
+            }
+            Result r = results.get(v++);
+            int j = 0;
+            for (Scorer scorer : scorers) scores[j++] = scorer.score(r.evidence());
+            out.add(new ScoredRow(r.vector(), scores));
+        }
+        return out;
+    }
+
     /**
      * Vectors and evidence for every example of a projection group, in order: model passes of batchSize samples,
      * then one projection of the group's gradients (see the class comment).
