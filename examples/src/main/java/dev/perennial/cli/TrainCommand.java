@@ -25,6 +25,7 @@ import dev.perennial.io.SafetensorsWriter;
 import dev.perennial.llava.LlavaChat;
 import dev.perennial.llava.LlavaModel;
 import dev.perennial.llava.PromptInsertion;
+import dev.perennial.prompt.SoftPrompt;
 import dev.perennial.nn.Lora;
 import dev.perennial.nn.LoraAdapter;
 import dev.perennial.nn.LoraConfig;
@@ -47,7 +48,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Random;
 import java.util.concurrent.Callable;
 
 @Command(name = "train", mixinStandardHelpOptions = true, description = "Fine-tune with LoRA, prompt tuning or all weights.")
@@ -141,6 +141,7 @@ final class TrainCommand implements Callable<Integer> {
             Map<String, Tensor> params;
             PromptInsertion prompt = null;
             Map<String, LoraAdapter> adapters = Map.of();
+            SoftPrompt soft = null;
             LoraConfig loraConfig = LoraConfig.llm(rank, alpha, loraDropout);
             switch (mode) {
                 case lora -> {
@@ -148,12 +149,9 @@ final class TrainCommand implements Callable<Integer> {
                     params = Lora.parameters(adapters);
                 }
                 case prompt -> {
-                    Random r = new Random(training.seed);
-                    float[] v = new float[promptLength * m.config().text().hiddenSize()];
-                    for (int i = 0; i < v.length; i++) v[i] = (float) (r.nextGaussian() * 0.02);
-                    Tensor p = Tensor.of(v, promptLength, m.config().text().hiddenSize());
-                    prompt = new PromptInsertion(p, PromptInsertion.Placement.AFTER_BOS);
-                    params = Map.of("prompt_embeddings", p);
+                    soft = SoftPrompt.initial(promptLength, m.config().text().hiddenSize(), training.seed, PromptInsertion.Placement.AFTER_BOS);
+                    prompt = soft.insertion();
+                    params = soft.parameters();
                 }
                 default -> params = new LinkedHashMap<>(m.weights());
             }
@@ -170,7 +168,7 @@ final class TrainCommand implements Callable<Integer> {
             Files.createDirectories(out);
             switch (mode) {
                 case lora -> Lora.save(out.resolve("adapter"), adapters, loraConfig);
-                case prompt -> SafetensorsWriter.write(out.resolve("prompt.safetensors"), params, Map.of("placement", "after_bos"));
+                case prompt -> soft.save(out);
                 default -> {
                     Map<String, Tensor> byCheckpointName = new LinkedHashMap<>();
                     params.forEach((k, v) -> byCheckpointName.put(m.checkpointName(k), v));

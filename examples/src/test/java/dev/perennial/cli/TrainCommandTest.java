@@ -196,6 +196,13 @@ class TrainCommandTest {
         try (TensorSource src = TensorSource.open(dir.resolve("prompt/prompt.safetensors"))) {
             assertArrayEquals(new int[]{3, 64}, src.info("prompt_embeddings").shape());
         }
+        // the saved prompt loads back as the prompt package's SoftPrompt, trained away from its initial values
+        dev.perennial.prompt.SoftPrompt loaded = dev.perennial.prompt.SoftPrompt.load(dir.resolve("prompt/prompt.safetensors"), 64);
+        assertEquals(dev.perennial.llava.PromptInsertion.Placement.AFTER_BOS, loaded.insertion().placement());
+        float[] initial = dev.perennial.prompt.SoftPrompt.initial(3, 64, 0, dev.perennial.llava.PromptInsertion.Placement.AFTER_BOS)
+                .insertion().embeddings().toFloatArray();
+        assertFalse(java.util.Arrays.equals(initial, loaded.insertion().embeddings().toFloatArray()), "training moved the prompt");
+        assertThrows(IOException.class, () -> dev.perennial.prompt.SoftPrompt.load(dir.resolve("prompt/prompt.safetensors"), 32));
     }
 
     @Test
