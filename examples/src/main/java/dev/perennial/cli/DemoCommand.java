@@ -131,11 +131,10 @@ final class DemoCommand implements Callable<Integer> {
         Path baseDir = base != null ? base : out.resolve("base");
         if (buildBase) {
             long t0 = System.nanoTime();
-            DemoBaseModel.build(baseDir, DemoBaseModel.Settings.defaults(), backend.backend(), (step, total, loss, rate, eta) -> {
-                stderr.printf(Locale.ROOT, "\rbase model: step %d/%d loss %.4f %.1f samples/s ETA %.0fs", step, total, loss, rate, eta);
-                stderr.flush();
-            });
-            stderr.println();
+            ProgressReporter progress = ProgressReporter.on(stderr, "base model", "steps");
+            DemoBaseModel.build(baseDir, DemoBaseModel.Settings.defaults(), backend.backend(), (step, total, loss, rate, eta) ->
+                    progress.update(step, total, String.format(Locale.ROOT, "loss %.4f %.1f samples/s ETA %.0fs", loss, rate, eta)));
+            progress.finish();
             stdout.printf(Locale.ROOT, "base model written to %s in %.0f s%n", baseDir, (System.nanoTime() - t0) / 1e9);
             return 0;
         }

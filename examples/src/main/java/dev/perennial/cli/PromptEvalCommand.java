@@ -106,6 +106,7 @@ final class PromptEvalCommand implements Callable<Integer> {
             GenerationConfig gen = GenerationConfig.greedy(maxNewTokens, m.config().text().eosTokenId());
             ByteArrayOutputStream lines = new ByteArrayOutputStream();
             int answered = 0, skipped = 0;
+            ProgressReporter progress = ProgressReporter.on(stderr, "answered", "");
             List<LlavaSample> pending = new ArrayList<>();
             List<Tensor> pendingPixels = new ArrayList<>(), pendingClip = new ArrayList<>();
             try (LlavaJsonReader reader = LlavaJsonReader.open(data, InvalidSamples.FAIL)) {
@@ -133,8 +134,7 @@ final class PromptEvalCommand implements Callable<Integer> {
                             lines.write('\n');
                             answered++;
                         }
-                        stderr.printf(Locale.ROOT, "\r%d answered", answered);
-                        stderr.flush();
+                        progress.update(answered, 0, "");
                         pending.clear();
                         pendingPixels.clear();
                         pendingClip.clear();
@@ -142,7 +142,7 @@ final class PromptEvalCommand implements Callable<Integer> {
                     if (s == null) break;
                 }
             }
-            stderr.println();
+            progress.finish();
             AtomicFiles.write(out, lines.toByteArray());
             Path selection = selectionFile(out);
             AtomicFiles.write(selection, JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(stats.toJson()));

@@ -177,14 +177,11 @@ final class PromptTrainCommand implements Callable<Integer> {
             meta.put("max_length", options.maxLength);
             meta.set("settings", settings.toJson());
             TrainConfig cfg = training.config(epochs);
+            ProgressReporter progress = ProgressReporter.on(stderr, "prompt-train", "steps");
             PromptTaskTrainer.Result r = PromptTaskTrainer.train(st, task, m, be, taskData, tok.vocabSize(), training.seed, cfg, meta,
-                    (step, total, loss, rate, eta) -> {
-                        int width = 30, done = (int) (width * step / Math.max(1, total));
-                        stderr.printf(Locale.ROOT, "\r[%s%s] step %d/%d loss %.4f %.1f samples/s ETA %.0fs",
-                                "=".repeat(done), " ".repeat(width - done), step, total, loss, rate, eta);
-                        stderr.flush();
-                    });
-            stderr.println();
+                    (step, total, loss, rate, eta) -> progress.update(step, total,
+                            String.format(Locale.ROOT, "loss %.4f %.1f samples/s ETA %.0fs", loss, rate, eta)));
+            progress.finish();
             List<Double> losses = r.training().losses();
             stdout.printf(Locale.ROOT, "task %d (%s): steps %d..%d, loss %s -> %s; committed to %s%n", r.taskIndex() + 1, task,
                     r.training().firstStep(), r.training().lastStep(),

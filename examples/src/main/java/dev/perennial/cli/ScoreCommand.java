@@ -192,13 +192,10 @@ final class ScoreCommand implements Callable<Integer> {
                     .setOutput(out).optImages(store).optTemplate(ConversationTemplate.named(template)).optMaxLength(maxLength)
                     .optScorers(selected).optVectors(vectors).optStoreType(storeType == StoreType.f16 ? DType.F16 : DType.F32)
                     .optBatchSize(batch).optProjectionGroup(group).optCommitEvery(commitEvery).optResume(resume).build();
-            PoolScorer.Result r = scorer.run((done, total, rate, eta) -> {
-                int width = 30, bar = (int) (width * done / Math.max(1, total));
-                stderr.printf(Locale.ROOT, "\r[%s%s] %d/%d samples %.2f samples/s ETA %.0fs", "=".repeat(bar), " ".repeat(width - bar),
-                        done, total, rate, Double.isFinite(eta) ? eta : 0);
-                stderr.flush();
-            });
-            stderr.println();
+            ProgressReporter progress = ProgressReporter.on(stderr, "score", "samples");
+            PoolScorer.Result r = scorer.run((done, total, rate, eta) -> progress.update(done, total,
+                    String.format(Locale.ROOT, "%.2f samples/s ETA %.0fs", rate, Double.isFinite(eta) ? eta : 0)));
+            progress.finish();
             Path npy = out.resolve("vectors.npy");
             try (VectorStore v = VectorStore.open(r.vectors())) {
                 if (!Files.exists(npy) || r.resumedFrom() < r.samples()) v.exportNpy(npy);

@@ -145,12 +145,12 @@ final class SelectCommand implements Callable<Integer> {
         StepConfig config = config();
 
         StepFolder folder = new StepFolder(out);
+        ProgressReporter progress = ProgressReporter.on(stderr, "k-means",
+                config.kmeans().variant() == KMeans.Variant.LLOYD ? "iterations" : "epochs");
         PoolStep.Outcome outcome = PoolStep.run(v, scoreMap, config, 0, folder, false, s -> {
-            int width = 30, bar = width * s.done() / s.max();
-            stderr.printf(Locale.ROOT, "\rk-means [%s%s] %s %d/%d shift %.3g %.0f points/s ETA <= %.0fs%s", "=".repeat(bar),
-                    " ".repeat(width - bar), config.kmeans().variant() == KMeans.Variant.LLOYD ? "iteration" : "epoch", s.done(),
-                    s.max(), s.shift(), s.pointsPerSecond(), s.etaSeconds(), s.finished() ? System.lineSeparator() : "");
-            stderr.flush();
+            progress.update(s.finished() ? s.max() : s.done(), s.max(),
+                    String.format(Locale.ROOT, "shift %.3g %.0f points/s ETA <= %.0fs", s.shift(), s.pointsPerSecond(), s.etaSeconds()));
+            if (s.finished()) progress.finish();
         }, backendOption.backend());
         StepReport report = StepReport.of(outcome, config, List.copyOf(scoreMap.keySet()), null);
         folder.saveReport(report);

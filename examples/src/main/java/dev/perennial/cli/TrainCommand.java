@@ -157,14 +157,10 @@ final class TrainCommand implements Callable<Integer> {
             }
             TrainConfig cfg = training.config(epochs);
             Trainer trainer = new Trainer(m, modelOptions.backend(), params, prompt, adapters.values(), cfg);
-            Trainer.Result result = trainer.train(examples, out.resolve("checkpoints"), resume,
-                    (step, total, loss, rate, eta) -> {
-                        int width = 30, done = (int) (width * step / Math.max(1, total));
-                        stderr.printf(Locale.ROOT, "\r[%s%s] step %d/%d loss %.4f %.1f samples/s ETA %.0fs",
-                                "=".repeat(done), " ".repeat(width - done), step, total, loss, rate, eta);
-                        stderr.flush();
-                    });
-            stderr.println();
+            ProgressReporter progress = ProgressReporter.on(stderr, "train", "steps");
+            Trainer.Result result = trainer.train(examples, out.resolve("checkpoints"), resume, (step, total, loss, rate, eta) ->
+                    progress.update(step, total, String.format(Locale.ROOT, "loss %.4f %.1f samples/s ETA %.0fs", loss, rate, eta)));
+            progress.finish();
             Files.createDirectories(out);
             switch (mode) {
                 case lora -> Lora.save(out.resolve("adapter"), adapters, loraConfig);

@@ -76,7 +76,7 @@ class TrainCommandTest {
         try (TensorSource src = TensorSource.open(dir.resolve("lora/adapter/adapter_model.safetensors"))) {
             assertEquals(28, src.names().size());
         }
-        assertTrue(r.err().contains("step 16/16"), r.err());
+        assertTrue(r.err().contains("16/16 steps"), r.err());
     }
 
     /** --gradient-checkpointing changes memory and time, not results: the same adapter, byte for byte (LoRA dropout on). */
