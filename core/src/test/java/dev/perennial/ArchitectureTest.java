@@ -69,4 +69,14 @@ class ArchitectureTest {
             assertTrue(ALLOWED.containsKey(top), c.getName() + " is in package " + top + ", which docs/architecture.md does not place");
         }
     }
+
+    /** The library jar holds no demo or benchmark-data code: that lives in perennial-bench-data (examples/bench-data). */
+    @Test
+    void theCoreHoldsNoDemoCode() {
+        for (var c : classes) {
+            String name = c.getName();
+            assertTrue(!name.startsWith("dev.perennial.lifelong.shapes.") && !c.getSimpleName().startsWith("Synthetic")
+                    && !name.startsWith("dev.perennial.benchdata."), name + " is demo or benchmark-data code in perennial-core");
+        }
+    }
 }

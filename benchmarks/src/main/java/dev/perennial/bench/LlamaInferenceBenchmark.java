@@ -17,7 +17,7 @@ import dev.perennial.llava.KvCache;
 import dev.perennial.llava.LlamaConfig;
 import dev.perennial.llava.LlamaDecoder;
 import dev.perennial.llava.LlavaModel;
-import dev.perennial.llava.SyntheticCheckpoint;
+import dev.perennial.benchdata.SyntheticCheckpoint;
 import dev.perennial.tensor.Backend;
 import dev.perennial.tensor.CpuBackend;
 import dev.perennial.tensor.DType;

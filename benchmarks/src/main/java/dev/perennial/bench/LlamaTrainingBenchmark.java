@@ -13,7 +13,7 @@ package dev.perennial.bench;
 import dev.perennial.llava.LlamaConfig;
 import dev.perennial.llava.LlavaModel;
 import dev.perennial.llava.PromptInsertion;
-import dev.perennial.llava.SyntheticCheckpoint;
+import dev.perennial.benchdata.SyntheticCheckpoint;
 import dev.perennial.nn.Lora;
 import dev.perennial.nn.LoraConfig;
 import dev.perennial.tensor.Backend;

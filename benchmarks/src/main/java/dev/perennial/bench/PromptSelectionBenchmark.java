@@ -15,7 +15,7 @@ import dev.perennial.llava.ClipVisionConfig;
 import dev.perennial.llava.LlamaConfig;
 import dev.perennial.llava.LlamaDecoder;
 import dev.perennial.llava.LlavaModel;
-import dev.perennial.llava.SyntheticCheckpoint;
+import dev.perennial.benchdata.SyntheticCheckpoint;
 import dev.perennial.prompt.PromptSimilarity;
 import dev.perennial.tensor.Backend;
 import dev.perennial.tensor.CpuBackend;

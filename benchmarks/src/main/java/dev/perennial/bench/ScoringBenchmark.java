@@ -17,7 +17,7 @@ package dev.perennial.bench;
 import dev.perennial.data.TrainingExample;
 import dev.perennial.llava.LlamaConfig;
 import dev.perennial.llava.LlavaModel;
-import dev.perennial.llava.SyntheticCheckpoint;
+import dev.perennial.benchdata.SyntheticCheckpoint;
 import dev.perennial.nn.Lora;
 import dev.perennial.nn.LoraAdapter;
 import dev.perennial.nn.LoraConfig;

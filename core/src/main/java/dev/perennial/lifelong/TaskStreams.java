@@ -5,15 +5,15 @@
  *                                 (docs/methods/modalprompt.md §10.4): ScienceQA scienceqa, TextVQA vqa, ImageNet substring, GQA
  *                                 gqa, VizWiz and VQAv2 exact_upper, Grounding grounding, OCRVQA exact_lower; a
  *                                 task of another name gets "exact".
- *   shapes(root)                  the built-in benchmark written by ShapesBenchmark (its manifest gives the order;
- *                                 word answers use "short", grounding "grounding").
+ *   shapes(root)                  the built-in benchmark (written by perennial-bench-data's ShapesBenchmark): CoIN's
+ *                                 layout plus a manifest benchmark.json whose "tasks" give the order; word answers use
+ *                                 "short", grounding "grounding".
  * Missing files are reported with the task and path before any training starts.
  */
 package dev.perennial.lifelong;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.perennial.lifelong.shapes.ShapesBenchmark;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -24,6 +24,8 @@ import java.util.List;
 import java.util.Map;
 
 public final class TaskStreams {
+    /** CoIN's folder of instruction files, the images folder of a benchmark, and the built-in benchmark's manifest. */
+    public static final String INSTRUCTIONS = "Instructions_Original", IMAGES = "images", MANIFEST = "benchmark.json";
     /** CoIN's task order (docs/methods/modalprompt.md §10.1). */
     public static final List<String> COIN_ORDER = List.of("ScienceQA", "TextVQA", "ImageNet", "GQA", "VizWiz", "Grounding", "VQAv2", "OCRVQA");
     private static final Map<String, String> COIN_SCORERS = Map.of("ScienceQA", "scienceqa", "TextVQA", "vqa", "ImageNet", "substring",
@@ -35,7 +37,7 @@ public final class TaskStreams {
     public static List<Task> coin(Path root, Path imageRoot, List<String> names) throws IOException {
         List<Task> out = new ArrayList<>();
         for (String name : names) {
-            Path dir = root.resolve(ShapesBenchmark.INSTRUCTIONS).resolve(name);
+            Path dir = root.resolve(INSTRUCTIONS).resolve(name);
             Path train = dir.resolve("train.json"), test = dir.resolve("test.json");
             if (!Files.isRegularFile(test)) test = dir.resolve("val.json");
             if (!Files.isRegularFile(train)) throw new NoSuchFileException(train.toString(), null, "task " + name + " has no train.json");
@@ -48,12 +50,12 @@ public final class TaskStreams {
 
     /** The built-in benchmark in {@code root}, in its manifest's order. */
     public static List<Task> shapes(Path root) throws IOException {
-        Path manifest = root.resolve(ShapesBenchmark.MANIFEST);
+        Path manifest = root.resolve(MANIFEST);
         if (!Files.isRegularFile(manifest)) throw new NoSuchFileException(manifest.toString(), null, "not a built-in benchmark folder (no manifest)");
         JsonNode m = new ObjectMapper().readTree(manifest.toFile());
         List<String> names = new ArrayList<>();
         for (JsonNode t : m.path("tasks")) names.add(t.asText());
-        List<Task> coin = coin(root, root.resolve(ShapesBenchmark.IMAGES), names);
+        List<Task> coin = coin(root, root.resolve(IMAGES), names);
         List<Task> out = new ArrayList<>();
         for (Task t : coin) out.add(new Task(t.name(), t.train(), t.test(), t.imageRoot(), t.name().equals("Grounding") ? "grounding" : "short"));
         return out;

@@ -11,7 +11,7 @@
  */
 package dev.perennial.cli;
 
-import dev.perennial.clip.SyntheticClip;
+import dev.perennial.benchdata.SyntheticClip;
 import dev.perennial.io.Fingerprint;
 import dev.perennial.io.OutputFolder;
 import dev.perennial.lifelong.AdaptInfStrategy;
@@ -24,9 +24,9 @@ import dev.perennial.lifelong.SequentialFineTuning;
 import dev.perennial.lifelong.Strategies;
 import dev.perennial.lifelong.StrategySpec;
 import dev.perennial.lifelong.TaskStreams;
-import dev.perennial.lifelong.shapes.DemoBaseModel;
-import dev.perennial.lifelong.shapes.ShapesBenchmark;
-import dev.perennial.lifelong.shapes.Skill;
+import dev.perennial.benchdata.shapes.DemoBaseModel;
+import dev.perennial.benchdata.shapes.ShapesBenchmark;
+import dev.perennial.benchdata.shapes.Skill;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;

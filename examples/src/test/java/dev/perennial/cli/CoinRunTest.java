@@ -8,10 +8,10 @@ package dev.perennial.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.perennial.lifelong.shapes.WordTokenizer;
+import dev.perennial.benchdata.shapes.WordTokenizer;
 import dev.perennial.llava.ClipVisionConfig;
 import dev.perennial.llava.LlamaConfig;
-import dev.perennial.llava.SyntheticCheckpoint;
+import dev.perennial.benchdata.SyntheticCheckpoint;
 import dev.perennial.tensor.DType;
 import dev.perennial.text.ConversationTemplate;
 import dev.perennial.text.ConversationTurn;

@@ -11,13 +11,13 @@
  */
 package dev.perennial.cli;
 
-import dev.perennial.clip.SyntheticClip;
-import dev.perennial.lifelong.shapes.ShapesBenchmark;
-import dev.perennial.lifelong.shapes.Skill;
-import dev.perennial.lifelong.shapes.WordTokenizer;
+import dev.perennial.benchdata.SyntheticClip;
+import dev.perennial.benchdata.shapes.ShapesBenchmark;
+import dev.perennial.benchdata.shapes.Skill;
+import dev.perennial.benchdata.shapes.WordTokenizer;
 import dev.perennial.llava.ClipVisionConfig;
 import dev.perennial.llava.LlamaConfig;
-import dev.perennial.llava.SyntheticCheckpoint;
+import dev.perennial.benchdata.SyntheticCheckpoint;
 import dev.perennial.tensor.DType;
 import dev.perennial.text.ConversationTemplate;
 import dev.perennial.text.ConversationTurn;

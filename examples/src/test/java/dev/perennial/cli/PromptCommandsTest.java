@@ -9,7 +9,7 @@ package dev.perennial.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.perennial.clip.SyntheticClip;
+import dev.perennial.benchdata.SyntheticClip;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 

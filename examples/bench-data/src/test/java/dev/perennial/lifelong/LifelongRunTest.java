@@ -10,12 +10,12 @@ package dev.perennial.lifelong;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.perennial.eval.AnswerScorers;
-import dev.perennial.lifelong.shapes.ShapesBenchmark;
-import dev.perennial.lifelong.shapes.Skill;
-import dev.perennial.lifelong.shapes.WordTokenizer;
+import dev.perennial.benchdata.shapes.ShapesBenchmark;
+import dev.perennial.benchdata.shapes.Skill;
+import dev.perennial.benchdata.shapes.WordTokenizer;
 import dev.perennial.llava.ClipVisionConfig;
 import dev.perennial.llava.LlamaConfig;
-import dev.perennial.llava.SyntheticCheckpoint;
+import dev.perennial.benchdata.SyntheticCheckpoint;
 import dev.perennial.nn.LoraConfig;
 import dev.perennial.tensor.CpuBackend;
 import dev.perennial.tensor.DType;
@@ -84,8 +84,8 @@ class LifelongRunTest {
     private Path clip() throws IOException {
         Path c = dir.resolve("clip");
         if (!Files.isDirectory(c)) {
-            Path vocab = Path.of(java.util.Objects.requireNonNull(getClass().getResource("/golden/clip/clip-tokenizer")).getPath());
-            dev.perennial.clip.SyntheticClip.write(c, dev.perennial.clip.SyntheticClip.Shape.tiny(16), vocab, 7);
+            Path vocab = dev.perennial.benchdata.Golden.dir().resolve("clip/clip-tokenizer");
+            dev.perennial.benchdata.SyntheticClip.write(c, dev.perennial.benchdata.SyntheticClip.Shape.tiny(16), vocab, 7);
         }
         return c;
     }

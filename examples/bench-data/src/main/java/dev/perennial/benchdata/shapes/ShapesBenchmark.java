@@ -11,8 +11,10 @@
  * Image paths are relative to images/. Everything is a function of the settings: each (skill, split) draws from its
  * own seeded stream, so adding a skill or changing a split size leaves the other tasks' items unchanged.
  */
-package dev.perennial.lifelong.shapes;
+package dev.perennial.benchdata.shapes;
 
+import dev.perennial.lifelong.Task;
+import dev.perennial.lifelong.TaskStreams;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ArrayNode;
@@ -31,7 +33,7 @@ import java.util.Locale;
 import java.util.SplittableRandom;
 
 public final class ShapesBenchmark {
-    public static final String INSTRUCTIONS = "Instructions_Original", IMAGES = "images", MANIFEST = "benchmark.json";
+    public static final String INSTRUCTIONS = TaskStreams.INSTRUCTIONS, IMAGES = TaskStreams.IMAGES, MANIFEST = TaskStreams.MANIFEST;
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
     /**

@@ -3,7 +3,7 @@
  * image, not on the generator's bookkeeping where possible), the folder has CoIN's layout and record fields, and
  * the output is a pure function of the settings.
  */
-package dev.perennial.lifelong.shapes;
+package dev.perennial.benchdata.shapes;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;

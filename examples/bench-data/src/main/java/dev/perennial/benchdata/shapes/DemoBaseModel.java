@@ -18,7 +18,7 @@
  * read. The tokenizer's corpus holds the task texts only; the few neutral-style words outside it (e.g. "how") are
  * encoded through their characters.
  */
-package dev.perennial.lifelong.shapes;
+package dev.perennial.benchdata.shapes;
 
 import dev.perennial.data.ImageStore;
 import dev.perennial.data.LlavaSample;
@@ -30,7 +30,7 @@ import dev.perennial.llava.ClipVisionConfig;
 import dev.perennial.llava.LlamaConfig;
 import dev.perennial.llava.LlavaChat;
 import dev.perennial.llava.LlavaModel;
-import dev.perennial.llava.SyntheticCheckpoint;
+import dev.perennial.benchdata.SyntheticCheckpoint;
 import dev.perennial.tensor.Backend;
 import dev.perennial.tensor.DType;
 import dev.perennial.tensor.Tensor;

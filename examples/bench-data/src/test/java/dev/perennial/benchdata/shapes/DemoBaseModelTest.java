@@ -3,7 +3,7 @@
  * result is stage 2's model as an ordinary llava-hf folder, the instruction stage moves the weights, a finished
  * build is not trained again, and without instruction samples the result is stage 1's model.
  */
-package dev.perennial.lifelong.shapes;
+package dev.perennial.benchdata.shapes;
 
 import dev.perennial.llava.LlavaModel;
 import dev.perennial.tensor.CpuBackend;

@@ -3,7 +3,7 @@
  * (with or without the "▁" marker), punctuation is one token per character, text outside the corpus still round-trips
  * through byte fallback, and the added tokens sit at the end.
  */
-package dev.perennial.lifelong.shapes;
+package dev.perennial.benchdata.shapes;
 
 import dev.perennial.text.Tokenizer;
 import org.junit.jupiter.api.Test;

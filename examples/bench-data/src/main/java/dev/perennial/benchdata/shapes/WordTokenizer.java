@@ -11,7 +11,7 @@
  * token; the few unmarked words are checked by the tests to be single tokens too. Anything outside the corpus still
  * encodes, through its characters or bytes.
  */
-package dev.perennial.lifelong.shapes;
+package dev.perennial.benchdata.shapes;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;

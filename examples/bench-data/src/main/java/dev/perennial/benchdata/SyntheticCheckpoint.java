@@ -5,8 +5,11 @@
  * like any real checkpoint. Weights are N(0, 0.02²) like transformers' initialiser, norms 1, biases 0, drawn
  * from a seeded generator so the same arguments give the same bytes.
  */
-package dev.perennial.llava;
+package dev.perennial.benchdata;
 
+import dev.perennial.llava.ClipVisionConfig;
+import dev.perennial.llava.LlamaConfig;
+import dev.perennial.llava.LlavaModel;
 import dev.perennial.io.AtomicFiles;
 import dev.perennial.io.SafetensorsWriter;
 import dev.perennial.tensor.DType;

@@ -3,7 +3,7 @@
  * optionally one digit, drawn on a small square canvas by exact rasterisation (pixel centres tested against the
  * shape), so the same scene gives the same pixels on every machine — no fonts, no anti-aliasing, no AWT drawing.
  */
-package dev.perennial.lifelong.shapes;
+package dev.perennial.benchdata.shapes;
 
 import dev.perennial.image.RgbImage;
 

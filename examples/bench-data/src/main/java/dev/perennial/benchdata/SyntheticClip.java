@@ -4,8 +4,9 @@
  * ModalPrompt's queries on a CLIP the code builds itself (brief: no downloads). Loaded with ClipModel.load like a
  * real checkpoint. Weights N(0, 0.02²), norms 1, biases 0, logit_scale ln(1/0.07), from a seeded generator.
  */
-package dev.perennial.clip;
+package dev.perennial.benchdata;
 
+import dev.perennial.clip.ClipModel;
 import dev.perennial.io.AtomicFiles;
 import dev.perennial.io.SafetensorsWriter;
 import dev.perennial.tensor.Tensor;

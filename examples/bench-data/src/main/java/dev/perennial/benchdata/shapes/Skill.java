@@ -16,7 +16,7 @@
  * of the shape.", "Answer with the box of the green square.", ...), the one style DemoBaseModel's instruction stage
  * uses for all skills; no task asks in it. Building it draws nothing from the generator, so items do not change.
  */
-package dev.perennial.lifelong.shapes;
+package dev.perennial.benchdata.shapes;
 
 import java.util.ArrayList;
 import java.util.List;

@@ -3,8 +3,13 @@
  * precision, tied embeddings included, and are deterministic in their seed; a truncated KV cache replays a
  * step exactly.
  */
-package dev.perennial.llava;
+package dev.perennial.benchdata;
 
+import dev.perennial.llava.ClipVisionConfig;
+import dev.perennial.llava.KvCache;
+import dev.perennial.llava.LlamaConfig;
+import dev.perennial.llava.LlamaDecoder;
+import dev.perennial.llava.LlavaModel;
 import dev.perennial.io.TensorSource;
 import dev.perennial.tensor.Backend;
 import dev.perennial.tensor.CpuBackend;

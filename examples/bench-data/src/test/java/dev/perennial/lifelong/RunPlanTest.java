@@ -7,8 +7,8 @@ package dev.perennial.lifelong;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.perennial.lifelong.shapes.ShapesBenchmark;
-import dev.perennial.lifelong.shapes.Skill;
+import dev.perennial.benchdata.shapes.ShapesBenchmark;
+import dev.perennial.benchdata.shapes.Skill;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -28,7 +28,7 @@ class RunPlanTest {
     @Test
     void theExampleRunFileIsValid() throws IOException {
         ShapesBenchmark.write(dir.resolve("bench"), new ShapesBenchmark.Settings(32, 2, 2, 0, List.of(Skill.COLOUR, Skill.DIGIT)));
-        ObjectNode example = (ObjectNode) JSON.readTree(Path.of("../examples/configs/coin-llava-7b.json").toFile());
+        ObjectNode example = (ObjectNode) JSON.readTree(Path.of("../configs/coin-llava-7b.json").toFile());
         example.putObject("tasks").put("shapes", dir.resolve("bench").toString());
         RunPlan plan = RunPlan.parse(example, dir);
         assertEquals(List.of("sequential", "replay", "adapt-inf", "modalprompt"), plan.strategyNames());

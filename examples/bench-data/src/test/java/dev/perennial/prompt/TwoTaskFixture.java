@@ -7,7 +7,7 @@
 package dev.perennial.prompt;
 
 import dev.perennial.clip.ClipModel;
-import dev.perennial.clip.SyntheticClip;
+import dev.perennial.benchdata.SyntheticClip;
 import dev.perennial.data.ImageStore;
 import dev.perennial.data.LlavaSample;
 import dev.perennial.data.SampleEncoder;
@@ -47,7 +47,7 @@ final class TwoTaskFixture implements AutoCloseable {
 
     TwoTaskFixture(Path dir) throws IOException, URISyntaxException {
         this.dir = dir;
-        Path golden = Path.of(TwoTaskFixture.class.getResource("/golden").toURI());
+        Path golden = dev.perennial.benchdata.Golden.dir();
         modelDir = golden.resolve("tiny-llava-hf");
         model = LlavaModel.load(modelDir);
         tokenizer = Tokenizer.load(golden.resolveSibling("tiny-tokenizer").resolve("tokenizer.json"));
