@@ -70,7 +70,7 @@ public final class ClipTextTower {
     public ClipTextConfig config() { return cfg; }
 
     /**
-     * @param inputIds      integer ids [B, T], 1 <= T <= max_position_embeddings, each in [0, vocab_size)
+     * @param inputIds      integer ids [B, T], 1 &lt;= T &lt;= max_position_embeddings, each in [0, vocab_size)
      * @param attentionMask integer [B, T] of 0 (padding) and 1, first column 1; null = no padding
      */
     public Output forward(Backend be, Tensor inputIds, Tensor attentionMask) {

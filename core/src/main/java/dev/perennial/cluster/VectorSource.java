@@ -15,7 +15,7 @@ public interface VectorSource {
     int dim();
 
     /**
-     * Copies vector {@code index} (0 ≤ index < size()) into dst[0, dim()). Implementations must allow concurrent
+     * Copies vector {@code index} (0 ≤ index &lt; size()) into dst[0, dim()). Implementations must allow concurrent
      * calls with distinct destination arrays: k-means reads rows from several threads.
      */
     void read(int index, float[] dst);

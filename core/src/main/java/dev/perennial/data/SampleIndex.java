@@ -85,7 +85,7 @@ public final class SampleIndex implements Closeable {
     /** Samples left out as invalid (InvalidSamples.SKIP). */
     public int skippedCount() { return skipped; }
 
-    /** Sample i (0 <= i < size()), read from the file. */
+    /** Sample i (0 &lt;= i &lt; size()), read from the file. */
     public LlavaSample read(int i) throws IOException {
         if (i < 0 || i >= starts.length) throw new IndexOutOfBoundsException("sample " + i + " of " + starts.length);
         if (channel.size() != fileSize) {

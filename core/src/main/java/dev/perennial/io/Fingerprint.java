@@ -87,7 +87,7 @@ public final class Fingerprint {
     @Override public int hashCode() { return entries.hashCode(); }
     @Override public String toString() { return entries.toString(); }
 
-    /** "sha256:<first 16 hex digits> (<size> bytes)" of a file's content. */
+    /** "sha256:&lt;first 16 hex digits> (&lt;size> bytes)" of a file's content. */
     public static String fileDigest(Path file) throws IOException {
         MessageDigest md = sha256();
         long size = 0;
@@ -115,7 +115,7 @@ public final class Fingerprint {
         md.update(b);
     }
 
-    /** "sha256:<first 16 hex digits>" of a finished digest. */
+    /** "sha256:&lt;first 16 hex digits>" of a finished digest. */
     public static String hex(MessageDigest md) {
         return "sha256:" + HexFormat.of().formatHex(md.digest(), 0, 8);
     }

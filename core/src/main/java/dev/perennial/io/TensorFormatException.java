@@ -27,7 +27,7 @@ public final class TensorFormatException extends IOException {
         UNKNOWN_DTYPE("unknown dtype"),
         /** A shape with negative, non-integer or too large dimensions. */
         BAD_SHAPE("invalid shape"),
-        /** data_offsets that are not two non-negative integers with begin <= end. */
+        /** data_offsets that are not two non-negative integers with begin &lt;= end. */
         BAD_OFFSETS("invalid data offsets"),
         /** A byte count that does not equal numel x element size. */
         SIZE_MISMATCH("size mismatch"),

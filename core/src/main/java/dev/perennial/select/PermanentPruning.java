@@ -103,7 +103,7 @@ public final class PermanentPruning {
         return new Result(true, kept, redundancy, keep);
     }
 
-    /** M_j = max(0, max_{i<j} cos(v_{members[i]}, v_{members[j]})) for members in the given order. */
+    /** M_j = max(0, max_{i&lt;j} cos(v_{members[i]}, v_{members[j]})) for members in the given order. */
     public float[] redundancy(int[] members, VectorSource vectors) {
         int m = members.length, d = vectors.dim();
         float[] maxSim = new float[m];                                   // starts at 0: the max(0, ·)

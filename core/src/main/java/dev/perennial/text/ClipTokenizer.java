@@ -53,7 +53,7 @@ public final class ClipTokenizer {
 
     /**
      * A padded batch: inputIds and attentionMask are I64 [B, T] with T the longest row; padding (on the right) is
-     * <|endoftext|> with mask 0.
+     * &lt;|endoftext|> with mask 0.
      */
     public record Batch(Tensor inputIds, Tensor attentionMask) {}
 
@@ -114,7 +114,7 @@ public final class ClipTokenizer {
     }
 
     /**
-     * The ids of text: <|startoftext|>, the text's ids, <|endoftext|>; at most CONTEXT_LENGTH ids (longer texts
+     * The ids of text: &lt;|startoftext|>, the text's ids, &lt;|endoftext|>; at most CONTEXT_LENGTH ids (longer texts
      * keep their first CONTEXT_LENGTH - 2 ids). An empty or all-space text gives [49406, 49407].
      */
     public int[] encode(String text) {
@@ -180,7 +180,7 @@ public final class ClipTokenizer {
         return piece.getBytes(StandardCharsets.UTF_8);
     }
 
-    /** The vocabulary string of id, e.g. "photo</w>", "<|endoftext|>". */
+    /** The vocabulary string of id, e.g. "photo&lt;/w>", "&lt;|endoftext|>". */
     public String piece(int id) {
         if (id < 0 || id >= pieces.length) {
             throw new IllegalArgumentException("token id " + id + " is outside the vocabulary [0, " + pieces.length + ")");
@@ -191,9 +191,9 @@ public final class ClipTokenizer {
     /** 49408 for the CLIP vocabulary. */
     public int vocabSize() { return pieces.length; }
 
-    /** The id of <|startoftext|> (49406). */
+    /** The id of &lt;|startoftext|> (49406). */
     public int startOfTextId() { return startOfText; }
 
-    /** The id of <|endoftext|> (49407), also the padding id. */
+    /** The id of &lt;|endoftext|> (49407), also the padding id. */
     public int endOfTextId() { return endOfText; }
 }

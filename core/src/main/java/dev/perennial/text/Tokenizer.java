@@ -134,7 +134,7 @@ public final class Tokenizer {
         bytes.reset();
     }
 
-    /** The piece of id, e.g. "▁Hello", "<0x0A>", "<s>", "<image>". */
+    /** The piece of id, e.g. "▁Hello", "&lt;0x0A>", "&lt;s>", "&lt;image>". */
     public String piece(int id) {
         checkId(id);
         return vocabulary.piece(id);

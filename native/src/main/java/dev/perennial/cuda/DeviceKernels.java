@@ -55,7 +55,7 @@ public final class DeviceKernels {
     /**
      * For each query row, the k keys of highest cosine similarity, by value then lower index:
      * queries [nq, d], keys [nk, d] -> values [nq, k] (F32) and indices [nq, k] (I64).
-     * Zero vectors have similarity 0. k < 1, k > nk, or k beyond the kernel's shared memory (cosine_topk.h:
+     * Zero vectors have similarity 0. k &lt; 1, k > nk, or k beyond the kernel's shared memory (cosine_topk.h:
      * about 5000) is a KernelLaunchException with code 1 (cudaErrorInvalidValue).
      */
     public Backend.TopK cosineTopk(Tensor queries, Tensor keys, int k) {
@@ -146,7 +146,7 @@ public final class DeviceKernels {
 
     /**
      * Backend's unary element-wise ops (exp, log, ..., scale: see UnaryOp) by the strided kernel: x is any view of
-     * rank <= 6, read in place when F32/F16/BF16 (F64 is converted first); the result is a new contiguous F32
+     * rank &lt;= 6, read in place when F32/F16/BF16 (F64 is converted first); the result is a new contiguous F32
      * tensor of x's shape. {@code s} is SCALE's factor (ignored by the other ops).
      */
     public Tensor unary(UnaryOp op, Tensor x, float s) {
@@ -181,7 +181,7 @@ public final class DeviceKernels {
 
     /**
      * Backend.contiguous: x itself when contiguous, else a contiguous copy of the same dtype made by the strided
-     * copy kernel (bit for bit; any dtype, rank <= 6).
+     * copy kernel (bit for bit; any dtype, rank &lt;= 6).
      */
     public Tensor contiguous(Tensor x) {
         if (x.isContiguous()) return x;
@@ -680,7 +680,7 @@ public final class DeviceKernels {
      *                 has the same batch and head strides; otherwise k and v are made contiguous. Same for q.
      * @param v        [B, KV, Tk, hd]
      * @param keyValid [B, Tk] BOOL, U8, I32 or I64, nonzero = the key may be attended; null = all valid
-     * @param causal   query i sees key j only if j <= start + i
+     * @param causal   query i sees key j only if j &lt;= start + i
      * @param start    position of query 0 among the keys: Tk - T against a KV cache, 0 in training
      */
     public AttentionResult attentionForward(Tensor q, Tensor k, Tensor v, Tensor keyValid, boolean causal, int start,
