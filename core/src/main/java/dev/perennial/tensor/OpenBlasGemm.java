@@ -25,7 +25,11 @@ public final class OpenBlasGemm implements Gemm {
     private static final int MIN_ROWS = 32, MIN_COLUMNS = 64;
 
     static {
-        openblas_nolapack.blas_set_num_threads(1);
+        try {
+            openblas_nolapack.blas_set_num_threads(1);
+        } catch (UnsatisfiedLinkError | NoClassDefFoundError e) {
+            throw NativeLibraries.missing("openblas", e);
+        }
     }
 
     private OpenBlasGemm() {}

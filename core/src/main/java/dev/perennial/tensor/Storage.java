@@ -112,6 +112,8 @@ public final class Storage implements AutoCloseable {
             throw e;
         } catch (OutOfMemoryError e) {
             throw NativeMemory.exhausted(dtype, shape, length, nbytes, e);
+        } catch (UnsatisfiedLinkError | NoClassDefFoundError e) {       // no JavaCPP natives for this platform
+            throw NativeLibraries.missing("javacpp", e);
         }
         // asByteBuffer() ignores a zero limit and spans the 1-byte placeholder; an empty storage has no bytes
         ByteBuffer buf = p.limit(nbytes).asByteBuffer().limit((int) nbytes).slice();
