@@ -47,6 +47,16 @@ public final class Generator {
      */
     public Result generate(List<long[]> prompts, Tensor pixels, GenerationConfig cfg, Function<long[], String> decoder,
                            List<PromptInsertion> inserts) {
+        // the image features, merged inputs and every step's temporaries are freed here; only the step logits stay
+        try (TensorScope scope = TensorScope.open()) {
+            Result r = run(prompts, pixels, cfg, decoder, inserts);
+            r.stepLogits().forEach(scope::keep);
+            return r;
+        }
+    }
+
+    private Result run(List<long[]> prompts, Tensor pixels, GenerationConfig cfg, Function<long[], String> decoder,
+                       List<PromptInsertion> inserts) {
         if (!cfg.stopStrings().isEmpty() && decoder == null) throw new IllegalArgumentException("stop strings need a decoder");
         Tensor features = pixels == null ? null : model.imageFeatures(be, pixels);
         MergedInputs in = model.merge(be, prompts, features, null, true, inserts);

@@ -7,6 +7,13 @@
  * Image markers: the config's image token (llava-hf: image_token_index, e.g. 32000) and the original code base's
  * -200 are both accepted, so either tokenisation works with either checkpoint; each marker takes the next image
  * of the batch, in order.
+ *
+ * Memory: forward (and Generator.generate) free their temporaries before returning, so a caller needs no
+ * TensorScope; results that escape every scope are left to the garbage collector, which is asked to run after every
+ * 64 MB of them (TensorScope). Threads: inference (forward without a recording backend, Generator, LlavaChat) is
+ * safe to call from several threads at once and gives the sequential results bit for bit (ConcurrentInferenceTest):
+ * weights are read-only and the shared attention-mask caches are synchronised. Training mutates LoRA adapters and
+ * prompt tensors: one trainer per model at a time.
  */
 package dev.perennial.llava;
 
@@ -15,6 +22,7 @@ import dev.perennial.nn.Linear;
 import dev.perennial.tensor.Backend;
 import dev.perennial.tensor.DType;
 import dev.perennial.tensor.Tensor;
+import dev.perennial.tensor.TensorScope;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -138,7 +146,10 @@ public final class LlavaModel implements AutoCloseable {
 
     /** Projected image features: pixels [N, 3, S, S] -> [N, F, Dt]. */
     public Tensor imageFeatures(Backend be, Tensor pixels) {
-        return projector.forward(be, selectedFeatures(be, pixels));
+        if (be instanceof dev.perennial.autograd.GradBackend) return projector.forward(be, selectedFeatures(be, pixels));
+        try (TensorScope scope = TensorScope.open()) {                  // the tower's temporaries are freed here
+            return scope.keep(projector.forward(be, selectedFeatures(be, pixels)));
+        }
     }
 
     // ------------------------------------------------------------------------------------------- splicing
@@ -270,6 +281,24 @@ public final class LlavaModel implements AutoCloseable {
 
     /** A full forward pass with each sample's own prompt embeddings inserted (null, or null elements: none). */
     public Output forward(Backend be, List<long[]> ids, Tensor pixels, List<long[]> labels, List<PromptInsertion> prompts) {
+        if (be instanceof dev.perennial.autograd.GradBackend) return forwardPass(be, ids, pixels, labels, prompts);   // backward needs it all
+        // Everything but the returned tensors is freed here, so a caller who knows nothing of TensorScope does not
+        // leave a pass's intermediates (hundreds of MB on a 7B model) to the garbage collector.
+        try (TensorScope scope = TensorScope.open()) {
+            Output out = forwardPass(be, ids, pixels, labels, prompts);
+            java.util.Set<dev.perennial.tensor.Storage> kept = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+            java.util.List<Tensor> outputs = new java.util.ArrayList<>(List.of(out.inputs().embeds(), out.inputs().positions(),
+                    out.hidden().normed(), out.logits()));
+            outputs.addAll(out.hidden().layerOutputs());
+            if (out.inputs().labels() != null) outputs.add(out.inputs().labels());
+            if (out.perTokenLoss() != null) outputs.add(out.perTokenLoss());
+            if (out.lossTensor() != null) outputs.add(out.lossTensor());
+            for (Tensor t : outputs) if (kept.add(t.storage())) scope.keep(t);
+            return out;
+        }
+    }
+
+    private Output forwardPass(Backend be, List<long[]> ids, Tensor pixels, List<long[]> labels, List<PromptInsertion> prompts) {
         Tensor features = pixels == null ? null : imageFeatures(be, pixels);
         MergedInputs in = merge(be, ids, features, labels, false, prompts);
         LlamaDecoder.Hidden hidden = decoder.forward(be, in.embeds(), in.positions(), in.valid(), null);
