@@ -58,14 +58,23 @@ public final class LlavaChat {
 
     /** The answer to {@code question} about the image in {@code imageFile}. */
     public String answer(Path imageFile, String question, GenerationConfig generation) throws IOException {
-        Tensor pixels = processor.preprocess(ImageDecoder.read(imageFile), model.config().padImageToSquare()).unsqueeze(0);
-        List<ConversationTurn> turns = List.of(new ConversationTurn("human", "<image>\n" + question));
-        int[] prompt = template.generationIds(tokenizer, turns, model.config().imageTokenIndex());
+        Tensor pixels = pixels(imageFile);
         int firstMasked = model.config().dialect() == LlavaConfig.Dialect.HF ? model.config().imageTokenIndex() : tokenizer.vocabSize();
         GenerationConfig cfg = generation.withMaskIdsFrom(Math.min(generation.maskIdsFrom(), firstMasked));
-        long[] ids = Arrays.stream(prompt).asLongStream().toArray();
+        long[] ids = promptIds(question);
         long[] answer = new Generator(model, be).generate(List.of(ids), pixels, cfg, this::decode).tokens().get(0);
         return decode(answer).strip();
+    }
+
+    /** The ids of a one-turn prompt about an image: the template's ids with the image marker, ready for generation. */
+    public long[] promptIds(String question) {
+        List<ConversationTurn> turns = List.of(new ConversationTurn("human", "<image>\n" + question));
+        return Arrays.stream(template.generationIds(tokenizer, turns, model.config().imageTokenIndex())).asLongStream().toArray();
+    }
+
+    /** The image in {@code imageFile} preprocessed as this model expects: [3, S, S]. */
+    public Tensor pixels(Path imageFile) throws IOException {
+        return processor.preprocess(ImageDecoder.read(imageFile), model.config().padImageToSquare());
     }
 
     private String decode(long[] ids) {

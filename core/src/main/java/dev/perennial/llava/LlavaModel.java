@@ -122,6 +122,7 @@ public final class LlavaModel implements AutoCloseable {
 
     /** CLIP hidden state at the feature layer after the strategy: pixels [N, 3, S, S] -> [N, F, Dv]. */
     public Tensor selectedFeatures(Backend be, Tensor pixels) {
+        if (pixels.rank() == 3) pixels = pixels.unsqueeze(0);              // one image [3, S, S], as a preprocessor gives it
         if (!pixels.storage().isDeviceMemory()) requireFinite(pixels);     // device pixels were checked before upload
         List<Tensor> states = visionTower.hiddenStates(be, pixels, config.featureLayerIndex());
         Tensor h = states.get(config.featureLayerIndex());

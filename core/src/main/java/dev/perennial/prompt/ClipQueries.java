@@ -61,6 +61,19 @@ public final class ClipQueries {
     /** The image side's input size (pixels must be [3, S, S] at this S). */
     public int imageSize() { return clip.visionTower().config().imageSize(); }
 
+    /**
+     * The images under {@code images} as this CLIP model takes them: the preprocessor_config.json of {@code clipDir} if
+     * it has one (else CLIP ViT-L/14-336's), at the tower's input size, padded to square.
+     */
+    public dev.perennial.data.ImageStore imageStore(java.nio.file.Path clipDir, java.nio.file.Path images) throws java.io.IOException {
+        dev.perennial.image.PreprocessorConfig cfg = dev.perennial.image.PreprocessorConfig.CLIP_VIT_L_336;
+        java.nio.file.Path file = clipDir.resolve("preprocessor_config.json");
+        if (java.nio.file.Files.isRegularFile(file)) cfg = dev.perennial.image.PreprocessorConfig.load(file);
+        int size = imageSize();
+        return new dev.perennial.data.ImageStore(images, new dev.perennial.image.ClipImageProcessor(
+                cfg.cropHeight() == size && cfg.cropWidth() == size ? cfg : cfg.withSize(size)), true);
+    }
+
     /** The instruction of a sample: the first human turn without its image placeholder line (§4.2). */
     public static String instruction(LlavaSample sample) {
         for (ConversationTurn t : sample.conversations()) {

@@ -72,6 +72,20 @@ public final class PromptPoolState {
         return s;
     }
 
+    /**
+     * The state in {@code dir}: opened when it holds a pool (a re-run continues task after task), else created. An
+     * existing pool of another configuration or hidden size is refused, naming both.
+     */
+    public static PromptPoolState openOrCreate(Path dir, PromptPoolConfig config, int hidden) throws IOException {
+        if (!exists(dir)) return create(dir, config, hidden);
+        PromptPoolState s = open(dir);
+        if (!s.pool().config().equals(config) || s.pool().hidden() != hidden) {
+            throw new IllegalArgumentException(dir + " holds a prompt pool of " + s.pool().config() + " (hidden " + s.pool().hidden()
+                    + "), not " + config + " (hidden " + hidden + ")");
+        }
+        return s;
+    }
+
     /** True when {@code dir} holds a pool. */
     public static boolean exists(Path dir) { return Files.isRegularFile(dir.resolve(POOL_JSON)); }
 

@@ -38,6 +38,13 @@ public record PromptTaskData(List<LlavaSample> samples, List<TrainingExample> ex
 
     public int size() { return examples.size(); }
 
+    /** Per sample its LLaVA pixels [3, S, S], or null for a text-only sample (what PromptInference.answer takes). */
+    public List<Tensor> pixels() {
+        List<Tensor> out = new ArrayList<>(examples.size());
+        for (TrainingExample e : examples) out.add(e.pixels());
+        return out;
+    }
+
     /**
      * Encodes {@code samples}: training examples through {@code encoder}, CLIP queries through {@code clip} with
      * images from {@code clipImages} (null when no sample has an image), keeping the modalities {@code modalities}

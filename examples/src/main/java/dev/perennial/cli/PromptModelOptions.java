@@ -53,11 +53,6 @@ final class PromptModelOptions {
 
     /** CLIP's image store (its preprocessor_config.json if any, at its input size, padded to square), or null. */
     ImageStore clipImages(ClipQueries q) throws IOException {
-        if (images == null) return null;
-        PreprocessorConfig cfg = PreprocessorConfig.CLIP_VIT_L_336;
-        Path file = clip.resolve("preprocessor_config.json");
-        if (Files.isRegularFile(file)) cfg = PreprocessorConfig.load(file);
-        int size = q.imageSize();
-        return new ImageStore(images, new ClipImageProcessor(cfg.cropHeight() == size && cfg.cropWidth() == size ? cfg : cfg.withSize(size)), true);
+        return images == null ? null : q.imageStore(clip, images);
     }
 }
