@@ -29,6 +29,7 @@ import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.SplittableRandom;
 
 public final class Lora {
@@ -54,10 +55,11 @@ public final class Lora {
             if (!cfg.targets(e.getKey())) continue;
             Linear l = e.getValue();
             float bound = (float) (1 / Math.sqrt(l.inFeatures()));             // kaiming_uniform(a=sqrt(5))
-            float[] av = new float[cfg.rank() * l.inFeatures()];
+            int r = cfg.rankOf(e.getKey());
+            float[] av = new float[r * l.inFeatures()];
             for (int i = 0; i < av.length; i++) av[i] = (float) ((rng.nextDouble() * 2 - 1) * bound);
-            LoraAdapter ad = new LoraAdapter(be.place(Tensor.of(av, cfg.rank(), l.inFeatures())),
-                    be.zeros(DType.F32, l.outFeatures(), cfg.rank()), cfg.scaling(), cfg.dropout(), rng.nextLong());
+            LoraAdapter ad = new LoraAdapter(be.place(Tensor.of(av, r, l.inFeatures())),
+                    be.zeros(DType.F32, l.outFeatures(), r), cfg.scalingOf(e.getKey()), cfg.dropout(), rng.nextLong());
             l.setAdapter(ad);
             adapters.put(e.getKey(), ad);
         }
@@ -81,22 +83,80 @@ public final class Lora {
 
     /** Writes adapter_model.safetensors and adapter_config.json into {@code dir} (atomically, each). */
     public static void save(Path dir, Map<String, LoraAdapter> adapters, LoraConfig cfg) throws IOException {
+        save(dir, adapters, cfg, null);
+    }
+
+    /**
+     * As save(dir, adapters, cfg), naming the base model in the config's base_model_name_or_path (as PEFT writes it;
+     * null: not known). The config carries the fields PEFT writes, so PEFT loads it as it is.
+     */
+    public static void save(Path dir, Map<String, LoraAdapter> adapters, LoraConfig cfg, String baseModel) throws IOException {
         Files.createDirectories(dir);
         SafetensorsWriter.write(dir.resolve(WEIGHTS_FILE), parameters(adapters), Map.of("format", "pt"));
         ObjectNode c = JSON.createObjectNode();
-        c.put("peft_type", "LORA").put("r", cfg.rank()).put("lora_alpha", cfg.alpha()).put("lora_dropout", cfg.dropout())
-                .put("bias", "none").put("task_type", "CAUSAL_LM");
+        c.put("peft_type", "LORA").put("task_type", "CAUSAL_LM");
+        if (baseModel == null) c.putNull("base_model_name_or_path");
+        else c.put("base_model_name_or_path", baseModel);
+        c.put("r", cfg.rank()).put("lora_alpha", cfg.alpha()).put("lora_dropout", cfg.dropout());
         c.put("target_modules", cfg.targetModules());   // a full-match regex, as PEFT reads a string
+        c.put("bias", "none").put("fan_in_fan_out", false).put("inference_mode", true).put("init_lora_weights", true);
+        c.put("use_rslora", cfg.useRslora()).put("use_dora", false);
+        ObjectNode rp = c.putObject("rank_pattern"), ap = c.putObject("alpha_pattern");
+        cfg.rankPattern().forEach(rp::put);
+        cfg.alphaPattern().forEach(ap::put);
+        c.putNull("modules_to_save");
+        c.putNull("layers_to_transform");
+        c.putNull("layers_pattern");
+        c.putNull("revision");
         byte[] json = JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(c);
         AtomicFiles.write(dir.resolve(CONFIG_FILE), ch -> ch.write(ByteBuffer.wrap(json)));
     }
 
+    /** adapter_config.json fields that describe, not change, the adapter (or are PEFT's own bookkeeping). */
+    private static final Set<String> DESCRIPTIVE = Set.of("peft_type", "task_type", "base_model_name_or_path", "revision",
+            "inference_mode", "init_lora_weights", "auto_mapping", "megatron_core", "runtime_config", "peft_version");
+
     /**
-     * Reads an adapter folder and attaches its adapters to the matching layers. Every targeted layer must have
-     * both tensors with the right shapes, and every tensor must belong to a targeted layer (errors list them).
+     * Fields Perennial does not implement, accepted only at the value that leaves LoRA plain (PEFT's default); any
+     * other value, and any field not listed here or above, is refused naming it: loading it silently would give
+     * wrong outputs.
      */
-    public static Map<String, LoraAdapter> load(Path dir, Map<String, Linear> linears, long seed) throws IOException {
-        JsonNode c = JSON.readTree(Files.readAllBytes(dir.resolve(CONFIG_FILE)));
+    private static final Map<String, java.util.function.Predicate<JsonNode>> PLAIN_ONLY = Map.ofEntries(
+            Map.entry("bias", n -> n.isNull() || n.asText().equals("none")),
+            Map.entry("fan_in_fan_out", n -> n.isNull() || !n.asBoolean()),
+            Map.entry("use_dora", n -> n.isNull() || !n.asBoolean()),
+            Map.entry("lora_bias", n -> n.isNull() || !n.asBoolean()),
+            Map.entry("use_qalora", n -> n.isNull() || !n.asBoolean()),
+            Map.entry("qalora_group_size", n -> true),
+            Map.entry("modules_to_save", n -> n.isNull() || (n.isArray() && n.isEmpty())),
+            Map.entry("layers_to_transform", JsonNode::isNull),
+            Map.entry("layers_pattern", n -> n.isNull() || (n.isArray() && n.isEmpty()) || n.asText().isEmpty()),
+            Map.entry("megatron_config", JsonNode::isNull),
+            Map.entry("loftq_config", n -> n.isNull() || (n.isObject() && n.isEmpty())),
+            Map.entry("layer_replication", JsonNode::isNull),
+            Map.entry("exclude_modules", n -> n.isNull() || (n.isArray() && n.isEmpty())),
+            Map.entry("eva_config", JsonNode::isNull),
+            Map.entry("corda_config", JsonNode::isNull),
+            Map.entry("trainable_token_indices", JsonNode::isNull),
+            Map.entry("target_parameters", n -> n.isNull() || (n.isArray() && n.isEmpty())));
+
+    /** The LoraConfig of an adapter_config.json, strictly: see DESCRIPTIVE and PLAIN_ONLY. */
+    static LoraConfig readConfig(JsonNode c, String where) throws IOException {
+        java.util.Set<String> implemented = Set.of("r", "lora_alpha", "lora_dropout", "target_modules", "use_rslora", "rank_pattern", "alpha_pattern");
+        for (var it = c.fields(); it.hasNext(); ) {
+            var f = it.next();
+            String k = f.getKey();
+            if (implemented.contains(k) || DESCRIPTIVE.contains(k)) continue;
+            var plain = PLAIN_ONLY.get(k);
+            if (plain == null) throw new IOException(where + ": adapter_config.json field \"" + k + "\" is not supported by Perennial");
+            if (!plain.test(f.getValue())) {
+                throw new IOException(where + ": adapter_config.json sets \"" + k + "\": " + f.getValue() + ", which Perennial does not implement");
+            }
+        }
+        if (c.has("peft_type") && !c.get("peft_type").asText().equals("LORA")) {
+            throw new IOException(where + ": peft_type " + c.get("peft_type").asText() + " is not LORA");
+        }
+        if (!c.path("r").isIntegralNumber()) throw new IOException(where + ": adapter_config.json needs an integer \"r\"");
         JsonNode t = c.path("target_modules");
         String targets;
         if (t.isTextual()) {
@@ -106,8 +166,21 @@ public final class Lora {
             t.forEach(n -> suffixes.add(n.asText()));
             targets = LoraConfig.fromSuffixes(suffixes);
         }
-        LoraConfig cfg = new LoraConfig(c.path("r").asInt(), (float) c.path("lora_alpha").asDouble(),
-                (float) c.path("lora_dropout").asDouble(0), targets);
+        Map<String, Integer> ranks = new LinkedHashMap<>();
+        c.path("rank_pattern").fields().forEachRemaining(e -> ranks.put(e.getKey(), e.getValue().asInt()));
+        Map<String, Float> alphas = new LinkedHashMap<>();
+        c.path("alpha_pattern").fields().forEachRemaining(e -> alphas.put(e.getKey(), (float) e.getValue().asDouble()));
+        return new LoraConfig(c.path("r").asInt(), (float) c.path("lora_alpha").asDouble(8),         // PEFT default 8
+                (float) c.path("lora_dropout").asDouble(0), targets, c.path("use_rslora").asBoolean(false), ranks, alphas);
+    }
+
+    /**
+     * Reads an adapter folder and attaches its adapters to the matching layers. Every targeted layer must have
+     * both tensors with the right shapes, and every tensor must belong to a targeted layer (errors list them).
+     */
+    public static Map<String, LoraAdapter> load(Path dir, Map<String, Linear> linears, long seed) throws IOException {
+        JsonNode c = JSON.readTree(Files.readAllBytes(dir.resolve(CONFIG_FILE)));
+        LoraConfig cfg = readConfig(c, dir.toString());
         Map<String, LoraAdapter> adapters = new LinkedHashMap<>();
         List<String> problems = new ArrayList<>();
         try (TensorSource src = TensorSource.open(dir.resolve(WEIGHTS_FILE))) {
@@ -124,12 +197,13 @@ public final class Lora {
                 unused.remove(bn);
                 Tensor a = src.tensor(an).to(DType.F32), b = src.tensor(bn).to(DType.F32);
                 Linear l = e.getValue();
-                if (a.size(0) != cfg.rank() || a.size(1) != l.inFeatures() || b.size(0) != l.outFeatures() || b.size(1) != cfg.rank()) {
+                int r = cfg.rankOf(e.getKey());
+                if (a.size(0) != r || a.size(1) != l.inFeatures() || b.size(0) != l.outFeatures() || b.size(1) != r) {
                     problems.add(e.getKey() + ": A " + java.util.Arrays.toString(a.shape()) + ", B " + java.util.Arrays.toString(b.shape())
-                            + " do not fit " + l.outFeatures() + "x" + l.inFeatures() + " at rank " + cfg.rank());
+                            + " do not fit " + l.outFeatures() + "x" + l.inFeatures() + " at rank " + r);
                     continue;
                 }
-                adapters.put(e.getKey(), new LoraAdapter(a, b, cfg.scaling(), cfg.dropout(), rng.nextLong()));
+                adapters.put(e.getKey(), new LoraAdapter(a, b, cfg.scalingOf(e.getKey()), cfg.dropout(), rng.nextLong()));
             }
             for (String n : unused) problems.add("unexpected " + n);
         }

@@ -105,4 +105,53 @@ class LoraTest {
         }
         assertThrows(IllegalArgumentException.class, () -> new LoraConfig(0, 1, 0, ".*"));
     }
+
+    /** PEFT's rsLoRA and per-module patterns: the scaling and ranks PEFT gives, kept through save and load. */
+    @Test
+    void rsLoraAndPatternsAreAppliedAsPeftAppliesThem() throws Exception {
+        LoraConfig cfg = new LoraConfig(4, 8, 0f, LoraConfig.LLM_PROJECTIONS, true, Map.of("q_proj", 2), Map.of("v_proj", 32f));
+        assertEquals(2, cfg.rankOf("language_model.model.layers.0.self_attn.q_proj"));
+        assertEquals(8f / (float) Math.sqrt(2), cfg.scalingOf("language_model.model.layers.0.self_attn.q_proj"), 1e-6);
+        assertEquals(4, cfg.rankOf("language_model.model.layers.1.self_attn.v_proj"));
+        assertEquals(32f / 2f, cfg.scalingOf("language_model.model.layers.1.self_attn.v_proj"), 1e-6, "alpha 32 over sqrt(4)");
+        assertEquals(8f / 2f, cfg.scalingOf("language_model.model.layers.1.mlp.up_proj"), 1e-6);
+        assertEquals(4, cfg.rankOf("language_model.model.layers.1.self_attn.k_proj"), "no pattern: r");
+        Path dir = tmp.resolve("patterns");
+        float[] withAdapter;
+        try (LlavaModel m = LlavaModel.load(golden().resolve("tiny-llava-hf"))) {
+            Map<String, LoraAdapter> ad = Lora.attach(m.linears(), cfg, 1);
+            assertEquals(2, ad.get("language_model.model.layers.0.self_attn.q_proj").rank());
+            assertEquals(cfg.scalingOf("language_model.model.layers.0.self_attn.v_proj"), ad.get("language_model.model.layers.0.self_attn.v_proj").scaling());
+            randomizeB(ad, 5);
+            withAdapter = logits(m).toFloatArray();
+            Lora.save(dir, ad, cfg, "tiny-llava-hf");
+        }
+        try (LlavaModel m = LlavaModel.load(golden().resolve("tiny-llava-hf"))) {
+            Map<String, LoraAdapter> ad = Lora.load(dir, m.linears(), 0);
+            assertEquals(2, ad.get("language_model.model.layers.1.self_attn.q_proj").rank());
+            assertArrayEquals(withAdapter, logits(m).toFloatArray(), "rsLoRA and patterns survive save and load");
+        }
+        String saved = Files.readString(dir.resolve(Lora.CONFIG_FILE));
+        assertTrue(saved.contains("\"use_rslora\" : true") && saved.contains("\"base_model_name_or_path\" : \"tiny-llava-hf\""), saved);
+    }
+
+    /** A config field Perennial does not implement is refused by name instead of loading a wrong adapter silently. */
+    @Test
+    void unimplementedConfigFieldsAreRefusedByName() throws Exception {
+        Path dir = tmp.resolve("strict");
+        try (LlavaModel m = LlavaModel.load(golden().resolve("tiny-llava-hf"))) {
+            Lora.save(dir, Lora.attach(m.linears(), LoraConfig.llm(2, 4, 0f), 1), LoraConfig.llm(2, 4, 0f));
+        }
+        Path config = dir.resolve(Lora.CONFIG_FILE);
+        String original = Files.readString(config);
+        for (String[] c : new String[][]{{"\"use_dora\" : false", "\"use_dora\" : true", "use_dora"},
+                {"\"bias\" : \"none\"", "\"bias\" : \"all\"", "bias"},
+                {"\"r\" :", "\"lora_frobnicate\" : 3, \"r\" :", "lora_frobnicate"}}) {
+            Files.writeString(config, original.replace(c[0], c[1]));
+            try (LlavaModel m = LlavaModel.load(golden().resolve("tiny-llava-hf"))) {
+                IOException e = assertThrows(IOException.class, () -> Lora.load(dir, m.linears(), 0));
+                assertTrue(e.getMessage().contains("\"" + c[2] + "\""), e.getMessage());
+            }
+        }
+    }
 }
