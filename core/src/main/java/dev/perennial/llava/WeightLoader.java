@@ -13,6 +13,9 @@
  *   multi_modal_projector.linear_2.W     -> model.mm_projector.2.W
  *   language_model.model.R               -> model.R
  *   language_model.lm_head.weight        -> lm_head.weight
+ * Checkpoints saved by transformers 4.52 and later nest the llava-hf names differently; both layouts load:
+ *   vision_tower.R -> model.vision_tower.R, multi_modal_projector.R -> model.multi_modal_projector.R,
+ *   language_model.model.R -> model.language_model.R, language_model.lm_head.weight -> lm_head.weight.
  * Tensors are memory-mapped views: F16/BF16 stay in their stored precision. Non-parameter buffers that some
  * exporters keep (rotary inv_freq, CLIP position_ids) and the text half of a full CLIP checkpoint are ignored.
  */
@@ -47,6 +50,7 @@ public final class WeightLoader {
     private final Map<String, Linear> linears = new LinkedHashMap<>();
     private final Map<String, String> storedNames = new LinkedHashMap<>();
     private final boolean writableCopies;
+    private final boolean nestedLayout;   // llava-hf as saved by transformers >= 4.52 (model.language_model.*, ...)
 
     /** @param writableCopies load float32 copies in memory (full fine-tuning) instead of read-only maps */
     WeightLoader(LlavaConfig config, TensorSource main, TensorSource tower, boolean writableCopies) {
@@ -56,6 +60,8 @@ public final class WeightLoader {
         this.tower = tower;
         this.visionInMain = config == null || config.dialect() == Dialect.HF || tower == null
                 || main.names().stream().anyMatch(n -> n.startsWith(ORIG_VISION));
+        this.nestedLayout = config != null && config.dialect() == Dialect.HF
+                && main.names().stream().anyMatch(n -> n.startsWith("model.language_model."));
     }
 
     /** A loader for one plain Hugging Face checkpoint whose tensors are fetched by their stored names. */
@@ -103,6 +109,7 @@ public final class WeightLoader {
     }
 
     private String storedName(String hf, boolean inTowerCheckpoint) {
+        if (nestedLayout) return dev.perennial.nn.HfLayout.nested(hf);
         if (config == null || config.dialect() == Dialect.HF) return hf;
         if (hf.startsWith(HF_VISION)) {
             String rest = hf.substring(HF_VISION.length());

@@ -186,9 +186,13 @@ public final class Lora {
         try (TensorSource src = TensorSource.open(dir.resolve(WEIGHTS_FILE))) {
             List<String> unused = new ArrayList<>(src.names());
             SplittableRandom rng = new SplittableRandom(seed);
+            // an adapter trained against a transformers >= 4.52 checkpoint names its modules in the nested layout
+            boolean nested = unused.stream().anyMatch(n -> n.startsWith("base_model.model.model.language_model.")
+                    || n.startsWith("base_model.model.model.vision_tower."));
             for (var e : linears.entrySet()) {
-                if (!cfg.targets(e.getKey())) continue;
-                String an = pefName(e.getKey(), "lora_A"), bn = pefName(e.getKey(), "lora_B");
+                String module = nested ? HfLayout.nested(e.getKey()) : e.getKey();     // the adapter's name of it
+                if (!cfg.targets(module)) continue;
+                String an = pefName(module, "lora_A"), bn = pefName(module, "lora_B");
                 if (!src.contains(an) || !src.contains(bn)) {
                     problems.add("missing " + (src.contains(an) ? bn : an));
                     continue;
@@ -197,13 +201,13 @@ public final class Lora {
                 unused.remove(bn);
                 Tensor a = src.tensor(an).to(DType.F32), b = src.tensor(bn).to(DType.F32);
                 Linear l = e.getValue();
-                int r = cfg.rankOf(e.getKey());
+                int r = cfg.rankOf(module);
                 if (a.size(0) != r || a.size(1) != l.inFeatures() || b.size(0) != l.outFeatures() || b.size(1) != r) {
                     problems.add(e.getKey() + ": A " + java.util.Arrays.toString(a.shape()) + ", B " + java.util.Arrays.toString(b.shape())
                             + " do not fit " + l.outFeatures() + "x" + l.inFeatures() + " at rank " + r);
                     continue;
                 }
-                adapters.put(e.getKey(), new LoraAdapter(a, b, cfg.scalingOf(e.getKey()), cfg.dropout(), rng.nextLong()));
+                adapters.put(e.getKey(), new LoraAdapter(a, b, cfg.scalingOf(module), cfg.dropout(), rng.nextLong()));
             }
             for (String n : unused) problems.add("unexpected " + n);
         }
