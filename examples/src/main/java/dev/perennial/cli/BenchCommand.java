@@ -43,6 +43,9 @@ final class BenchCommand implements Callable<Integer> {
     @Mixin
     ModelOptions modelOptions;
 
+    @Mixin
+    AdapterOption adapterOption;
+
 
 
     @Option(names = "--prompt-tokens", defaultValue = "512", description = "Merged prompt length incl. image features (default 512).")
@@ -73,7 +76,7 @@ final class BenchCommand implements Callable<Integer> {
         if (repeat < 1 || newTokens < 1) throw new IllegalArgumentException("--repeat and --new-tokens must be >= 1");
         PrintWriter out = spec.commandLine().getOut();
         Backend be = modelOptions.backend();
-        try (LlavaModel m = modelOptions.load()) {
+        try (LlavaModel m = adapterOption.apply(modelOptions.load())) {
             var c = m.config();
             int features = c.imageFeatureCount();
             int text = Math.max(1, promptTokens - features);

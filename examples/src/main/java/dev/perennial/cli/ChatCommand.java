@@ -28,6 +28,9 @@ final class ChatCommand implements Callable<Integer> {
     ModelOptions modelOptions;
 
     @Mixin
+    AdapterOption adapterOption;
+
+    @Mixin
     SamplingOptions sampling;
 
     @Option(names = "--tokenizer", description = "tokenizer.json / tokenizer.model (default: from the model folder).")
@@ -49,7 +52,7 @@ final class ChatCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         ConversationTemplate tpl = ConversationTemplate.named(template);
         Tokenizer tok = Tokenizer.load(tokenizer != null ? tokenizer : modelOptions.model);
-        try (LlavaModel m = modelOptions.load()) {
+        try (LlavaModel m = adapterOption.apply(modelOptions.load())) {
             LlavaChat chat = new LlavaChat(m, tok, LlavaChat.processorFor(modelOptions.model, m), tpl, modelOptions.backend());
             spec.commandLine().getOut().println(chat.answer(image, question, sampling.config(maxNewTokens, tok.eosId())));
             spec.commandLine().getOut().flush();

@@ -43,6 +43,9 @@ final class ForwardCommand implements Callable<Integer> {
     ModelOptions modelOptions;
 
     @Mixin
+    AdapterOption adapterOption;
+
+    @Mixin
     NpyInputOptions inputs;
 
     @Option(names = "--labels", description = "int64 labels [B, T] (-100 = ignored).")
@@ -60,7 +63,7 @@ final class ForwardCommand implements Callable<Integer> {
         List<long[]> ids = NpyInputs.rows(inputs.inputIds, inputs.attentionMask);
         List<long[]> lab = labels == null ? null : NpyInputs.rows(labels, inputs.attentionMask);
         if (backward && lab == null) throw new IllegalArgumentException("--backward needs --labels");
-        try (LlavaModel m = modelOptions.load()) {
+        try (LlavaModel m = adapterOption.apply(modelOptions.load())) {
             Tape tape = new Tape();
             Backend base = modelOptions.backend();
             Backend be = backward ? new GradBackend(base, tape) : base;

@@ -33,6 +33,9 @@ final class GenerateCommand implements Callable<Integer> {
     ModelOptions modelOptions;
 
     @Mixin
+    AdapterOption adapterOption;
+
+    @Mixin
     NpyInputOptions inputs;
 
     @Mixin
@@ -50,7 +53,7 @@ final class GenerateCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         List<long[]> prompts = NpyInputs.rows(inputs.inputIds, inputs.attentionMask);
-        try (LlavaModel m = modelOptions.load()) {
+        try (LlavaModel m = adapterOption.apply(modelOptions.load())) {
             GenerationConfig cfg = sampling.config(maxNewTokens, eos != null ? eos : m.config().text().eosTokenId());
             Generator.Result r = new Generator(m, modelOptions.backend()).generate(prompts, NpyInputs.pixels(inputs.pixelValues), cfg, null);
             int width = r.tokens().stream().mapToInt(t -> t.length).max().orElse(0);

@@ -186,6 +186,10 @@ final class ScoreCommand implements Callable<Integer> {
                     || selected.values().stream().anyMatch(s -> s.requirements().contains(Scorer.Requirement.GRADIENT));
             String adapters = "none";
             if (gradient) adapters = attachAdapters(m, chosen);
+            else if (adapterDir() != null) {                       // hidden-mean vectors and scores of the adapted model
+                Lora.load(adapterDir(), m.linears(), seed);
+                adapters = "loaded from " + adapterDir();
+            }
             ImageStore store = images == null ? null
                     : new ImageStore(images, LlavaChat.processorFor(modelOptions.model, m), m.config().padImageToSquare());
             PoolScorer scorer = PoolScorer.builder().setModel(m, modelOptions.backend()).setTokenizer(tok).setDatasets(data)
@@ -220,9 +224,14 @@ final class ScoreCommand implements Callable<Integer> {
                 : ScorerRegistry.standard(new PerplexityScorer(PerplexityScorer.Aggregation.LOG_PPL), entropy, ImageGroundingScorer.paper());
     }
 
+    /** --adapter, else the model folder when it holds an adapter, else null. */
+    private Path adapterDir() {
+        return adapter != null ? adapter : Files.isRegularFile(modelOptions.model.resolve(Lora.CONFIG_FILE)) ? modelOptions.model : null;
+    }
+
     /** Loads --adapter or the model folder's adapter, else attaches fresh ones; says which. */
     private String attachAdapters(LlavaModel m, List<Integer> chosen) throws java.io.IOException {
-        Path dir = adapter != null ? adapter : Files.isRegularFile(modelOptions.model.resolve(Lora.CONFIG_FILE)) ? modelOptions.model : null;
+        Path dir = adapterDir();
         if (dir != null) {
             Lora.load(dir, m.linears(), seed);
             return "loaded from " + dir;

@@ -134,4 +134,28 @@ class ModelCommandsTest {
         assertEquals(1, noModel.exitCode());
         assertEquals(1, noModel.errLines().size(), noModel.err());
     }
+
+    /** forward --adapter applies a PEFT adapter: the logits are the model-with-adapter's, computed in Java here. */
+    @Test
+    void forwardAppliesAnAdapter() throws Exception {
+        Path adapter = dir.resolve("adapter");
+        float[] expected;
+        try (dev.perennial.llava.LlavaModel m = dev.perennial.llava.LlavaModel.load(GOLDEN.resolve("tiny-llava-hf"))) {
+            var cfg = dev.perennial.nn.LoraConfig.llm(2, 4, 0f);
+            var ad = dev.perennial.nn.Lora.attach(m.linears(), cfg, 1);
+            java.util.Random r = new java.util.Random(2);
+            for (var a : ad.values()) for (int i = 0; i < a.b().numel(); i++) a.b().storage().setFloat(i, (float) (r.nextGaussian() * 0.1));
+            dev.perennial.nn.Lora.save(adapter, ad, cfg);
+            expected = m.forward(new dev.perennial.tensor.CpuBackend(), java.util.List.of(Npy.read(G.resolve("input_ids.npy")).toLongArray()),
+                    Npy.read(G.resolve("pixel_values.npy")), null).logits().toFloatArray();
+        }
+        Path out = dir.resolve("with-adapter");
+        CliRun r = run("forward", "--model", GOLDEN.resolve("tiny-llava-hf").toString(), "--input-ids", G.resolve("input_ids.npy").toString(),
+                "--pixel-values", G.resolve("pixel_values.npy").toString(), "--adapter", adapter.toString(), "--out", out.toString());
+        assertEquals(0, r.exitCode(), r.err());
+        float[] got = Npy.read(out.resolve("logits.npy")).toFloatArray();
+        assertEquals(expected.length, got.length);
+        for (int i = 0; i < got.length; i++) assertEquals(expected[i], got[i], 1e-5, "logit " + i);
+        assertTrue(maxAbsDiff(Npy.read(out.resolve("logits.npy")), Npy.read(G.resolve("logits.npy"))) > 1e-3, "the adapter changed the logits");
+    }
 }

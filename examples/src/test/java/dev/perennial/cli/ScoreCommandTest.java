@@ -80,6 +80,27 @@ class ScoreCommandTest {
         }
     }
 
+    /** --adapter is applied with hidden-mean vectors too (it used to be dropped silently): the vectors change. */
+    @Test
+    void hiddenMeanVectorsUseTheAdapter() throws IOException {
+        String data = datasets();
+        Path adapter = dir.resolve("adapter");
+        try (dev.perennial.llava.LlavaModel m = dev.perennial.llava.LlavaModel.load(GOLDEN.resolve("tiny-llava-hf"))) {
+            var cfg = dev.perennial.nn.LoraConfig.llm(2, 4, 0f);
+            var ad = dev.perennial.nn.Lora.attach(m.linears(), cfg, 1);
+            java.util.Random r = new java.util.Random(4);
+            for (var a : ad.values()) for (int i = 0; i < a.b().numel(); i++) a.b().storage().setFloat(i, (float) (r.nextGaussian() * 0.2));
+            dev.perennial.nn.Lora.save(adapter, ad, cfg);
+        }
+        CliRun plain = score(data, "plain", "--vector-source", "hidden-mean", "--scorers", "ppl");
+        CliRun adapted = score(data, "adapted", "--vector-source", "hidden-mean", "--scorers", "ppl", "--adapter", adapter.toString());
+        assertEquals(0, plain.exitCode(), plain.err());
+        assertEquals(0, adapted.exitCode(), adapted.err());
+        assertTrue(adapted.out().contains("adapters: loaded from " + adapter), adapted.out());
+        float[] a = Npy.read(dir.resolve("plain/vectors.npy")).toFloatArray(), b = Npy.read(dir.resolve("adapted/vectors.npy")).toFloatArray();
+        assertFalse(Arrays.equals(a, b), "the adapter changed the hidden states");
+    }
+
     @Test
     void writesVectorsScoresAndRecords() throws IOException {
         String data = datasets();
