@@ -3,7 +3,10 @@
  * merged left-padded so every row's last prompt token sits at the same column, one prefill pass fills the
  * KvCache, then each step embeds the picked tokens, decodes one position for all rows with the cache, and
  * picks again. Finished rows keep running (their picks are discarded) until all rows are done. Each step
- * runs in a TensorScope: only its logits outlive it.
+ * runs in a TensorScope: only its logits outlive it. Generation also ends when the longest row fills the
+ * context (max_position_embeddings): a prompt of L positions leaves room for maxPositions - L + 1 new tokens
+ * (the last one is picked but never fed back), see {@link #room}. A prompt longer than the context is refused
+ * before any compute.
  */
 package dev.perennial.llava;
 
@@ -30,6 +33,11 @@ public final class Generator {
      * @param stepLogits per step, the last-position logits [B, V] that the token was picked from
      */
     public record Result(List<long[]> tokens, List<Tensor> stepLogits) {}
+
+    /** New tokens a prompt of {@code promptPositions} positions can still get in a context of {@code maxPositions}. */
+    public static int room(int maxPositions, int promptPositions) {
+        return Math.max(0, maxPositions - promptPositions + 1);
+    }
 
     /**
      * @param prompts one id sequence per sample (image markers included)
@@ -62,13 +70,20 @@ public final class Generator {
         MergedInputs in = model.merge(be, prompts, features, null, true, inserts);
         int b = in.batch(), t = in.length();
         int maxPos = model.config().text().maxPositions();
+        int longest = 0;
+        for (int len : in.lengths()) longest = Math.max(longest, len);
+        if (longest > maxPos) {
+            throw new IllegalArgumentException("the prompt takes " + longest + " positions (image features included) but the model's"
+                    + " context (max_position_embeddings) is " + maxPos);
+        }
+        int maxNew = Math.min(cfg.maxNewTokens(), room(maxPos, longest));
         SplittableRandom rng = new SplittableRandom(cfg.seed());
         List<List<Long>> out = new ArrayList<>();
         for (int i = 0; i < b; i++) out.add(new ArrayList<>());
         boolean[] done = new boolean[b];
         List<Tensor> stepLogits = new ArrayList<>();
-        if (cfg.maxNewTokens() == 0) return new Result(toArrays(out), stepLogits);
-        try (KvCache cache = new KvCache(be, model.config().text(), b, t + cfg.maxNewTokens())) {
+        if (maxNew == 0) return new Result(toArrays(out), stepLogits);
+        try (KvCache cache = new KvCache(be, model.config().text(), b, t + maxNew)) {
             LlamaDecoder dec = model.decoder();
             Tensor logits;
             try (TensorScope scope = TensorScope.open()) {
@@ -88,10 +103,7 @@ public final class Generator {
                 }
                 boolean all = true;
                 for (boolean d : done) all &= d;
-                if (all || step + 1 >= cfg.maxNewTokens()) break;
-                for (long p : nextPos) {
-                    if (p >= maxPos) throw new IllegalStateException("generation reached max_position_embeddings " + maxPos);
-                }
+                if (all || step + 1 >= maxNew) break;
                 boolean[][] valid = new boolean[b][1];
                 for (boolean[] row : valid) row[0] = true;
                 try (TensorScope scope = TensorScope.open()) {

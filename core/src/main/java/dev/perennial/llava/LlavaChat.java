@@ -66,6 +66,16 @@ public final class LlavaChat {
         return decode(answer).strip();
     }
 
+    /**
+     * How many answer tokens fit in the model's context after the prompt for {@code question}: the prompt takes its
+     * ids with the one image marker replaced by {@link LlavaConfig#imageFeatureCount()} features. Generation stops
+     * there whatever the configured maximum.
+     */
+    public int answerRoom(String question) {
+        int positions = promptIds(question).length - 1 + model.config().imageFeatureCount();
+        return Generator.room(model.config().text().maxPositions(), positions);
+    }
+
     /** The ids of a one-turn prompt about an image: the template's ids with the image marker, ready for generation. */
     public long[] promptIds(String question) {
         List<ConversationTurn> turns = List.of(new ConversationTurn("human", "<image>\n" + question));

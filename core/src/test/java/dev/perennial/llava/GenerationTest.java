@@ -137,4 +137,24 @@ class GenerationTest {
         long first = gen.generate(List.of(prompt), pixels, GenerationConfig.greedy(1, -1).withMaskIdsFrom(300), null).tokens().get(0)[0];
         assertTrue(first < 300 && first != golden[0]);
     }
+
+    @Test
+    void endsWhenTheContextIsFullAndRefusesLongerPrompts() {
+        Generator gen = new Generator(model, BE);
+        int markers = (int) Arrays.stream(prompt).filter(id -> id == model.config().imageTokenIndex()).count();
+        int positions = prompt.length - markers + markers * model.config().imageFeatureCount();
+        int maxPos = model.config().text().maxPositions();
+        int room = Generator.room(maxPos, positions);
+        assertTrue(room > 8 && room < 10_000, "the tiny model's context leaves a short, non-trivial room: " + room);
+        long[] all = gen.generate(List.of(prompt), pixels, GenerationConfig.greedy(10_000, -1), null).tokens().get(0);
+        assertEquals(room, all.length, "generation fills the context exactly, then stops without an error");
+        long[] eight = gen.generate(List.of(prompt), pixels, GenerationConfig.greedy(8, -1), null).tokens().get(0);
+        assertArrayEquals(eight, Arrays.copyOf(all, 8), "the clamp does not change what is generated before it");
+
+        long[] tooLong = new long[maxPos + 1];
+        Arrays.fill(tooLong, 5);
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> gen.generate(List.of(tooLong), null, GenerationConfig.greedy(4, -1), null));
+        assertTrue(e.getMessage().contains("max_position_embeddings") && e.getMessage().contains(String.valueOf(maxPos + 1)), e.getMessage());
+    }
 }

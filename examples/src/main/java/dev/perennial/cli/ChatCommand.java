@@ -2,6 +2,8 @@
  * `perennial chat --model DIR --image FILE "question"`: one answer about one image with the vicuna_v1 template
  * (or --template), greedy unless --temperature is given. The tokenizer is read from the model folder
  * (tokenizer.json or tokenizer.model) unless --tokenizer names another. Works on either checkpoint dialect.
+ * --max-new-tokens larger than the room the model's context leaves after the prompt is lowered to that room, with
+ * a one-line note on stderr (the answer would stop there anyway).
  */
 package dev.perennial.cli;
 
@@ -54,7 +56,16 @@ final class ChatCommand implements Callable<Integer> {
         Tokenizer tok = Tokenizer.load(tokenizer != null ? tokenizer : modelOptions.model);
         try (LlavaModel m = adapterOption.apply(modelOptions.load())) {
             LlavaChat chat = new LlavaChat(m, tok, LlavaChat.processorFor(modelOptions.model, m), tpl, modelOptions.backend());
-            spec.commandLine().getOut().println(chat.answer(image, question, sampling.config(maxNewTokens, tok.eosId())));
+            int room = chat.answerRoom(question);
+            int limit = maxNewTokens;
+            if (limit > room) {
+                spec.commandLine().getErr().println("note: --max-new-tokens " + maxNewTokens + " lowered to " + room
+                        + ": the model's context (max_position_embeddings " + m.config().text().maxPositions()
+                        + ") has room for " + room + " answer tokens after this prompt and image");
+                spec.commandLine().getErr().flush();
+                limit = room;
+            }
+            spec.commandLine().getOut().println(chat.answer(image, question, sampling.config(limit, tok.eosId())));
             spec.commandLine().getOut().flush();
         }
         return 0;

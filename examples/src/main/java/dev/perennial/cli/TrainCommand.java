@@ -83,6 +83,10 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--lora-rank", defaultValue = "128") int rank;
     @Option(names = "--lora-alpha", defaultValue = "256") float alpha;
     @Option(names = "--lora-dropout", defaultValue = "0.05") float loraDropout;
+    @Option(names = "--lora-targets", description = "Linear layers that get adapters: a comma list of module-name suffixes "
+            + "(PEFT's target_modules list, e.g. q_proj,v_proj; as in PEFT it also matches the vision tower's layers) "
+            + "or a regular expression over whole module names "
+            + "(default: every attention and MLP projection of the language model).") String loraTargets;
     @Option(names = "--prompt-length", defaultValue = "10") int promptLength;
     @Option(names = "--gradient-checkpointing", description = "Recompute each decoder layer during backward instead of keeping its "
             + "activations: less memory for long samples and big models, one more forward pass per step; same gradients.")
@@ -108,6 +112,28 @@ final class TrainCommand implements Callable<Integer> {
         return 0;
     }
 
+    /**
+     * --lora-targets as the whole-name regular expression LoraConfig keeps: a value with regex syntax is taken as it
+     * is, a comma list of names becomes PEFT's suffix rule.
+     */
+    String loraTargetModules() {
+        if (loraTargets == null) return LoraConfig.LLM_PROJECTIONS;
+        String v = loraTargets.strip();
+        if (v.isEmpty()) throw new IllegalArgumentException("--lora-targets is empty");
+        if (v.matches(".*[\\\\()\\[\\]*+?^$|{}].*")) {
+            try {
+                java.util.regex.Pattern.compile(v);
+            } catch (java.util.regex.PatternSyntaxException e) {
+                throw new IllegalArgumentException("--lora-targets is not a valid regular expression: "
+                        + e.getDescription() + " in " + v);
+            }
+            return v;
+        }
+        List<String> names = new java.util.ArrayList<>();
+        for (String n : v.split(",")) if (!n.isBlank()) names.add(n.strip());
+        return LoraConfig.fromSuffixes(names);
+    }
+
     /** What the result depends on: a resume must agree on all of it. */
     private Fingerprint settings() throws java.io.IOException {
         Fingerprint.Builder f = Fingerprint.builder().put("data", Fingerprint.fileDigest(data)).put("images", OutputGuard.path(images))
@@ -115,7 +141,9 @@ final class TrainCommand implements Callable<Integer> {
                 .put("tokenizer", tokenizer == null ? "from the model folder" : Fingerprint.fileDigest(tokenizer))
                 .put("template", template).put("mode", mode).put("epochs", epochs).put("max-length", maxLength);
         training.fingerprint(f);
-        if (mode == Mode.lora) f.put("lora-rank", rank).put("lora-alpha", alpha).put("lora-dropout", loraDropout);
+        if (mode == Mode.lora) {
+            f.put("lora-rank", rank).put("lora-alpha", alpha).put("lora-dropout", loraDropout).put("lora-targets", loraTargetModules());
+        }
         if (mode == Mode.prompt) f.put("prompt-length", promptLength);
         return f.build();
     }
@@ -142,7 +170,7 @@ final class TrainCommand implements Callable<Integer> {
             PromptInsertion prompt = null;
             Map<String, LoraAdapter> adapters = Map.of();
             SoftPrompt soft = null;
-            LoraConfig loraConfig = LoraConfig.llm(rank, alpha, loraDropout);
+            LoraConfig loraConfig = new LoraConfig(rank, alpha, loraDropout, loraTargetModules());
             switch (mode) {
                 case lora -> {
                     adapters = Lora.attach(m.linears(), loraConfig, training.seed, modelOptions.backend());

@@ -42,8 +42,10 @@ class ChatCommandTest {
     }
 
     private CliRun chat(String model, Path image, String... extra) {
+        boolean ownLimit = java.util.Arrays.asList(extra).contains("--max-new-tokens");
         String[] base = {"chat", "--model", GOLDEN.resolve(model).toString(), "--tokenizer", TOKENIZER.toString(),
-                "--image", image.toString(), "--max-new-tokens", "12"};
+                "--image", image.toString(), "--max-new-tokens", ownLimit ? null : "12"};
+        if (ownLimit) base = java.util.Arrays.copyOf(base, base.length - 2);
         String[] args = new String[base.length + extra.length + 1];
         System.arraycopy(base, 0, args, 0, base.length);
         System.arraycopy(extra, 0, args, base.length, extra.length);
@@ -79,5 +81,17 @@ class ChatCommandTest {
         CliRun template = chat("tiny-llava-hf", png(), "--template", "chatml");
         assertEquals(1, template.exitCode());
         assertTrue(template.err().contains("chatml"), template.err());
+    }
+
+    @Test
+    void maxNewTokensBeyondTheContextIsLoweredWithANote() throws IOException {
+        // the tiny checkpoint's context is 256 positions; the image alone takes most of them
+        CliRun r = chat("tiny-llava-hf", png(), "--max-new-tokens", "100000");
+        assertEquals(0, r.exitCode(), r.err());
+        assertFalse(r.out().isBlank(), "an answer is printed");
+        assertEquals(1, r.errLines().size(), r.err());
+        assertTrue(r.err().contains("lowered to") && r.err().contains("max_position_embeddings 256"), r.err());
+        CliRun small = chat("tiny-llava-hf", png());
+        assertTrue(small.err().isBlank(), "no note when the request fits: " + small.err());
     }
 }

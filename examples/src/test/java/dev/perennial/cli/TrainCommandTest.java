@@ -79,6 +79,32 @@ class TrainCommandTest {
         assertTrue(r.err().contains("16/16 steps"), r.err());
     }
 
+    /** --lora-targets takes PEFT's suffix list or a whole-name regular expression; bad values are one line. */
+    @Test
+    void loraTargetsChooseTheAdaptedLayers() throws IOException {
+        Path data = dataset(false);
+        CliRun list = train(data, "qv", "--epochs", "1", "--lora-targets", "q_proj,v_proj");
+        assertEquals(0, list.exitCode(), list.err());
+        try (TensorSource src = TensorSource.open(dir.resolve("qv/adapter/adapter_model.safetensors"))) {
+            // as in PEFT, a suffix matches anywhere in the model: 2 towers x 2 layers x {q, v} x {A, B}
+            assertEquals(16, src.names().size(), src.names().toString());
+            assertTrue(src.names().stream().allMatch(n -> n.contains("q_proj") || n.contains("v_proj")), src.names().toString());
+            assertTrue(src.names().stream().anyMatch(n -> n.contains("vision_tower")), src.names().toString());
+        }
+        CliRun regex = train(data, "re", "--epochs", "1", "--lora-targets", ".*layers\\.0\\.mlp\\.down_proj");
+        assertEquals(0, regex.exitCode(), regex.err());
+        try (TensorSource src = TensorSource.open(dir.resolve("re/adapter/adapter_model.safetensors"))) {
+            assertEquals(2, src.names().size(), src.names().toString());
+        }
+        CliRun broken = train(data, "broken", "--lora-targets", "(q_proj");
+        assertEquals(1, broken.exitCode());
+        assertEquals(1, broken.errLines().size(), broken.err());
+        assertTrue(broken.err().contains("--lora-targets"), broken.err());
+        CliRun none = train(data, "none", "--lora-targets", "no_such_proj");
+        assertEquals(1, none.exitCode());
+        assertTrue(none.err().contains("no linear layer matches"), none.err());
+    }
+
     /** --gradient-checkpointing changes memory and time, not results: the same adapter, byte for byte (LoRA dropout on). */
     @Test
     void gradientCheckpointingTrainsTheSameAdapter() throws IOException {
