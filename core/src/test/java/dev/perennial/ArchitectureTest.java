@@ -79,4 +79,34 @@ class ArchitectureTest {
                     && !name.startsWith("dev.perennial.benchdata."), name + " is demo or benchmark-data code in perennial-core");
         }
     }
+
+    /**
+     * The public API speaks the project's and the JDK's types only: no Jackson (or other third-party) type in the
+     * signature of a public method, constructor or field of a public class, generics included, so a consumer is not
+     * tied to our JSON library's version (issue 21 item 4). SLF4J is not exposed either.
+     */
+    @Test
+    void thePublicApiExposesNoThirdPartyType() {
+        List<String> leaks = new java.util.ArrayList<>();
+        for (var c : classes) {
+            if (!c.getModifiers().contains(com.tngtech.archunit.core.domain.JavaModifier.PUBLIC) || c.isAnonymousClass()) continue;
+            for (var m : c.getCodeUnits()) {
+                if (!m.getModifiers().contains(com.tngtech.archunit.core.domain.JavaModifier.PUBLIC)) continue;
+                List<com.tngtech.archunit.core.domain.JavaType> types = new java.util.ArrayList<>(m.getParameterTypes());
+                types.add(m.getReturnType());
+                for (var t : types) {
+                    for (var raw : t.getAllInvolvedRawTypes()) if (thirdParty(raw.getName())) leaks.add(m.getFullName() + " uses " + raw.getName());
+                }
+            }
+            for (var f : c.getFields()) {
+                if (!f.getModifiers().contains(com.tngtech.archunit.core.domain.JavaModifier.PUBLIC)) continue;
+                for (var raw : f.getType().getAllInvolvedRawTypes()) if (thirdParty(raw.getName())) leaks.add(f.getFullName() + " uses " + raw.getName());
+            }
+        }
+        assertTrue(leaks.isEmpty(), String.join("\n", leaks));
+    }
+
+    private static boolean thirdParty(String type) {
+        return type.startsWith("com.fasterxml.") || type.startsWith("org.slf4j.") || type.startsWith("org.knowm.");
+    }
 }

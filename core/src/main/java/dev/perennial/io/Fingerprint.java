@@ -11,9 +11,6 @@
  */
 package dev.perennial.io;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.JsonNodeFactory;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -70,16 +67,13 @@ public final class Fingerprint {
         return keys;
     }
 
-    public ObjectNode toJson() {
-        ObjectNode o = JsonNodeFactory.instance.objectNode();
-        entries.forEach(o::put);
-        return o;
-    }
-
-    /** Reads what toJson() wrote; a missing or non-object node gives an empty fingerprint. */
-    public static Fingerprint fromJson(JsonNode node) {
+    /**
+     * The fingerprint of stored entries, e.g. a JSON object read back as a map; values become their text, and a null
+     * or empty map gives an empty fingerprint.
+     */
+    public static Fingerprint of(Map<String, ?> entries) {
         Map<String, String> m = new LinkedHashMap<>();
-        if (node != null && node.isObject()) node.fields().forEachRemaining(e -> m.put(e.getKey(), e.getValue().asText()));
+        if (entries != null) entries.forEach((k, v) -> m.put(k, String.valueOf(v)));
         return new Fingerprint(m);
     }
 
@@ -134,11 +128,18 @@ public final class Fingerprint {
             return put(key, file == null ? null : fileDigest(file));
         }
 
-        /** Adds every leaf of a JSON tree under {@code prefix} ("a.b[2].c"). */
-        public Builder putJson(String prefix, JsonNode node) {
-            if (node.isObject()) node.fields().forEachRemaining(e -> putJson(prefix.isEmpty() ? e.getKey() : prefix + "." + e.getKey(), e.getValue()));
-            else if (node.isArray()) for (int i = 0; i < node.size(); i++) putJson(prefix + "[" + i + "]", node.get(i));
-            else put(prefix, node.isTextual() ? node.asText() : node.toString());
+        /**
+         * Adds every leaf of a JSON value in its Java form (Maps, Lists, Strings, numbers, booleans, null: what a JSON
+         * library reads into Object) under {@code prefix}, named "a.b[2].c".
+         */
+        public Builder putTree(String prefix, Object value) {
+            if (value instanceof Map<?, ?> m) {
+                m.forEach((k, v) -> putTree(prefix.isEmpty() ? String.valueOf(k) : prefix + "." + k, v));
+            } else if (value instanceof List<?> l) {
+                for (int i = 0; i < l.size(); i++) putTree(prefix + "[" + i + "]", l.get(i));
+            } else {
+                entries.put(prefix, String.valueOf(value));
+            }
             return this;
         }
 

@@ -172,7 +172,7 @@ public final class OutputFolder implements AutoCloseable {
         }
         String before = m.path("command").asText("?");
         boolean finished = m.path("finished").asBoolean(false);
-        Fingerprint stored = Fingerprint.fromJson(m.get("settings"));
+        Fingerprint stored = Fingerprint.of(m.path("settings").isObject() ? JSON.convertValue(m.get("settings"), java.util.Map.class) : null);
         String problem = null;
         if (!before.equals(command)) problem = "holds the output of `perennial " + before + "`, not `" + command + "`";
         else if (!stored.equals(settings)) problem = "holds " + (finished ? "a finished" : "an interrupted") + " run with other settings ("
@@ -202,7 +202,7 @@ public final class OutputFolder implements AutoCloseable {
         ObjectNode m = JSON.createObjectNode();
         m.put("command", command);
         m.put("finished", finished);
-        m.set("settings", fingerprint.toJson());
+        m.set("settings", JSON.valueToTree(fingerprint.entries()));
         AtomicFiles.write(dir.resolve(MANIFEST), JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(m));
     }
 

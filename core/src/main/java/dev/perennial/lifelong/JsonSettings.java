@@ -19,7 +19,7 @@ public final class JsonSettings {
     private final String path;          // "" at the top, else "lora." etc.
     private final Path base;
 
-    public JsonSettings(JsonNode node, String path, Path base) {
+    JsonSettings(JsonNode node, String path, Path base) {
         this.node = node == null ? new ObjectMapper().createObjectNode() : node;
         this.path = path;
         this.base = base;
@@ -28,7 +28,7 @@ public final class JsonSettings {
     /** Empty settings (every value its default). */
     public static JsonSettings empty(Path base) { return new JsonSettings(null, "", base); }
 
-    public JsonNode node() { return node; }
+    JsonNode node() { return node; }
 
     public boolean has(String key) { return node.has(key); }
 

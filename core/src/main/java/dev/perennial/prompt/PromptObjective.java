@@ -107,12 +107,12 @@ public final class PromptObjective implements TrainingObjective {
 
     /** The training-selection counts so far, so a resumed task reports the whole run's. */
     @Override
-    public com.fasterxml.jackson.databind.JsonNode checkpointState() {
-        return stats == null ? null : stats.toJson();
+    public java.util.Map<String, Object> checkpointState() {
+        return stats == null ? null : stats.report();
     }
 
     @Override
-    public void restoreState(com.fasterxml.jackson.databind.JsonNode state) {
+    public void restoreState(java.util.Map<String, Object> state) {
         if (stats != null) stats.restore(state);
     }
 }

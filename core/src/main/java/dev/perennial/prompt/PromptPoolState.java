@@ -118,13 +118,17 @@ public final class PromptPoolState {
         return new PromptPoolState(dir, pool, tasks);
     }
 
-    /** The task.json of committed task {@code index} (0-based): the caller's metadata plus name and index. */
-    public ObjectNode taskMetadata(int index) throws IOException {
+    /**
+     * The task.json of committed task {@code index} (0-based): the caller's metadata plus name and index, as JSON
+     * read into Java (LinkedHashMaps, Lists, Strings, numbers, booleans).
+     */
+    @SuppressWarnings("unchecked")
+    public Map<String, Object> taskMetadata(int index) throws IOException {
         Path file = dir.resolve(tasks.get(index).folder()).resolve(TASK_JSON);
         try {
             JsonNode n = JSON.readTree(file.toFile());
             if (!(n instanceof ObjectNode o)) throw new IOException(file + ": not a JSON object");
-            return o;
+            return JSON.convertValue(o, LinkedHashMap.class);
         } catch (IOException e) {
             throw new IOException(file + ": " + e.getMessage(), e);
         }
@@ -150,8 +154,9 @@ public final class PromptPoolState {
     /**
      * Commits the task just trained: writes its folder (entries + task.json) and then pool.json. For PER_TASK pools
      * the task's entry is the pool's last; SHARED pools save every entry.
+     * @param metadata extra task.json fields as JSON-ready Java values (Maps, Lists, Strings, numbers, booleans), or null
      */
-    public void commitTask(String name, Backend be, ObjectNode metadata) throws IOException {
+    public void commitTask(String name, Backend be, Map<String, ?> metadata) throws IOException {
         for (Task t : tasks) if (t.name().equals(name)) throw new IllegalArgumentException("task " + name + " is already committed");
         Path folder = taskFolder(tasks.size(), name);
         Files.createDirectories(folder);
@@ -169,7 +174,7 @@ public final class PromptPoolState {
         meta.put("format", FORMAT);
         meta.put("entries", String.join(",", saved.stream().map(PromptEntry::name).toList()));
         SafetensorsWriter.write(folder.resolve(ENTRIES), tensors, meta);
-        ObjectNode task = metadata == null ? JSON.createObjectNode() : metadata.deepCopy();
+        ObjectNode task = metadata == null ? JSON.createObjectNode() : JSON.valueToTree(metadata);
         task.put("name", name);
         task.put("index", tasks.size());
         AtomicFiles.write(folder.resolve(TASK_JSON), JSON.writeValueAsBytes(task));

@@ -11,8 +11,6 @@
  */
 package dev.perennial.prompt;
 
-import com.fasterxml.jackson.databind.node.JsonNodeFactory;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.perennial.llava.LlavaModel;
 import dev.perennial.tensor.Backend;
 import dev.perennial.train.TrainConfig;
@@ -21,7 +19,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 
 public final class PromptTaskTrainer {
     private static final Logger log = LoggerFactory.getLogger(PromptTaskTrainer.class);
@@ -34,10 +34,11 @@ public final class PromptTaskTrainer {
     /**
      * @param vocab      ids [0, vocab) that prompt rows may be initialised from (the tokenizer's vocabulary)
      * @param seed       the run seed: entry initialisation uses mix(seed, task number), the trainer cfg.seed()
-     * @param metadata   extra fields for task.json (may be null)
+     * @param metadata   extra fields for task.json as JSON-ready Java values (Maps, Lists, Strings, numbers, booleans);
+     *                   may be null
      */
     public static Result train(PromptPoolState state, String task, LlavaModel model, Backend be, PromptTaskData data,
-                               int vocab, long seed, TrainConfig cfg, ObjectNode metadata, Trainer.Progress progress) throws IOException {
+                               int vocab, long seed, TrainConfig cfg, Map<String, ?> metadata, Trainer.Progress progress) throws IOException {
         PromptPool pool = state.pool();
         for (PromptPoolState.Task t : state.tasks()) {
             if (t.name().equals(task)) throw new IllegalArgumentException("task " + task + " is already trained in " + state.dir());
@@ -78,7 +79,7 @@ public final class PromptTaskTrainer {
         }
         pool.invalidateKeys(current);
         log.info("task {} ({}): {} optimizer steps, training selections:\n{}", index + 1, task, r.lastStep() - r.firstStep(), stats.summary());
-        ObjectNode meta = metadata == null ? JsonNodeFactory.instance.objectNode() : metadata.deepCopy();
+        Map<String, Object> meta = metadata == null ? new LinkedHashMap<>() : new LinkedHashMap<>(metadata);
         meta.put("samples", data.size());
         meta.put("steps", r.lastStep());
         meta.put("seed", seed);
@@ -86,7 +87,7 @@ public final class PromptTaskTrainer {
             meta.put("first_loss", r.runLosses().get(0));
             meta.put("last_loss", r.runLosses().get(r.runLosses().size() - 1));
         }
-        meta.set("training_selection", stats.toJson());
+        meta.put("training_selection", stats.report());
         state.commitTask(task, be, meta);
         return new Result(index, r, stats);
     }

@@ -3,12 +3,10 @@
  * being evaluated; in training the task being trained) a histogram over entries of how often each was selected,
  * and how often it was the most similar (the last of a top-k selection). Collapse onto a few prompts, L2P's known
  * failure, shows as a histogram concentrated on one or two entries: share() of the top entry near 1 and a low
- * normalised entropy. Written into run reports as JSON and logged as one line per group.
+ * normalised entropy. Written into run reports as JSON (report()) and logged as one line per group.
  */
 package dev.perennial.prompt;
 
-import com.fasterxml.jackson.databind.node.JsonNodeFactory;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -67,45 +65,61 @@ public final class SelectionStats {
         return h / Math.log(t.length);
     }
 
-    /** {"entries": [...], "groups": {group: {"samples", "selected": {entry: n}, "top": {entry: n}, "top_share", "normalised_entropy"}}} */
-    public synchronized ObjectNode toJson() {
-        ObjectNode root = JsonNodeFactory.instance.objectNode();
-        var names = root.putArray("entries");
-        entryNames.forEach(names::add);
-        ObjectNode groups = root.putObject("groups");
+    /**
+     * The counts as plain JSON-ready values: {"entries": [...], "groups": {group: {"samples", "selected": {entry: n},
+     * "top": {entry: n}, "top_entry", "top_share", "normalised_entropy"}}} as LinkedHashMaps, Lists, Strings and numbers
+     * (any JSON library writes it as is). A snapshot: later counts do not change it.
+     */
+    public synchronized Map<String, Object> report() {
+        Map<String, Object> root = new LinkedHashMap<>();
+        root.put("entries", List.copyOf(entryNames));
+        Map<String, Object> groups = new LinkedHashMap<>();
         for (String g : selected.keySet()) {
-            ObjectNode o = groups.putObject(g);
+            Map<String, Object> o = new LinkedHashMap<>();
             o.put("samples", samples.get(g));
-            ObjectNode s = o.putObject("selected"), t = o.putObject("top");
+            Map<String, Long> s = new LinkedHashMap<>(), t = new LinkedHashMap<>();
             int best = 0;
             for (int i = 0; i < entryNames.size(); i++) {
                 s.put(entryNames.get(i), selected.get(g)[i]);
                 t.put(entryNames.get(i), top.get(g)[i]);
                 if (top.get(g)[i] > top.get(g)[best]) best = i;
             }
+            o.put("selected", s);
+            o.put("top", t);
             o.put("top_entry", entryNames.isEmpty() ? null : entryNames.get(best));
-            o.put("top_share", entryNames.isEmpty() ? 0 : share(g, best));
+            o.put("top_share", entryNames.isEmpty() ? 0.0 : share(g, best));
             o.put("normalised_entropy", normalisedEntropy(g));
+            groups.put(g, o);
         }
+        root.put("groups", groups);
         return root;
     }
 
-    /** Replaces every count with those of a toJson() tree of the same entries (a resumed training run continues them). */
-    public synchronized void restore(com.fasterxml.jackson.databind.JsonNode json) {
+    /**
+     * Replaces every count with those of a report() of the same entries, as written or as read back from JSON (numbers
+     * of any Number type; a resumed training run continues them). Null clears the counts.
+     */
+    public synchronized void restore(Map<String, ?> report) {
         selected.clear();
         top.clear();
         samples.clear();
-        if (json == null) return;
-        json.path("groups").fields().forEachRemaining(g -> {
+        if (report == null || !(report.get("groups") instanceof Map<?, ?> groups)) return;
+        for (var g : groups.entrySet()) {
+            Map<?, ?> o = g.getValue() instanceof Map<?, ?> m ? m : Map.of();
             long[] s = new long[entryNames.size()], t = new long[entryNames.size()];
             for (int i = 0; i < entryNames.size(); i++) {
-                s[i] = g.getValue().path("selected").path(entryNames.get(i)).asLong();
-                t[i] = g.getValue().path("top").path(entryNames.get(i)).asLong();
+                s[i] = count(o.get("selected"), entryNames.get(i));
+                t[i] = count(o.get("top"), entryNames.get(i));
             }
-            selected.put(g.getKey(), s);
-            top.put(g.getKey(), t);
-            samples.put(g.getKey(), g.getValue().path("samples").asLong());
-        });
+            String name = String.valueOf(g.getKey());
+            selected.put(name, s);
+            top.put(name, t);
+            samples.put(name, o.get("samples") instanceof Number n ? n.longValue() : 0L);
+        }
+    }
+
+    private static long count(Object histogram, String entry) {
+        return histogram instanceof Map<?, ?> h && h.get(entry) instanceof Number n ? n.longValue() : 0L;
     }
 
     /** One line per group: "group: n samples, prompt placed last: X for 93% {a=.., b=..}" (last = most similar; the current task in training). */

@@ -165,7 +165,7 @@ public final class PoolScorer {
         if (Files.exists(progressFile)) {
             if (!resume) throw new IOException(out + " already holds a scoring run (" + PROGRESS + "); resume it or use an empty folder");
             JsonNode p = JSON.readTree(progressFile.toFile());
-            Fingerprint stored = Fingerprint.fromJson(p.get("settings"));
+            Fingerprint stored = Fingerprint.of(p.path("settings").isObject() ? JSON.convertValue(p.get("settings"), java.util.Map.class) : null);
             if (!fingerprint.equals(stored)) {
                 throw new IOException(out + ": the scoring run there used other settings (" + fingerprint.describeDifferences(stored, 6)
                         + "); use an empty folder");
@@ -287,7 +287,7 @@ public final class PoolScorer {
 
     private void writeProgress(State state, boolean finished, long skippedJson) throws IOException {
         ObjectNode p = JSON.createObjectNode();
-        p.set("settings", fingerprint.toJson());
+        p.set("settings", JSON.valueToTree(fingerprint.entries()));
         p.put("rows", state.rows)
                 .put("recordBytes", state.recordBytes).put("finished", finished).put("skippedJson", skippedJson);
         ObjectNode inv = p.putObject("invalid");

@@ -78,7 +78,7 @@ public record StepConfig(int budget, KMeans.Config kmeans, KRange chooseK, Integ
 
     // ------------------------------------------------------------------------------------------- JSON
 
-    public ObjectNode toJson() {
+    ObjectNode toJson() {
         JsonNodeFactory f = JsonNodeFactory.instance;
         ObjectNode o = f.objectNode();
         o.put("budget", budget);
@@ -103,7 +103,7 @@ public record StepConfig(int budget, KMeans.Config kmeans, KRange chooseK, Integ
     }
 
     /** Reads toJson()'s form; a missing or mistyped field is an IllegalArgumentException naming it. */
-    public static StepConfig fromJson(JsonNode o) {
+    static StepConfig fromJson(JsonNode o) {
         JsonNode k = field(o, "kmeans", "kmeans"), s = field(o, "selection", "selection"), c = field(s, "sampling", "selection.sampling");
         KMeans.Config kmeans = new KMeans.Config(integer(k, "clusters"), KMeans.Variant.valueOf(text(k, "variant")),
                 integer(k, "max_iterations"), number(k, "tolerance"), integer(k, "batch_size"), integer(k, "init_sample_size"),

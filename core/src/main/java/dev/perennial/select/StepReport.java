@@ -57,7 +57,7 @@ public record StepReport(int step, String dataset, int poolSize, int budget, int
                 c, List.copyOf(clusters), s.nonFiniteScores(), outcome.pruning().pruned(), outcome.pruning().kept().length);
     }
 
-    public ObjectNode toJson() {
+    ObjectNode toJson() {
         ObjectNode o = StepFolder.JSON.createObjectNode();
         o.put("step", step);
         if (dataset == null) o.putNull("dataset"); else o.put("dataset", dataset);

@@ -35,7 +35,7 @@ import java.util.Map;
 import java.util.stream.Stream;
 
 public record TrainingCheckpoint(long step, int epoch, int batchInEpoch, Map<String, Tensor> trainable,
-                                 Map<String, Tensor> optimizerState, Fingerprint settings, List<Double> losses, JsonNode objectiveState) {
+                                 Map<String, Tensor> optimizerState, Fingerprint settings, List<Double> losses, Map<String, Object> objectiveState) {
     private static final ObjectMapper JSON = new ObjectMapper();
     static final String LATEST = "latest";
 
@@ -47,10 +47,10 @@ public record TrainingCheckpoint(long step, int epoch, int batchInEpoch, Map<Str
         SafetensorsWriter.write(tmp.resolve("trainable.safetensors"), trainable, Map.of());
         SafetensorsWriter.write(tmp.resolve("optimizer.safetensors"), optimizerState, Map.of());
         var meta = JSON.createObjectNode().put("step", step).put("epoch", epoch).put("batch_in_epoch", batchInEpoch);
-        meta.set("settings", settings.toJson());
+        meta.set("settings", JSON.valueToTree(settings.entries()));
         var l = meta.putArray("losses");
         losses.forEach(l::add);
-        if (objectiveState != null) meta.set("objective", objectiveState);
+        if (objectiveState != null) meta.set("objective", JSON.valueToTree(objectiveState));
         byte[] metaBytes = JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(meta);
         AtomicFiles.write(tmp.resolve("trainer.json"), ch -> ch.write(ByteBuffer.wrap(metaBytes)));
         Path target = dir.resolve(name);
@@ -75,8 +75,14 @@ public record TrainingCheckpoint(long step, int epoch, int batchInEpoch, Map<Str
         removeAllBut(dir, cp);                 // a run killed between the pointer update and the clean-up left them
         JsonNode meta = JSON.readTree(Files.readAllBytes(cp.resolve("trainer.json")));
         return new TrainingCheckpoint(meta.get("step").asLong(), meta.get("epoch").asInt(), meta.get("batch_in_epoch").asInt(),
-                read(cp.resolve("trainable.safetensors")), read(cp.resolve("optimizer.safetensors")), Fingerprint.fromJson(meta.get("settings")), losses(meta.get("losses")),
-                meta.get("objective"));
+                read(cp.resolve("trainable.safetensors")), read(cp.resolve("optimizer.safetensors")), Fingerprint.of(asMap(meta.get("settings"))), losses(meta.get("losses")),
+                asMap(meta.get("objective")));
+    }
+
+    /** A JSON object as LinkedHashMaps, Lists and scalars; null when absent or not an object. */
+    @SuppressWarnings("unchecked")
+    private static Map<String, Object> asMap(JsonNode node) {
+        return node == null || !node.isObject() ? null : JSON.convertValue(node, Map.class);
     }
 
     private static List<Double> losses(JsonNode node) {

@@ -27,9 +27,15 @@ public interface TrainingObjective {
      */
     default dev.perennial.tensor.Backend backend() { return new dev.perennial.tensor.CpuBackend(); }
 
-    /** What the objective accumulates across steps (e.g. counts it reports), saved with each checkpoint; null: nothing. */
-    default com.fasterxml.jackson.databind.JsonNode checkpointState() { return null; }
+    /**
+     * What the objective accumulates across steps (e.g. counts it reports), saved with each checkpoint as JSON: Maps,
+     * Lists, Strings, numbers and booleans; null: nothing.
+     */
+    default java.util.Map<String, Object> checkpointState() { return null; }
 
-    /** Continues from what checkpointState() returned (null when the checkpoint holds none). */
-    default void restoreState(com.fasterxml.jackson.databind.JsonNode state) {}
+    /**
+     * Continues from what checkpointState() returned, read back from JSON (numbers may come back as another Number
+     * type); null when the checkpoint holds none.
+     */
+    default void restoreState(java.util.Map<String, Object> state) {}
 }

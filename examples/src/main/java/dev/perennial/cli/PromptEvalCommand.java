@@ -43,6 +43,8 @@ import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
@@ -86,9 +88,9 @@ final class PromptEvalCommand implements Callable<Integer> {
         PromptPoolState st = PromptPoolState.open(state);
         if (st.tasks().isEmpty()) throw new IllegalArgumentException(state + " has no trained task yet");
         if (batch < 1) throw new IllegalArgumentException("--batch must be >= 1");
-        ObjectNode first = st.taskMetadata(0);
-        ClipQueries.TextQuery mode = ClipQueries.TextQuery.valueOf(first.path("text_query").asText("POOLED"));
-        ConversationTemplate tpl = ConversationTemplate.named(template != null ? template : first.path("template").asText("vicuna_v1"));
+        Map<String, Object> first = st.taskMetadata(0);
+        ClipQueries.TextQuery mode = ClipQueries.TextQuery.valueOf(String.valueOf(first.getOrDefault("text_query", "POOLED")));
+        ConversationTemplate tpl = ConversationTemplate.named(template != null ? template : String.valueOf(first.getOrDefault("template", "vicuna_v1")));
         Tokenizer tok = options.loadTokenizer();
         Backend be = options.model.backend();
         String groupName = group != null ? group : data.getFileName().toString();
@@ -145,7 +147,7 @@ final class PromptEvalCommand implements Callable<Integer> {
             progress.finish();
             AtomicFiles.write(out, lines.toByteArray());
             Path selection = selectionFile(out);
-            AtomicFiles.write(selection, JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(stats.toJson()));
+            AtomicFiles.write(selection, JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(stats.report()));
             stdout.printf(Locale.ROOT, "%d answered, %d skipped (missing or unreadable image) with %d tasks' prompts; %s, %s%n",
                     answered, skipped, st.tasks().size(), out, selection.getFileName());
             stdout.print("prompt selection: " + stats.summary());

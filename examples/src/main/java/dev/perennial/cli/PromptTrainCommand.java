@@ -41,6 +41,8 @@ import picocli.CommandLine.Spec;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
@@ -115,7 +117,7 @@ final class PromptTrainCommand implements Callable<Integer> {
             PromptPoolState existing = PromptPoolState.open(state);
             for (int i = 0; i < existing.tasks().size(); i++) {
                 if (!existing.tasks().get(i).name().equals(task)) continue;
-                Fingerprint stored = Fingerprint.fromJson(existing.taskMetadata(i).get("settings"));
+                Fingerprint stored = Fingerprint.of(existing.taskMetadata(i).get("settings") instanceof Map<?, ?> s ? (Map<String, ?>) s : null);
                 if (!stored.equals(settings)) {
                     throw new IllegalArgumentException("task " + task + " is already trained in " + state + " with other data or settings ("
                             + settings.describeDifferences(stored, 6) + "); train it under another name or use another state folder");
@@ -132,7 +134,7 @@ final class PromptTrainCommand implements Callable<Integer> {
             PromptPoolState st = PromptPoolState.exists(state) ? PromptPoolState.open(state) : null;
             ClipQueries.TextQuery mode = textQuery == TextQuery.pooled ? ClipQueries.TextQuery.POOLED : ClipQueries.TextQuery.PROJECTED;
             if (st != null && !st.tasks().isEmpty()) {
-                ClipQueries.TextQuery used = ClipQueries.TextQuery.valueOf(st.taskMetadata(0).path("text_query").asText(mode.name()));
+                ClipQueries.TextQuery used = ClipQueries.TextQuery.valueOf(String.valueOf(st.taskMetadata(0).getOrDefault("text_query", mode.name())));
                 if (spec.commandLine().getParseResult().hasMatchedOption("--text-query") && used != mode) {
                     throw new IllegalArgumentException(state + " was trained with the " + used.name().toLowerCase(Locale.ROOT) + " text query, not " + textQuery);
                 }
@@ -168,14 +170,14 @@ final class PromptTrainCommand implements Callable<Integer> {
             if (st == null) st = PromptPoolState.create(state, poolConfig, m.config().text().hiddenSize());
             stdout.printf(Locale.ROOT, "%d samples (%d skipped, %d truncated)%s%n", taskData.size(), encoder.skippedCount(),
                     encoder.truncatedCount(), llava == null ? "" : "; images: " + llava.summary());
-            ObjectNode meta = JsonNodeFactory.instance.objectNode();
+            Map<String, Object> meta = new LinkedHashMap<>();
             meta.put("data", data.toAbsolutePath().toString());
             meta.put("model", options.model.model.toAbsolutePath().toString());
             meta.put("clip", options.clip.toAbsolutePath().toString());
             meta.put("text_query", mode.name());
             meta.put("template", template);
             meta.put("max_length", options.maxLength);
-            meta.set("settings", settings.toJson());
+            meta.put("settings", settings.entries());
             TrainConfig cfg = training.config(epochs);
             ProgressReporter progress = ProgressReporter.on(stderr, "prompt-train", "steps");
             PromptTaskTrainer.Result r = PromptTaskTrainer.train(st, task, m, be, taskData, tok.vocabSize(), training.seed, cfg, meta,

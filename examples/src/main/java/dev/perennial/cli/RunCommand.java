@@ -43,7 +43,7 @@ final class RunCommand implements Callable<Integer> {
         RunPlan plan = RunPlan.read(config);
         try (OutputFolder folder = OutputFolder.lock(plan.out(), "run")) {
             // every key of the run file, flattened, so a changed setting is named; a finished run is shown again
-            folder.start(Fingerprint.builder().putJson("", new ObjectMapper().readTree(config.toFile())).build(), true, guard.overwrite);
+            folder.start(Fingerprint.builder().putTree("", new ObjectMapper().readValue(config.toFile(), Object.class)).build(), true, guard.overwrite);
             print(spec.commandLine().getOut(), spec.commandLine().getErr(), plan, backend);
             folder.finish();
         }
