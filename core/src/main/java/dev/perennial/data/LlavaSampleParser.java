@@ -4,6 +4,12 @@
  * are skipped without being built. Both the streaming reader and random access through SampleIndex use it, so
  * a sample reads the same either way.
  *
+ * A CoIN test record ({"question_id", "image", "text", "answer" | "answers" | "answer_bbox"}, the form of CoIN's and the
+ * built-in benchmark's test.json; docs/methods/modalprompt.md §10.2) reads as the two-turn conversation it stands for:
+ * human "text" (with "<image>\n" in front when the record has an image and the text no placeholder), gpt the
+ * reference answer (the first of "answers", whose items may be strings or {"answer": ...} objects; else the box), id
+ * from "question_id" when there is no "id". Scoring a test split against all its references is TestRecords' job.
+ *
  * Validity problems (InvalidSamples) are collected while the whole object is consumed and only then reported,
  * so that the parser stays positioned after the object (a reader can skip the sample) and the report can name the
  * sample's id even when "id" comes after "conversations". Syntax errors are Jackson's exceptions, thrown through.
@@ -30,6 +36,7 @@ final class LlavaSampleParser {
         String id = null;
         List<String> images = List.of();
         List<String[]> turns = null;
+        String questionId = null, coinText = null, answer = null, box = null;
         List<String> problems = new ArrayList<>();
         while (p.nextToken() == JsonToken.FIELD_NAME) {
             String name = p.currentName();
@@ -41,11 +48,26 @@ final class LlavaSampleParser {
                 }
                 case "image" -> images = images(p, value, problems);
                 case "conversations" -> turns = turns(p, value, problems);
+                case "question_id" -> questionId = value.isScalarValue() && value != JsonToken.VALUE_NULL ? p.getText() : null;
+                case "text" -> coinText = value == JsonToken.VALUE_STRING ? p.getText() : null;
+                case "answer" -> answer = value == JsonToken.VALUE_STRING ? p.getText() : answer;
+                case "answers" -> {
+                    String first = firstAnswer(p, value);
+                    if (answer == null) answer = first;
+                }
+                case "answer_bbox" -> box = value == JsonToken.VALUE_STRING ? p.getText() : null;
                 default -> { }
             }
             p.skipChildren();
         }
-        if (turns == null && problems.isEmpty()) problems.add("no \"conversations\"");
+        if (id == null) id = questionId;
+        if (turns == null && coinText != null && problems.isEmpty()) {
+            String reference = answer != null ? answer : box;
+            if (reference == null) return new Parsed(null, id, "a CoIN test record (\"text\") without \"answer\", \"answers\" or \"answer_bbox\"");
+            String question = !images.isEmpty() && !coinText.contains("<image>") ? "<image>\n" + coinText : coinText;
+            turns = List.of(new String[]{ConversationTurn.HUMAN, question}, new String[]{ConversationTurn.GPT, reference});
+        }
+        if (turns == null && problems.isEmpty()) problems.add("no \"conversations\" (nor a CoIN test record's \"text\")");
         if (turns != null && turns.isEmpty() && problems.isEmpty()) problems.add("\"conversations\" is empty");
         if (!problems.isEmpty()) return new Parsed(null, id, problems.get(0));
         List<ConversationTurn> conversation = new ArrayList<>(turns.size());
@@ -81,6 +103,26 @@ final class LlavaSampleParser {
     private static List<String> imagePath(String path, List<String> problems) {
         if (path.isBlank()) problems.add("\"image\" is an empty path");
         return List.of(path);
+    }
+
+    /** The first reference of a CoIN "answers" list (strings or {"answer": ...} objects), or null; consumes the value. */
+    private static String firstAnswer(JsonParser p, JsonToken value) throws IOException {
+        if (value != JsonToken.START_ARRAY) return null;
+        String first = null;
+        for (JsonToken t = p.nextToken(); t != JsonToken.END_ARRAY; t = p.nextToken()) {
+            if (t == JsonToken.VALUE_STRING && first == null) first = p.getText();
+            else if (t == JsonToken.START_OBJECT) {
+                while (p.nextToken() == JsonToken.FIELD_NAME) {
+                    String name = p.currentName();
+                    JsonToken v = p.nextToken();
+                    if (first == null && name.equals("answer") && v == JsonToken.VALUE_STRING) first = p.getText();
+                    p.skipChildren();
+                }
+            } else {
+                p.skipChildren();
+            }
+        }
+        return first;
     }
 
     /** The turns as {from, value} pairs (null where absent or not a string). */

@@ -46,6 +46,27 @@ class LlavaJsonReaderTest {
         return assertThrows(LlavaDataException.class, () -> readAll(json, policy));
     }
 
+    /** CoIN test records (test.json of CoIN and of the built-in benchmark) read as the question and its reference. */
+    @Test
+    void coinTestRecordsReadAsTwoTurnSamples() throws IOException {
+        List<LlavaSample> s = readAll("""
+                [{"question_id": 17, "image": "a.jpg", "text": "What color?", "answer": "red"},
+                 {"question_id": "q2", "text": "<image>\\nHow many?", "image": "b.jpg", "answers": [{"answer": "2"}, {"answer": "two"}]},
+                 {"question_id": "q3", "text": "Name it.", "answers": ["cat", "kitty"], "answer": "tabby"},
+                 {"question_id": "q4", "image": "c.jpg", "text": "Where is the cube?", "answer_bbox": "[0.1, 0.2, 0.5, 0.6]"}]
+                """, InvalidSamples.FAIL);
+        assertEquals(List.of("17", "q2", "q3", "q4"), s.stream().map(LlavaSample::id).toList());
+        assertEquals(List.of(new ConversationTurn("human", "<image>\nWhat color?"), new ConversationTurn("gpt", "red")), s.get(0).conversations());
+        assertEquals(List.of("a.jpg"), s.get(0).images());
+        assertEquals("<image>\nHow many?", s.get(1).conversations().get(0).value(), "a placeholder already there is not doubled");
+        assertEquals("2", s.get(1).conversations().get(1).value(), "the first of several references");
+        assertEquals(List.of(new ConversationTurn("human", "Name it."), new ConversationTurn("gpt", "tabby")), s.get(2).conversations(),
+                "no image: no placeholder; \"answer\" wins over \"answers\"");
+        assertEquals("[0.1, 0.2, 0.5, 0.6]", s.get(3).conversations().get(1).value());
+        LlavaDataException e = failure("[{\"question_id\": 1, \"text\": \"q\"}]", InvalidSamples.FAIL);
+        assertTrue(e.getMessage().contains("without \"answer\""), e.getMessage());
+    }
+
     @Test
     void readsTheFieldsOfEachSample() throws IOException {
         String json = """

@@ -139,6 +139,16 @@ class ShapesBenchmarkTest {
                         assertEquals(skill == Skill.GROUNDING, r.has("size"));
                     }
                 }
+                // both splits read with the LLaVA-JSON reader README points to (test records as question + reference)
+                try (var reader = dev.perennial.data.LlavaJsonReader.open(dir.resolve("a").resolve(f), dev.perennial.data.InvalidSamples.FAIL)) {
+                    int n = 0;
+                    for (dev.perennial.data.LlavaSample sample; (sample = reader.read()) != null; n++) {
+                        assertEquals(2, sample.conversations().size(), f.toString());
+                        assertEquals(records.get(n).get("image").asText(), sample.images().get(0));
+                        if (split.equals("test")) assertEquals(records.get(n).get("answer").asText(), sample.conversations().get(1).value());
+                    }
+                    assertEquals(records.size(), n);
+                }
                 RgbImage a0 = ImageDecoder.read(dir.resolve("a/images").resolve(skill.task).resolve(split + "-00000.png"));
                 RgbImage b0 = ImageDecoder.read(dir.resolve("b/images").resolve(skill.task).resolve(split + "-00000.png"));
                 assertEquals(a0, b0);
