@@ -25,6 +25,15 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.util.List;
 
+/**
+ * A Hugging Face CLIP checkpoint (text tower, vision tower or both, projections, {@code logit_scale}), weights
+ * memory-mapped; it computes ModalPrompt's queries. {@code encodeText}: ids {@code [B, T]} to hidden states
+ * {@code [B, T, D]}, pooled {@code [B, D]}, embeds {@code [B, P]}; {@code encodeImage}: pixels {@code [B, C, S, S]} to
+ * {@code [B, 1+N, Dv]}, {@code [B, Dv]}, {@code [B, P]}; {@code logitsPerText}: {@code [Bt, Bi]}.
+ * <p>Thread-safe for inference: every field is final and the encode methods only read the read-only weights and
+ * allocate per call, so several threads may share an instance with a thread-safe backend (no concurrency test covers
+ * it); {@code close()} must not run while they do.
+ */
 public final class ClipModel implements AutoCloseable {
     private final ClipConfig config;
     private final ClipTextTower textTower;          // null: no text tower

@@ -29,6 +29,13 @@ import java.util.Map;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.stream.Collectors;
 
+/**
+ * The images of a dataset: resolves a sample's relative image path inside one root folder (paths or symbolic links
+ * leading outside are an {@code ImagePathException}), decodes the file and preprocesses it into float32 pixels
+ * {@code [3, S, S]}; decoding failures are returned as {@code ImageLoad.Failed} and counted per reason.
+ * <p>Thread-safe: every field is final, the processor is immutable, and the counters are {@code LongAdder}s in a map
+ * filled by the constructor, so loader threads can share one store.
+ */
 public final class ImageStore {
     private final Path root;
     private final Path realRoot;

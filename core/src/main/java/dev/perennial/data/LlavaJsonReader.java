@@ -26,6 +26,13 @@ import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
+/**
+ * Streams the samples of a LLaVA JSON file (a top-level array of sample objects) one {@code LlavaSample} at a time,
+ * holding only the sample being parsed, so memory does not grow with the file. Malformed JSON and invalid samples are
+ * {@code LlavaDataException}s with line, column and byte offset, or invalid samples are skipped and counted.
+ * <p>Not thread-safe: confine an instance to one thread (or synchronise externally); it wraps a streaming parser and
+ * mutable position counters.
+ */
 public final class LlavaJsonReader implements Closeable {
     private static final Logger LOG = LoggerFactory.getLogger(LlavaJsonReader.class);
     static final JsonFactory JSON = new JsonFactory();

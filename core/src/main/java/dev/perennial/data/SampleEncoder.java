@@ -30,6 +30,14 @@ import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.atomic.LongAdder;
 
+/**
+ * Turns a {@code LlavaSample} into a {@code TrainingExample} as LLaVA's dataset and collator do: token ids and labels
+ * (non-response positions ignored) from the conversation template, truncated to {@code maxLength} positions (2048 by
+ * default, the image marker counting as one), and the image as float32 pixels {@code [3, S, S]} from the
+ * {@link ImageStore}; a sample whose image cannot be loaded is skipped and counted.
+ * <p>Thread-safe: every field is final, the tokenizer and template are immutable, the image store is thread-safe, and
+ * the skipped and truncated counters are {@code LongAdder}s.
+ */
 public final class SampleEncoder {
     private static final Logger LOG = LoggerFactory.getLogger(SampleEncoder.class);
     /** LLaVA-1.5's --model_max_length. */

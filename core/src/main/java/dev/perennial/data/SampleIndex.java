@@ -26,6 +26,14 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.Arrays;
 
+/**
+ * Random access to the samples of a LLaVA JSON file without holding them: {@code build} streams the file once and
+ * records each sample's byte offset and length (16 bytes per sample), and {@code read(i)} re-parses sample i from
+ * exactly those bytes. The file must not change after indexing.
+ * <p>Thread-safe: its offset tables are final and never modified after {@code build}, and {@code read} uses positional
+ * {@code FileChannel} reads and a parser per call, so several threads may read at once; {@code close()} must not run
+ * while they do.
+ */
 public final class SampleIndex implements Closeable {
     private static final Logger LOG = LoggerFactory.getLogger(SampleIndex.class);
     private static final long PROGRESS_EVERY_NANOS = 10_000_000_000L;

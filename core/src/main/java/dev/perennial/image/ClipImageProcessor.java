@@ -19,6 +19,13 @@ package dev.perennial.image;
 
 import dev.perennial.tensor.Tensor;
 
+/**
+ * transformers' {@code CLIPImageProcessor} for one image, optionally after LLaVA-1.5's pad-to-square: resize,
+ * center crop, rescale and normalize an 8-bit RGB image into float32 pixel values {@code [3, cropH, cropW]}
+ * (channels first; callers add the batch dimension), bit-identical to transformers for the same resized pixels.
+ * <p>Immutable after construction; safe to share between threads: its config is an immutable record and its
+ * {@code [3][256]} lookup table is filled by the constructor and only read afterwards.
+ */
 public final class ClipImageProcessor {
     private final PreprocessorConfig config;
     private final float[][] lookup = new float[3][256];

@@ -58,6 +58,13 @@ import java.util.Deque;
 import java.util.Iterator;
 import java.util.List;
 
+/**
+ * Decodes an image file (JPEG, PNG, GIF, BMP) into an 8-bit RGB {@code RgbImage} exactly as PIL's
+ * {@code Image.open(f).convert("RGB")} does (no colour management, no EXIF rotation). Every failure is an
+ * {@code ImageDecodeException} naming the file and a reason; images above 178,956,970 pixels are refused.
+ * <p>Stateless; its static methods are safe to call from several threads (no static mutable state; each call uses
+ * its own javax.imageio reader).
+ */
 public final class ImageDecoder {
     /** PIL's Image.MAX_IMAGE_PIXELS; above twice this PIL raises DecompressionBombError. */
     static final long PIL_MAX_IMAGE_PIXELS = 1024L * 1024 * 1024 / 4 / 3;

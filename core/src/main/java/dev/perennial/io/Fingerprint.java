@@ -26,6 +26,13 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 
+/**
+ * What a run's result depends on, as named text entries in insertion order (settings, and files by content, e.g.
+ * {@code sha256:<16 hex digits> (<size> bytes)}); a run stores it with its state and refuses to continue state whose
+ * fingerprint differs, naming the entries that differ. Build one with {@link #builder()}.
+ * <p>Immutable; safe to share between threads (its entries are an unmodifiable copy of a string-to-string map). Its
+ * {@code Builder} is mutable and not thread-safe.
+ */
 public final class Fingerprint {
     private final Map<String, String> entries;
 

@@ -47,6 +47,15 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.stream.Stream;
 
+/**
+ * The guard of every command that writes a folder: {@code lock} takes an exclusive OS file lock on
+ * {@code .perennial.lock} (a second holder, in this process or another, is refused), {@code start} compares the
+ * run's {@link Fingerprint} with the manifest {@code perennial-output.json} to decide fresh, resumed, finished or
+ * refused, and {@code finish} marks the manifest finished.
+ * <p>Not thread-safe: confine an instance to one thread (or synchronise externally); its closed, finished, fingerprint
+ * and keep fields change without synchronization. {@code lock} itself may be called from several threads: a
+ * concurrent set of the locks this JVM holds refuses a second lock of the same folder.
+ */
 public final class OutputFolder implements AutoCloseable {
     public static final String MANIFEST = "perennial-output.json", LOCK = ".perennial.lock";
     private static final ObjectMapper JSON = new ObjectMapper();

@@ -42,6 +42,14 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.stream.Stream;
 
+/**
+ * Runs one continual-learning strategy through a task sequence: at step j the strategy learns task j, then every task
+ * seen so far (optionally the later ones too) is answered and scored on its test split, giving row j of the accuracy
+ * matrix (fractions in [0, 1], NaN where not evaluated; step times in seconds). Each step is committed as a folder,
+ * so a killed run resumes after its last complete step with the same results.
+ * <p>Not thread-safe: confine an instance to one thread (or synchronise externally); it caches test records in an
+ * unsynchronized {@code HashMap}, and {@code run} writes the strategy's folders under the output folder.
+ */
 public final class LifelongRun {
     private static final Logger log = LoggerFactory.getLogger(LifelongRun.class);
     private static final ObjectMapper JSON = new ObjectMapper();

@@ -36,6 +36,14 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 
+/**
+ * A lifelong run read from one JSON run file: model and tokenizer folders, conversation template, maximum sequence
+ * length in tokens, output folder, the task sequence, the settings every strategy shares and the strategies to
+ * compare. {@code run} runs or resumes each strategy with {@link LifelongRun} and writes the comparison report.
+ * <p>Immutable; safe to share between threads (a record of paths, strings, numbers, copied lists and settings
+ * records; a custom strategy's settings must be immutable too). {@code run} writes the output folder, so do not run
+ * the same plan twice at once.
+ */
 public record RunPlan(Path model, Path tokenizer, String template, int maxLength, Path out, List<Task> tasks, RunSettings common,
                       List<StrategySpec<?>> strategies) {
     private static final Set<String> MODEL_KEYS = Set.of("model", "tokenizer", "template", "max_length", "out", "tasks", "strategies");

@@ -9,6 +9,14 @@ package dev.perennial.llava;
 import java.util.List;
 import java.util.Set;
 
+/**
+ * How {@link Generator} picks tokens: at most {@code maxNewTokens} new tokens per sample; greedy at temperature 0,
+ * otherwise temperature sampling with top-p (nucleus) filtering, {@code topP} in (0, 1], from a generator seeded by
+ * {@code seed}; a sample stops at an id in {@code eosIds} or a stop string, and ids {@code >= maskIdsFrom} are never
+ * picked.
+ * <p>Immutable; safe to share between threads (a record of primitives whose {@code eosIds} and {@code stopStrings} are
+ * unmodifiable copies).
+ */
 public record GenerationConfig(int maxNewTokens, float temperature, float topP, long seed, Set<Integer> eosIds,
                                List<String> stopStrings, int maskIdsFrom) {
     public GenerationConfig {

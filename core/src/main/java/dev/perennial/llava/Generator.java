@@ -19,6 +19,15 @@ import java.util.List;
 import java.util.SplittableRandom;
 import java.util.function.Function;
 
+/**
+ * Autoregressive generation with a {@link LlavaModel} for a batch of prompts (token ids with image markers, pixels
+ * {@code [N, 3, S, S]}): one prefill pass fills a KV cache, then each step decodes one position until EOS, a stop
+ * string, {@code maxNewTokens} or the end of the context ({@code max_position_embeddings}). The result holds the new
+ * token ids per sample and each step's last-position logits {@code [B, V]}.
+ * <p>Thread-safe: its only fields are the final model and backend; every {@code generate} call has its own KV cache,
+ * random generator and tensor scopes, so concurrent calls with a thread-safe, non-recording backend give the sequential
+ * results bit for bit (ConcurrentInferenceTest).
+ */
 public final class Generator {
     private final LlavaModel model;
     private final Backend be;

@@ -23,6 +23,15 @@ import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
 
+/**
+ * Answers a question about one image file as LLaVA-1.5's evaluation does: the image is decoded and preprocessed to
+ * float32 pixels {@code [3, S, S]}, the question becomes a one-turn prompt in the conversation template, and the
+ * answer is generated under a {@link GenerationConfig} and decoded; {@code answerRoom} says how many answer tokens
+ * fit in the context.
+ * <p>Thread-safe: every field is final and immutable or thread-safe for inference (model, tokenizer, image processor,
+ * template) and each {@code answer} call keeps its state to itself, so several threads may share one instance when its
+ * backend is thread-safe (as {@link dev.perennial.tensor.CpuBackend} is) and the model is not being trained.
+ */
 public final class LlavaChat {
     private final LlavaModel model;
     private final Tokenizer tokenizer;

@@ -32,6 +32,16 @@ import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 
+/**
+ * A loaded LLaVA-1.5 checkpoint (llava-hf or original layout, F32/F16/BF16 weights memory-mapped): CLIP vision tower,
+ * projector and LLaMA decoder. {@code forward} takes token ids with image markers and pixels {@code [N, 3, S, S]},
+ * splices the projected image features {@code [N, F, D]} in at the markers and returns logits {@code [B, T, V]} and,
+ * with labels, the mean cross-entropy (nats per supervised token).
+ * <p>Thread-safety: inference ({@code forward} with a non-recording backend, {@link Generator}, {@link LlavaChat}) is
+ * safe from several threads at once and bit-identical to sequential calls (ConcurrentInferenceTest): the weights are
+ * read-only and the shared attention-mask caches are synchronized. Training mutates LoRA adapters and prompt tensors:
+ * one trainer per model at a time, with no inference meanwhile; {@code close()} only when no call is running.
+ */
 public final class LlavaModel implements AutoCloseable {
     private final LlavaConfig config;
     private final ClipVisionTower visionTower;

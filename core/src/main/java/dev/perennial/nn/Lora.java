@@ -32,6 +32,15 @@ import java.util.Map;
 import java.util.Set;
 import java.util.SplittableRandom;
 
+/**
+ * Static operations on LoRA adapters of a model's named {@code Linear} layers: attach fresh adapters, list their
+ * trainable tensors (A {@code [r, in]}, B {@code [out, r]}, float32) by PEFT name, save and load PEFT's
+ * {@code adapter_model.safetensors} and {@code adapter_config.json}, and merge adapters into float32 weights
+ * ({@code W + scaling * B A}) or unmerge them exactly.
+ * <p>Stateless; its static methods are safe to call from several threads (its static fields are constants and a
+ * Jackson {@code ObjectMapper}, which is thread-safe once configured), but {@code attach}, {@code load}, {@code merge}
+ * and {@code unmerge} modify the given layers, which no other thread may use meanwhile.
+ */
 public final class Lora {
     private Lora() {}
 

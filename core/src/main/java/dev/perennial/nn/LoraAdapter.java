@@ -18,6 +18,16 @@ import dev.perennial.tensor.Tensor;
 
 import java.util.SplittableRandom;
 
+/**
+ * The LoRA branch of one linear layer: {@code forward} maps x {@code [..., in]} to
+ * {@code scaling * dropout(x) A^T B^T} {@code [..., out]}, with A {@code [r, in]} and B {@code [out, r]}; dropout
+ * applies only in training mode, drawn from the adapter's own seeded generator, and activations can be captured for
+ * per-sample gradients.
+ * <p>Not thread-safe: confine an instance to one thread (or synchronise externally) while training or capturing, as
+ * {@code setTraining}, {@code reseed}, {@code capture} and forward passes in those modes change unsynchronized fields
+ * (dropout generator, captured activations). With training and capture off (the default) {@code forward} only reads
+ * A and B, which is what lets {@code LlavaModel} inference run on several threads.
+ */
 public final class LoraAdapter {
     /** What one forward pass of the branch computed: input (after dropout), h = x·Aᵀ, z = Δy = scaling · h·Bᵀ. */
     public record Activations(Tensor x, Tensor h, Tensor z) {}

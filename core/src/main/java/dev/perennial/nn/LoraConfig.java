@@ -17,6 +17,12 @@ import java.util.List;
 import java.util.Map;
 import java.util.regex.Pattern;
 
+/**
+ * PEFT-compatible LoRA settings: rank r, alpha (scaling alpha / r, or alpha / sqrt(r) with rsLoRA), dropout
+ * probability in [0, 1), the targeted linear layers as a regular expression matching whole module names, and
+ * per-module rank and alpha overrides ({@code rank_pattern}, {@code alpha_pattern}).
+ * <p>Immutable; safe to share between threads (a record whose maps are unmodifiable copies).
+ */
 public record LoraConfig(int rank, float alpha, float dropout, String targetModules, boolean useRslora,
                          Map<String, Integer> rankPattern, Map<String, Float> alphaPattern) {
     /** The language model's attention and MLP projections (llava-hf module names). */

@@ -34,6 +34,13 @@ import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
 
+/**
+ * A pool of prompt entries (a float32 prompt {@code [Lp, D]} and a key each) run as its {@code PromptPoolConfig} says
+ * (ModalPrompt, L2P, DualPrompt, S-Prompts presets): selects entries per sample from queries {@code [M, B, d]},
+ * composes the selected prompts into the embeddings inserted into the LLM input, and computes the key loss (rank 0).
+ * <p>Not thread-safe: confine an instance to one thread (or synchronise externally); its entry list grows with
+ * {@code add} and its entries cache their keys lazily, without synchronization.
+ */
 public final class PromptPool {
     /** torch.nn.functional.cosine_similarity's eps on each norm (§5.1). */
     static final double EPS = 1e-8;

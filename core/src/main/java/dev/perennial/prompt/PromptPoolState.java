@@ -41,6 +41,13 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 
+/**
+ * A prompt pool stored task after task in a folder: {@code pool.json} lists the committed tasks, and each task folder
+ * holds {@code entries.safetensors} and {@code task.json}. It creates or opens the state, commits a trained task
+ * ({@code pool.json} replaced atomically, last), names an interrupted task, and rolls back to an earlier task count.
+ * <p>Not thread-safe: confine an instance to one thread (or synchronise externally); its task list and its
+ * {@link PromptPool} change without synchronization, and commits write files in its folder.
+ */
 public final class PromptPoolState {
     public static final String POOL_JSON = "pool.json", FORMAT = "perennial-prompt-pool/1";
     static final String ENTRIES = "entries.safetensors", TASK_JSON = "task.json", KEY_CACHE = "key_cache";

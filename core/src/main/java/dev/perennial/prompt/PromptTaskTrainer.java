@@ -23,6 +23,14 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
+/**
+ * Trains one task of a prompt pool with {@code Trainer} and commits it to its {@link PromptPoolState}: adds the
+ * task's entry (seeded from the run seed and the task number), fits centroid keys where the pool uses them, trains
+ * only the pool's tensors (the model is never written) and writes the task folder; an interrupted task resumes from
+ * its checkpoints.
+ * <p>Holds no state of its own (a static method and a logger), but {@code train} mutates the given state, its pool
+ * and its folder: call it for a given state from one thread at a time, and not while that pool is in use elsewhere.
+ */
 public final class PromptTaskTrainer {
     private static final Logger log = LoggerFactory.getLogger(PromptTaskTrainer.class);
 

@@ -13,6 +13,13 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 
+/**
+ * Counts which prompt-pool entries were selected, per group (the task being trained, or the dataset being evaluated):
+ * how often each entry was selected and how often it came last (most similar); {@code share} (a fraction in [0, 1])
+ * and {@code normalisedEntropy} (0 = collapsed onto one entry, 1 = uniform) summarise a group, and {@code report}
+ * returns the counts as JSON-ready maps.
+ * <p>Thread-safe: every public method is synchronized, and the maps and arrays it returns are copies.
+ */
 public final class SelectionStats {
     private final List<String> entryNames;
     private final Map<String, long[]> selected = new LinkedHashMap<>(), top = new LinkedHashMap<>();

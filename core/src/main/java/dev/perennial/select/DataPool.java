@@ -57,6 +57,14 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.regex.Pattern;
 
+/**
+ * ADAPT-∞'s sample pool across timesteps, kept in a folder: each step adds one dataset, clusters the candidates and
+ * selects a training set from them using their vectors ({@code .npy} {@code [N, d]}) and float32 scores {@code [N]}
+ * per scorer, then permanently prunes the pool to its cap. Samples are {@code SampleId}s (dataset, record index);
+ * a step commits by rewriting {@code pool.json} last, and a pending step can be resumed.
+ * <p>Not thread-safe: confine an instance to one thread (or synchronise externally); its members, completed-step
+ * count and backend change without synchronization, and steps write its folder.
+ */
 public final class DataPool {
     private static final Logger log = LoggerFactory.getLogger(DataPool.class);
     public static final String POOL_FILE = "pool.json", STEPS = "steps", INPUTS = "step.json", CANDIDATES = "candidates.npy",

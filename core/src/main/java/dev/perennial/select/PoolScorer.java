@@ -78,6 +78,15 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 
+/**
+ * Scores LLaVA-JSON datasets with a model for ADAPT-∞: for every sample, in file order, it writes a vector
+ * ({@code vectors.pnvec}, {@code [N, k]} F32 or F16) and one float32 score per scorer ({@code NAME.npy}, {@code [N]}),
+ * NaN rows for invalid samples, plus {@code records.json}; a killed run resumes to byte-identical outputs. Create one
+ * with {@link #builder()}.
+ * <p>Not thread-safe: confine an instance to one thread (or synchronise externally); {@code run} keeps the run's
+ * fingerprint in an unsynchronized field, may capture activations in the model's LoRA adapters, and writes one output
+ * folder, so make one call at a time.
+ */
 public final class PoolScorer {
     private static final Logger log = LoggerFactory.getLogger(PoolScorer.class);
     private static final ObjectMapper JSON = new ObjectMapper();

@@ -16,6 +16,15 @@ package dev.perennial.tensor;
 
 import java.util.List;
 
+/**
+ * The tensor operations the LLaVA model, training and the continual-learning methods are written against (GEMM,
+ * element-wise, row-wise, attention, indexing, reductions, memory placement). Inputs may be strided views in F32, F16
+ * or BF16 (ids I64 or I32); floating results are new contiguous F32 tensors; binary ops broadcast as in NumPy and
+ * row-wise ops work on the last dimension.
+ * <p>Thread-safety depends on the implementation: {@code ReferenceBackend} and {@link CpuBackend} keep no per-call
+ * state and may be shared between threads, while {@code GradBackend} records onto an unsynchronized {@code Tape} and
+ * must stay confined to one thread.
+ */
 public interface Backend {
 
     /** Short name used in logs and test names. */

@@ -13,6 +13,14 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 
+/**
+ * The CPU {@link Backend}: matrix products through a {@code Gemm} (OpenBLAS by default, chosen by the
+ * {@code perennial.gemm} system property), fused element-wise and row-wise loops over float32 with double
+ * accumulators, fused attention and the backward kernels training uses; large ops run on all cores.
+ * <p>Thread-safe: its fields are final, its op table is a {@code ConcurrentHashMap} filled by the constructor, scratch
+ * rows are thread-local and each parallel loop has its own job, so several threads may share one instance
+ * (ConcurrentInferenceTest does).
+ */
 public final class CpuBackend implements Backend, FusedAttention {
     private final Gemm gemm;
     private final CpuMatmul matmul;

@@ -13,6 +13,15 @@ package dev.perennial.tensor;
 
 import java.util.Arrays;
 
+/**
+ * A strided, row-major n-dimensional view over a {@link Storage}: shape, strides and offset count elements, the dtype
+ * is the storage's (F32 activations, F16/BF16 weights, I64/I32 ids). Views ({@code reshape}, {@code transpose},
+ * {@code narrow}, {@code select}, ...) share the storage; {@code to()} copies, and {@code contiguous()} copies unless the
+ * view already is contiguous (then it returns itself). Operations live in {@link Backend}.
+ * <p>Not thread-safe for writes: the view's shape, strides and offset are final and only copies are returned, but the
+ * elements are unsynchronized memory. Several threads may read the same tensor (inference shares the read-only weights
+ * this way); writes ({@code setFloat}, {@code copyFrom}, ...) and {@code close()} need external synchronization.
+ */
 public final class Tensor implements AutoCloseable {
     private final Storage storage;
     private final int[] shape;

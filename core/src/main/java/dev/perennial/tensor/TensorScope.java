@@ -15,6 +15,15 @@ import org.bytedeco.javacpp.PointerScope;
 
 import java.util.Iterator;
 
+/**
+ * Deterministic release of a computation's native memory: every tensor allocated on this thread while the scope is
+ * open is freed when it closes, except those passed to {@code keep}, which move to the enclosing scope (outside all
+ * scopes, to the garbage collector, which is asked to run after every 64 MB of such results). Use it in
+ * try-with-resources.
+ * <p>Not thread-safe: a scope belongs to the thread that opened it (JavaCPP keeps a scope stack per thread), and
+ * {@code keep} and {@code close} must run on that thread. Other threads may open scopes of their own at the same time;
+ * the shared count of escaped bytes is atomic.
+ */
 public final class TensorScope implements AutoCloseable {
     private final PointerScope scope = new PointerScope();
 

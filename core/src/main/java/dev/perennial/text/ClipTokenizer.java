@@ -34,6 +34,13 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.IntStream;
 
+/**
+ * CLIP's BPE tokenizer as transformers' {@code CLIPTokenizerFast} runs it, loaded from {@code vocab.json} and
+ * {@code merges.txt}: {@code encode} gives at most 77 int ids, {@code <|startoftext|>} first and {@code <|endoftext|>}
+ * last; {@code encodeBatch} gives I64 ids and attention mask {@code [B, T]}, right-padded to the longest row.
+ * <p>Immutable after loading; safe to share between threads: every field is final, and its piece and byte tables are
+ * filled by the constructor and only read afterwards.
+ */
 public final class ClipTokenizer {
     public static final String VOCAB_JSON = "vocab.json";
     public static final String MERGES_TXT = "merges.txt";

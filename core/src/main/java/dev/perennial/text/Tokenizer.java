@@ -31,6 +31,14 @@ import java.nio.file.Path;
 import java.util.OptionalInt;
 import java.util.stream.IntStream;
 
+/**
+ * The LLaMA tokenizer (SentencePiece BPE with byte fallback and added tokens; 32000 pieces for LLaMA) in plain Java,
+ * loaded from an HF {@code tokenizer.json} or a SentencePiece {@code tokenizer.model}: {@code encode} turns text into
+ * int token ids (with {@code <s>} in front on request), {@code decode} turns ids back into text with HF LLaMA decoding
+ * rules.
+ * <p>Immutable after loading; safe to share between threads: every field is final, and its vocabulary, merge and
+ * verbatim-token tables are built while loading and only read afterwards.
+ */
 public final class Tokenizer {
     /** File name of an HF fast-tokenizer file inside a model folder. */
     public static final String TOKENIZER_JSON = "tokenizer.json";

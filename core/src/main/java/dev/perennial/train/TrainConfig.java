@@ -4,6 +4,13 @@
  */
 package dev.perennial.train;
 
+/**
+ * Hyper-parameters of a training run: epochs, micro-batch size in samples, gradient-accumulation micro-batches per
+ * optimizer step, learning rate, AdamW weight decay, warm-up as a fraction of all optimizer steps, maximum global
+ * gradient norm (0: no clipping), seed, maximum optimizer steps (negative: all) and checkpoint interval in optimizer
+ * steps (0: at the end only).
+ * <p>Immutable; safe to share between threads (a record of primitive components).
+ */
 public record TrainConfig(int epochs, int batchSize, int gradAccumulation, double learningRate, double weightDecay,
                           double warmupRatio, double maxGradNorm, long seed, long maxSteps, int checkpointEvery) {
     public TrainConfig {

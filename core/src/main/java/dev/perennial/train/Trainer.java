@@ -26,6 +26,15 @@ import java.util.Collection;
 import java.util.List;
 import java.util.Map;
 
+/**
+ * The training loop: length-grouped micro-batches of {@code TrainingExample}s, gradient accumulation, gradient-norm
+ * clipping, warm-up plus cosine learning rate and AdamW, updating the given float32 trainable tensors in place, with
+ * periodic atomic checkpoints and bit-identical resume. {@code train} reports each optimizer step's loss (mean
+ * cross-entropy) and offers progress as samples per second and an ETA in seconds.
+ * <p>Not thread-safe: confine an instance to one thread (or synchronise externally); it keeps per-run state (settings
+ * fingerprint, earlier losses, last saved step, identity entries) in unsynchronized fields and updates the model's
+ * trainable tensors and LoRA adapters, so run one trainer per model at a time.
+ */
 public final class Trainer {
     private static final Logger log = LoggerFactory.getLogger(Trainer.class);
 
