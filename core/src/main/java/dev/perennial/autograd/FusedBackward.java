@@ -12,6 +12,13 @@ import dev.perennial.tensor.NormGradients;
 import dev.perennial.tensor.Op;
 import dev.perennial.tensor.Tensor;
 
+/**
+ * An {@link Op} of dedicated backward kernels for RMSNorm, LayerNorm, RoPE and cross-entropy, which {@code GradBackend}
+ * uses instead of composing these gradients from element-wise ops: dx has x's shape {@code [..., D]}, dweight and dbias
+ * {@code [D]}; cross-entropy gives dlogits {@code [N, V]} for dloss {@code [N]}; results are float32.
+ * <p>Thread-safety is the implementation's: CpuBackend's row kernels (this op's fallback on the CPU) are thread-safe
+ * like {@link CpuBackend}; CudaBackend (perennial-native) registers its own kernels.
+ */
 public interface FusedBackward {
     /** The op: the backend's registered kernels, CpuBackend's row kernels on the CPU, else none (compose). */
     Op<FusedBackward> OP = Op.declare("fusedBackward", FusedBackward.class, be -> be instanceof CpuBackend cpu ? new FusedBackward() {

@@ -37,6 +37,13 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 
+/**
+ * A recording {@link Backend} for training: it computes every op with an inner backend and, when an input requires
+ * gradients, records the op's backward rule on a {@link Tape}; {@code checkpoint} adds gradient checkpointing.
+ * Shapes and dtypes are the inner backend's (floating results F32); gradients are float32.
+ * <p>Not thread-safe: confine an instance to one thread (or synchronise externally), since it records onto an
+ * unsynchronized {@code Tape}. Its only static state, the cache of scalar constants, is a {@code ConcurrentHashMap}.
+ */
 public final class GradBackend implements Backend {
     private final Backend be;
     private final Tape tape;

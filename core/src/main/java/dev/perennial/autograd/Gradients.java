@@ -9,6 +9,12 @@ import dev.perennial.tensor.Tensor;
 
 import java.util.Map;
 
+/**
+ * The result of {@link Tape#backward(Tensor)}: d(loss)/d(t) for every watched or kept tensor t that the backward pass
+ * reached, as a float32 tensor of t's own shape (a view of its storage's gradient buffer), or null.
+ * <p>Thread-safe for reading: its map is final and no longer modified once {@code backward} returns; the gradient
+ * tensors follow {@link Tensor}'s rules (concurrent reads; writes need external synchronisation).
+ */
 public final class Gradients {
     private final Map<Storage, Tensor> buffers;
 

@@ -25,6 +25,13 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
+/**
+ * The define-by-run record of one training step's differentiable ops: {@code watch} marks parameters and inputs,
+ * {@code GradBackend} records ops with their backward rules, and {@code backward} runs them in reverse once and returns
+ * float32 {@link Gradients} keyed by storage; {@code recordedBytes} is the memory in bytes of the outputs it holds.
+ * <p>Not thread-safe: confine an instance to one thread (or synchronise externally); its node list and storage sets
+ * are unsynchronized collections.
+ */
 public final class Tape {
     /** The seed gradient d loss / d loss, shared and read-only (a device copies it in once). */
     private static final Tensor ONE = Tensor.scalar(1f).frozen();

@@ -18,6 +18,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 
 /**
+ * The configuration of a Hugging Face CLIP checkpoint: its text and vision towers and the projection width.
+ * <p>Immutable; safe to share between threads (records of primitives and immutable configs).
+ *
  * @param text          the text tower, or null for a vision-only checkpoint
  * @param vision        the vision tower, or null for a text-only checkpoint
  * @param projectionDim P, the output width of text_projection and visual_projection (when the checkpoint has them)

@@ -13,6 +13,12 @@ import dev.perennial.llava.ClipVisionConfig;
 import dev.perennial.llava.JsonConfig;
 import dev.perennial.llava.ModelConfigException;
 
+/**
+ * The CLIP text tower's hyper-parameters as read from a Hugging Face CLIP {@code config.json} (omitted keys take
+ * CLIPTextConfig's defaults): vocabulary size, hidden size D, MLP width, layers, heads, context length in tokens (77),
+ * LayerNorm epsilon, activation, and the end-of-text id that picks the pooled position.
+ * <p>Immutable; safe to share between threads (a record of numbers and an enum).
+ */
 public record ClipTextConfig(
         int vocabSize,              // vocab_size
         int hiddenSize,             // hidden_size

@@ -31,6 +31,14 @@ import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
 
+/**
+ * The CLIP text encoder (Hugging Face CLIPTextTransformer): token ids {@code [B, T]} (T at most the context length, 77)
+ * and an optional 0/1 attention mask {@code [B, T]} give every layer's hidden states {@code [B, T, D]}, the
+ * final-LayerNorm output {@code [B, T, D]} and the pooled output {@code [B, D]} (ModalPrompt's text query).
+ * <p>Thread-safe for inference: every field is final and {@code forward} only reads the weights and allocates per call,
+ * so several threads may share an instance with a thread-safe backend while nothing modifies its layers (no LoRA
+ * attach, merge or training meanwhile).
+ */
 public final class ClipTextTower {
     private final ClipTextConfig cfg;
     private final Tensor tokenEmbedding;       // [V, D]

@@ -4,6 +4,11 @@
  */
 package dev.perennial.cluster;
 
+/**
+ * A {@link VectorSource} on the heap: N float32 vectors of length d in one row-major array {@code [N, d]}.
+ * <p>Immutable; safe to share between threads: the constructors copy the caller's data into a private final array
+ * that is only read afterwards.
+ */
 public final class InMemoryVectors implements VectorSource {
     private final float[] data;   // (N, d)
     private final int size, dim;

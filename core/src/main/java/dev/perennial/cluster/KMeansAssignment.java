@@ -31,6 +31,13 @@ import dev.perennial.tensor.Tensor;
 import java.nio.FloatBuffer;
 import java.util.Arrays;
 
+/**
+ * The k-means assignment step: for points x {@code [n, d]} and centroids {@code [K, d]}, each point's nearest centroid
+ * (labels {@code [n]}, ties to the lower index) and squared Euclidean distance {@code [n]}; {@code assign} is the fast
+ * GEMM path (float32 products, double sums), {@code reference} the exact definition in double.
+ * <p>Thread-safe: its only field is the final {@link Gemm}, which several threads may call at once by Gemm's contract,
+ * and each call keeps its state in its own arrays, so several threads may share an instance.
+ */
 public final class KMeansAssignment {
     /** m·n·k below which OpenBLAS runs a product on one thread: blocks are sized to stay under it. */
     private static final long MAX_GEMM_MNK = 1L << 18;

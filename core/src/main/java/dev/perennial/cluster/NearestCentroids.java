@@ -9,6 +9,13 @@ package dev.perennial.cluster;
 import dev.perennial.tensor.Op;
 import dev.perennial.tensor.Tensor;
 
+/**
+ * An {@link Op} for the k-means assignment step on a backend: x {@code [n, d]} and centroids {@code [K, d]} (F32) give
+ * every point's label {@code [n]} and squared distance {@code [n]} by {@link KMeansAssignment}'s rule. Only a backend's
+ * kernel implements it; elsewhere there is none and KMeans runs its own host paths.
+ * <p>Thread-safety is the implementation's: the one implementation is CudaBackend's {@code kmeans_assign} kernel
+ * (perennial-native).
+ */
 @FunctionalInterface
 public interface NearestCentroids {
     /** The op: a backend's kernel, else none (KMeans's host assignment). */

@@ -6,6 +6,13 @@
  */
 package dev.perennial.cluster;
 
+/**
+ * Read access, one row at a time, to N float32 vectors of dimension d (the pool's projected gradients or another
+ * embedding), so that clustering and pruning never hold the whole {@code [N, d]} matrix; {@code readFinite} maps NaN
+ * to 0 and infinities to plus or minus {@code Float.MAX_VALUE}.
+ * <p>Thread-safety contract: implementations must allow concurrent {@code read} calls with distinct destination
+ * arrays (k-means reads rows from several threads); {@link InMemoryVectors} does.
+ */
 public interface VectorSource {
 
     /** N, the number of vectors. */

@@ -8,6 +8,13 @@ package dev.perennial.data;
 import dev.perennial.image.ImageDecodeException;
 import dev.perennial.tensor.Tensor;
 
+/**
+ * The outcome of loading one dataset image with {@code ImageStore.load}: {@code Loaded} holds float32 pixels
+ * {@code [3, S, S]}, {@code Failed} the decode error whose reason the store counts. A missing or corrupt image is a
+ * result, not an exception.
+ * <p>A value carrier: the records' fields are final, but the pixel tensor is shared, not copied; do not write to it
+ * while another thread reads it.
+ */
 public sealed interface ImageLoad {
 
     /** float32 [3, S, S] pixel values from ClipImageProcessor. */

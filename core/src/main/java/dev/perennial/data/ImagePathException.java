@@ -10,6 +10,12 @@ package dev.perennial.data;
 import java.io.IOException;
 import java.nio.file.Path;
 
+/**
+ * Thrown when a dataset's image path would read outside the image root (an absolute path, one climbing out with
+ * {@code ..}, or a symbolic link leading outside); {@code imagePath()} is the path as written in the dataset. Unlike a
+ * missing image, such a path stops the run.
+ * <p>Immutable once thrown: its only field is a final string.
+ */
 public final class ImagePathException extends IOException {
     private final String imagePath;
 

@@ -17,6 +17,13 @@ import dev.perennial.text.ImageTokens;
 
 import java.util.List;
 
+/**
+ * LLaVA's {@code preprocess_multimodal} for samples with an image: {@code llavaOrder} moves the {@code <image>}
+ * placeholder to the front of every turn that contains it ({@code "<image>\n" + rest}, stripped as Python's
+ * {@code str.strip} does); turns without it are returned unchanged.
+ * <p>Stateless; its static methods are safe to call from several threads (no static state; conversation turns are
+ * immutable records).
+ */
 public final class ImagePlacement {
     private ImagePlacement() {}
 

@@ -12,6 +12,12 @@
  */
 package dev.perennial.data;
 
+/**
+ * What a LLaVA reader does with a sample that is well-formed JSON but not a usable LLaVA sample (no conversations, an
+ * unknown role, an empty value, a bad image field): {@code FAIL} throws a {@code LlavaDataException} naming it,
+ * {@code SKIP} logs it, counts it and goes on.
+ * <p>Immutable (an enum).
+ */
 public enum InvalidSamples {
     /** Throw a LlavaDataException naming the sample. */
     FAIL,

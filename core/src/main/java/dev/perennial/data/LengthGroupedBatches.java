@@ -19,6 +19,12 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.SplittableRandom;
 
+/**
+ * Batches of sample indices grouped by length, as LLaVA's {@code --group_by_modality_length}: a seeded shuffle,
+ * mega-batches of {@code batchSize * megaBatchFactor} samples sorted longest first and cut into batches, then the batch
+ * order shuffled. Lengths are whatever the caller groups by (e.g. tokens); every index appears exactly once.
+ * <p>Stateless; its static methods are safe to call from several threads (each call uses its own seeded generator).
+ */
 public final class LengthGroupedBatches {
     private LengthGroupedBatches() {}
 

@@ -11,6 +11,12 @@ package dev.perennial.data;
 
 import java.io.IOException;
 
+/**
+ * The exception for a LLaVA data file that cannot be read as LLaVA samples: an {@code IOException} with a {@code Kind}
+ * (malformed JSON, invalid sample, file changed after indexing), the file, the sample's index and id, and its position:
+ * 1-based line and column, byte offset (-1 when unknown).
+ * <p>Immutable once thrown: every field is final.
+ */
 public final class LlavaDataException extends IOException {
 
     public enum Kind {

@@ -13,6 +13,12 @@ import dev.perennial.text.ConversationTurn;
 
 import java.util.List;
 
+/**
+ * One sample of a LLaVA training file: its 0-based index in the file's top-level array, its optional id (null when
+ * absent), zero or more image paths relative to the dataset's image folder, and its conversation turns.
+ * <p>Immutable; safe to share between threads (the constructor copies both lists into unmodifiable lists of strings and
+ * immutable turn records).
+ */
 public record LlavaSample(int index, String id, List<String> images, List<ConversationTurn> conversations) {
 
     public LlavaSample {

@@ -9,6 +9,12 @@ package dev.perennial.data;
 
 import dev.perennial.tensor.Tensor;
 
+/**
+ * One sample ready for the model: int64 input ids and labels of equal length {@code [T]} (-100 where not supervised;
+ * the image token counts as one position), float32 pixels {@code [3, S, S]} or null for a text-only sample, and the
+ * source sample's index and id.
+ * <p>A value carrier; its arrays and pixel tensor are not copied: do not modify them while another thread reads.
+ */
 public record TrainingExample(int sampleIndex, String sampleId, long[] inputIds, long[] labels, Tensor pixels) {
 
     public TrainingExample {

@@ -18,6 +18,13 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 
+/**
+ * The accuracy matrix of a lifelong run: {@code get(j, i)} is the accuracy on task i after training step j, a fraction
+ * in [0, 1] (NaN where a later task was not evaluated), and {@code addRow} appends the next step's row, one entry per
+ * task. {@code writeCsv} and {@code readCsv} store it as {@code accuracy_matrix.csv}, written atomically.
+ * <p>Not thread-safe: confine an instance to one thread (or synchronise externally); its rows are an unsynchronized,
+ * growing {@code ArrayList}.
+ */
 public final class AccuracyMatrix {
     private final List<String> tasks;
     private final List<double[]> rows = new ArrayList<>();

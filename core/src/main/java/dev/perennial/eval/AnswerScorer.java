@@ -5,6 +5,12 @@
  */
 package dev.perennial.eval;
 
+/**
+ * Judges one generated answer against its {@code Reference}: a score in [0, 1] (1 right, 0 wrong, a fraction for soft
+ * metrics such as VQA accuracy); {@code name()} is its key in {@code AnswerScorers}.
+ * <p>Thread-safety is the implementation's; the scorers of {@code AnswerScorers.standard()} keep no state and are safe
+ * to share between threads.
+ */
 public interface AnswerScorer {
     /** The registry name (AnswerScorers). */
     String name();

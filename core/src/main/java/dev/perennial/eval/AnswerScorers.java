@@ -22,6 +22,13 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.function.BiFunction;
 
+/**
+ * The answer scorers by name, an open registry: {@code standard()} holds {@code scienceqa}, {@code vqa}, {@code exact},
+ * {@code exact_upper}, {@code exact_lower}, {@code gqa}, {@code substring}, {@code grounding} and {@code short}, and
+ * {@code register} adds one under a new name. {@code vqaAccuracy} is the VQA soft accuracy, a fraction in [0, 1].
+ * <p>Not thread-safe: confine an instance to one thread (or synchronise externally); its map is an unsynchronized
+ * {@code LinkedHashMap} that {@code register} changes. The standard scorers it hands out keep no state.
+ */
 public final class AnswerScorers {
     private final Map<String, AnswerScorer> byName = new LinkedHashMap<>();
 

@@ -12,6 +12,13 @@ import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
+/**
+ * Grounding boxes {@code [x1, y1, x2, y2]}: {@code parse} takes the four numbers from an answer's text (null unless
+ * there are exactly four finite ones), and {@code iou} is their intersection over union in [0, 1] (0 for an empty
+ * union; an inverted box is empty).
+ * <p>Stateless; its static methods are safe to call from several threads (its only static field is an immutable
+ * {@code Pattern}).
+ */
 public final class Boxes {
     private static final Pattern NUMBER = Pattern.compile("[-+]?(?:\\d+\\.?\\d*|\\.\\d+)(?:[eE][-+]?\\d+)?");
 

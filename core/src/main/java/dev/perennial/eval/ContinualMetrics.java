@@ -13,6 +13,13 @@
  */
 package dev.perennial.eval;
 
+/**
+ * Continual-learning metrics of an {@code AccuracyMatrix} with T recorded steps, as fractions: final average accuracy,
+ * MFT, MAA, backward transfer (over T - 1 or T), forgetting, forward transfer against the base model's accuracy per
+ * task, and relative gain. BWT, forgetting and forward transfer are NaN for a single step.
+ * <p>Stateless; its static methods are safe to call from several threads while no thread adds rows to the matrix
+ * ({@code AccuracyMatrix} is not thread-safe).
+ */
 public final class ContinualMetrics {
     /** BWT's denominator. */
     public enum Denominator { T_MINUS_1, T }

@@ -10,6 +10,13 @@ import java.util.Locale;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
+/**
+ * The option of a ScienceQA answer, parsed as the official scorer does: {@code parse} gives the option index 0-4 a
+ * prediction names by its letter A-E, or -1 for none, and {@code reference} reads a reference written as a letter A-E
+ * or an index 0-4.
+ * <p>Stateless; its static methods are safe to call from several threads (its static fields are a constant string and
+ * an immutable {@code Pattern}).
+ */
 public final class ScienceQaAnswer {
     private static final String LETTERS = "ABCDE";
     private static final Pattern SINGLE = Pattern.compile("\\b(\\w)\\b");

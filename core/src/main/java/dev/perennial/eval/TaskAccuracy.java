@@ -7,6 +7,11 @@ package dev.perennial.eval;
 
 import java.util.List;
 
+/**
+ * A task's accuracy: the mean score of an {@code AnswerScorer} over ALL its test questions, a fraction in [0, 1]; a
+ * question without a prediction (null) scores 0, so the denominator is always the number of questions.
+ * <p>Stateless; its static method is safe to call from several threads if the scorer is (the standard ones are).
+ */
 public final class TaskAccuracy {
     private TaskAccuracy() {}
 

@@ -16,6 +16,13 @@ import java.util.Map;
 import java.util.Set;
 import java.util.regex.Pattern;
 
+/**
+ * The standard VQA answer normalisation (the VQA challenge's evaluation rules): lower case, punctuation removed or
+ * replaced by a space, number words zero to ten as digits, articles dropped and contractions restored, so answers
+ * compare by their normalised text.
+ * <p>Stateless; its static methods are safe to call from several threads (its static tables are immutable maps, sets
+ * and patterns, and a punctuation array that is only read).
+ */
 public final class VqaNormalizer {
     private static final char[] PUNCTUATION = {';', '/', '[', ']', '"', '{', '}', '(', ')', '=', '+', '\\', '_', '-', '>', '<', '@', '`', ',', '?', '!'};
     private static final Pattern COMMA_BETWEEN_DIGITS = Pattern.compile("(\\d)(,)(\\d)");

@@ -22,6 +22,13 @@ import dev.perennial.tensor.Parallel;
 
 import java.util.Arrays;
 
+/**
+ * Pillow-exact bicubic resizing of an {@link RgbImage} (PIL's {@code Image.resize} with {@code BICUBIC}): target sizes
+ * in pixels, 8-bit channels, a horizontal then a vertical pass with uint8 rounding in between, as CLIP preprocessing
+ * does.
+ * <p>Stateless; its static methods are safe to call from several threads (no static mutable state; within a call, rows
+ * are split across Parallel's threads).
+ */
 public final class BicubicResize {
     private static final int HALF = 1 << (BicubicCoefficients.PRECISION_BITS - 1);
 

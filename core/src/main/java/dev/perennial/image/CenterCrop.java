@@ -10,6 +10,11 @@
  */
 package dev.perennial.image;
 
+/**
+ * transformers' {@code center_crop} of an {@link RgbImage}: the centred width x height window (in pixels), with zero
+ * (black) pixels where the window extends past the image.
+ * <p>Stateless; its static methods are safe to call from several threads (no static mutable state).
+ */
 public final class CenterCrop {
     private CenterCrop() {}
 

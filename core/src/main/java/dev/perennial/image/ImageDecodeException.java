@@ -11,6 +11,12 @@ package dev.perennial.image;
 import java.io.IOException;
 import java.nio.file.Path;
 
+/**
+ * The {@code IOException} for an image file that cannot be decoded into an {@link RgbImage}: it carries the file and a
+ * machine-readable {@link Reason}, and its message is the single line {@code file: reason: detail}.
+ * <p>Thread-safe: its own fields are final and immutable, and the state it inherits from {@code Throwable} (cause,
+ * stack trace, suppressed exceptions) is synchronized there.
+ */
 public final class ImageDecodeException extends IOException {
 
     /** Why the file could not be decoded. */

@@ -6,6 +6,11 @@
  */
 package dev.perennial.image;
 
+/**
+ * LLaVA-1.5's {@code expand2square}: an {@link RgbImage} centred on a square of side max(width, height) pixels, the
+ * rest filled with a background colour (0..255 per channel; {@code background} derives it from the processor's mean).
+ * <p>Stateless; its static methods are safe to call from several threads (no static mutable state).
+ */
 public final class PadToSquare {
     private PadToSquare() {}
 

@@ -25,6 +25,10 @@ import java.nio.file.Path;
 import java.util.List;
 
 /**
+ * The image preprocessing of a checkpoint as preprocessor_config.json gives it (resize, center crop, rescale,
+ * normalise).
+ * <p>Immutable; safe to share between threads (the mean and std lists are immutable copies).
+ *
  * @param shortestEdge  resize so the shorter side is this long (0 when resizeHeight/resizeWidth are used)
  * @param resizeHeight  fixed output height of the resize (0 with a shortest edge)
  * @param resizeWidth   fixed output width of the resize (0 with a shortest edge)

@@ -17,6 +17,13 @@ import dev.perennial.tensor.Tensor;
 
 import java.util.Arrays;
 
+/**
+ * An 8-bit RGB image of height x width x 3 bytes, row-major and channels last (like a NumPy uint8 array of a PIL
+ * "RGB" image), the type every CLIP preprocessing step before rescaling works on; {@code toTensor} gives a U8 tensor
+ * {@code [H, W, 3]}.
+ * <p>Immutable; safe to share between threads: the pixels are a private final array, copied on the way in and out and
+ * never modified after construction.
+ */
 public final class RgbImage {
     private final int width;
     private final int height;

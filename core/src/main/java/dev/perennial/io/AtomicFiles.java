@@ -27,6 +27,14 @@ import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.concurrent.ThreadLocalRandom;
 
+/**
+ * Atomic file replacement: {@code write} puts the content in a temporary file in the target's folder, forces it to
+ * disk, renames it over the target with {@code ATOMIC_MOVE} and fsyncs the folder, so a file is either old or complete;
+ * {@code rename} commits a finished file or folder the same way, and {@code isTemporary} recognises what a killed
+ * writer left behind.
+ * <p>Stateless; its static methods are safe to call from several threads (no static mutable state; each write uses its
+ * own randomly named temporary file).
+ */
 public final class AtomicFiles {
     private static final Logger log = LoggerFactory.getLogger(AtomicFiles.class);
 

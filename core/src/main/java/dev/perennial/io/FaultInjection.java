@@ -20,6 +20,13 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.concurrent.atomic.AtomicLong;
 
+/**
+ * Named crash points for fault-injection tests: every durable commit calls {@code point(name)} before and after it.
+ * Configured once from the environment: {@code PERENNIAL_FAULT_TRACE} appends each point reached to a file, and
+ * {@code PERENNIAL_FAULT_AT=N} halts the JVM at the N-th point with exit code 137; unset, a point does nothing.
+ * <p>Thread-safe: its configuration is read once into static final fields and the count of points reached is an
+ * {@code AtomicLong}.
+ */
 public final class FaultInjection {
     /** Exit code of an injected crash (128 + SIGKILL, what a shell reports for kill -9). */
     public static final int HALT_CODE = 137;

@@ -11,6 +11,12 @@ import java.nio.file.StandardCopyOption;
 import java.util.Comparator;
 import java.util.stream.Stream;
 
+/**
+ * Whole folders at once: {@code delete} removes a tree, children before parents (a missing path is fine), and
+ * {@code copy} copies a tree, creating folders and replacing existing files. Neither is atomic.
+ * <p>Stateless; its static methods are safe to call from several threads, though concurrent calls on overlapping trees
+ * race on the file system.
+ */
 public final class FileTrees {
     private FileTrees() {}
 

@@ -31,6 +31,14 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.Arrays;
 
+/**
+ * Reads and writes NumPy {@code .npy} files: {@code read} loads versions 1.0 and 2.0 into a new tensor (Fortran order
+ * as a transposed view), {@code layout} checks a file and says where its data starts (a byte offset), and {@code write}
+ * and {@code writeRows} write version 1.0, C order, little-endian, atomically; {@code writeRows} streams a float32
+ * {@code [rows, cols]} matrix holding one row and a 1 MB buffer.
+ * <p>Stateless; its static methods are safe to call from several threads. Its {@code Layout} record does not copy its
+ * shape array.
+ */
 public final class Npy {
     private static final byte[] MAGIC = {(byte) 0x93, 'N', 'U', 'M', 'P', 'Y'};
     /** Header dictionaries larger than this are refused (numpy itself refuses more than 10,000 by default). */

@@ -37,6 +37,14 @@ import java.util.List;
 import java.util.Map;
 import java.util.NoSuchElementException;
 
+/**
+ * One {@code .safetensors} file opened for lazy zero-copy reading: {@code open} reads and validates only the header,
+ * and {@code tensor(name)} memory-maps that tensor's bytes read-only (at most 2 GiB per tensor). Names are in
+ * data-section order; {@code dataStart} is the data section's byte offset.
+ * <p>Thread-safe for reads: its fields are final, its name table is filled by the constructor and only read, and
+ * mapping goes through the thread-safe {@code FileChannel}; {@code close()} must not run while another thread calls
+ * {@code tensor}.
+ */
 public final class SafetensorsFile implements TensorSource {
     private static final Logger log = LoggerFactory.getLogger(SafetensorsFile.class);
 

@@ -21,6 +21,12 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 
+/**
+ * Writes named tensors to a {@code .safetensors} file in the map's iteration order, with string metadata: the header is
+ * padded so the data section starts at a multiple of 8 bytes, data is little-endian and row-major, and the file is
+ * replaced atomically.
+ * <p>Stateless; its static method is safe to call from several threads while no thread writes the tensors being saved.
+ */
 public final class SafetensorsWriter {
     private static final Logger log = LoggerFactory.getLogger(SafetensorsWriter.class);
 

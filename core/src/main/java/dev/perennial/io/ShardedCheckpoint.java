@@ -36,6 +36,13 @@ import java.util.List;
 import java.util.Map;
 import java.util.NoSuchElementException;
 
+/**
+ * A checkpoint split over several safetensors files by a shard index ({@code model.safetensors.index.json}):
+ * {@code open} reads the index and every shard's header and cross-checks them (shards inside the folder and present,
+ * each tensor in exactly the shard listed); tensors are then mapped lazily from their shard.
+ * <p>Thread-safe for reads: its fields are final, its maps and lists are built before construction and only read, and
+ * its shards are thread-safe {@code SafetensorsFile}s; {@code close()} must not run while another thread reads.
+ */
 public final class ShardedCheckpoint implements TensorSource {
     private final Path index;
     private final Map<String, String> metadata;

@@ -11,6 +11,11 @@ package dev.perennial.io;
 import java.io.IOException;
 import java.nio.file.Path;
 
+/**
+ * The exception for a malformed or unreadable tensor file (safetensors, shard index, {@code .npy}, vector store): an
+ * {@code IOException} carrying the file and a {@code Defect} naming the broken rule, with a one-line message.
+ * <p>Immutable once thrown: its fields are final (a path, an enum constant and a string).
+ */
 public final class TensorFormatException extends IOException {
 
     /** Which rule of the format a file breaks. */

@@ -11,6 +11,11 @@ import dev.perennial.tensor.Shapes;
 
 import java.util.Arrays;
 
+/**
+ * What a checkpoint's header says about one tensor, without reading its bytes: name, dtype, shape, and {@code begin}
+ * and {@code end}, byte offsets relative to the start of the data section of the file that holds it (end exclusive).
+ * <p>Immutable; safe to share between threads: the constructor copies the shape and {@code shape()} returns a copy.
+ */
 public record TensorInfo(String name, DType dtype, int[] shape, long begin, long end) {
 
     public TensorInfo {

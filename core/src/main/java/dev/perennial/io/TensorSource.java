@@ -20,6 +20,13 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 
+/**
+ * A named collection of tensors on disk, one safetensors file or a sharded checkpoint: opening reads headers only, and
+ * {@code tensor(name)} maps that tensor's bytes read-only when asked (zero copy). {@code open} accepts a
+ * {@code .safetensors} file, a shard index or a checkpoint folder; {@code parameterCount} counts elements.
+ * <p>Thread-safety is the implementation's; both implementations, {@link SafetensorsFile} and
+ * {@link ShardedCheckpoint}, allow concurrent reads but not a concurrent {@code close()}.
+ */
 public interface TensorSource extends AutoCloseable {
 
     /** File name of a single-file checkpoint inside a checkpoint folder. */

@@ -38,6 +38,14 @@ import java.util.Set;
 import java.util.SplittableRandom;
 import java.util.function.BiFunction;
 
+/**
+ * ADAPT-∞ as a lifelong strategy: each step scores the kept pool plus the new task's samples with the current model
+ * (LoRA-gradient vectors of width {@code dim}, five scorers), clusters them, selects {@code budget} samples to train
+ * the LoRA adapters on, and prunes the pool to {@code poolCap} samples. The pool lives in the strategy's working folder
+ * and is saved with each step.
+ * <p>Not thread-safe: confine an instance to one thread (or synchronise externally); its {@code DataPool}, adapters and
+ * model session change without synchronization.
+ */
 public final class AdaptInfStrategy extends LoraStrategy {
     /** Settings ("adapt_inf": {"clusters", "dim", "pool_cap"}): K, the vectors' dimension k and the pool cap P_max. */
     public record Settings(int clusters, int dim, int poolCap) {

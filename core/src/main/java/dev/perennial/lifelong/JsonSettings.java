@@ -14,6 +14,14 @@ import java.util.Iterator;
 import java.util.Set;
 import java.util.TreeSet;
 
+/**
+ * Strict reading of one JSON object of a run file: {@code known} rejects unknown keys, the typed getters
+ * ({@code integer}, {@code number}, {@code bool}, {@code string}, {@code path}) reject values of the wrong type, and
+ * every error names the key with its path (e.g. {@code lora.rank}); relative paths resolve against the run file's
+ * folder.
+ * <p>Thread-safe for reads: its fields are final and its methods only read the JSON tree ({@code object} returns a new
+ * instance); nothing may modify that tree meanwhile.
+ */
 public final class JsonSettings {
     private final JsonNode node;
     private final String path;          // "" at the top, else "lora." etc.

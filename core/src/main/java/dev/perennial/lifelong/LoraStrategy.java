@@ -22,6 +22,13 @@ import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
 
+/**
+ * The common part of the LoRA strategies: LoRA adapters on the frozen model's language-model projections, trained each
+ * step on exactly {@code budget} samples (or all there are) that the subclass chooses with a generator seeded by (seed,
+ * step). Its state is the PEFT adapter folder plus whatever the subclass saves.
+ * <p>Not thread-safe: confine an instance to one thread (or synchronise externally); training changes the adapters,
+ * {@code restore} replaces them, and the model session caches image stores without synchronization.
+ */
 public abstract class LoraStrategy implements Strategy {
     /** A sample chosen for training: its task and the sample. */
     public record Chosen(Task task, LlavaSample sample) {}

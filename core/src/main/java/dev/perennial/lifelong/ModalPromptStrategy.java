@@ -40,6 +40,13 @@ import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
 
+/**
+ * ModalPrompt as a lifelong strategy: the backbone stays frozen, each step adds the task's prompts and key MLP to a
+ * prompt pool trained on {@code budget} samples of that task, and answers use task-agnostic prompt selection from CLIP
+ * image and text queries; {@code selections()} counts the prompts selected per evaluated task.
+ * <p>Not thread-safe: confine an instance to one thread (or synchronise externally); its prompt-pool state, selection
+ * statistics and CLIP image-store cache change without synchronization.
+ */
 public final class ModalPromptStrategy implements Strategy {
     /**
      * Settings ("modalprompt": {"clip", "prompts", "prompt_length", "lambda", "lr"}): the CLIP model folder the

@@ -33,6 +33,13 @@ import java.util.List;
 import java.util.Map;
 import java.util.function.Function;
 
+/**
+ * One strategy's frozen LLaVA model in a lifelong run, with its tokenizer, conversation template, backend, maximum
+ * sequence length in tokens and one image store per image root: it turns samples into {@code TrainingExample}s and
+ * answers test records greedily in batches (null for a record whose image cannot be loaded).
+ * <p>Not thread-safe: confine an instance to one thread (or synchronise externally); its image stores are cached in an
+ * unsynchronized {@code HashMap}.
+ */
 public final class ModelSession implements AutoCloseable {
     private final Path modelDir;
     private final LlavaModel model;

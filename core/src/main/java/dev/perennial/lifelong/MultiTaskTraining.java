@@ -14,6 +14,13 @@ import java.util.List;
 import java.util.SplittableRandom;
 import java.util.function.IntFunction;
 
+/**
+ * The multi-task upper bound: every step trains the LoRA adapters on {@code budget} samples drawn uniformly from the
+ * training samples of every task seen so far (unlimited memory of earlier data), the same per-step budget as the other
+ * strategies.
+ * <p>Not thread-safe: confine an instance to one thread (or synchronise externally); it trains the mutable LoRA
+ * adapters it inherits from {@code LoraStrategy}.
+ */
 public final class MultiTaskTraining extends LoraStrategy {
     /** The plug-in: "multitask", no settings of its own; step t trains on every step's samples up to t. */
     public static final StrategyType<Void> TYPE = StrategyType.withoutSettings("multitask", c -> {

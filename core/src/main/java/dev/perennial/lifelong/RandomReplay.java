@@ -22,6 +22,13 @@ import java.util.Map;
 import java.util.SplittableRandom;
 import java.util.function.BiFunction;
 
+/**
+ * Random replay: a memory of at most {@code memory} earlier samples kept by reservoir sampling, and steps of
+ * {@code budget} samples of which a fraction {@code replayFraction} in [0, 1) comes from the memory and the rest from
+ * the new task. The memory is saved with each step ({@code replay.json}).
+ * <p>Not thread-safe: confine an instance to one thread (or synchronise externally); its memory buffer and count of
+ * seen samples change without synchronization.
+ */
 public final class RandomReplay extends LoraStrategy {
     /** Settings ("replay": {"memory", "fraction"}): the memory's size in samples and the share of a step replayed. */
     public record Settings(int memory, double fraction) {

@@ -31,6 +31,13 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 
+/**
+ * Writes the outputs of a lifelong run over several strategies into the run folder, atomically: {@code metrics.json}
+ * (accuracies as fractions, times in seconds, null for an undefined metric), the accuracy matrices as CSV,
+ * {@code report.md} and PNG plots; {@code table} and {@code matrix} give its markdown tables, in percent.
+ * <p>Stateless; its static methods are safe to call from several threads (its static Jackson {@code ObjectMapper} is
+ * never reconfigured and each chart is built per call). Its {@code Line} records are immutable.
+ */
 public final class RunReport {
     private static final ObjectMapper JSON = new ObjectMapper();
 

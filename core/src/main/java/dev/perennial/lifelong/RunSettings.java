@@ -10,6 +10,12 @@ import dev.perennial.train.TrainConfig;
 
 import java.util.Set;
 
+/**
+ * The settings every strategy of a lifelong run shares: the per-step budget in samples, epochs, batch size, learning
+ * rate, seed, LoRA rank, alpha and dropout, the test-record limit (0 for all), whether later tasks are evaluated too,
+ * and the answer batch size and new-token limit; {@code defaults()} is the one place the defaults live.
+ * <p>Immutable; safe to share between threads (a record of primitives).
+ */
 public record RunSettings(int budget, int epochs, int batch, double lr, long seed, int loraRank, float loraAlpha,
                           float loraDropout, int testLimit, boolean evaluateFuture, int answerBatch, int maxNewTokens) {
     /** The run file's keys these settings read (beside "lora"). */

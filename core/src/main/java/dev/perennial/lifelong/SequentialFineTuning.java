@@ -11,6 +11,12 @@ import dev.perennial.train.TrainConfig;
 import java.util.List;
 import java.util.SplittableRandom;
 
+/**
+ * Sequential fine-tuning, the forgetting baseline: each step trains the one set of LoRA adapters on {@code budget}
+ * samples of the new task only, and nothing protects earlier tasks.
+ * <p>Not thread-safe: confine an instance to one thread (or synchronise externally); it trains the mutable LoRA
+ * adapters it inherits from {@code LoraStrategy}.
+ */
 public final class SequentialFineTuning extends LoraStrategy {
     /** The plug-in: "sequential", no settings of its own. */
     public static final StrategyType<Void> TYPE = StrategyType.withoutSettings("sequential", c -> {

@@ -10,6 +10,13 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
+/**
+ * The strategy types a run plan can name, by name: {@code standard()} registers sequential fine-tuning, random replay,
+ * multi-task training, ADAPT-∞ and ModalPrompt, and {@code register} adds a user's own {@code StrategyType}; names are
+ * listed in registration order.
+ * <p>Not thread-safe: confine an instance to one thread (or synchronise externally); its types are an unsynchronized
+ * {@code LinkedHashMap} that {@code register} changes.
+ */
 public final class Strategies {
     private final Map<String, StrategyType<?>> types = new LinkedHashMap<>();
 

@@ -13,6 +13,13 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.util.List;
 
+/**
+ * A continual-learning strategy: {@code learn} trains on one task per step under a fixed per-step budget of samples,
+ * {@code answer} answers any task's test records (null where a record cannot be answered), and {@code save} and
+ * {@code restore} persist what it needs to resume after its last finished step.
+ * <p>Thread-safety is the implementation's; the standard ones ({@code LoraStrategy}'s subclasses and
+ * {@code ModalPromptStrategy}) are not thread-safe: use each from one thread.
+ */
 public interface Strategy extends AutoCloseable {
     /** What a step did. @param trainingSamples samples trained on (each epoch counts them once) */
     record StepOutcome(int trainingSamples, double firstLoss, double lastLoss) {}

@@ -10,6 +10,13 @@ import dev.perennial.data.LlavaSample;
 import java.nio.file.Path;
 import java.util.List;
 
+/**
+ * What a strategy is built from in a lifelong run: a fresh {@code ModelSession}, the run's shared {@code RunSettings},
+ * its working folder, the task sequence and each step's training samples; {@code stepOf} finds the step of a task by
+ * name.
+ * <p>A value carrier: its components are shared, not copied (the task list, and a session that is not thread-safe); use
+ * it on the thread that builds the strategy.
+ */
 public record StrategyContext(ModelSession session, RunSettings common, Path work, List<Task> tasks, TrainingSamples samples) {
     /** The training samples of a step, as the run drew them (the same for every strategy). */
     @FunctionalInterface

@@ -3,6 +3,12 @@ package dev.perennial.lifelong;
 
 import java.io.IOException;
 
+/**
+ * One strategy of a run plan: its {@code StrategyType} and its typed settings, checked by the type's {@code validate}
+ * on construction; {@code name()} is the type's name.
+ * <p>Immutable, and safe to share between threads, when its settings are (the standard strategies' settings are records
+ * of numbers and paths, or none).
+ */
 public record StrategySpec<S>(StrategyType<S> type, S settings) {
     public StrategySpec {
         type.validate(settings);

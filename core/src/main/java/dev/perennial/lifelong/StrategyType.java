@@ -7,6 +7,13 @@ package dev.perennial.lifelong;
 
 import java.io.IOException;
 
+/**
+ * A lifelong strategy as a plug-in: its name in run files and on the command line, its run-file settings key, its typed
+ * settings with their defaults and strict JSON parsing, and how to create it for one run; register it with
+ * {@code Strategies.register}.
+ * <p>Thread-safety is the implementation's; the standard types (the five strategies' {@code TYPE} constants, and
+ * {@code withoutSettings}) hold no mutable state and are safe to share.
+ */
 public interface StrategyType<S> {
     /** The name in "strategies": [...] and --strategies (e.g. "replay"). */
     String name();

@@ -9,6 +9,10 @@ import java.nio.file.Path;
 import java.util.Objects;
 
 /**
+ * One task of a lifelong run: its training conversations, its test records, where its images are and how its answers
+ * are scored.
+ * <p>Immutable; safe to share between threads.
+ *
  * @param name      the task's name (a folder-safe word, e.g. "ScienceQA")
  * @param train     LLaVA-JSON training conversations
  * @param test      test records (may be null: the task is trained but not evaluated)

@@ -23,6 +23,13 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 
+/**
+ * Task sequences for a lifelong run: {@code coin} reads CoIN's layout ({@code Instructions_Original/<Task>/} with
+ * {@code train.json} and {@code test.json} or {@code val.json}) and gives each CoIN task its answer scorer, and
+ * {@code shapes} reads the built-in benchmark in its manifest's order. Missing files are reported before any training.
+ * <p>Stateless; its static methods are safe to call from several threads (its static lists and maps are immutable, and
+ * each call uses its own {@code ObjectMapper}).
+ */
 public final class TaskStreams {
     /** CoIN's folder of instruction files, the images folder of a benchmark, and the built-in benchmark's manifest. */
     public static final String INSTRUCTIONS = "Instructions_Original", IMAGES = "images", MANIFEST = "benchmark.json";

@@ -8,6 +8,10 @@ package dev.perennial.lifelong;
 import java.util.List;
 
 /**
+ * One test question of a task with its reference answers (or grounding box), as read from a test split.
+ * <p>A value carrier: the answers are an immutable copy, the size array is not copied; do not modify it while another
+ * thread reads.
+ *
  * @param id       question_id (or the conversation's id; the record index when there is none)
  * @param image    image path relative to the task's image root, or null
  * @param question the question text as the model is asked it (no image placeholder)

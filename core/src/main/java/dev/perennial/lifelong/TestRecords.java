@@ -15,6 +15,13 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 
+/**
+ * Reads a task's test split, a JSON array of CoIN test records or LLaVA conversations (mixed freely), as
+ * {@code TestRecord}s; a record that is neither, or has no reference answer, is an {@code IOException} naming the file
+ * and the record's position.
+ * <p>Stateless; its static methods are safe to call from several threads (its static Jackson {@code ObjectMapper} is
+ * configured once and never reconfigured).
+ */
 public final class TestRecords {
     private static final ObjectMapper JSON = new ObjectMapper();
 

@@ -8,6 +8,12 @@ package dev.perennial.llava;
 import java.io.IOException;
 import java.util.List;
 
+/**
+ * The {@code IOException} for a checkpoint whose tensors do not fit the model its config describes: every missing,
+ * unexpected and mis-shaped tensor is listed by name, in one message and in three lists.
+ * <p>Thread-safe: its fields are final immutable lists ({@code List.copyOf}), and the state it inherits from
+ * {@code Throwable} is synchronized there.
+ */
 public final class CheckpointMismatchException extends IOException {
     private final List<String> missing, unexpected, misShaped;
 

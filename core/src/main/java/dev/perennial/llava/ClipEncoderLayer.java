@@ -16,6 +16,13 @@ import dev.perennial.tensor.Tensor;
 
 import java.io.IOException;
 
+/**
+ * One pre-norm CLIP transformer layer (Hugging Face CLIPEncoderLayer), shared by the vision and text towers:
+ * self-attention and a quick_gelu or gelu MLP, each with a residual connection; {@code forward} maps x
+ * {@code [B, T, D]} to {@code [B, T, D]} under the given attention mask.
+ * <p>Thread-safe for inference: its fields are final and {@code forward} only reads the weights, so several threads may
+ * call it with a thread-safe backend while nothing modifies its {@code Linear} layers (LoRA attach, merge or training).
+ */
 public final class ClipEncoderLayer {
     private final LayerNorm norm1, norm2;
     private final Linear q, k, v, out, fc1, fc2;

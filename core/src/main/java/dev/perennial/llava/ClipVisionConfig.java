@@ -4,6 +4,12 @@
  */
 package dev.perennial.llava;
 
+/**
+ * The CLIP ViT vision tower's hyper-parameters as read from a Hugging Face config (omitted keys take CLIPVisionConfig's
+ * defaults): hidden size D, MLP width, layers, heads, image size S and patch size p in pixels, channels, LayerNorm
+ * epsilon and activation; an image has P = (S / p)^2 patches.
+ * <p>Immutable; safe to share between threads (a record of numbers and an enum).
+ */
 public record ClipVisionConfig(
         int hiddenSize,         // hidden_size
         int intermediateSize,   // intermediate_size

@@ -23,6 +23,13 @@ import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
 
+/**
+ * The CLIP ViT image encoder (Hugging Face CLIPVisionTransformer): pixels {@code [B, C, S, S]} give the hidden states
+ * {@code [B, 1+P, D]} (class token and P patches) up to a requested layer, and {@code pooledOutput} the post-LayerNorm
+ * class token {@code [B, D]}.
+ * <p>Thread-safe for inference: every field is final and its methods only read the weights and allocate per call, so
+ * several threads may share it with a thread-safe backend while nothing modifies its {@code Linear} layers.
+ */
 public final class ClipVisionTower {
     private final ClipVisionConfig cfg;
     private final Linear patchEmbedding;          // [D, C*p*p], no bias

@@ -21,6 +21,13 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 
+/**
+ * Typed access with defaults to one JSON object of a Hugging Face {@code config.json} (or a nested {@code text_config}
+ * or {@code vision_config}); wrong types and JSON syntax errors become {@link ModelConfigException}s naming the file
+ * and the dotted key.
+ * <p>Thread-safe for reading: its fields are final, the parsed JSON tree is only read after {@code read}, and the
+ * shared Jackson {@code ObjectMapper} is thread-safe once configured.
+ */
 public final class JsonConfig {
     private static final ObjectMapper MAPPER = JsonMapper.builder(
             JsonFactory.builder().enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION).build()).build();

@@ -13,6 +13,13 @@ import dev.perennial.tensor.CpuBackend;
 import dev.perennial.tensor.DType;
 import dev.perennial.tensor.Tensor;
 
+/**
+ * The keys and values of past positions for incremental decoding: per layer float32 K and V
+ * {@code [B, KV, capacity, hd]} in the decoding backend's memory, allocated once per generation, with each row's key
+ * validity and the filled length in positions.
+ * <p>Not thread-safe: confine an instance to one thread (or synchronise externally); each decoding step writes its
+ * tensors and advances an unsynchronized length. Use one cache per concurrent generation.
+ */
 public final class KvCache implements AutoCloseable {
     private final Backend be;
     private final Tensor[] keys, values;     // per layer [B, KV, capacity, hd]

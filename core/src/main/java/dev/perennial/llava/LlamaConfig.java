@@ -4,6 +4,12 @@
  */
 package dev.perennial.llava;
 
+/**
+ * The LLaMA decoder's hyper-parameters as read from a Hugging Face config: hidden size D, MLP width, layers, attention
+ * and key/value heads (grouped-query), vocabulary size V, RMSNorm epsilon, RoPE theta, context length in positions,
+ * tied embeddings and the BOS and EOS token ids.
+ * <p>Immutable; safe to share between threads (a record of numbers and booleans).
+ */
 public record LlamaConfig(
         int hiddenSize,             // hidden_size
         int intermediateSize,       // intermediate_size

@@ -21,6 +21,14 @@ import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
 
+/**
+ * LLaVA-1.5's LLaMA decoder: input embeddings {@code [B, T, D]} with position ids {@code [B, T]} and key validity give
+ * each layer's output and the final-norm hidden states {@code [B, T, D]}, which {@code logits} maps to
+ * {@code [B, T, V]}; with a {@link KvCache} it appends to the cache and attends over the cached prefix.
+ * <p>Thread-safe for inference: its fields are final (the checkpointing flag is volatile) and {@code forward} only
+ * reads the weights, so several threads may run it with a thread-safe backend, each with its own {@code KvCache}.
+ * Training (a {@code GradBackend}, LoRA in training mode) is one thread at a time, with no inference meanwhile.
+ */
 public final class LlamaDecoder {
     private final LlamaConfig cfg;
     private final Tensor embedTokens;     // [V, D]

@@ -8,6 +8,13 @@ package dev.perennial.llava;
 import java.io.IOException;
 import java.nio.file.Path;
 
+/**
+ * Everything that defines a LLaVA-1.5 model, read from a checkpoint folder in either dialect (llava-hf or original):
+ * the decoder and vision-tower configs, the image token id, which CLIP layer and tokens become image features, the
+ * projector type, the label ignore index (-100), the padding id and image padding, and the separate vision tower
+ * folder.
+ * <p>Immutable; safe to share between threads (a record of numbers, enums, immutable configs and a {@code Path}).
+ */
 public record LlavaConfig(
         Dialect dialect,
         LlamaConfig text,

@@ -9,6 +9,10 @@ package dev.perennial.llava;
 import dev.perennial.tensor.Tensor;
 
 /**
+ * The decoder's inputs after image features and prompt insertions are spliced in: embeddings {@code [B, T, D]},
+ * positions, validity, labels and lengths.
+ * <p>A value carrier: its arrays, lists and tensors are not copied; do not modify them while another thread reads.
+ *
  * @param embeds    [B, T, D] decoder input embeddings (zeros at padding)
  * @param positions [B, T] I64 position ids (0 at padding)
  * @param valid     [B][T] false at padding

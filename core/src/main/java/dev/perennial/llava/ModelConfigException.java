@@ -9,6 +9,12 @@ package dev.perennial.llava;
 import java.io.IOException;
 import java.nio.file.Path;
 
+/**
+ * The {@code IOException} for a model configuration that is malformed or asks for something this library does not
+ * implement, naming the file and the dotted key (and, for JSON syntax errors, the line and column).
+ * <p>Thread-safe: its own fields (file, key) are final and immutable, and the state it inherits from
+ * {@code Throwable} is synchronized there.
+ */
 public final class ModelConfigException extends IOException {
     private final Path file;
     private final String key;

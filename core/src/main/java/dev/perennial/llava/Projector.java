@@ -10,6 +10,12 @@ import dev.perennial.tensor.Tensor;
 
 import java.io.IOException;
 
+/**
+ * LLaVA's multimodal projector from CLIP features {@code [..., Dv]} to the language model's embedding space
+ * {@code [..., Dt]}: linear, exact GELU, linear (mlp2x_gelu), or a single linear layer.
+ * <p>Thread-safe for inference: its fields are final and {@code forward} only reads the weights, so several threads may
+ * call it with a thread-safe backend while nothing modifies its {@code Linear} layers (LoRA attach, merge or training).
+ */
 public final class Projector {
     private final Linear linear1;
     private final Linear linear2;    // null for the single-linear projector

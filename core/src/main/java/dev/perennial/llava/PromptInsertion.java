@@ -8,6 +8,10 @@ package dev.perennial.llava;
 import dev.perennial.tensor.Tensor;
 
 /**
+ * Prompt embeddings {@code [P, D]} to insert into one sample's input sequence, and where (ModalPrompt, prompt
+ * tuning).
+ * <p>A value carrier: its arrays, lists and tensors are not copied; do not modify them while another thread reads.
+ *
  * @param embeddings [P, D] prompt embeddings (watch them on a Tape to train them)
  * @param placement  where they go
  */

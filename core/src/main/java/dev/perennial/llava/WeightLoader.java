@@ -36,6 +36,13 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
+/**
+ * Fetches a checkpoint's tensors by their llava-hf names (mapping the original LLaVA and the nested layouts), checks
+ * their shapes, and collects every missing, mis-shaped and unused tensor for one {@link CheckpointMismatchException}
+ * from {@code finish}; tensors are memory-mapped views in their stored dtype unless float32 copies are asked for.
+ * <p>Not thread-safe: confine an instance to one thread (or synchronise externally); it records what was loaded in
+ * unsynchronized sets, lists and maps.
+ */
 public final class WeightLoader {
     private static final String HF_VISION = "vision_tower.vision_model.";
     private static final String ORIG_VISION = "model.vision_tower.vision_tower.vision_model.";

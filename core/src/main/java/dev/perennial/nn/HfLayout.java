@@ -6,6 +6,11 @@
  */
 package dev.perennial.nn;
 
+/**
+ * Maps a llava-hf tensor or module name to the layout transformers 4.52 and later save (for example
+ * {@code language_model.model.X} to {@code model.language_model.X}).
+ * <p>Stateless; its static methods are safe to call from several threads (no static mutable state).
+ */
 public final class HfLayout {
     private HfLayout() {}
 

@@ -9,6 +9,14 @@ package dev.perennial.nn;
 import dev.perennial.tensor.Backend;
 import dev.perennial.tensor.Tensor;
 
+/**
+ * A linear layer y = x·Wᵀ + b with a PyTorch-layout weight W {@code [out, in]} (F32, F16 or BF16, read transposed in
+ * place), an optional bias {@code [out]} and an optional LoRA adapter added to the output; {@code forward} maps
+ * {@code [..., in]} to float32 {@code [..., out]}. Its checkpoint name lets adapters be attached by pattern.
+ * <p>Not thread-safe: {@code setAdapter} and weight merging write plain fields, so confine changes to one thread with
+ * no concurrent {@code forward}. Concurrent {@code forward} calls alone only read (as in LlavaModel inference),
+ * provided the adapter, if any, is neither training nor capturing activations.
+ */
 public final class Linear {
     private final String name;
     private Tensor weight;

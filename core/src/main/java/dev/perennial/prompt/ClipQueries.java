@@ -27,6 +27,14 @@ import dev.perennial.text.ImageTokens;
 import java.util.ArrayList;
 import java.util.List;
 
+/**
+ * ModalPrompt's per-sample queries from one CLIP model: {@code encode} returns float32 {@code [2, B, d]}, row 0 the
+ * image embeddings of pixels {@code [3, S, S]} (zero for a sample without an image), row 1 the text query of the
+ * instruction (pooled output or projected embeddings); {@code instruction} is the first human turn without its image
+ * placeholder.
+ * <p>Thread-safe if its backend is: every field is final, the CLIP model and tokenizer are safe to share for inference,
+ * and {@code encode} allocates per call.
+ */
 public final class ClipQueries {
     /** Which text feature is the text query. */
     public enum TextQuery {

@@ -16,6 +16,14 @@ import dev.perennial.tensor.Backend;
 import dev.perennial.tensor.Op;
 import dev.perennial.tensor.Tensor;
 
+/**
+ * Prompt selection as a backend op: for queries {@code [M, nq, d]}, keys {@code [M, nk, d]} and weights {@code [M]},
+ * the score is the weighted sum of cosines, and each query gets its k best allowed keys, values {@code [nq, k]} F32 and
+ * indices {@code [nq, k]} I64 (-1 and -inf in empty slots). {@code PromptSimilarity.select} uses it when a backend
+ * registers it.
+ * <p>Thread-safety is the implementation's (a backend's kernel, such as the CUDA backend's {@code cosine_topk}); this
+ * module has no implementation of its own.
+ */
 public interface FusedPromptSelection {
     /** The op: the backend's kernel, else none (PromptSimilarity's CPU path). */
     Op<FusedPromptSelection> OP = Op.declare("weightedCosineTopk", FusedPromptSelection.class, be -> null);

@@ -15,6 +15,13 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.SplittableRandom;
 
+/**
+ * ModalPrompt's per-task key generator: an MLP {@code D -> D -> d} with SiLU, W1 {@code [D, D]} and W2 {@code [d, D]};
+ * {@code key} maps a prompt {@code [L, D]} to the mean of its rows' outputs, a key {@code [d]}, and {@code initialise}
+ * draws PyTorch {@code nn.Linear}'s default initialisation from a seed.
+ * <p>Not thread-safe: confine an instance to one thread (or synchronise externally) while it trains; {@code tensors()}
+ * returns the live weights, which training updates in place.
+ */
 public final class KeyMlp {
     /** Tensor names, as the official checkpoint's prompt_transform.{i}.{0,2}.{weight,bias}. */
     public static final String W1 = "key_mlp.0.weight", B1 = "key_mlp.0.bias", W2 = "key_mlp.2.weight", B2 = "key_mlp.2.bias";

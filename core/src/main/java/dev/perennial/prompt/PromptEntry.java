@@ -18,6 +18,13 @@ import dev.perennial.tensor.TensorScope;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
+/**
+ * One entry of a prompt pool: a float32 value prompt {@code [Lp, D]} and what its key {@code [d]} comes from (a key
+ * MLP, a free key vector, or k-means centroids {@code [M, c, d]}); {@code keyValues} computes the key once and caches
+ * it until {@code invalidateKey}.
+ * <p>Not thread-safe: confine an instance to one thread (or synchronise externally); its cached key and centroids
+ * change without synchronization, and its tensors are trained in place.
+ */
 public final class PromptEntry {
     /** Tensor names in checkpoints and in the trainer's parameter map (prefixed by the entry name there). */
     public static final String PROMPT = "prompt", KEY = "key", CENTROIDS = "centroids";

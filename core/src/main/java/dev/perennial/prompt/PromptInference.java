@@ -23,6 +23,13 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 
+/**
+ * Task-agnostic inference with a prompt pool: per batch, queries {@code [M, B, d]} select entries over the whole pool,
+ * the composed prompts are inserted for the prefill pass, and answers are generated (pixels {@code [3, S, S]} per
+ * sample, or null); each {@code Prediction} holds the text, the selected entries and their scores.
+ * <p>Not thread-safe: confine an instance to one thread (or synchronise externally); selection goes through a
+ * {@code PromptPool}, whose entries cache their keys without synchronization.
+ */
 public final class PromptInference {
     /**
      * @param entries the selected entries' names in insertion order (most similar last)

@@ -28,6 +28,13 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
+/**
+ * The training objective of a prompt pool: per micro-batch, entries are selected from each example's frozen query (all
+ * queries {@code [M, N, d]}, aligned with the training list), the composed prompts are inserted, and the loss is the
+ * language-model loss plus the key loss; gradients reach only the pool's trainable tensors.
+ * <p>Not thread-safe: confine an instance to one thread (or synchronise externally); each {@code run} invalidates the
+ * pool's cached keys and reads tensors the optimizer updates in place.
+ */
 public final class PromptObjective implements TrainingObjective {
     private final LlavaModel model;
     private final Backend be;

@@ -32,6 +32,10 @@ import java.util.Arrays;
 import java.util.List;
 
 /**
+ * The configuration of a prompt pool: prompt length, key width, query modalities and weights, growth, keys, score,
+ * selector, composer and key loss (ModalPrompt, L2P, DualPrompt, S-Prompts).
+ * <p>Immutable; safe to share between threads (lists are immutable copies, queryWeights is cloned in and out).
+ *
  * @param promptLength     Lp, prompt tokens per entry (ModalPrompt L = 10)
  * @param keyDim           d, the width of keys and of every query (768 for CLIP ViT-L/14-336)
  * @param queries          names of the query modalities, in the order of the queries tensor [M, B, d]

@@ -9,6 +9,9 @@ package dev.perennial.prompt;
 import java.util.Arrays;
 
 /**
+ * Which pool entries each sample of a batch uses, with their selection scores and (soft selector) mixing weights.
+ * <p>A value carrier: its arrays, lists and tensors are not copied; do not modify them while another thread reads.
+ *
  * @param entries per sample, pool indices in insertion order
  * @param scores  per sample, the score of each listed entry
  * @param weights per sample, the mixing weight of each listed entry (SOFT selector), or null

@@ -23,6 +23,14 @@ import dev.perennial.tensor.TensorScope;
 
 import java.util.Arrays;
 
+/**
+ * Weighted cosine similarity and top-k for prompt selection: queries {@code [M, nq, d]} against keys {@code [M, nk, d]}
+ * with weights {@code [M]} give each query's k best allowed keys, values {@code [nq, k]} and indices {@code [nq, k]}
+ * (ties to the lower index, -1 and -inf in empty slots). {@code reference} is the double-precision oracle, {@code cpu}
+ * the vectorised path, {@code select} a backend's fused op if it has one.
+ * <p>Stateless; its static methods are safe to call from several threads (its one static field is a thread-safe
+ * {@code CpuBackend}); a backend's fused op is as thread-safe as that backend.
+ */
 public final class PromptSimilarity {
     private static final CpuBackend CPU = new CpuBackend();
 

@@ -21,6 +21,10 @@ import java.util.List;
 import java.util.Optional;
 
 /**
+ * A prompt task's training data: the kept samples, their encoded training examples and their CLIP queries {@code [M,
+ * N, d]}.
+ * <p>A value carrier: its arrays, lists and tensors are not copied; do not modify them while another thread reads.
+ *
  * @param samples  the kept samples, aligned with examples
  * @param examples the training examples
  * @param queries  [M, N, d], the pool's query modalities in its order

@@ -18,6 +18,13 @@ import java.nio.file.Path;
 import java.util.Locale;
 import java.util.Map;
 
+/**
+ * Prompt tuning with one prompt: float32 embeddings {@code [P, D]} inserted into every sample (after BOS or as a
+ * prefix), the backbone frozen. {@code initial} draws them from a Gaussian of standard deviation 0.02 with a seed;
+ * {@code save} and {@code load} use {@code prompt.safetensors}.
+ * <p>Not thread-safe while it trains: its field is final, but its embeddings are a live tensor that training updates in
+ * place; confine it to one thread then.
+ */
 public final class SoftPrompt {
     public static final String FILE = "prompt.safetensors", TENSOR = "prompt_embeddings", PLACEMENT = "placement";
     /** The standard deviation of the initial embeddings (a small Gaussian, as the reference prompt-tuning code). */

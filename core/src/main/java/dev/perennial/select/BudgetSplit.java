@@ -27,6 +27,12 @@ import java.util.Arrays;
 import java.util.Comparator;
 import java.util.stream.IntStream;
 
+/**
+ * Splits a budget B (in samples) over K clusters of given sizes, no share above its cluster's size:
+ * {@code EXACT_WATERFILL} (the default) hands out exactly min(B, N) by water-filling, and {@code CODE_COMPAT}
+ * reproduces the official {@code assign_budget_to_cluster}, which can hand out more than B.
+ * <p>Stateless; its static methods are safe to call from several threads.
+ */
 public final class BudgetSplit {
     private BudgetSplit() {}
 

@@ -44,6 +44,13 @@ import java.util.List;
 import java.util.SplittableRandom;
 import java.util.stream.IntStream;
 
+/**
+ * Samples up to a budget of members inside one cluster on the cluster's scores {@code [n]} and returns their positions,
+ * ascending: coverage-centric selection ({@code CCS_FIXED}, the default: trimmed tails, equal-width strata filled by
+ * water-filling), the official code's variant ({@code CODE_COMPAT}), or the lowest, middle or random members.
+ * <p>Stateless; its static methods are safe to call from several threads, each with its own {@code SplittableRandom}.
+ * Its {@code Config} record is immutable.
+ */
 public final class CoverageCentricSampling {
     private CoverageCentricSampling() {}
 

@@ -4,6 +4,11 @@
  */
 package dev.perennial.select;
 
+/**
+ * The {@code el2n} scorer: the mean over response tokens of the L2 norm of the predicted distribution minus the one-hot
+ * target, in [0, √2]; higher means harder.
+ * <p>Immutable; safe to share between threads (a record without components).
+ */
 public record El2nScorer() implements Scorer {
 
     @Override

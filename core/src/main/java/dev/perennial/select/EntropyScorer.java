@@ -8,6 +8,11 @@
  */
 package dev.perennial.select;
 
+/**
+ * The {@code entropy} scorer: the mean predictive entropy in nats, in [0, ln V], over every position of the merged
+ * multimodal sequence ({@code ALL}, as the official code) or over the response-token positions only ({@code RESPONSE}).
+ * <p>Immutable; safe to share between threads (a record of one enum constant).
+ */
 public record EntropyScorer(Positions positions) implements Scorer {
 
     public enum Positions { ALL, RESPONSE }

@@ -20,6 +20,13 @@
  */
 package dev.perennial.select;
 
+/**
+ * The expert criterion of multi-way selection: {@code entropyBits} histograms one scorer's scores over a cluster (49
+ * bins over ±4 standard deviations) and returns the Shannon entropy in bits, and {@code chooseExpert} picks the scorer
+ * with the largest one. {@code STANDARDIZED} treats non-finite scores as missing; {@code CODE_COMPAT} follows the
+ * official code.
+ * <p>Stateless; its static methods are safe to call from several threads.
+ */
 public final class ExpertEntropy {
     private ExpertEntropy() {}
 

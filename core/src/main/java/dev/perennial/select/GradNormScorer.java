@@ -7,6 +7,11 @@ package dev.perennial.select;
 
 import java.util.Set;
 
+/**
+ * The {@code grand} scorer (GraNd): the L2 norm of a sample's un-projected per-sample LoRA gradient over the chosen
+ * layers, accumulated in double; it requires the gradient pass.
+ * <p>Immutable; safe to share between threads (a record without components).
+ */
 public record GradNormScorer() implements Scorer {
 
     @Override

@@ -17,6 +17,14 @@ import dev.perennial.tensor.CpuBackend;
 import dev.perennial.tensor.Op;
 import dev.perennial.tensor.Tensor;
 
+/**
+ * How per-sample gradients become k-dimensional sample vectors: {@code accumulate} adds {@code x [n, d]} times rows
+ * {@code rowOffset .. rowOffset + d - 1} of a seeded random matrix into {@code out [n, k]} in place, so a gradient can
+ * be projected range by range. {@code DENSE} is the Rademacher matrix ({@code RandomProjection} or a backend kernel),
+ * {@code SPARSE} a block-sparse Johnson-Lindenstrauss one.
+ * <p>Thread-safety is the implementation's; {@code RandomProjection} and {@code SparseProjection} are safe to share,
+ * with a distinct {@code out} tensor per concurrent call.
+ */
 public interface GradientProjection {
     /** The two matrices a user can choose. */
     enum Kind {

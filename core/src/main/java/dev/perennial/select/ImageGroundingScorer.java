@@ -18,6 +18,12 @@ package dev.perennial.select;
 
 import java.util.Set;
 
+/**
+ * The {@code ig} (image-grounding) scorer: the response's perplexity without images divided by its perplexity with
+ * them, so above 1 means visually grounded. {@code NoImageMode} says how images are removed for the second pass and
+ * {@code PplAggregation} how perplexities are formed; {@code paper()} is REMOVE with EXP_MEAN.
+ * <p>Immutable; safe to share between threads (a record of two enum constants).
+ */
 public record ImageGroundingScorer(NoImageMode noImage, PplAggregation aggregation) implements Scorer {
 
     public enum NoImageMode { REMOVE, ZERO_PIXELS }

@@ -26,6 +26,13 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.SplittableRandom;
 
+/**
+ * Chooses the number of clusters K: fits k-means for every K in {@code kMin..kMax} on vectors {@code [N, d]} and
+ * returns the table (inertia, sum of distances, mean silhouette on a seeded sample) with the K of the largest
+ * silhouette and the K at the elbow of the inertia curve.
+ * <p>Stateless; its static methods are safe to call from several threads (the {@code VectorSource} must allow
+ * concurrent reads, as its contract says).
+ */
 public final class KChooser {
     private static final Logger log = LoggerFactory.getLogger(KChooser.class);
 

@@ -39,6 +39,13 @@ import java.util.TreeSet;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
+/**
+ * Which LoRA tensors make up ADAPT-∞'s gradient feature: {@code select} returns a model's adapters in the chosen
+ * decoder layers (a name's layer is its first integer) in gradient order, {@code attachFresh} attaches fresh seeded
+ * adapters there, and {@code gradientLength} and {@code perLayerLength} count gradient coordinates.
+ * <p>Stateless; its static methods are safe to call from several threads, except that {@code attachFresh} changes the
+ * model's layers: do not run it while the model is in use.
+ */
 public final class LoraLayers {
     private static final Pattern FIRST_INTEGER = Pattern.compile("\\d+");
 

@@ -39,6 +39,13 @@ import java.util.Map;
 import java.util.SplittableRandom;
 import java.util.stream.IntStream;
 
+/**
+ * Multi-way data selection of one ADAPT-∞ step: splits a budget B (in samples) over the clusters, lets each cluster
+ * pick the scorer whose histogram has the largest entropy, and samples its share on that score; {@code SINGLE_SCORE},
+ * {@code RANDOM_PER_CLUSTER} and {@code RANDOM} are baselines. Inputs are labels {@code [N]} and scores {@code [N]} per
+ * scorer; draws are seeded per cluster.
+ * <p>Stateless; its static methods are safe to call from several threads. Its {@code Config} record is immutable.
+ */
 public final class MultiWaySelection {
     private static final Logger log = LoggerFactory.getLogger(MultiWaySelection.class);
 

@@ -24,6 +24,13 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.Arrays;
 
+/**
+ * The pool's sample vectors read straight from a C-order {@code .npy} file of float32 or float16 {@code [N, d]},
+ * memory-mapped read-only in mappings of at most 1 GiB, so a pool larger than the heap can be clustered and pruned;
+ * rows are returned as float32, as stored (NaN included).
+ * <p>Thread-safe: its fields are final and every read goes through a fresh buffer view at absolute positions, so
+ * several threads may read with distinct destination arrays.
+ */
 public final class NpyVectors implements VectorSource {
     /** Largest mapping (bytes, rounded down to whole rows). */
     static final long MAX_MAPPING = 1L << 30;

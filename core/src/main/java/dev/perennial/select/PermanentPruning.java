@@ -31,6 +31,13 @@ import java.util.Arrays;
 import java.util.Comparator;
 import java.util.stream.IntStream;
 
+/**
+ * Cluster-wise permanent pruning of the pool to P_max samples: the cap is split over the clusters and each keeps its
+ * members least redundant with earlier ones (redundancy: the largest cosine with an earlier member, at least 0),
+ * computed in tiles (256 members by default) on a backend. Nothing is pruned while the pool holds at most P_max.
+ * <p>Thread-safe if its backend is (the default {@code CpuBackend} is): its fields are final and each call keeps its
+ * state in its own arrays. Its {@code Result} record does not copy its arrays.
+ */
 public final class PermanentPruning {
     private static final Logger log = LoggerFactory.getLogger(PermanentPruning.class);
     /** Members per tile side. */

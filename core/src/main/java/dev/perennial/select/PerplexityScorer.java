@@ -8,6 +8,12 @@
  */
 package dev.perennial.select;
 
+/**
+ * The {@code ppl} scorer, in log space: the mean NLL in nats of the response tokens ({@code LOG_PPL}, the paper's log
+ * perplexity) or the log of the mean of their exponentials ({@code CODE_COMPAT}, the official code), computed without
+ * overflow.
+ * <p>Immutable; safe to share between threads (a record of one enum constant).
+ */
 public record PerplexityScorer(Aggregation aggregation) implements Scorer {
 
     public enum Aggregation { LOG_PPL, CODE_COMPAT }

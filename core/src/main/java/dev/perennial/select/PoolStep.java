@@ -38,6 +38,14 @@ import java.util.List;
 import java.util.Map;
 import java.util.stream.IntStream;
 
+/**
+ * One ADAPT-∞ timestep on a fixed pool of N samples once its vectors and scores exist: k-means clustering (K fixed or
+ * chosen by silhouette; labels {@code [N]}, centroids {@code [K, d]}), multi-way selection of a budget of samples, and
+ * permanent pruning to the pool cap, in either order; stages are saved to and resumed from a {@code StepFolder}.
+ * Positions are into the step's pool.
+ * <p>Stateless; its static methods are safe to call from several threads with distinct step folders and a thread-safe
+ * backend (the default is a new {@code CpuBackend}). Its records do not copy their arrays.
+ */
 public final class PoolStep {
     private static final Logger log = LoggerFactory.getLogger(PoolStep.class);
     /** Points the silhouette of a K range is computed on. */

@@ -21,6 +21,12 @@
  */
 package dev.perennial.select;
 
+/**
+ * The one definition of ADAPT-∞'s Rademacher matrix of ±1 entries, generated on the fly from SplitMix64 hashes and
+ * never stored: {@code sign(seed, row, col)} is one entry, and {@code rowKey} and {@code wordBits} give the signs of 64
+ * columns of a row at once. The CUDA kernel reproduces it bit for bit.
+ * <p>Stateless; its static methods are pure functions, safe to call from several threads.
+ */
 public final class RademacherSigns {
     /** SplitMix64's increment, 2^64 / φ rounded to odd. */
     public static final long GAMMA = 0x9E3779B97F4A7C15L;

@@ -31,6 +31,14 @@ import dev.perennial.tensor.Tensor;
 import java.nio.FloatBuffer;
 import java.util.Arrays;
 
+/**
+ * The dense Rademacher projection of gradient features: {@code project} maps {@code x [n, d]} to F32 {@code [n, k]},
+ * and {@code accumulate} adds the projection into {@code out [n, k]} in place, in parallel blocks of 256 columns on the
+ * CPU backend's GEMM; {@code reference} is the double-precision definition and {@code normalizeRows} scales rows to
+ * unit L2 norm.
+ * <p>Thread-safe: its only field is the final GEMM of a thread-safe {@code CpuBackend}, and its sign table is filled
+ * once by the static initializer; concurrent calls need distinct {@code out} tensors.
+ */
 public final class RandomProjection implements GradientProjection {
     private static final int COLUMN_BLOCK = 256;          // output columns per task: 4 sign words
     /** m·n·k per sgemm call kept on the calling thread (cluster.KMeansAssignment sizes its blocks the same way). */

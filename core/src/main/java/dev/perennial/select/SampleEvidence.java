@@ -20,6 +20,10 @@ import dev.perennial.tensor.Tensor;
 import java.util.Map;
 
 /**
+ * What the scoring pass measured for one sample, from which every ADAPT-∞ scorer computes its score: token scores,
+ * targets, gradient norm and no-image NLLs.
+ * <p>A value carrier: its arrays, lists and tensors are not copied; do not modify them while another thread reads.
+ *
  * @param tokens       per-row scores of the pass with images [T]
  * @param targets      per-row targets [T] (ignoreIndex at non-response rows)
  * @param means        per-sample means of tokens (arrays of length 1)

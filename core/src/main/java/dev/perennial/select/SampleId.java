@@ -7,6 +7,9 @@
 package dev.perennial.select;
 
 /**
+ * A pool sample's identity: the dataset it came from and its record index there.
+ * <p>Immutable; safe to share between threads.
+ *
  * @param dataset the dataset's name, as given when it joined the pool
  * @param index   the record's position in that dataset, ≥ 0
  */

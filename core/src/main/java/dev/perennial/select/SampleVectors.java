@@ -32,6 +32,14 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 
+/**
+ * ADAPT-∞'s sample vectors: {@code project} turns per-sample LoRA gradients into L2-normalised vectors {@code [B][k]}
+ * through a {@code GradientProjection}, with the un-projected gradient norms {@code [B]} (GraNd), and
+ * {@code hiddenMean} gives a normalised mean hidden state {@code [D]}. {@code Config} names the source, layers,
+ * dimension k (8192 by default) and seed.
+ * <p>Thread-safe if its projection is (the DENSE and SPARSE ones are): its only field is final and each call allocates
+ * its own output. {@code Config} is immutable; {@code Projected} does not copy its arrays.
+ */
 public final class SampleVectors {
     /** The paper's projection dimension. */
     public static final int DEFAULT_DIM = 8192;

@@ -14,6 +14,13 @@ package dev.perennial.select;
 
 import java.util.Set;
 
+/**
+ * One ADAPT-∞ scoring function: {@code score} turns what the model passes produced for a sample
+ * ({@code SampleEvidence}) into a number, higher meaning harder or more image-dependent, and {@code requirements} names
+ * the extra passes it needs (gradient, no-image passes). Register implementations in a {@code ScorerRegistry}.
+ * <p>Thread-safety is the implementation's; the standard scorers ({@code El2nScorer}, {@code EntropyScorer},
+ * {@code GradNormScorer}, {@code ImageGroundingScorer}, {@code PerplexityScorer}) are immutable records.
+ */
 @FunctionalInterface
 public interface Scorer {
 

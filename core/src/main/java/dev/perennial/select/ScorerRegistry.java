@@ -16,6 +16,13 @@ import java.util.Map;
 import java.util.Set;
 import java.util.regex.Pattern;
 
+/**
+ * The open pool of ADAPT-∞ scoring functions by name: {@code standard()} holds {@code ppl}, {@code el2n},
+ * {@code entropy}, {@code grand} and {@code ig} in the paper's modes, {@code codeCompat()} in the official code's, and
+ * {@code register} adds a scorer under a new name (letters, digits, '_', '-', '.'), which names its score file.
+ * <p>Not thread-safe: confine an instance to one thread (or synchronise externally); its map is an unsynchronized
+ * {@code LinkedHashMap} that {@code register} changes.
+ */
 public final class ScorerRegistry {
     public static final String PPL = "ppl", EL2N = "el2n", ENTROPY = "entropy", GRAND = "grand", IG = "ig";
     /** Names become file names (NAME.npy): letters, digits, '_', '-' and '.', not starting with '.'. */

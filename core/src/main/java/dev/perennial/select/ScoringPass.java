@@ -45,6 +45,14 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
+/**
+ * The model passes ADAPT-∞ needs per sample, as few as possible: one forward pass with images, one backward pass into
+ * the chosen layers' LoRA tensors when needed, and one no-image forward pass per requirement, {@code batchSize} samples
+ * per pass. {@code run} returns each example's vector (length {@code vectorDim()}) and evidence; {@code scoreGroup}
+ * also applies scorers (all NaN for a null row).
+ * <p>Not thread-safe: confine an instance to one thread (or synchronise externally); a pass switches activation capture
+ * on the model's shared LoRA adapters.
+ */
 public final class ScoringPass {
     /**
      * @param vector   the sample vector (length vectorDim())

@@ -30,6 +30,13 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
+/**
+ * The training set of a step as a LLaVA-JSON file: {@code write} streams the source files and writes the selected
+ * records, in the given order, as one JSON array, each with {@code perennial_source} set to its dataset, atomically;
+ * {@code count} counts a file's records (top-level array elements).
+ * <p>Stateless; its static methods are safe to call from several threads (its static Jackson factory and mapper are
+ * never reconfigured).
+ */
 public final class SelectedRecords {
     /** The field naming a selected record's source dataset. */
     public static final String SOURCE_FIELD = "perennial_source";

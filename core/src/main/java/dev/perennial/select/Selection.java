@@ -9,6 +9,9 @@ import java.util.List;
 import java.util.Map;
 
 /**
+ * The result of one ADAPT-∞ selection: the selected pool positions, the budget and one report per cluster.
+ * <p>A value carrier: its arrays, lists and tensors are not copied; do not modify them while another thread reads.
+ *
  * @param selected        selected pool positions, ascending, without duplicates
  * @param budget          the requested total budget B
  * @param clusters        one report per cluster id 0..K−1

@@ -26,6 +26,13 @@ import dev.perennial.tensor.Tensor;
 
 import java.nio.FloatBuffer;
 
+/**
+ * A block-sparse Johnson-Lindenstrauss projection, the fast alternative to the dense Rademacher one: each input
+ * coordinate has one nonzero ±1/2 in each of 4 blocks of {@code k / 4} output columns, so {@code accumulate} adds
+ * {@code x [n, d]} into {@code out [n, k]} (k divisible by 4) with 4 adds per coordinate; {@code reference} is the
+ * double-precision definition.
+ * <p>Stateless (no fields); safe to share between threads, with a distinct {@code out} tensor per concurrent call.
+ */
 public final class SparseProjection implements GradientProjection {
     /** Nonzeros per input coordinate (one per block of k / S output coordinates). */
     public static final int S = 4;

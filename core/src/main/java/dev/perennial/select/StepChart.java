@@ -25,6 +25,13 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 
+/**
+ * Draws a step's report as an 800 by 450 pixel PNG bar chart: per cluster its size, the members kept by pruning, and
+ * the selected members in the colour of the cluster's expert (colours follow the scorers' order); {@code write} writes
+ * it atomically.
+ * <p>Stateless; its static methods are safe to call from several threads (its static colours are immutable and only
+ * read, and each chart is built per call).
+ */
 public final class StepChart {
     static final int WIDTH = 800, HEIGHT = 450;
     private static final Color SIZE = new Color(215, 215, 215), KEPT = new Color(150, 150, 150), NO_EXPERT = new Color(90, 90, 90);

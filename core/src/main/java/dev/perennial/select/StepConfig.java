@@ -17,6 +17,10 @@ import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
 /**
+ * The settings of one ADAPT-∞ step: budget, clustering (or a K range to choose from), pool cap and pruning split,
+ * multi-way selection.
+ * <p>Immutable; safe to share between threads (records of numbers, enums and immutable configs).
+ *
  * @param budget               B, samples selected per step (≥ 0)
  * @param kmeans               clustering; its K is used unless chooseK is set
  * @param chooseK              null, or the range K is chosen from (by mean silhouette, KChooser)

@@ -40,6 +40,13 @@ import java.util.List;
 import java.util.Map;
 import java.util.stream.IntStream;
 
+/**
+ * The files of one ADAPT-∞ step, for audit and resume: labels i32 {@code [N]} and centroids f32 {@code [K, d]} as
+ * {@code .npy}, selection and pruning as JSON, redundancy f32 {@code [N]}, and the report. Each stage's {@code .json}
+ * is written last, so {@code load*} return null for an incomplete stage; every file is written atomically.
+ * <p>Thread-safe in memory (a final path and a never-reconfigured static {@code ObjectMapper}), but its methods read
+ * and write the folder: do not save and load the same stage from several threads at once.
+ */
 public final class StepFolder {
     static final ObjectMapper JSON = new ObjectMapper();
 

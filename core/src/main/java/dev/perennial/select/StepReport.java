@@ -26,6 +26,11 @@ import java.util.List;
 import java.util.Map;
 
 /**
+ * What one ADAPT-∞ step did: pool size, budget, experts, clusters and their chosen scorers, pruning; written as
+ * report.json.
+ * <p>A value carrier: the canonical constructor does not copy its lists and maps ({@code of} does); do not modify
+ * them while another thread reads.
+ *
  * @param dataset   the dataset that joined the pool at this step, or null
  * @param poolSize  N, samples clustered at this step
  * @param selected  |S_t|

@@ -26,7 +26,10 @@ import dev.perennial.tensor.Tensor;
 import java.nio.FloatBuffer;
 import java.util.Arrays;
 
-/** Per-token scores, each [N]. */
+/**
+ * Per-token scores of a scoring pass, each {@code [N]}: negative log-likelihood, entropy and EL2N.
+ * <p>A value carrier: its arrays, lists and tensors are not copied; do not modify them while another thread reads.
+ */
 public record TokenScores(float[] nll, float[] entropy, float[] el2n) {
 
     /**

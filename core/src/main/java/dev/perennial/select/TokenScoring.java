@@ -8,6 +8,13 @@ package dev.perennial.select;
 import dev.perennial.tensor.Op;
 import dev.perennial.tensor.Tensor;
 
+/**
+ * ADAPT-∞'s per-token scores as a backend op: {@code compute} takes logits {@code [N, V]} and targets {@code [N]} and
+ * returns each token's NLL, entropy and EL2N as {@code TokenScores}; a backend may register a kernel, else
+ * {@code TokenScores.compute} runs on the host.
+ * <p>Thread-safety is the implementation's; the host default, {@code TokenScores.compute}, is a static method that
+ * keeps no state.
+ */
 @FunctionalInterface
 public interface TokenScoring {
     /** The op: the backend's kernel, else TokenScores.compute. */

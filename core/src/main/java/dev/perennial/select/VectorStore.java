@@ -45,6 +45,13 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.Arrays;
 
+/**
+ * The pool's sample vectors on disk: an append-only file of N rows of length k, float32 or float16 after a 64-byte
+ * header, little-endian; a {@code Writer} appends, commits durably and renames into place, and reads go through
+ * read-only memory maps of at most 1 GiB. {@code column} and {@code exportNpy} read every row.
+ * <p>Thread-safe for reads: its fields are final and {@code read} uses absolute positions, so several threads may read
+ * with distinct destinations; {@code close()} must not run meanwhile. Its {@code Writer} is not thread-safe.
+ */
 public final class VectorStore implements VectorSource, AutoCloseable {
     static final byte[] MAGIC = "PNVEC001".getBytes(StandardCharsets.US_ASCII);
     static final int HEADER_BYTES = 64;

@@ -15,6 +15,13 @@ package dev.perennial.tensor;
 
 import java.util.Arrays;
 
+/**
+ * Which keys each query may attend to, in the structured form fused attention kernels take: a causal flag with the
+ * number {@code start} of cached keys, and optional key validity {@code [B][Tk]} for padding; backends without a fused
+ * kernel get the equivalent additive mask {@code [B or 1, 1, T, Tk]} (0 or -inf), built once and cached.
+ * <p>Thread-safe: the rule's fields are final and the cached tensors are built under the instance's lock (the shared
+ * cache of recent additive masks under its own); the key-validity array is not copied, so do not modify it afterwards.
+ */
 public final class AttentionMask {
     private static final AttentionMask NONE = new AttentionMask(false, 0, null);
 

@@ -5,6 +5,13 @@
  */
 package dev.perennial.tensor;
 
+/**
+ * A {@link Backend} that may or may not be usable on this machine, found through {@code ServiceLoader}
+ * ({@code META-INF/services}): {@link Backends} asks {@code probe} (which never throws) before {@code create}, and
+ * "auto" prefers the usable provider with the highest positive priority.
+ * <p>Thread-safety is the implementation's; the implementations, perennial-native's {@code EmulatedCudaProvider} and
+ * the cuda module's {@code GpuCudaProvider}, hold no state, and {@code Backends} loads fresh instances on every call.
+ */
 public interface BackendProvider {
 
     /** The name users select it by (e.g. "cuda"). */

@@ -18,6 +18,13 @@ import java.util.ServiceLoader;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
+/**
+ * Picks the {@link Backend} a program runs on: "cpu", a {@link BackendProvider} by name (e.g. "cuda"), or "auto" (the
+ * usable provider with the highest positive priority, else {@link CpuBackend}); the default comes from the
+ * {@code perennial.backend} system property. Each decision is logged once.
+ * <p>Thread-safe: its static methods share only a concurrent set of already-logged decisions; every call loads its own
+ * providers and returns a new backend.
+ */
 public final class Backends {
     private static final Logger LOG = LoggerFactory.getLogger(Backends.class);
     private static final Set<String> LOGGED = ConcurrentHashMap.newKeySet();

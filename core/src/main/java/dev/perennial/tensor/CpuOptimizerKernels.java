@@ -10,6 +10,13 @@ package dev.perennial.tensor;
 import java.nio.FloatBuffer;
 import java.util.List;
 
+/**
+ * The host optimizer kernels: the AdamW update in place on contiguous float32 tensors (parameter, gradient and both
+ * moments of equal size), per-tensor sums of squares in double for gradient clipping, and in-place scaling; split over
+ * the cores by Parallel (or run serially), with results that do not depend on the thread count.
+ * <p>Stateless; its static methods are safe to call from several threads (no static mutable state), on tensors that
+ * no other thread uses meanwhile, since the updates write them in place.
+ */
 public final class CpuOptimizerKernels {
     /** Elements per block of sumsOfSquares. */
     public static final int SQUARES_BLOCK = 1 << 15;

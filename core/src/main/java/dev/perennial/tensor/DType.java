@@ -7,6 +7,11 @@
  */
 package dev.perennial.tensor;
 
+/**
+ * The element types a tensor's storage can hold, with their size in bytes: F32 for compute, F16 and BF16 for weights
+ * kept in their stored precision, I64 and I32 for ids, labels and positions, and the other safetensors and npy types.
+ * <p>Immutable (an enum).
+ */
 public enum DType {
     F32(4, true), F16(2, true), BF16(2, true), F64(8, true),
     I64(8, false), I32(4, false), I16(2, false), I8(1, false), U8(1, false), BOOL(1, false);

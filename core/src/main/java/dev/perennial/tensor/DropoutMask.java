@@ -8,6 +8,12 @@
  */
 package dev.perennial.tensor;
 
+/**
+ * Inverted-dropout masks by seed: element i is 0 with probability p, else 1/(1 − p) (float32), from the closed form of
+ * the i-th {@code nextDouble()} of {@code SplittableRandom(seed)}, so any element can be computed on its own (in
+ * parallel here, by the dropout kernel on a device) and matches the sequential generator.
+ * <p>Stateless; its static methods are safe to call from several threads (no static mutable state).
+ */
 public final class DropoutMask {
     /** SplittableRandom's GOLDEN_GAMMA. */
     public static final long GAMMA = 0x9e3779b97f4a7c15L;

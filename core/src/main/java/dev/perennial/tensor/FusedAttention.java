@@ -8,6 +8,13 @@
  */
 package dev.perennial.tensor;
 
+/**
+ * An {@link Op} computing attention in one fused kernel, with no {@code [T, Tk]} score matrix in memory, and its
+ * backward from the saved row log-sum-exp: q {@code [B, H, T, hd]}, k and v {@code [B, KV, Tk, hd]} give out
+ * {@code [B, H, T, hd]} and lse {@code [B, H, T]}; semantics are exactly {@code Backend.attention}'s.
+ * <p>Thread-safety is the implementation's: {@link CpuBackend}'s is thread-safe, as CpuBackend is; CudaBackend
+ * (perennial-native) registers its own kernels.
+ */
 public interface FusedAttention {
     /** The op: registered by the backends that have a fused attention; none elsewhere (compose). */
     Op<FusedAttention> OP = Op.declare("attention", FusedAttention.class, be -> null);

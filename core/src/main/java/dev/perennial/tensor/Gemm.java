@@ -7,6 +7,13 @@
  */
 package dev.perennial.tensor;
 
+/**
+ * Single-precision row-major GEMM on storages, {@code C = alpha * op(A) * op(B) + beta * C}, with offsets and leading
+ * dimensions in elements; the CPU backend runs every matrix product through one, chosen by {@link GemmChoice}.
+ * <p>Thread-safety contract: the implementations ({@link OpenBlasGemm}, {@link JavaGemm}, {@code Nd4jGemm}) are
+ * stateless singletons, and callers (CpuBackend, KMeansAssignment) invoke one from several threads at once, each call
+ * writing its own part of C.
+ */
 public interface Gemm {
     String name();
 

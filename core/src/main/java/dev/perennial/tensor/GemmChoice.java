@@ -7,6 +7,11 @@ package dev.perennial.tensor;
 
 import java.util.Locale;
 
+/**
+ * Chooses the CPU backend's {@link Gemm} at run time by name: "openblas" (default), "nd4j" (when nd4j-native is on the
+ * class path; loaded reflectively) or "java"; the default comes from the {@code perennial.gemm} system property.
+ * <p>Stateless; its static methods are safe to call from several threads (no static mutable state).
+ */
 public final class GemmChoice {
     private GemmChoice() {}
 

@@ -7,6 +7,11 @@
  */
 package dev.perennial.tensor;
 
+/**
+ * Conversions between float32 and the 16-bit IEEE half (F16) and bfloat16 (BF16) formats, given as raw {@code short}
+ * bits: widening is exact, narrowing rounds to nearest even as PyTorch does.
+ * <p>Stateless; its static methods are safe to call from several threads (no static mutable state).
+ */
 public final class Half {
     private Half() {}
 

@@ -25,6 +25,13 @@ import java.util.ArrayDeque;
 import java.util.HashMap;
 import java.util.Map;
 
+/**
+ * A caching allocator for host tensor memory: blocks of 64 KiB and more are rounded up to a size class (at most 12.5%
+ * over) and reused after their tensors free them, the cache holding at most a quarter of the native-memory cap (and 4
+ * GiB); {@code trim} empties it, and {@code cachedBytes}, {@code peakHeldBytes} and {@code hitsAndMisses} report on it.
+ * <p>Thread-safe: the free lists and counters are guarded by the class lock; the peak statistic is a volatile field
+ * updated without the lock, so a concurrent peak may be missed.
+ */
 public final class HostMemoryPool {
     /** Requests below this many bytes bypass the pool. */
     public static final long MIN_BYTES = 64 << 10;

@@ -12,6 +12,12 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.util.Properties;
 
+/**
+ * The native libraries perennial-core loads through JavaCPP (JavaCPP's own and OpenBLAS), and the one-line error that
+ * names the artifact to add when this platform's natives are missing; {@code platform} is JavaCPP's platform name.
+ * <p>Thread-safe: its only static state, the artifact versions, is loaded in the static initializer and only read
+ * afterwards.
+ */
 public final class NativeLibraries {
     private static final Properties VERSIONS = new Properties();
 

@@ -26,6 +26,13 @@ import org.slf4j.LoggerFactory;
 import java.lang.management.ManagementFactory;
 import java.util.Locale;
 
+/**
+ * The cap in bytes on off-heap tensor memory: {@code configure} sets JavaCPP's limit to physical memory minus the Java
+ * heap and 1 GiB, or to {@code PERENNIAL_MAX_MEMORY} or {@code -Dperennial.maxMemory} ("20g", "512m", bytes), before
+ * JavaCPP is first used; an allocation beyond it fails with a one-line {@link ExhaustedError}.
+ * <p>Thread-safe: {@code configure} is synchronized and first runs in the static initializer, so the static fields are
+ * set during class initialisation and only read afterwards; the other methods are pure or read JavaCPP's counters.
+ */
 public final class NativeMemory {
     private static final Logger log = LoggerFactory.getLogger(NativeMemory.class);
     public static final String ENV = "PERENNIAL_MAX_MEMORY", PROPERTY = "perennial.maxMemory";

@@ -14,6 +14,13 @@ package dev.perennial.tensor;
 import java.util.Objects;
 import java.util.function.Function;
 
+/**
+ * An accelerated operation with a home: its name, its function type and the fallback for backends that offer no
+ * implementation (a CPU path, or null when callers compose it from Backend ops); {@code on(be)} returns the backend's
+ * registered implementation, else the fallback's.
+ * <p>Thread-safe: its fields are final, and {@code on} and {@code offeredBy} only read the backend's concurrent
+ * {@link OpTable}; the fallback function runs on the calling thread.
+ */
 public final class Op<F> {
     private final String name;
     private final Class<F> type;

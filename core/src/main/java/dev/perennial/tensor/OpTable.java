@@ -10,6 +10,12 @@ import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
 
+/**
+ * A backend's implementations of declared {@link Op}s, by Op identity: {@code register} checks the implementation's
+ * type, {@code get} looks it up without locking, and {@code names} lists what the backend offers; {@link #EMPTY} is the
+ * frozen table of a backend without accelerated ops.
+ * <p>Thread-safe: the implementations live in a {@code ConcurrentHashMap} and the frozen flag is final.
+ */
 public final class OpTable {
     /** The table of a backend that offers no operation of its own. */
     public static final OpTable EMPTY = new OpTable(true);

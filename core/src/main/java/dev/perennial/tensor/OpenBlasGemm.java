@@ -16,6 +16,13 @@ package dev.perennial.tensor;
 import org.bytedeco.javacpp.FloatPointer;
 import org.bytedeco.openblas.global.openblas_nolapack;
 
+/**
+ * The default {@link Gemm}: OpenBLAS's {@code cblas_sgemm} (or {@code cblas_sgemv} for a single row) on the storages'
+ * native memory in place, with OpenBLAS itself single-threaded and large products split into blocks across Parallel's
+ * threads.
+ * <p>Thread-safe: a stateless singleton (OpenBLAS is set to one thread once, in the static initializer); concurrent
+ * calls are safe when each writes its own part of C, as Parallel's blocks do.
+ */
 public final class OpenBlasGemm implements Gemm {
     public static final OpenBlasGemm INSTANCE = new OpenBlasGemm();
 

@@ -24,6 +24,14 @@ import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.LockSupport;
 
+/**
+ * Runs loops over rows on the machine's cores when the work is large enough: the rows are cut into chunks that the
+ * calling thread and a pool of daemon workers claim from a shared counter, and a loop inside a chunk runs serially.
+ * The {@code perennial.threads} and {@code perennial.grain} (element operations per chunk) system properties tune it.
+ * <p>Thread-safe: several threads may start loops at once (each loop has its own job with atomic counters, the task
+ * queue is concurrent and the nesting flag thread-local); a loop body must allow its row ranges to run on different
+ * threads at the same time.
+ */
 public final class Parallel {
     private Parallel() {}
 

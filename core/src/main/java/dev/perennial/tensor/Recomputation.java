@@ -8,6 +8,11 @@ package dev.perennial.tensor;
 
 import java.util.function.Supplier;
 
+/**
+ * Which pass of a gradient-checkpointed segment the current thread is running ({@code NONE}, {@code FIRST} or
+ * {@code AGAIN}), so that code drawing random numbers in a segment (LoRA dropout) draws the same in the recomputation.
+ * <p>Thread-safe: the phase is thread-local, so each thread sees only its own.
+ */
 public final class Recomputation {
     /** NONE: not in a checkpointed segment; FIRST: its forward pass; AGAIN: its recomputation in backward. */
     public enum Phase { NONE, FIRST, AGAIN }

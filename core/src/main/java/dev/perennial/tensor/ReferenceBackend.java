@@ -11,6 +11,13 @@ import java.util.List;
 import java.util.function.DoubleBinaryOperator;
 import java.util.function.DoubleUnaryOperator;
 
+/**
+ * The definition of every {@link Backend} op: plain loops over row-major double copies of the inputs, double
+ * accumulation, and results rounded to float32 once ({@link #INSTANCE}) or kept in float64 ({@link #DOUBLE}, for finite
+ * differences); slow on purpose, it is what the faster backends are tested against.
+ * <p>Thread-safe: its only field, the result type, is final and every op allocates its own outputs, so several threads
+ * may share an instance.
+ */
 public final class ReferenceBackend implements Backend {
     /** Float32 results, like every other backend (the op table compares against this). */
     public static final ReferenceBackend INSTANCE = new ReferenceBackend(DType.F32);

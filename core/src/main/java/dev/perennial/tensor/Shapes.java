@@ -6,6 +6,11 @@ package dev.perennial.tensor;
 
 import java.util.Arrays;
 
+/**
+ * Shape arithmetic on {@code int[]} shapes shared by tensors and backends: element counts, row-major strides (in
+ * elements), dimension wrapping, reshape inference with one -1, and NumPy broadcasting.
+ * <p>Stateless; its static methods are safe to call from several threads (no static mutable state).
+ */
 public final class Shapes {
     private Shapes() {}
 

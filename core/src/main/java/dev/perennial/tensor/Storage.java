@@ -25,6 +25,14 @@ import java.nio.IntBuffer;
 import java.nio.LongBuffer;
 import java.nio.ShortBuffer;
 
+/**
+ * A flat block of off-heap memory holding the elements of one or more tensors (views share it): a dtype and a length in
+ * elements (at most 2^31-1 bytes), allocated natively (pooled from 64 KiB), memory-mapped (possibly read-only) or owned
+ * by someone else; Java code reads it through little-endian NIO views and kernels through its native pointer.
+ * <p>Not thread-safe for writes: dtype, length and memory are fixed, but the elements are unsynchronized memory and the
+ * typed views are cached without locking (use their absolute get and put). Several threads may read (as inference does
+ * with the weights); writes and {@code close()} need external synchronization.
+ */
 public final class Storage implements AutoCloseable {
     static {
         NativeMemory.configure();                  // before JavaCPP's Pointer reads its memory cap

@@ -7,6 +7,13 @@
  */
 package dev.perennial.tensor;
 
+/**
+ * Row-major iteration over the storage positions (in elements) of a strided view: {@code forEachIndex} visits every
+ * element, and {@link RowCursor} walks the first position of each row, so parallel workers can each take a range of
+ * rows.
+ * <p>Stateless; its static methods are safe to call from several threads (no static mutable state); a {@code RowCursor}
+ * is mutable and belongs to one thread.
+ */
 public final class StridedLoop {
     private StridedLoop() {}
 

@@ -55,6 +55,14 @@ import java.util.List;
 import java.util.regex.Pattern;
 import java.util.stream.IntStream;
 
+/**
+ * LLaVA's conversation templates ({@code vicuna_v1} or {@code v1}, {@code llava_v1}, {@code plain}): they render turns
+ * into prompt text, tokenize it with image token ids, and build training input ids and labels (answers and their
+ * closing end-of-sequence id supervised, the rest {@link LabeledTokens#IGNORE_INDEX}) exactly as LLaVA's preprocessing
+ * does.
+ * <p>Immutable; safe to share between threads (final fields; its roles array is never exposed); the {@link Tokenizer}
+ * passed in is itself safe to share.
+ */
 public final class ConversationTemplate {
     private static final Logger LOG = LoggerFactory.getLogger(ConversationTemplate.class);
 

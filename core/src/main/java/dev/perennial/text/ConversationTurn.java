@@ -8,6 +8,11 @@ package dev.perennial.text;
 
 import java.util.Objects;
 
+/**
+ * One message of a LLaVA conversation as in LLaVA training JSON: who it is from ("human" or "gpt") and its text, which
+ * may contain the {@code <image>} placeholder.
+ * <p>Immutable; safe to share between threads (a record of two strings).
+ */
 public record ConversationTurn(String from, String value) {
     public static final String HUMAN = "human";
     public static final String GPT = "gpt";

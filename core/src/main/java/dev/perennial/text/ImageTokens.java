@@ -16,6 +16,12 @@ package dev.perennial.text;
 import java.util.regex.Pattern;
 import java.util.stream.IntStream;
 
+/**
+ * LLaVA's {@code tokenizer_image_token}: the token ids of a prompt with every {@code <image>} placeholder replaced by
+ * the image token id (-200 in original LLaVA, the added token's id in llava-hf), each text chunk tokenized on its own.
+ * <p>Stateless; its static methods are safe to call from several threads (no static mutable state; a {@link Tokenizer}
+ * is safe to share).
+ */
 public final class ImageTokens {
     /** The image placeholder in LLaVA prompts and conversation data (DEFAULT_IMAGE_TOKEN). */
     public static final String PLACEHOLDER = "<image>";

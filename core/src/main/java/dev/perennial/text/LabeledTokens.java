@@ -6,6 +6,11 @@
  */
 package dev.perennial.text;
 
+/**
+ * A tokenized training conversation: input ids {@code [T]} and, per position, the label {@code [T]} the loss is
+ * computed against (the input id where the position is supervised, {@link #IGNORE_INDEX} elsewhere).
+ * <p>A value carrier; its arrays are not copied: do not modify them while another thread reads them.
+ */
 public record LabeledTokens(int[] inputIds, int[] labels) {
     /** Label of a position that is not supervised (IGNORE_INDEX in LLaVA, ignore_index of the loss). */
     public static final int IGNORE_INDEX = -100;

@@ -11,6 +11,12 @@ package dev.perennial.text;
 import java.io.IOException;
 import java.nio.file.Path;
 
+/**
+ * The {@code IOException} for a tokenizer file ({@code tokenizer.json} or {@code tokenizer.model}) that is malformed or
+ * asks for something this tokenizer does not implement; its message is one line, {@code file: detail}.
+ * <p>Thread-safe: its own field (the file) is final and immutable, and the state it inherits from {@code Throwable} is
+ * synchronized there.
+ */
 public final class TokenizerFormatException extends IOException {
     private final Path file;
 

@@ -24,6 +24,14 @@ import dev.perennial.tensor.Tensor;
 
 import java.util.List;
 
+/**
+ * AdamW with the semantics of {@code torch.optim.AdamW}: decoupled weight decay, then the bias-corrected Adam update of
+ * float32 parameters in place, with float32 moments ({@code exp_avg}, {@code exp_avg_sq}) per parameter on the
+ * optimizer's backend. Build it with {@code builder()}; defaults are PyTorch's (betas 0.9 and 0.999, eps 1e-8, weight
+ * decay 0.01).
+ * <p>Not thread-safe: confine an instance to one thread (or synchronise externally); its state, step counts and
+ * learning rate change without synchronization. Its {@code Builder} is not thread-safe either.
+ */
 public final class AdamW extends ElementwiseOptimizer {
     private final double beta1;
     private final double beta2;

@@ -14,6 +14,13 @@ import dev.perennial.tensor.Tensor;
 
 import java.util.List;
 
+/**
+ * The optimizer's element-wise kernels as a backend op: an AdamW update in place of F32 parameters and moments,
+ * per-tensor sums of squares (in double, in fixed blocks, so results do not depend on the thread count) and in-place
+ * scaling; backends may register kernels, host backends get {@code CpuOptimizerKernels}.
+ * <p>Thread-safety is the implementation's; the host one keeps no state, but the update and the scaling write their
+ * tensors in place, so concurrent calls need disjoint tensors. {@code AdamWStep} is immutable.
+ */
 public interface FusedOptimizer {
     /** The op: the backend's kernels, else the host loops (one thread on ReferenceBackend, the reference). */
     Op<FusedOptimizer> OP = Op.declare("optimizer", FusedOptimizer.class, be -> host(be instanceof ReferenceBackend));

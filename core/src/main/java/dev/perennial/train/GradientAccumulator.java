@@ -22,6 +22,13 @@ import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
+/**
+ * Gradient accumulation: {@code add} sums each micro-batch's float32 gradients into buffers on a backend, and
+ * {@code takeMean} returns the sums divided by the number of micro-batches, as tensors the caller owns, and starts a
+ * new window; a gradient missing from a micro-batch counts as zero.
+ * <p>Not thread-safe: confine an instance to one thread (or synchronise externally); its sums, divisor and micro-batch
+ * count change without synchronization.
+ */
 public final class GradientAccumulator {
     private final Backend be;
     private Map<String, Tensor> sums = new LinkedHashMap<>();

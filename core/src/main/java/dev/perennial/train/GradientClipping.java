@@ -22,6 +22,12 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 
+/**
+ * Gradient clipping by global L2 norm with the semantics of {@code torch.nn.utils.clip_grad_norm_}: scales the
+ * gradients in place by {@code maxNorm / (norm + 1e-6)} when that is below 1 and returns the norm before clipping; a
+ * NaN or Inf element is a {@code NonFiniteGradientException}, thrown before anything is scaled.
+ * <p>Stateless; its static methods are safe to call from several threads on distinct gradient maps.
+ */
 public final class GradientClipping {
     /** Added to the norm before dividing, as in PyTorch. */
     static final double EPSILON = 1e-6;

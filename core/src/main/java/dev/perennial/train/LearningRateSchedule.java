@@ -19,6 +19,13 @@ package dev.perennial.train;
 
 import java.util.function.DoubleUnaryOperator;
 
+/**
+ * A learning-rate schedule: {@code multiplier(step)} is the factor applied to the base learning rate at optimizer step
+ * {@code step} (counted from 0), as HF transformers' schedules; the factories give a linear warm-up followed by a
+ * constant, or a linear or cosine decay to a floor (a fraction of the base rate) at {@code totalSteps}.
+ * <p>Thread-safety is the implementation's; the schedules its factory methods make capture only numbers and are
+ * immutable, safe to share between threads.
+ */
 @FunctionalInterface
 public interface LearningRateSchedule {
 

@@ -12,6 +12,12 @@ import dev.perennial.tensor.Tensor;
 import java.util.ArrayList;
 import java.util.List;
 
+/**
+ * The model inputs of one micro-batch of training examples: the int64 id and label sequences (one array per example)
+ * and the images stacked in marker order, pixels {@code [N, 3, S, S]} (null when no example has one); {@code of} builds
+ * it and checks the pixels are finite.
+ * <p>A value carrier; its lists and arrays are not copied: do not modify them while another thread reads.
+ */
 public record MicroBatch(List<long[]> ids, List<long[]> labels, Tensor pixels) {
     /** The examples at positions {@code batch} of {@code examples}. */
     public static MicroBatch of(List<TrainingExample> examples, int[] batch, Backend be) {

@@ -8,6 +8,11 @@ package dev.perennial.train;
 
 import java.util.List;
 
+/**
+ * Thrown when gradients contain NaN or Inf, before they reach an optimizer (e.g. by {@code GradientClipping});
+ * {@code parameters()} names the affected parameters. A trainer may catch it and skip the step.
+ * <p>Immutable once thrown: its parameter names are a final, unmodifiable copy.
+ */
 public final class NonFiniteGradientException extends ArithmeticException {
     private final List<String> parameters;
 

@@ -14,6 +14,13 @@ import dev.perennial.tensor.Tensor;
 
 import java.util.Map;
 
+/**
+ * An optimizer: {@code step} updates named float32 parameters in place from gradients of the same names, validating
+ * everything first, with one learning rate for all; {@code state} and {@code loadState} are the checkpoint form of
+ * everything the next update depends on, so a resumed run continues bit-identically.
+ * <p>Thread-safety is the implementation's; the two implementations, {@link AdamW} and {@link SGD}, are not thread-safe
+ * (unsynchronized per-parameter state and step counts).
+ */
 public interface Optimizer {
 
     /**

@@ -25,6 +25,13 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
+/**
+ * Per-sample gradients of LoRA adapters from ONE backward pass of a batch: for each chosen adapter,
+ * {@code dA [B, r, in]} and {@code dB [B, out, r]} of each sample's own mean response-token loss (zeros for a sample
+ * without supervised tokens), optionally with the forward pass's output.
+ * <p>Stateless (no static state), but a call turns on activation capture in the adapters it is given: calls that share
+ * adapters, or a call on a model in use elsewhere, must not overlap.
+ */
 public final class PerSampleGradients {
     private PerSampleGradients() {}
 

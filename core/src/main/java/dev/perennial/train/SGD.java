@@ -19,6 +19,13 @@ import dev.perennial.tensor.Tensor;
 import java.nio.FloatBuffer;
 import java.util.List;
 
+/**
+ * Stochastic gradient descent with momentum, with the semantics of {@code torch.optim.SGD} (dampening 0): coupled L2
+ * weight decay, an optional float32 momentum buffer per parameter and optional Nesterov momentum, updating float32
+ * parameters in place on the host. Build it with {@code builder()}; momentum and weight decay default to 0.
+ * <p>Not thread-safe: confine an instance to one thread (or synchronise externally); its state, step counts and
+ * learning rate change without synchronization. Its {@code Builder} is not thread-safe either.
+ */
 public final class SGD extends ElementwiseOptimizer {
     private final double momentum;
     private final double weightDecay;

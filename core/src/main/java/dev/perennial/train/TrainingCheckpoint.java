@@ -34,6 +34,14 @@ import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
 
+/**
+ * Resumable training state in {@code checkpoint-<step>/}: the trainable tensors, the optimizer state, the position
+ * (optimizer step, epoch, micro-batch in the epoch), the run's {@code Fingerprint}, the losses so far and the
+ * objective's own state. {@code save} writes it atomically and points {@code latest} at it; {@code loadLatest} reads it
+ * back, or null.
+ * <p>A value carrier; its maps, tensors and list are not copied: do not modify them while another thread reads, and do
+ * not save into one folder from two threads.
+ */
 public record TrainingCheckpoint(long step, int epoch, int batchInEpoch, Map<String, Tensor> trainable,
                                  Map<String, Tensor> optimizerState, Fingerprint settings, List<Double> losses, Map<String, Object> objectiveState) {
     private static final ObjectMapper JSON = new ObjectMapper();

@@ -11,6 +11,14 @@ import dev.perennial.data.TrainingExample;
 
 import java.util.List;
 
+/**
+ * What one micro-batch contributes to training: {@code run} does the forward and backward pass of the examples at
+ * {@code batch} and returns the loss, the supervised token count and float32 gradients per trainable tensor;
+ * {@code checkpointState} and {@code restoreState} carry the objective's running state across a resume.
+ * <p>Thread-safety is the implementation's; {@code Trainer} calls its objective from one thread, and the
+ * implementations ({@code Trainer.languageModelLoss}, {@code PromptObjective}) run training passes over a shared model,
+ * so do not call one concurrently.
+ */
 @FunctionalInterface
 public interface TrainingObjective {
     /**

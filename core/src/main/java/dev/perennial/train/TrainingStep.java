@@ -19,6 +19,13 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
+/**
+ * One forward and backward pass of a micro-batch with only the given trainable tensors watched: {@code run} returns the
+ * mean loss in nats over the supervised tokens (NaN when there are none), their count, and float32 gradients per tensor
+ * that the caller owns; intermediates are freed by a {@code TensorScope}.
+ * <p>Stateless (no static state; each call has its own tape and scope), but a call is a training pass over the model:
+ * do not run two on one model at once (LoRA dropout state is unsynchronized).
+ */
 public final class TrainingStep {
     private TrainingStep() {}
 

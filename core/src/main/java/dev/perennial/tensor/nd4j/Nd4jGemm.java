@@ -10,6 +10,12 @@ import org.nd4j.linalg.api.buffer.DataBuffer;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
+/**
+ * The optional ND4J {@link Gemm}: {@code Nd4j.gemm} on INDArray views of the storages (no operand copies; a dense
+ * temporary when C is a view), selected with {@code -Dperennial.gemm=nd4j}; it needs nd4j-native.
+ * <p>Thread-safe as far as this class goes: a stateless singleton that builds its own views per call; concurrent calls
+ * must write distinct parts of C and rely on ND4J's {@code Nd4j.gemm} being safe to call from several threads.
+ */
 public final class Nd4jGemm implements Gemm {
     public static final Nd4jGemm INSTANCE = new Nd4jGemm();
 

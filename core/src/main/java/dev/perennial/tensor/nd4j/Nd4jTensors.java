@@ -29,6 +29,12 @@ import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
+/**
+ * Zero-copy conversion between tensors and ND4J INDArrays in both directions (F32, F64, I64, I32, F16, BF16), keeping
+ * shape, strides and offset: both sides share one block of host memory, so writes through either are visible in both.
+ * <p>Stateless; its static methods are safe to call from several threads (no static mutable state); the shared memory
+ * follows {@link Tensor}'s rules (concurrent reads; writes need external synchronisation).
+ */
 public final class Nd4jTensors {
     private Nd4jTensors() {}
 
