@@ -97,7 +97,7 @@ public final class Lora {
 
     /**
      * As save(dir, adapters, cfg), naming the base model in the config's base_model_name_or_path (as PEFT writes it;
-     * null: not known). The config carries the fields PEFT writes, so PEFT loads it as it is.
+     * null: not known). The config carries exactly the fields PEFT 0.10 writes, so PEFT loads it as it is.
      */
     public static void save(Path dir, Map<String, LoraAdapter> adapters, LoraConfig cfg, String baseModel) throws IOException {
         Files.createDirectories(dir);
@@ -106,7 +106,9 @@ public final class Lora {
         c.put("peft_type", "LORA").put("task_type", "CAUSAL_LM");
         if (baseModel == null) c.putNull("base_model_name_or_path");
         else c.put("base_model_name_or_path", baseModel);
-        c.put("r", cfg.rank()).put("lora_alpha", cfg.alpha()).put("lora_dropout", cfg.dropout());
+        c.put("r", cfg.rank()).put("lora_dropout", cfg.dropout());
+        if (cfg.alpha() == Math.rint(cfg.alpha())) c.put("lora_alpha", (int) cfg.alpha());   // PEFT's type is int
+        else c.put("lora_alpha", cfg.alpha());
         c.put("target_modules", cfg.targetModules());   // a full-match regex, as PEFT reads a string
         c.put("bias", "none").put("fan_in_fan_out", false).put("inference_mode", true).put("init_lora_weights", true);
         c.put("use_rslora", cfg.useRslora()).put("use_dora", false);
@@ -117,6 +119,12 @@ public final class Lora {
         c.putNull("layers_to_transform");
         c.putNull("layers_pattern");
         c.putNull("revision");
+        // PEFT 0.10's remaining fields at its defaults (PeftFormatTest compares the field set)
+        c.putNull("auto_mapping");
+        c.putNull("layer_replication");
+        c.putObject("loftq_config");
+        c.putNull("megatron_config");
+        c.put("megatron_core", "megatron.core");
         byte[] json = JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(c);
         AtomicFiles.write(dir.resolve(CONFIG_FILE), ch -> ch.write(ByteBuffer.wrap(json)));
     }
