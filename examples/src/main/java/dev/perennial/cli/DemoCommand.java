@@ -67,7 +67,7 @@ final class DemoCommand implements Callable<Integer> {
     @Option(names = "--strategies", split = ",", description = "Strategies to run (default sequential,replay,adapt-inf,modalprompt).")
     List<String> strategies;
 
-    @Option(names = "--seed", defaultValue = "0") long seed;
+    @Option(names = "--seed", defaultValue = "0", description = "Seed of the benchmark's items and of every strategy (default ${DEFAULT-VALUE}).") long seed;
     @Option(names = "--train-per-task", description = "Training conversations per task (default 300; --quick 120).") Integer trainPerTask;
     @Option(names = "--test-per-task", description = "Held-out test questions per task (default 50; --quick 40).") Integer testPerTask;
     @Option(names = "--budget", description = "Training samples per step (default 100; --quick 80).") Integer budget;

@@ -83,7 +83,7 @@ final class PromptTrainCommand implements Callable<Integer> {
     @Option(names = "--selected", defaultValue = "5", description = "L2P: prompts selected per sample (default 5).") int selected;
     @Option(names = "--key-loss-weight", defaultValue = "0.5", description = "L2P: weight of the key loss (default 0.5).") float keyLossWeight;
 
-    @Option(names = "--epochs", defaultValue = "10") int epochs;
+    @Option(names = "--epochs", defaultValue = "10", description = "Passes over the task's data (default ${DEFAULT-VALUE}).") int epochs;
 
     @Mixin
     TrainingOptions training;

@@ -75,19 +75,19 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--mode", defaultValue = "lora", description = "lora (default), prompt or full.")
     Mode mode;
 
-    @Option(names = "--epochs", defaultValue = "1") int epochs;
+    @Option(names = "--epochs", defaultValue = "1", description = "Passes over the data (default ${DEFAULT-VALUE}).") int epochs;
 
     @Mixin
     TrainingOptions training;
-    @Option(names = "--max-length", defaultValue = "2048") int maxLength;
-    @Option(names = "--lora-rank", defaultValue = "128") int rank;
-    @Option(names = "--lora-alpha", defaultValue = "256") float alpha;
-    @Option(names = "--lora-dropout", defaultValue = "0.05") float loraDropout;
+    @Option(names = "--max-length", defaultValue = "2048", description = "Token limit per sample (the image marker counts as one position, as in LLaVA-1.5); longer samples are truncated (default ${DEFAULT-VALUE}).") int maxLength;
+    @Option(names = "--lora-rank", defaultValue = "128", description = "LoRA rank r (default ${DEFAULT-VALUE}).") int rank;
+    @Option(names = "--lora-alpha", defaultValue = "256", description = "LoRA alpha; the scaling is alpha / r (default ${DEFAULT-VALUE}).") float alpha;
+    @Option(names = "--lora-dropout", defaultValue = "0.05", description = "Dropout on the LoRA input (default ${DEFAULT-VALUE}).") float loraDropout;
     @Option(names = "--lora-targets", description = "Linear layers that get adapters: a comma list of module-name suffixes "
             + "(PEFT's target_modules list, e.g. q_proj,v_proj; as in PEFT it also matches the vision tower's layers) "
             + "or a regular expression over whole module names "
             + "(default: every attention and MLP projection of the language model).") String loraTargets;
-    @Option(names = "--prompt-length", defaultValue = "10") int promptLength;
+    @Option(names = "--prompt-length", defaultValue = "10", description = "Soft-prompt tokens for --mode prompt (default ${DEFAULT-VALUE}).") int promptLength;
     @Option(names = "--gradient-checkpointing", description = "Recompute each decoder layer during backward instead of keeping its "
             + "activations: less memory for long samples and big models, one more forward pass per step; same gradients.")
     boolean gradientCheckpointing;
