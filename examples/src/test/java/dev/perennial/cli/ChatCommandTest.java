@@ -94,4 +94,15 @@ class ChatCommandTest {
         CliRun small = chat("tiny-llava-hf", png());
         assertTrue(small.err().isBlank(), "no note when the request fits: " + small.err());
     }
+
+    /** README's chat command uses the example image shipped in examples/images; it must exist and work. */
+    @Test
+    void readmesExampleImageIsShippedAndAnswered() throws IOException {
+        Path image = Path.of("images/example.png");                    // the examples module's folder
+        assertTrue(Files.isRegularFile(image), image.toAbsolutePath().toString());
+        assertTrue(Files.readString(Path.of("../README.md")).contains("--image examples/images/example.png"));
+        CliRun r = chat("tiny-llava-hf", image);
+        assertEquals(0, r.exitCode(), r.err());
+        assertFalse(r.out().isBlank());
+    }
 }
