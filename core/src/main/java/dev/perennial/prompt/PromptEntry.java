@@ -31,9 +31,9 @@ public final class PromptEntry {
 
     private final String name;
     private final Tensor prompt;         // [Lp, D] float32
-    private final KeyMlp mlp;            // DERIVED_MLP, else null
-    private final Tensor freeKey;        // FREE: [d], else null
-    private Tensor centroids;            // CENTROIDS: [M, c, d] once fitted, else null
+    private final KeyMlp mlp;            // DerivedMlpKeys, else null
+    private final Tensor freeKey;        // FreeKeys: [d], else null
+    private Tensor centroids;            // CentroidKeys: [M, c, d] once fitted, else null
     private float[] cachedKey;           // [d]
 
     private PromptEntry(String name, Tensor prompt, KeyMlp mlp, Tensor freeKey, Tensor centroids) {

@@ -1,124 +1,107 @@
 /*
- * The settings of a prompt pool (docs/methods/modalprompt.md §14): the common shape of L2P, DualPrompt, S-Prompts, CODA-Prompt
- * and ModalPrompt. A pool holds value prompts P_m [Lp, D], each with a key; a sample brings one or more frozen
- * queries q_1..q_M (e.g. a CLIP image and a CLIP text feature, all of width d); a score compares queries with keys;
- * a selector picks entries; a composer turns the picked prompts into the embeddings inserted into the LLM input; an
- * optional key loss pulls keys towards the queries. The presets below are the published methods as this library
- * runs them (see each method's comment for what it leaves out).
- *
- * Vocabulary (names from the papers):
+ * The configuration of a prompt pool (docs/methods/modalprompt.md §14): the common shape of L2P, DualPrompt, S-Prompts,
+ * CODA-Prompt and ModalPrompt as a composition of parts. A pool holds value prompts P_m [Lp, D], each with a key; a
+ * sample brings one or more frozen queries (PromptQueries: e.g. a CLIP image and a CLIP text feature, all of width
+ * d, with weights); a score (PromptScore) compares a query with a key; a selector (PromptSelector) picks entries;
+ * a composer (PromptComposer) turns the picked prompts into the embeddings inserted into the LLM input; a key
+ * source (KeySource) says where keys come from; a key loss (KeyLoss) pulls keys towards the queries. Two pool
+ * policies complete it:
  *   Growth    PER_TASK: one entry per task, added when the task starts (ModalPrompt, DualPrompt's E-prompts,
  *             S-Prompts); SHARED: a fixed pool of poolSize entries created at the start (L2P, CODA-Prompt).
- *   Keys      DERIVED_MLP: k_i = mean_j g_i(P_i[j]) with a per-entry MLP g_i: D -> D -> d, SiLU (ModalPrompt §3);
- *             FREE: a trainable key vector per entry (L2P, DualPrompt, CODA); CENTROIDS: k-means centroids of the
- *             entry's training queries, centroidsPerEntry per entry, never trained (S-Prompts).
- *   Score     COSINE: s = sum_m w_m cos(q_m, k) (ModalPrompt §5.1 with w = (lambda, 1 - lambda)); NEG_L2:
- *             s = -sum_m w_m ||q_m - k||.
- *   Selector  TOP_K: the topK best entries, in ascending score order (most similar nearest the text, §5.3); with
- *             forceCurrent, training uses ModalPrompt's rule (§5.2: the current entry last after the top K-1 earlier
- *             ones); ARGMAX: the best entry (DualPrompt, S-Prompts at test; the current one in training with
- *             forceCurrent); SOFT: every entry, weighted by its score (CODA-Prompt style).
- *   Composer  CONCAT_AFTER_BOS / PREFIX: the selected prompts concatenated in selection order, inserted right after
- *             BOS (ModalPrompt §2.4) or before it; WEIGHTED_SUM: sum_m alpha_m P_m (only with SOFT).
- *   KeyLoss   CURRENT: sum over modalities of (1 - mean_b cos(q_m,b, k_current)) (ModalPrompt §6.1, DualPrompt);
- *             SELECTED: mean_b sum over the sample's selected entries and modalities of (1 - cos) (L2P); NONE.
- *             Multiplied by keyLossWeight.
  *   Trainable CURRENT_ENTRY: only the current entry's prompt and key (ModalPrompt §6.2); ALL_ENTRIES: the whole
  *             pool (L2P, whose pool is shared across tasks).
+ * The presets below are the published methods as this library runs them: each is a choice of parts, and a new
+ * method is a new preset (plus, if it needs one, a new part registered in PromptParts). Each part checks the
+ * combinations it cannot work with when the configuration is built.
+ *
+ * On disk (pool.json, format perennial-prompt-pool/2) a configuration is toMap(): the policies as names, every part
+ * as {"type": ..., settings}. fromMap() also reads format 1, whose flat fields named the parts by enum constants.
  */
 package dev.perennial.prompt;
 
-import java.util.Arrays;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
 
 /**
- * The configuration of a prompt pool: prompt length, key width, query modalities and weights, growth, keys, score,
- * selector, composer and key loss (ModalPrompt, L2P, DualPrompt, S-Prompts).
- * <p>Immutable; safe to share between threads (lists are immutable copies, queryWeights is cloned in and out).
+ * The configuration of a prompt pool as a composition of parts: prompt length, key width, queries, growth, key
+ * source, score, selector, composer, key loss and what trains (presets for ModalPrompt, L2P, DualPrompt's task
+ * prompts, S-Prompts).
+ * <p>Immutable; safe to share between threads (every part is an immutable value).
  *
- * @param promptLength     Lp, prompt tokens per entry (ModalPrompt L = 10)
- * @param keyDim           d, the width of keys and of every query (768 for CLIP ViT-L/14-336)
- * @param queries          names of the query modalities, in the order of the queries tensor [M, B, d]
- * @param queryWeights     w_m, one per query (ModalPrompt: lambda, 1 - lambda)
- * @param topK             K for TOP_K (ModalPrompt's transfer number, 3)
- * @param poolSize         entries of a SHARED pool (ignored for PER_TASK)
- * @param centroidsPerEntry keys per entry for CENTROIDS (ignored otherwise)
+ * @param method       a name for the configuration (the preset's, e.g. "modalprompt")
+ * @param promptLength Lp, prompt tokens per entry (ModalPrompt L = 10)
+ * @param keyDim       d, the width of keys and of every query (768 for CLIP ViT-L/14-336)
+ * @param queries      the query modalities, in the order of the queries tensor [M, B, d], and their weights
+ * @param poolSize     entries of a SHARED pool (ignored for PER_TASK)
  */
-public record PromptPoolConfig(String method, int promptLength, int keyDim, List<String> queries, float[] queryWeights,
-                               Growth growth, int poolSize, Keys keys, int centroidsPerEntry, Score score,
-                               Selector selector, int topK, boolean forceCurrent, Composer composer, KeyLoss keyLoss,
-                               float keyLossWeight, Trainable trainable) {
+public record PromptPoolConfig(String method, int promptLength, int keyDim, PromptQueries queries, Growth growth, int poolSize,
+                               KeySource keys, PromptScore score, PromptSelector selector, PromptComposer composer,
+                               KeyLoss keyLoss, Trainable trainable) {
     public enum Growth { PER_TASK, SHARED }
-    public enum Keys { DERIVED_MLP, FREE, CENTROIDS }
-    public enum Score { COSINE, NEG_L2 }
-    public enum Selector { TOP_K, ARGMAX, SOFT }
-    public enum Composer { CONCAT_AFTER_BOS, PREFIX, WEIGHTED_SUM }
-    public enum KeyLoss { NONE, CURRENT, SELECTED }
     public enum Trainable { CURRENT_ENTRY, ALL_ENTRIES }
 
-    public PromptPoolConfig {
-        queries = List.copyOf(queries);
-        queryWeights = queryWeights.clone();
+    public PromptPoolConfig(String method, int promptLength, int keyDim, PromptQueries queries, Growth growth, int poolSize,
+                            KeySource keys, PromptScore score, PromptSelector selector, PromptComposer composer,
+                            KeyLoss keyLoss, Trainable trainable) {
+        this.method = Objects.requireNonNull(method, "method");
+        this.promptLength = promptLength;
+        this.keyDim = keyDim;
+        this.queries = Objects.requireNonNull(queries, "queries");
+        this.growth = Objects.requireNonNull(growth, "growth");
+        this.poolSize = poolSize;
+        this.keys = Objects.requireNonNull(keys, "key source");
+        this.score = Objects.requireNonNull(score, "score");
+        this.selector = Objects.requireNonNull(selector, "selector");
+        this.composer = Objects.requireNonNull(composer, "composer");
+        this.keyLoss = Objects.requireNonNull(keyLoss, "key loss");
+        this.trainable = Objects.requireNonNull(trainable, "trainable");
         if (promptLength < 1) throw new IllegalArgumentException("prompt length must be >= 1, got " + promptLength);
         if (keyDim < 1) throw new IllegalArgumentException("key width must be >= 1, got " + keyDim);
-        if (queries.isEmpty() || queries.size() != queryWeights.length) {
-            throw new IllegalArgumentException(queries.size() + " queries but " + queryWeights.length + " weights");
-        }
-        for (float w : queryWeights) if (!Float.isFinite(w)) throw new IllegalArgumentException("query weights must be finite: " + Arrays.toString(queryWeights));
-        if (selector == Selector.TOP_K && topK < 1) throw new IllegalArgumentException("top-k needs K >= 1, got " + topK);
         if (growth == Growth.SHARED && poolSize < 1) throw new IllegalArgumentException("a shared pool needs >= 1 entry, got " + poolSize);
-        if (growth == Growth.SHARED && forceCurrent) throw new IllegalArgumentException("a shared pool has no current entry to force");
-        if ((composer == Composer.WEIGHTED_SUM) != (selector == Selector.SOFT)) {
-            throw new IllegalArgumentException("the WEIGHTED_SUM composer goes with the SOFT selector and only with it");
+        if (growth == Growth.SHARED && selector.forcesCurrent()) throw new IllegalArgumentException("a shared pool has no current entry to force");
+        if (composer.weighted() != selector.weighted()) {
+            throw new IllegalArgumentException("the " + composer.type() + " composer does not go with the " + selector.type()
+                    + " selector (a weighted composer needs a weighted selector, and only it)");
         }
-        if (keys == Keys.CENTROIDS && (centroidsPerEntry < 1 || selector != Selector.ARGMAX || keyLoss != KeyLoss.NONE)) {
-            throw new IllegalArgumentException("CENTROIDS keys need >= 1 centroid per entry, the ARGMAX selector and no key loss");
-        }
-        if (keys == Keys.CENTROIDS && score != Score.COSINE) throw new IllegalArgumentException("CENTROIDS keys are compared by cosine");
-        if (keyLoss != KeyLoss.NONE && !(keyLossWeight > 0)) throw new IllegalArgumentException("key loss weight must be > 0");
-        if (keyLoss == KeyLoss.CURRENT && growth == Growth.SHARED) throw new IllegalArgumentException("a shared pool has no current entry for the key loss");
+        keys.validate(this);
+        keyLoss.validate(this);
     }
 
     /** M, the number of query modalities. */
-    public int modalities() { return queries.size(); }
+    public int modalities() { return queries.modalities(); }
 
-    @Override public float[] queryWeights() { return queryWeights.clone(); }
-
-    /** Value equality, the weights compared element by element (a record compares arrays by identity). */
-    @Override
-    public boolean equals(Object o) {
-        return o instanceof PromptPoolConfig c && method.equals(c.method) && promptLength == c.promptLength && keyDim == c.keyDim
-                && queries.equals(c.queries) && Arrays.equals(queryWeights, c.queryWeights) && growth == c.growth
-                && poolSize == c.poolSize && keys == c.keys && centroidsPerEntry == c.centroidsPerEntry && score == c.score
-                && selector == c.selector && topK == c.topK && forceCurrent == c.forceCurrent && composer == c.composer
-                && keyLoss == c.keyLoss && Float.compare(keyLossWeight, c.keyLossWeight) == 0 && trainable == c.trainable;
-    }
-
-    @Override
-    public int hashCode() {
-        return java.util.Objects.hash(method, promptLength, keyDim, queries, Arrays.hashCode(queryWeights), growth, poolSize, keys,
-                centroidsPerEntry, score, selector, topK, forceCurrent, composer, keyLoss, keyLossWeight, trainable);
-    }
+    /** w_m, one per query modality (a copy). */
+    public float[] queryWeights() { return queries.weights(); }
 
     @Override
     public String toString() {
-        return method + "{L=" + promptLength + ", d=" + keyDim + ", queries=" + queries + ", weights=" + Arrays.toString(queryWeights)
-                + ", " + growth + (growth == Growth.SHARED ? "(" + poolSize + ")" : "") + ", keys=" + keys + ", score=" + score
-                + ", selector=" + selector + (selector == Selector.TOP_K ? "(K=" + topK + ")" : "") + ", forceCurrent=" + forceCurrent
-                + ", composer=" + composer + ", keyLoss=" + keyLoss + "(" + keyLossWeight + "), trainable=" + trainable + "}";
+        return method + "{L=" + promptLength + ", d=" + keyDim + ", " + queries + ", " + growth
+                + (growth == Growth.SHARED ? "(" + poolSize + ")" : "") + ", keys=" + part(keys.type(), keys.settings())
+                + ", score=" + score.type() + ", selector=" + part(selector.type(), selector.settings()) + ", composer="
+                + composer.type() + ", keyLoss=" + part(keyLoss.type(), keyLoss.settings()) + ", trainable=" + trainable + "}";
     }
 
+    private static String part(String type, Map<String, Object> settings) {
+        return settings.isEmpty() ? type : type + settings;
+    }
+
+    // ------------------------------------------------------------------------------------------- presets
+
     /**
-     * ModalPrompt (docs/methods/modalprompt.md §2–6): per-task prompts of L tokens, keys from a per-task MLP, image and text CLIP
-     * queries weighted lambda and 1 - lambda, top-K with the current task forced last in training, hard
+     * ModalPrompt (docs/methods/modalprompt.md §2–6): per-task prompts of L tokens, keys from a per-task MLP, image and text
+     * CLIP queries weighted lambda and 1 - lambda, top-K with the current task forced last in training, hard
      * concatenation after BOS, alignment loss (1 - cos) of the current key to both queries, only the current task
      * trains. Defaults K = 3, L = 10, lambda = 0.5.
      */
     public static PromptPoolConfig modalPrompt(int k, int promptLength, float lambda, int keyDim) {
         if (!(lambda >= 0 && lambda <= 1)) throw new IllegalArgumentException("lambda must be in [0, 1], got " + lambda);
-        return new PromptPoolConfig("modalprompt", promptLength, keyDim, List.of("image", "text"), new float[]{lambda, 1 - lambda},
-                Growth.PER_TASK, 0, Keys.DERIVED_MLP, 0, Score.COSINE, Selector.TOP_K, k, true, Composer.CONCAT_AFTER_BOS,
-                KeyLoss.CURRENT, 1f, Trainable.CURRENT_ENTRY);
+        return new PromptPoolConfig("modalprompt", promptLength, keyDim, new PromptQueries(List.of("image", "text"), new float[]{lambda, 1 - lambda}),
+                Growth.PER_TASK, 0, new DerivedMlpKeys(), PromptScore.COSINE, new TopKSelector(k, true), PromptComposer.AFTER_BOS,
+                new CurrentKeyLoss(1f), Trainable.CURRENT_ENTRY);
     }
 
     /**
@@ -128,9 +111,9 @@ public record PromptPoolConfig(String method, int promptLength, int keyDim, List
      * re-weighting of the training selection is left out (plain top-N by cosine).
      */
     public static PromptPoolConfig l2p(int poolSize, int selected, int promptLength, int keyDim, String query, float keyLossWeight) {
-        return new PromptPoolConfig("l2p", promptLength, keyDim, List.of(query), new float[]{1f}, Growth.SHARED, poolSize,
-                Keys.FREE, 0, Score.COSINE, Selector.TOP_K, selected, false, Composer.CONCAT_AFTER_BOS, KeyLoss.SELECTED,
-                keyLossWeight, Trainable.ALL_ENTRIES);
+        return new PromptPoolConfig("l2p", promptLength, keyDim, PromptQueries.single(query), Growth.SHARED, poolSize,
+                new FreeKeys(), PromptScore.COSINE, new TopKSelector(selected, false), PromptComposer.AFTER_BOS,
+                new SelectedKeyLoss(keyLossWeight), Trainable.ALL_ENTRIES);
     }
 
     /**
@@ -139,8 +122,8 @@ public record PromptPoolConfig(String method, int promptLength, int keyDim, List
      * prefix-tuning of middle layers are not part of this preset (prompts enter at the input only).
      */
     public static PromptPoolConfig dualPromptTaskPrompts(int promptLength, int keyDim, String query) {
-        return new PromptPoolConfig("dualprompt-e", promptLength, keyDim, List.of(query), new float[]{1f}, Growth.PER_TASK, 0,
-                Keys.FREE, 0, Score.COSINE, Selector.ARGMAX, 1, true, Composer.CONCAT_AFTER_BOS, KeyLoss.CURRENT, 1f,
+        return new PromptPoolConfig("dualprompt-e", promptLength, keyDim, PromptQueries.single(query), Growth.PER_TASK, 0,
+                new FreeKeys(), PromptScore.COSINE, new ArgmaxSelector(true), PromptComposer.AFTER_BOS, new CurrentKeyLoss(1f),
                 Trainable.CURRENT_ENTRY);
     }
 
@@ -149,8 +132,139 @@ public record PromptPoolConfig(String method, int promptLength, int keyDim, List
      * the nearest centroid at test.
      */
     public static PromptPoolConfig sPrompts(int promptLength, int keyDim, String query, int centroids) {
-        return new PromptPoolConfig("s-prompts", promptLength, keyDim, List.of(query), new float[]{1f}, Growth.PER_TASK, 0,
-                Keys.CENTROIDS, centroids, Score.COSINE, Selector.ARGMAX, 1, true, Composer.CONCAT_AFTER_BOS, KeyLoss.NONE, 0f,
+        return new PromptPoolConfig("s-prompts", promptLength, keyDim, PromptQueries.single(query), Growth.PER_TASK, 0,
+                new CentroidKeys(centroids), PromptScore.COSINE, new ArgmaxSelector(true), PromptComposer.AFTER_BOS, KeyLoss.NONE,
                 Trainable.CURRENT_ENTRY);
+    }
+
+    // ------------------------------------------------------------------------------------------- pool.json
+
+    private static final Set<String> FIELDS = Set.of("method", "promptLength", "keyDim", "queries", "growth", "poolSize", "keys",
+            "score", "selector", "composer", "keyLoss", "trainable");
+
+    /** The configuration as pool.json holds it (format 2): plain maps, lists, strings, numbers and booleans. */
+    public Map<String, Object> toMap() {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("method", method);
+        m.put("promptLength", promptLength);
+        m.put("keyDim", keyDim);
+        List<Float> w = new ArrayList<>();
+        for (float x : queries.weights()) w.add(x);
+        Map<String, Object> q = new LinkedHashMap<>();
+        q.put("names", queries.names());
+        q.put("weights", w);
+        m.put("queries", q);
+        m.put("growth", growth.name());
+        m.put("poolSize", poolSize);
+        m.put("keys", PromptParts.describe(keys.type(), keys.settings()));
+        m.put("score", PromptParts.describe(score.type(), score.settings()));
+        m.put("selector", PromptParts.describe(selector.type(), selector.settings()));
+        m.put("composer", PromptParts.describe(composer.type(), composer.settings()));
+        m.put("keyLoss", PromptParts.describe(keyLoss.type(), keyLoss.settings()));
+        m.put("trainable", trainable.name());
+        return m;
+    }
+
+    /**
+     * The configuration that {@code toMap()} wrote (format 2), or a format-1 configuration (flat fields, parts named
+     * by enum constants); strict: an unknown or missing key is an error naming its path under "config".
+     */
+    @SuppressWarnings("unchecked")
+    public static PromptPoolConfig fromMap(Map<String, Object> m) {
+        if (m.get("keys") instanceof String) return fromFormat1(m);
+        for (String k : m.keySet()) if (!FIELDS.contains(k)) throw new IllegalArgumentException("unknown setting config." + k);
+        Object q = m.get("queries");
+        if (!(q instanceof Map<?, ?> qm) || !(qm.get("names") instanceof List<?> names) || !(qm.get("weights") instanceof List<?> weights)
+                || qm.size() != 2) {
+            throw new IllegalArgumentException("config.queries must be {\"names\": [...], \"weights\": [...]}");
+        }
+        return new PromptPoolConfig(string(m, "method"), integer(m, "promptLength"), integer(m, "keyDim"),
+                new PromptQueries(strings(names, "config.queries.names"), floats(weights, "config.queries.weights")),
+                Growth.valueOf(string(m, "growth")), integer(m, "poolSize"),
+                PromptParts.keySource(m.get("keys"), "config.keys"), PromptParts.score(m.get("score"), "config.score"),
+                PromptParts.selector(m.get("selector"), "config.selector"), PromptParts.composer(m.get("composer"), "config.composer"),
+                PromptParts.keyLoss(m.get("keyLoss"), "config.keyLoss"), Trainable.valueOf(string(m, "trainable")));
+    }
+
+    /** Format 1: the same pool, its parts named by the enum constants of the first PromptPoolConfig. */
+    private static PromptPoolConfig fromFormat1(Map<String, Object> m) {
+        if (!(m.get("queries") instanceof List<?> names) || !(m.get("queryWeights") instanceof List<?> weights)) {
+            throw new IllegalArgumentException("config.queries and config.queryWeights must be lists");
+        }
+        boolean force = bool(m, "forceCurrent");
+        float keyLossWeight = (float) number(m, "keyLossWeight");
+        KeySource keys = switch (string(m, "keys")) {
+            case "DERIVED_MLP" -> new DerivedMlpKeys();
+            case "FREE" -> new FreeKeys();
+            case "CENTROIDS" -> new CentroidKeys(integer(m, "centroidsPerEntry"));
+            default -> throw new IllegalArgumentException("config.keys: unknown key source " + m.get("keys"));
+        };
+        PromptScore score = switch (string(m, "score")) {
+            case "COSINE" -> PromptScore.COSINE;
+            case "NEG_L2" -> PromptScore.NEG_L2;
+            default -> throw new IllegalArgumentException("config.score: unknown score " + m.get("score"));
+        };
+        PromptSelector selector = switch (string(m, "selector")) {
+            case "TOP_K" -> new TopKSelector(integer(m, "topK"), force);
+            case "ARGMAX" -> new ArgmaxSelector(force);
+            case "SOFT" -> new SoftSelector(force);
+            default -> throw new IllegalArgumentException("config.selector: unknown selector " + m.get("selector"));
+        };
+        PromptComposer composer = switch (string(m, "composer")) {
+            case "CONCAT_AFTER_BOS" -> PromptComposer.AFTER_BOS;
+            case "PREFIX" -> PromptComposer.PREFIX;
+            case "WEIGHTED_SUM" -> PromptComposer.WEIGHTED_SUM;
+            default -> throw new IllegalArgumentException("config.composer: unknown composer " + m.get("composer"));
+        };
+        KeyLoss keyLoss = switch (string(m, "keyLoss")) {
+            case "NONE" -> KeyLoss.NONE;
+            case "CURRENT" -> new CurrentKeyLoss(keyLossWeight);
+            case "SELECTED" -> new SelectedKeyLoss(keyLossWeight);
+            default -> throw new IllegalArgumentException("config.keyLoss: unknown key loss " + m.get("keyLoss"));
+        };
+        return new PromptPoolConfig(string(m, "method"), integer(m, "promptLength"), integer(m, "keyDim"),
+                new PromptQueries(strings(names, "config.queries"), floats(weights, "config.queryWeights")),
+                Growth.valueOf(string(m, "growth")), integer(m, "poolSize"), keys, score, selector, composer, keyLoss,
+                Trainable.valueOf(string(m, "trainable")));
+    }
+
+    private static String string(Map<String, Object> m, String k) {
+        if (!(m.get(k) instanceof String s)) throw new IllegalArgumentException("config." + k + " must be a string, got " + m.get(k));
+        return s;
+    }
+
+    private static int integer(Map<String, Object> m, String k) {
+        if (!(m.get(k) instanceof Number n) || n.doubleValue() != Math.rint(n.doubleValue())) {
+            throw new IllegalArgumentException("config." + k + " must be an integer, got " + m.get(k));
+        }
+        return n.intValue();
+    }
+
+    private static double number(Map<String, Object> m, String k) {
+        if (!(m.get(k) instanceof Number n)) throw new IllegalArgumentException("config." + k + " must be a number, got " + m.get(k));
+        return n.doubleValue();
+    }
+
+    private static boolean bool(Map<String, Object> m, String k) {
+        if (!(m.get(k) instanceof Boolean b)) throw new IllegalArgumentException("config." + k + " must be true or false, got " + m.get(k));
+        return b;
+    }
+
+    private static List<String> strings(List<?> list, String path) {
+        List<String> out = new ArrayList<>();
+        for (Object o : list) {
+            if (!(o instanceof String s)) throw new IllegalArgumentException(path + " must hold strings, got " + o);
+            out.add(s);
+        }
+        return out;
+    }
+
+    private static float[] floats(List<?> list, String path) {
+        float[] out = new float[list.size()];
+        for (int i = 0; i < out.length; i++) {
+            if (!(list.get(i) instanceof Number n)) throw new IllegalArgumentException(path + " must hold numbers, got " + list.get(i));
+            out[i] = n.floatValue();
+        }
+        return out;
     }
 }

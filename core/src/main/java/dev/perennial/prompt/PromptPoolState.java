@@ -1,7 +1,8 @@
 /*
  * A prompt pool on disk, task after task (docs/methods/modalprompt.md §8). Layout of a state folder:
  *
- *   pool.json                      format, the PromptPoolConfig, the model width D, and the committed tasks in order
+ *   pool.json                      format, the PromptPoolConfig (its toMap(): policies and parts), the model width D,
+ *                                  and the committed tasks in order
  *   tasks/001-<name>/entries.safetensors   the entries this task trained, "<entry>/<tensor>" (prompt, key_mlp.*, key,
  *                                          centroids) + "<entry>/key_cache" (the key [d] selection uses)
  *   tasks/001-<name>/task.json     what the task was trained on and how (free-form metadata from the caller)
@@ -49,7 +50,9 @@ import java.util.Map;
  * {@link PromptPool} change without synchronization, and commits write files in its folder.
  */
 public final class PromptPoolState {
-    public static final String POOL_JSON = "pool.json", FORMAT = "perennial-prompt-pool/1";
+    public static final String POOL_JSON = "pool.json", FORMAT = "perennial-prompt-pool/2";
+    /** The first format: the configuration's parts were enum constants in flat fields (still read). */
+    static final String FORMAT_1 = "perennial-prompt-pool/1";
     static final String ENTRIES = "entries.safetensors", TASK_JSON = "task.json", KEY_CACHE = "key_cache";
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
@@ -106,11 +109,15 @@ public final class PromptPoolState {
         } catch (IOException e) {
             throw new IOException(file + ": not valid JSON: " + e.getMessage(), e);
         }
-        if (!FORMAT.equals(root.path("format").asText())) throw new IOException(file + ": format is not " + FORMAT);
+        String format = root.path("format").asText();
+        if (!FORMAT.equals(format) && !FORMAT_1.equals(format)) throw new IOException(file + ": format is not " + FORMAT + " (or " + FORMAT_1 + ")");
         PromptPoolConfig config;
         try {
-            config = JSON.treeToValue(root.get("config"), PromptPoolConfig.class);
-        } catch (IOException | IllegalArgumentException e) {
+            if (!(root.get("config") instanceof ObjectNode c)) throw new IllegalArgumentException("config is not an object");
+            @SuppressWarnings("unchecked")
+            Map<String, Object> map = JSON.convertValue(c, LinkedHashMap.class);
+            config = PromptPoolConfig.fromMap(map);
+        } catch (IllegalArgumentException e) {
             throw new IOException(file + ": bad config: " + e.getMessage(), e);
         }
         PromptPool pool = new PromptPool(config, root.path("hidden").asInt());
@@ -172,7 +179,7 @@ public final class PromptPoolState {
         Map<String, Tensor> tensors = new LinkedHashMap<>();
         for (PromptEntry e : saved) {
             e.tensors().forEach((n, t) -> tensors.put(e.name() + "/" + n, t));
-            if (pool.config().keys() != PromptPoolConfig.Keys.CENTROIDS) {
+            if (pool.config().keys().singleKey()) {
                 float[] k = e.keyValues(be);
                 tensors.put(e.name() + "/" + KEY_CACHE, Tensor.of(k.clone(), k.length));
             }
@@ -208,7 +215,7 @@ public final class PromptPoolState {
     private void writePoolJson() throws IOException {
         ObjectNode root = JSON.createObjectNode();
         root.put("format", FORMAT);
-        root.set("config", JSON.valueToTree(pool.config()));
+        root.set("config", JSON.valueToTree(pool.config().toMap()));
         root.put("hidden", pool.hidden());
         ArrayNode list = root.putArray("tasks");
         for (Task t : tasks) list.addObject().put("name", t.name()).put("folder", t.folder());
@@ -228,11 +235,7 @@ public final class PromptPoolState {
                 if (prompt == null) throw new IOException(file + ": entry " + name + " has no prompt");
                 PromptEntry e;
                 try {
-                    e = switch (config.keys()) {
-                        case DERIVED_MLP -> PromptEntry.derived(name, prompt, KeyMlp.of(t));
-                        case FREE -> PromptEntry.free(name, prompt, require(t, PromptEntry.KEY, file, name));
-                        case CENTROIDS -> PromptEntry.centroids(name, prompt, require(t, PromptEntry.CENTROIDS, file, name));
-                    };
+                    e = config.keys().read(name, prompt, t);
                 } catch (IllegalArgumentException ex) {
                     throw new IOException(file + ": entry " + name + ": " + ex.getMessage(), ex);
                 }
@@ -242,12 +245,6 @@ public final class PromptPoolState {
             }
         }
         return out;
-    }
-
-    private static Tensor require(Map<String, Tensor> t, String n, Path file, String entry) throws IOException {
-        Tensor x = t.get(n);
-        if (x == null) throw new IOException(file + ": entry " + entry + " has no " + n);
-        return x;
     }
 
     /** A float32 heap copy (the file is closed after loading; training writes into these). */

@@ -51,11 +51,11 @@ public record PromptTaskData(List<LlavaSample> samples, List<TrainingExample> ex
 
     /**
      * Encodes {@code samples}: training examples through {@code encoder}, CLIP queries through {@code clip} with
-     * images from {@code clipImages} (null when no sample has an image), keeping the modalities {@code modalities}
-     * (names from ClipQueries: "image", "text") in that order.
+     * images from {@code clipImages} (null when no sample has an image), keeping the pool's query modalities
+     * {@code modalities} (names from ClipQueries: "image", "text") in their order.
      */
     public static PromptTaskData encode(Iterable<LlavaSample> samples, SampleEncoder encoder, ClipQueries clip, ImageStore clipImages,
-                                        List<String> modalities, Backend be) throws ImagePathException {
+                                        PromptQueries modalities, Backend be) throws ImagePathException {
         List<LlavaSample> kept = new ArrayList<>();
         List<TrainingExample> examples = new ArrayList<>();
         List<Tensor> pixels = new ArrayList<>();
@@ -75,15 +75,16 @@ public record PromptTaskData(List<LlavaSample> samples, List<TrainingExample> ex
         return new PromptTaskData(kept, examples, queries(kept, pixels, clip, modalities, be));
     }
 
-    /** The queries [M, N, d] of samples with their CLIP pixels (null: no image), modalities picked by name. */
-    public static Tensor queries(List<LlavaSample> samples, List<Tensor> clipPixels, ClipQueries clip, List<String> modalities, Backend be) {
-        int n = samples.size(), d = clip.dim(), m = modalities.size();
+    /** The queries [M, N, d] of samples with their CLIP pixels (null: no image), the pool's modalities picked by name. */
+    public static Tensor queries(List<LlavaSample> samples, List<Tensor> clipPixels, ClipQueries clip, PromptQueries modalities, Backend be) {
+        List<String> names = modalities.names();
+        int n = samples.size(), d = clip.dim(), m = names.size();
         int[] rows = new int[m];
         for (int i = 0; i < m; i++) {
-            rows[i] = switch (modalities.get(i)) {
+            rows[i] = switch (names.get(i)) {
                 case "image" -> 0;
                 case "text" -> 1;
-                default -> throw new IllegalArgumentException("CLIP queries are \"image\" and \"text\", not " + modalities.get(i));
+                default -> throw new IllegalArgumentException("CLIP queries are \"image\" and \"text\", not " + names.get(i));
             };
         }
         float[] out = new float[m * n * d];

@@ -67,7 +67,7 @@ public final class PromptTaskTrainer {
             long entrySeed = mix(seed, index);
             pool.add(task, PromptPool.vocabularyInit(table, vocab, pool.config().promptLength(), entrySeed), entrySeed ^ 0x5DEECE66DL);
             current = pool.size() - 1;
-            if (pool.config().keys() == PromptPoolConfig.Keys.CENTROIDS) pool.fitCentroids(current, data.queries(), entrySeed);
+            pool.prepareEntry(current, data.queries(), entrySeed);                             // e.g. S-Prompts' centroids
         } else {
             for (int i = pool.size(); i < pool.config().poolSize(); i++) {
                 long entrySeed = mix(seed, -1 - i);

@@ -380,9 +380,9 @@ class PromptPoolTest {
 
     @Test
     void softSelectionMixesEveryPromptByItsScore() {                                      // §12.21
-        PromptPoolConfig soft = new PromptPoolConfig("soft", L, KD, List.of("image"), new float[]{1f}, PromptPoolConfig.Growth.SHARED, 3,
-                PromptPoolConfig.Keys.FREE, 0, PromptPoolConfig.Score.COSINE, PromptPoolConfig.Selector.SOFT, 0, false,
-                PromptPoolConfig.Composer.WEIGHTED_SUM, PromptPoolConfig.KeyLoss.NONE, 0f, PromptPoolConfig.Trainable.ALL_ENTRIES);
+        PromptPoolConfig soft = new PromptPoolConfig("soft", L, KD, PromptQueries.single("image"), PromptPoolConfig.Growth.SHARED, 3,
+                new FreeKeys(), PromptScore.COSINE, new SoftSelector(false), PromptComposer.WEIGHTED_SUM, KeyLoss.NONE,
+                PromptPoolConfig.Trainable.ALL_ENTRIES);
         PromptPool pool = new PromptPool(soft, D);
         SplittableRandom r = new SplittableRandom(16);
         for (int i = 0; i < 3; i++) pool.add("p" + i, random(r, L, D), 80 + i);
