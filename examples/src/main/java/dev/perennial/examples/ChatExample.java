@@ -25,7 +25,7 @@ public final class ChatExample {
     /** Prints the answer about {@code photo} and the shape of the same prompt's logits, from the checkpoint in {@code dir}. */
     public static void run(Path dir, Path photo) throws IOException {
         // README:chat
-        Backend be = Backends.select("auto");     // a GPU if perennial-cuda is present and a GPU usable, else the CPU
+        Backend be = Backends.select("auto");     // a GPU if perennial-native is present and a GPU usable, else the CPU
         try (LlavaModel model = LlavaModel.load(dir)) {                  // either dialect; weights stay memory-mapped
             LlavaChat chat = new LlavaChat(model, Tokenizer.load(dir), LlavaChat.processorFor(dir, model),
                     ConversationTemplate.VICUNA_V1, be);

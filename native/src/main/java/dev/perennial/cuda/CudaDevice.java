@@ -1,7 +1,7 @@
 /*
  * One CUDA device as the backend sees it: its kernels (DeviceKernels over a KernelAbi and a DeviceMemory) and
  * its GEMM. Two kinds exist: the emulated device (emulated(): g++-built kernels, pooled host memory standing in
- * for device memory, OpenBLAS) and a GPU (built by perennial-cuda's provider: nvcc-built kernels, pooled CUDA
+ * for device memory, OpenBLAS) and a GPU (built by gpu.GpuCudaProvider: nvcc-built kernels, pooled CUDA
  * managed memory, cuBLAS). CudaBackend is
  * written against this and cannot tell them apart.
  */

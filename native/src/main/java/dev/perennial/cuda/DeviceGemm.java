@@ -1,7 +1,7 @@
 /*
  * Matrix products on a device, with Backend.matmul's contract (batched, broadcast batch dims, transposed and
  * F16/BF16 operands accepted; the result a new contiguous F32 tensor in device-accessible memory). cuBLAS on a
- * GPU (perennial-cuda); on the emulated device OpenBLAS stands in for it (HostGemm).
+ * GPU (gpu.CublasGemm); on the emulated device OpenBLAS stands in for it (HostGemm).
  */
 package dev.perennial.cuda;
 

@@ -1,8 +1,8 @@
 /*
  * KernelAbi over a JavaCPP binding class, without hand-written delegation: each interface method `fooBar(...)`
  * calls the binding's `static native int pn_foo_bar(...)` with the same parameter types. Both builds of the
- * kernels are bound this way (EmuKernels for the emulated device, perennial-cuda's CudaKernels for the nvcc build),
- * so the launcher list is written once per binding class and nowhere else. Every method is resolved when the ABI is
+ * kernels are bound this way (EmuKernels for the emulated device, gpu.CudaKernels for the nvcc build), and both
+ * binding classes and the interface are generated from the kernel headers, so no launcher is listed by hand. Every method is resolved when the ABI is
  * created, so a binding that lacks a launcher fails at once with its name instead of at the first call.
  * (Reflection costs well under a microsecond per call, small against a kernel launch.)
  */

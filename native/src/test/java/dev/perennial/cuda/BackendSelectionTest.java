@@ -1,6 +1,6 @@
 /*
  * Backend selection with perennial-native on the class path: "cuda-emulated" is offered and works by name, but
- * "auto" keeps the CPU backend (the emulated device is never faster; a real GPU provider lives in perennial-cuda).
+ * "auto" keeps the CPU backend (the emulated device is never faster; the real GPU provider is gpu.GpuCudaProvider).
  */
 package dev.perennial.cuda;
 
