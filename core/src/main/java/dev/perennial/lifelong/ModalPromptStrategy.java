@@ -153,6 +153,7 @@ public final class ModalPromptStrategy implements Strategy {
         } catch (ImagePathException e) {
             throw new IOException(task.name() + ": " + e.getMessage(), e);
         }
+        session.requireTrainable(task, data.examples(), chosen.size());
         TrainConfig cfg = new TrainConfig(this.train.epochs(), this.train.batchSize(), this.train.gradAccumulation(), this.train.learningRate(),
                 this.train.weightDecay(), this.train.warmupRatio(), this.train.maxGradNorm(), seed + step, this.train.maxSteps(), 0);
         var r = PromptTaskTrainer.train(state, task.name(), session.model(), session.backend(), data, session.tokenizer().vocabSize(), seed, cfg, null, null);

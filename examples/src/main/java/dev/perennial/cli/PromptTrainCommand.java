@@ -166,7 +166,11 @@ final class PromptTrainCommand implements Callable<Integer> {
                 }
             }
             PromptTaskData taskData = PromptTaskData.encode(samples, encoder, queries, clipImages, poolConfig.queries(), be);
-            if (taskData.size() == 0) throw new IllegalArgumentException(data + ": no usable sample");
+            try {
+                SampleEncoder.requireTrainable(taskData.examples(), samples.size(), options.maxLength, "--max-length");
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException(data + ": " + e.getMessage(), e);
+            }
             if (st == null) st = PromptPoolState.create(state, poolConfig, m.config().text().hiddenSize());
             stdout.printf(Locale.ROOT, "%d samples (%d skipped, %d truncated)%s%n", taskData.size(), encoder.skippedCount(),
                     encoder.truncatedCount(), llava == null ? "" : "; images: " + llava.summary());

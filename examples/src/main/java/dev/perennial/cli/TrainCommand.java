@@ -156,13 +156,19 @@ final class TrainCommand implements Callable<Integer> {
                     : new ImageStore(images, LlavaChat.processorFor(modelOptions.model, m), m.config().padImageToSquare());
             SampleEncoder encoder = new SampleEncoder(tok, ConversationTemplate.named(template), m.config().imageTokenIndex(), store, maxLength);
             List<TrainingExample> examples = new ArrayList<>();
+            int read = 0;
             try (LlavaJsonReader reader = LlavaJsonReader.open(data, InvalidSamples.FAIL)) {
                 for (LlavaSample s = reader.read(); s != null; s = reader.read()) {
                     if (s.hasImage() && store == null) throw new IllegalArgumentException("sample " + s.describe() + " has an image: pass --images");
                     encoder.encode(s).ifPresent(examples::add);
+                    read++;
                 }
             }
-            if (examples.isEmpty()) throw new IllegalArgumentException(data + ": no usable sample");
+            try {
+                SampleEncoder.requireTrainable(examples, read, maxLength, "--max-length");   // before an untrained adapter is saved
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException(data + ": " + e.getMessage(), e);
+            }
             stdout.printf(Locale.ROOT, "%d samples (%d skipped, %d truncated)%s%n", examples.size(), encoder.skippedCount(),
                     encoder.truncatedCount(), store == null ? "" : "; images: " + store.summary());
 

@@ -88,4 +88,26 @@ class RunCommandTest {
         assertEquals(1, demo.exitCode());
         assertTrue(demo.err().contains("perennial demo --build-base"), demo.err());
     }
+
+    /**
+     * A step whose every sample exceeds max_length before its response stops the run with the count and the cause
+     * (issue 20, item 4: it used to save an untrained adapter), for the LoRA strategies and ADAPT-∞'s scoring alike.
+     */
+    @Test
+    void aStepWithNothingToTrainStopsTheRun() throws IOException {
+        Path cfg = config("");
+        Files.writeString(cfg, Files.readString(cfg).replace("\"max_length\": 256", "\"max_length\": 6"));
+        CliRun r = run("run", "--config", cfg.toString());
+        assertEquals(1, r.exitCode(), r.err());
+        assertTrue(r.err().contains("all 6 samples exceed max_length 6 tokens before their first response token; nothing to train"), r.err());
+        assertTrue(r.err().startsWith("perennial run: ") && r.err().contains("task "), r.err());
+        assertFalse(Files.exists(dir.resolve("out/strategies/sequential/steps/0000/adapter")), "no untrained adapter is saved");
+
+        Files.writeString(cfg, Files.readString(cfg).replace("[\"sequential\", \"replay\"]", "[\"adapt-inf\"]")
+                .replace("\"replay\": {\"memory\": 4, \"fraction\": 0.5}", "\"adapt_inf\": {\"clusters\": 2, \"dim\": 16, \"pool_cap\": 20}")
+                .replace("\"out\": \"out\"", "\"out\": \"out-adapt\""));
+        CliRun a = run("run", "--config", cfg.toString());
+        assertEquals(1, a.exitCode(), a.err());
+        assertTrue(a.err().contains("samples exceed max_length 6 tokens before their first response token; nothing to train"), a.err());
+    }
 }
