@@ -50,7 +50,9 @@ public final class AdaptInfStrategy extends LoraStrategy {
     /** Settings ("adapt_inf": {"clusters", "dim", "pool_cap"}): K, the vectors' dimension k and the pool cap P_max. */
     public record Settings(int clusters, int dim, int poolCap) {
         public Settings {
-            if (clusters < 1 || dim < 1 || poolCap < 1) throw new IllegalArgumentException("adapt_inf needs clusters, dim and pool_cap >= 1");
+            if (clusters < 1) throw new IllegalArgumentException("\"adapt_inf.clusters\" must be at least 1, got " + clusters);
+            if (dim < 1) throw new IllegalArgumentException("\"adapt_inf.dim\" must be at least 1, got " + dim);
+            if (poolCap < 1) throw new IllegalArgumentException("\"adapt_inf.pool_cap\" must be at least 1, got " + poolCap);
         }
 
         /** K = 5, k = 8192, P_max = 5000. */

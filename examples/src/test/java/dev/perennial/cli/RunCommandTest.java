@@ -77,6 +77,15 @@ class RunCommandTest {
         CliRun r = run("run", "--config", typo.toString());
         assertEquals(1, r.exitCode());
         assertTrue(r.err().startsWith("perennial run: ") && r.err().contains("unknown key \"epoch\""), r.err());
+        CliRun missing = run("run", "--config", dir.resolve("does-not-exist.json").toString());
+        assertEquals(1, missing.exitCode());
+        assertEquals("perennial run: " + dir.resolve("does-not-exist.json") + ": no such file or folder", missing.err().trim());
+        Path zero = Files.writeString(dir.resolve("zero.json"), Files.readString(typo).replace(", \"epoch\": 3", "")
+                .replace("\"budget\": 6", "\"budget\": 0"));
+        CliRun range = run("run", "--config", zero.toString());
+        assertEquals(1, range.exitCode());
+        assertEquals("perennial run: " + zero + ": \"budget\" must be at least 1, got 0", range.err().trim());
+        assertFalse(Files.exists(dir.resolve("out")), "checked before any work");
         Files.writeString(dir.resolve("bad.json"), "{\"model\": ");
         CliRun bad = run("run", "--config", dir.resolve("bad.json").toString());
         assertTrue(bad.exitCode() == 1 && bad.err().contains("not valid JSON"), bad.err());
