@@ -104,7 +104,7 @@ final class PromptTrainCommand implements Callable<Integer> {
     /** What the task's result depends on, besides the pool settings that the state itself keeps. */
     private Fingerprint settings() throws java.io.IOException {
         Fingerprint.Builder f = Fingerprint.builder().put("data", Fingerprint.fileDigest(data)).put("images", OutputGuard.path(options.images))
-                .put("model", OutputGuard.model(options.model.model)).put("clip", OutputGuard.model(options.clip))
+                .put("model", OutputGuard.model(options.model.model())).put("clip", OutputGuard.model(options.clip()))
                 .put("template", template).put("max-length", options.maxLength).put("epochs", epochs);
         training.fingerprint(f);
         return f.build();
@@ -130,7 +130,7 @@ final class PromptTrainCommand implements Callable<Integer> {
         Tokenizer tok = options.loadTokenizer();
         Backend be = options.model.backend();
         ConversationTemplate tpl = ConversationTemplate.named(template);
-        try (LlavaModel m = options.model.load(); ClipModel clip = ClipModel.load(options.clip)) {
+        try (LlavaModel m = options.model.load(); ClipModel clip = ClipModel.load(options.clip())) {
             PromptPoolState st = PromptPoolState.exists(state) ? PromptPoolState.open(state) : null;
             ClipQueries.TextQuery mode = textQuery == TextQuery.pooled ? ClipQueries.TextQuery.POOLED : ClipQueries.TextQuery.PROJECTED;
             if (st != null && !st.tasks().isEmpty()) {
@@ -176,8 +176,8 @@ final class PromptTrainCommand implements Callable<Integer> {
                     encoder.truncatedCount(), llava == null ? "" : "; images: " + llava.summary());
             Map<String, Object> meta = new LinkedHashMap<>();
             meta.put("data", data.toAbsolutePath().toString());
-            meta.put("model", options.model.model.toAbsolutePath().toString());
-            meta.put("clip", options.clip.toAbsolutePath().toString());
+            meta.put("model", options.model.model().toAbsolutePath().toString());
+            meta.put("clip", options.clip().toAbsolutePath().toString());
             meta.put("text_query", mode.name());
             meta.put("template", template);
             meta.put("max_length", options.maxLength);
