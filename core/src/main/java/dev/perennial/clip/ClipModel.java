@@ -16,6 +16,7 @@ package dev.perennial.clip;
 import dev.perennial.io.TensorSource;
 import dev.perennial.llava.ClipVisionConfig;
 import dev.perennial.llava.ClipVisionTower;
+import dev.perennial.llava.LlavaModel;
 import dev.perennial.llava.WeightLoader;
 import dev.perennial.nn.Linear;
 import dev.perennial.tensor.Backend;
@@ -124,6 +125,7 @@ public final class ClipModel implements AutoCloseable {
     public ImageEmbeddings encodeImage(Backend be, Tensor pixelValues) {
         ClipVisionTower tower = visionTower();
         ClipVisionConfig c = tower.config();
+        if (!pixelValues.storage().isDeviceMemory()) LlavaModel.requireFinite(pixelValues);   // NaN would spread to every embedding
         List<Tensor> states = tower.hiddenStates(be, pixelValues, c.numLayers());
         Tensor last = states.get(c.numLayers());
         Tensor pooled = tower.pooledOutput(be, last);

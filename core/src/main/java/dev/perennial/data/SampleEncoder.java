@@ -14,6 +14,11 @@
  * Samples with more than one image are refused (IllegalArgumentException): LLaVA-1.5 trains one image per sample
  * and a faithful multi-image layout is a different model input. A conversation that ConversationTemplate rejects
  * (turns not alternating) is an IllegalArgumentException naming the sample. Thread-safe if the tokenizer is.
+ *
+ * requireTrainable() is the check every training entry point (`perennial train` and `prompt-train`, the lifelong
+ * strategies) runs on its encoded examples: when not one supervised token is left, it stops with the count of
+ * samples lost and why (cut by the length limit before their first response token, no response at all, image not
+ * loadable) instead of letting the run save an untrained adapter (issue 20, item 4).
  */
 package dev.perennial.data;
 
@@ -106,4 +111,44 @@ public final class SampleEncoder {
 
     /** Samples cut to maxLength. */
     public long truncatedCount() { return truncated.sum(); }
+
+    /** The length limit in positions (the image marker counting as one). */
+    public int maxLength() { return maxLength; }
+
+    /**
+     * Stops a run that would train on nothing. When none of {@code examples} keeps a supervised (response) token, an
+     * IllegalArgumentException says how many of the {@code total} samples were lost and why, e.g. "all 40 samples
+     * exceed --max-length 256 tokens before their first response token; nothing to train".
+     * @param examples   the encoded examples (a sample whose image could not be loaded has none)
+     * @param total      samples that were encoded
+     * @param maxLength  the limit they were truncated to
+     * @param lengthName how the user sets the limit ("--max-length", "max_length"), for the message
+     */
+    public static void requireTrainable(List<TrainingExample> examples, int total, int maxLength, String lengthName) {
+        int cut = 0, noResponse = 0;
+        for (TrainingExample e : examples) {
+            if (supervised(e)) return;
+            if (e.length() >= maxLength) cut++; else noResponse++;
+        }
+        int skipped = Math.max(0, total - examples.size());
+        String limit = lengthName + " " + maxLength + " tokens before their first response token";
+        String why;
+        if (total == 0) why = "there are no samples";
+        else if (cut == total) why = (total == 1 ? "the only sample exceeds " : "all " + total + " samples exceed ") + limit;
+        else if (noResponse == total) why = (total == 1 ? "the only sample has" : "all " + total + " samples have") + " no response to learn";
+        else if (skipped == total) why = (total == 1 ? "the only sample was" : "all " + total + " samples were") + " skipped (image could not be loaded)";
+        else {
+            List<String> parts = new java.util.ArrayList<>();
+            if (cut > 0) parts.add(cut + " exceed " + limit);
+            if (noResponse > 0) parts.add(noResponse + " have no response to learn");
+            if (skipped > 0) parts.add(skipped + " were skipped (image could not be loaded)");
+            why = "none of the " + total + " samples is usable: " + String.join(", ", parts);
+        }
+        throw new IllegalArgumentException(why + "; nothing to train");
+    }
+
+    private static boolean supervised(TrainingExample e) {
+        for (long l : e.labels()) if (l != LabeledTokens.IGNORE_INDEX) return true;
+        return false;
+    }
 }

@@ -50,7 +50,9 @@ public final class AdaptInfStrategy extends LoraStrategy {
     /** Settings ("adapt_inf": {"clusters", "dim", "pool_cap"}): K, the vectors' dimension k and the pool cap P_max. */
     public record Settings(int clusters, int dim, int poolCap) {
         public Settings {
-            if (clusters < 1 || dim < 1 || poolCap < 1) throw new IllegalArgumentException("adapt_inf needs clusters, dim and pool_cap >= 1");
+            if (clusters < 1) throw new IllegalArgumentException("\"adapt_inf.clusters\" must be at least 1, got " + clusters);
+            if (dim < 1) throw new IllegalArgumentException("\"adapt_inf.dim\" must be at least 1, got " + dim);
+            if (poolCap < 1) throw new IllegalArgumentException("\"adapt_inf.pool_cap\" must be at least 1, got " + poolCap);
         }
 
         /** K = 5, k = 8192, P_max = 5000. */
@@ -122,7 +124,7 @@ public final class AdaptInfStrategy extends LoraStrategy {
                 chosen.add(id.dataset().equals(task.name()) ? new Chosen(task, train.get(id.index())) : lookup.apply(id.dataset(), id.index()));
             }
             Path vectors = work.resolve(String.format(Locale.ROOT, "vectors-%03d.npy", step));
-            Map<String, float[]> scores = score(chosen, vectors);
+            Map<String, float[]> scores = score(task, chosen, vectors);
             DataPool.StepResult r = pool.step(task.name(), train.size(), null, vectors, scores, null);
             List<Chosen> out = new ArrayList<>();
             for (int p : r.outcome().selection().selected()) out.add(chosen.get(p));
@@ -132,8 +134,11 @@ public final class AdaptInfStrategy extends LoraStrategy {
         }
     }
 
-    /** Vectors (written to {@code file}, NaN rows for samples that cannot be scored) and scores of the candidates. */
-    private Map<String, float[]> score(List<Chosen> candidates, Path file) throws IOException {
+    /**
+     * Vectors (written to {@code file}, NaN rows for samples that cannot be scored) and scores of the candidates; a step
+     * whose every candidate is unusable (cut by max_length before its response, no image) stops before the pool step.
+     */
+    private Map<String, float[]> score(Task task, List<Chosen> candidates, Path file) throws IOException {
         Set<Scorer.Requirement> needs = EnumSet.noneOf(Scorer.Requirement.class);
         scorers.values().forEach(s -> needs.addAll(s.requirements()));
         ScoringPass pass = new ScoringPass(session.model(), session.backend(), new SampleVectors.Config(SampleVectors.Source.LORA_GRAD,
@@ -143,12 +148,18 @@ public final class AdaptInfStrategy extends LoraStrategy {
         Map<String, float[]> scores = new LinkedHashMap<>();
         for (String s : scorers.keySet()) scores.put(s, new float[n]);
         final int group = 16;
+        List<TrainingExample> unusable = new ArrayList<>();          // while no candidate is usable, for the error (no pixels)
+        boolean usable = false;
         for (int start = 0; start < n; start += group) {
             List<TrainingExample> rows = new ArrayList<>();
             for (int i = start; i < Math.min(n, start + group); i++) {
                 List<TrainingExample> e = session.examples(candidates.get(i).task(), List.of(candidates.get(i).sample()));
-                rows.add(e.isEmpty() || !supervised(e.get(0)) ? null : e.get(0));         // no image or nothing to score: NaN row
+                TrainingExample row = e.isEmpty() || !supervised(e.get(0)) ? null : e.get(0);   // no image or nothing to score: NaN row
+                rows.add(row);
+                usable |= row != null;
+                if (!usable) for (TrainingExample x : e) unusable.add(new TrainingExample(x.sampleIndex(), x.sampleId(), x.inputIds(), x.labels(), null));
             }
+            if (start + group >= n && !usable) session.requireTrainable(task, unusable, n);  // throws: nothing to train
             List<ScoringPass.ScoredRow> scored = pass.scoreGroup(rows, scorers.values());
             for (int k = 0; k < scored.size(); k++) {
                 vectors[start + k] = scored.get(k).vector();

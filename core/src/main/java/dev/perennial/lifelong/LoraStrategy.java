@@ -65,6 +65,7 @@ public abstract class LoraStrategy implements Strategy {
         List<Chosen> chosen = choose(step, task, samples, rng);
         List<TrainingExample> examples = new ArrayList<>();
         for (Chosen c : chosen) examples.addAll(session.examples(c.task(), List.of(c.sample())));
+        session.requireTrainable(task, examples, chosen.size());
         double first = Double.NaN, last = Double.NaN;
         if (!examples.isEmpty()) {
             TrainConfig cfg = new TrainConfig(train.epochs(), train.batchSize(), train.gradAccumulation(), train.learningRate(),

@@ -55,7 +55,8 @@ public final class ModalPromptStrategy implements Strategy {
      */
     public record Settings(java.nio.file.Path clip, int prompts, int promptLength, float lambda, double lr) {
         public Settings {
-            if (prompts < 1 || promptLength < 1) throw new IllegalArgumentException("modalprompt needs prompts and prompt_length >= 1");
+            if (prompts < 1) throw new IllegalArgumentException("\"modalprompt.prompts\" must be at least 1, got " + prompts);
+            if (promptLength < 1) throw new IllegalArgumentException("\"modalprompt.prompt_length\" must be at least 1, got " + promptLength);
             if (!(lambda >= 0 && lambda <= 1)) throw new IllegalArgumentException("modalprompt.lambda must be in [0, 1], got " + lambda);
             if (!(lr > 0)) throw new IllegalArgumentException("modalprompt.lr must be > 0");
         }
@@ -153,6 +154,7 @@ public final class ModalPromptStrategy implements Strategy {
         } catch (ImagePathException e) {
             throw new IOException(task.name() + ": " + e.getMessage(), e);
         }
+        session.requireTrainable(task, data.examples(), chosen.size());
         TrainConfig cfg = new TrainConfig(this.train.epochs(), this.train.batchSize(), this.train.gradAccumulation(), this.train.learningRate(),
                 this.train.weightDecay(), this.train.warmupRatio(), this.train.maxGradNorm(), seed + step, this.train.maxSteps(), 0);
         var r = PromptTaskTrainer.train(state, task.name(), session.model(), session.backend(), data, session.tokenizer().vocabSize(), seed, cfg, null, null);

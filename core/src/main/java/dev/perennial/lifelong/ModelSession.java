@@ -62,6 +62,20 @@ public final class ModelSession implements AutoCloseable {
     public Tokenizer tokenizer() { return tokenizer; }
     public ConversationTemplate template() { return template; }
     public Backend backend() { return be; }
+    /** The length limit of the run's samples in positions (the run file's max_length). */
+    public int maxLength() { return maxLength; }
+
+    /**
+     * Stops a step that would train on nothing (SampleEncoder.requireTrainable, naming the task and max_length) instead
+     * of letting the strategy go on with an untrained step.
+     */
+    public void requireTrainable(Task task, List<TrainingExample> examples, int total) {
+        try {
+            SampleEncoder.requireTrainable(examples, total, maxLength, "max_length");
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("task " + task.name() + ": " + e.getMessage(), e);
+        }
+    }
 
     /** The image store for a task's image root (created once). */
     public ImageStore images(Path root) throws IOException {

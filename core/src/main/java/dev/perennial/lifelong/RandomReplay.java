@@ -33,7 +33,8 @@ public final class RandomReplay extends LoraStrategy {
     /** Settings ("replay": {"memory", "fraction"}): the memory's size in samples and the share of a step replayed. */
     public record Settings(int memory, double fraction) {
         public Settings {
-            if (memory < 1 || !(fraction >= 0 && fraction < 1)) throw new IllegalArgumentException("replay needs memory >= 1 and a fraction in [0, 1)");
+            if (memory < 1) throw new IllegalArgumentException("\"replay.memory\" must be at least 1, got " + memory);
+            if (!(fraction >= 0 && fraction < 1)) throw new IllegalArgumentException("\"replay.fraction\" must be in [0, 1), got " + fraction);
         }
 
         /** 1000 samples, 30% of each step replayed. */

@@ -94,13 +94,17 @@ public record RunPlan(Path model, Path tokenizer, String template, int maxLength
         List<String> names = new ArrayList<>();
         if (node.has("strategies")) {
             if (!node.get("strategies").isArray()) throw new IllegalArgumentException("\"strategies\" must be a list of names");
-            for (JsonNode s : node.get("strategies")) names.add(s.asText());
+            for (JsonNode s : node.get("strategies")) {
+                if (!s.isTextual()) throw new IllegalArgumentException("\"strategies\" must be a list of names, got " + s);
+                names.add(s.asText());
+            }
         } else {
             names.addAll(Strategies.DEFAULT_RUN);
         }
         Path model = r.path("model", true), tokenizer = r.path("tokenizer", false), out = r.path("out", true);
         String template = r.string("template", "vicuna_v1");
         int maxLength = r.integer("max_length", 2048);
+        if (maxLength < 1) throw new IllegalArgumentException("\"max_length\" must be at least 1, got " + maxLength);
         RunSettings common = RunSettings.parse(r);
         List<Task> tasks = tasks(base, node.get("tasks"));
         for (String name : names) registry.type(name);                   // an unknown name before any strategy's settings
@@ -111,7 +115,10 @@ public record RunPlan(Path model, Path tokenizer, String template, int maxLength
         if (t == null || !t.isObject()) throw new IllegalArgumentException("\"tasks\" must be an object: {\"coin\": ...}, {\"shapes\": DIR} or {\"list\": [...]}");
         if (!t.has("coin") && !t.has("shapes") && !t.has("list")) throw new IllegalArgumentException("\"tasks\" needs \"coin\", \"shapes\" or \"list\"");
         JsonSettings tasks = new JsonSettings(t, "tasks.", base).known(Set.of("coin", "shapes", "list"));
-        if (t.has("shapes")) return TaskStreams.shapes(base.resolve(t.get("shapes").asText()));
+        if (t.size() > 1) {                                                    // the others would be ignored without a word
+            throw new IllegalArgumentException("\"tasks\" holds " + t.size() + " task sources; give one of \"coin\", \"shapes\" or \"list\"");
+        }
+        if (t.has("shapes")) return TaskStreams.shapes(tasks.path("shapes", true));
         if (t.has("coin")) {
             JsonSettings c = tasks.object("coin").known(Set.of("root", "images", "order"));
             List<String> order = new ArrayList<>();
@@ -119,6 +126,7 @@ public record RunPlan(Path model, Path tokenizer, String template, int maxLength
             else order.addAll(TaskStreams.COIN_ORDER);
             return TaskStreams.coin(c.path("root", true), c.path("images", true), order);
         }
+        if (!t.get("list").isArray()) throw new IllegalArgumentException("\"tasks.list\" must be a list of task objects");
         List<Task> out = new ArrayList<>();
         int i = 0;
         for (JsonNode x : t.get("list")) {

@@ -22,9 +22,22 @@ public record RunSettings(int budget, int epochs, int batch, double lr, long see
     static final Set<String> KEYS = Set.of("budget", "epochs", "batch", "lr", "seed", "lora", "test_limit", "evaluate_future",
             "answer_batch", "max_new_tokens");
 
+    /** Every value is range-checked here, before any work, and an error names the run file's key and the value. */
     public RunSettings {
-        if (budget < 1 || epochs < 1 || batch < 1) throw new IllegalArgumentException("budget, epochs and batch must be >= 1");
-        if (answerBatch < 1 || maxNewTokens < 1) throw new IllegalArgumentException("answer_batch and max_new_tokens must be >= 1");
+        atLeast("budget", budget, 1);
+        atLeast("epochs", epochs, 1);
+        atLeast("batch", batch, 1);
+        if (!(lr > 0) || !Double.isFinite(lr)) throw new IllegalArgumentException("\"lr\" must be a positive number, got " + lr);
+        atLeast("lora.rank", loraRank, 1);
+        if (!(loraAlpha > 0) || !Float.isFinite(loraAlpha)) throw new IllegalArgumentException("\"lora.alpha\" must be a positive number, got " + loraAlpha);
+        if (!(loraDropout >= 0 && loraDropout < 1)) throw new IllegalArgumentException("\"lora.dropout\" must be in [0, 1), got " + loraDropout);
+        atLeast("test_limit", testLimit, 0);
+        atLeast("answer_batch", answerBatch, 1);
+        atLeast("max_new_tokens", maxNewTokens, 1);
+    }
+
+    private static void atLeast(String key, long value, long min) {
+        if (value < min) throw new IllegalArgumentException("\"" + key + "\" must be at least " + min + ", got " + value);
     }
 
     /** Budget 500, 1 epoch, batch 4, lr 2e-4, seed 0, LoRA r 8 / α 16 / dropout 0.05, all test records, answers in batches of 8 up to 64 tokens. */

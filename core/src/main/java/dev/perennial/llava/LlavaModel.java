@@ -145,12 +145,21 @@ public final class LlavaModel implements AutoCloseable {
      * them to a device). [N, 3, S, S] is small beside the tower's work.
      */
     public static void requireFinite(Tensor pixels) {
-        float[] v = pixels.toFloatArray();
+        requireFinite(pixels, "pixel values", "image");
+    }
+
+    /**
+     * The same check for any model input read on the host: {@code what} names it in the message ("prompt embeddings of
+     * FILE"), {@code item} its first dimension ("image", "row"). Prompt embeddings loaded from a file, the CLIP image
+     * tower's pixels and the prompts of an inference pass go through here.
+     */
+    public static void requireFinite(Tensor input, String what, String item) {
+        float[] v = input.toFloatArray();
         for (int i = 0; i < v.length; i++) {
             if (!Float.isFinite(v[i])) {
-                int perImage = v.length / Math.max(1, pixels.size(0));
-                throw new IllegalArgumentException("pixel values hold " + v[i] + " (image " + i / perImage + " of " + pixels.size(0)
-                        + ", element " + i % perImage + "): the model needs finite inputs");
+                int n = input.rank() == 0 ? 1 : input.size(0), per = v.length / Math.max(1, n);
+                throw new IllegalArgumentException(what + " hold " + v[i] + " (" + item + " " + i / per + " of " + n
+                        + ", element " + i % per + "): the model needs finite inputs");
             }
         }
     }
@@ -195,6 +204,11 @@ public final class LlavaModel implements AutoCloseable {
             PromptInsertion prompt = prompts.get(s);
             if (prompt != null && prompt.embeddings().size(1) != d) {
                 throw new IllegalArgumentException("prompt embeddings have width " + prompt.embeddings().size(1) + ", the model " + d);
+            }
+            // inference only: in training they are parameters, whose divergence the trainer's non-finite loss check names
+            if (prompt != null && !(be instanceof dev.perennial.autograd.GradBackend) && !prompt.embeddings().storage().isDeviceMemory()
+                    && (s == 0 || prompt != prompts.get(s - 1))) {
+                requireFinite(prompt.embeddings(), "prompt embeddings (sample " + s + ")", "row");
             }
         }
         int images = features == null ? 0 : features.size(0);

@@ -29,6 +29,7 @@ import dev.perennial.io.AtomicFiles;
 import dev.perennial.io.FileTrees;
 import dev.perennial.io.SafetensorsFile;
 import dev.perennial.io.SafetensorsWriter;
+import dev.perennial.llava.LlavaModel;
 import dev.perennial.tensor.Backend;
 import dev.perennial.tensor.DType;
 import dev.perennial.tensor.Tensor;
@@ -233,6 +234,13 @@ public final class PromptPoolState {
                 for (String n : f.names()) if (n.startsWith(prefix)) t.put(n.substring(prefix.length()), copy(f.tensor(n)));
                 Tensor prompt = t.get(PromptEntry.PROMPT);
                 if (prompt == null) throw new IOException(file + ": entry " + name + " has no prompt");
+                for (var e : t.entrySet()) {
+                    try {
+                        LlavaModel.requireFinite(e.getValue(), file + ": entry " + name + "'s " + e.getKey(), "row");
+                    } catch (IllegalArgumentException bad) {
+                        throw new IOException(bad.getMessage(), bad);
+                    }
+                }
                 PromptEntry e;
                 try {
                     e = config.keys().read(name, prompt, t);

@@ -9,6 +9,7 @@ package dev.perennial.prompt;
 
 import dev.perennial.io.SafetensorsFile;
 import dev.perennial.io.SafetensorsWriter;
+import dev.perennial.llava.LlavaModel;
 import dev.perennial.llava.PromptInsertion;
 import dev.perennial.tensor.DType;
 import dev.perennial.tensor.Tensor;
@@ -61,6 +62,11 @@ public final class SoftPrompt {
             Tensor t = f.tensor(TENSOR);
             if (t.rank() != 2 || t.size(1) != hidden) {
                 throw new IOException(file + ": prompt embeddings " + java.util.Arrays.toString(t.shape()) + " do not fit a model of hidden size " + hidden);
+            }
+            try {
+                LlavaModel.requireFinite(t, file + ": prompt embeddings", "row");
+            } catch (IllegalArgumentException e) {
+                throw new IOException(e.getMessage(), e);
             }
             String where = f.metadata().getOrDefault(PLACEMENT, "after_bos");
             PromptInsertion.Placement placement;

@@ -224,7 +224,7 @@ public final class DataPool {
                         + candidates.length + " pool samples");
             }
         }
-        PoolStep.check(candidates.length, scores, config);                   // fail before anything is saved
+        PoolStep.check(v, scores, config);                                   // fail before anything is saved
         Dataset joining = new Dataset(dataset, records, completed, json == null ? null : json.toAbsolutePath().normalize());
         saveInputs(joining, candidates, v, scores);
         return finish(joining, candidates, v, scores, false, progress);

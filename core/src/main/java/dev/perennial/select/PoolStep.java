@@ -21,6 +21,13 @@
  * Input checks (clear IllegalArgumentExceptions): an empty pool; scores of another length than the vectors;
  * K (or the top of the K range) larger than N. Defined behaviours: a budget above N selects what the modes allow
  * from every cluster (logged); empty clusters, NaN scores: as MultiWaySelection and KMeans define them.
+ *
+ * Non-finite vectors (a row with NaN or ±∞: `perennial score`'s invalid samples, or a corrupt file) are invalid
+ * samples: they are left out of clustering (label −1), selection and the pruning's redundancy, counted
+ * (report.json's non_finite_vectors) and warned about once. Mapping them to finite values instead (nan_to_num) put
+ * ±Float.MAX_VALUE coordinates into the centroids and an infinite inertia. They stay in the pool, ahead of the
+ * valid samples and within P_max, so that a sample whose image was missing is scored again at the next step.
+ * A pool whose every vector is non-finite, or whose valid samples are fewer than K, is an error.
  */
 package dev.perennial.select;
 
@@ -33,6 +40,7 @@ import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
 import java.util.Arrays;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -59,9 +67,17 @@ public final class PoolStep {
      * @param labels    [N] cluster of every pool sample
      * @param centroids [K, d]
      * @param kChoice   the KChooser table when K was chosen from a range, else empty
+     * <p>A label of −1 marks an invalid sample (a vector with NaN or ±∞), which belongs to no cluster.
      */
     public record Clustering(int clusters, int[] labels, float[][] centroids, double inertia, int iterations, boolean converged,
-                             List<KChooser.Row> kChoice) {}
+                             List<KChooser.Row> kChoice) {
+        /** How many samples are invalid (label −1: their vector has NaN or ±∞). */
+        public int invalidSamples() {
+            int count = 0;
+            for (int l : labels) if (l < 0) count++;
+            return count;
+        }
+    }
 
     /**
      * A step's outcome; every position is into the step's pool.
@@ -88,28 +104,34 @@ public final class PoolStep {
     public static Outcome run(VectorSource vectors, Map<String, float[]> scores, StepConfig config, int step, StepFolder folder,
                               boolean resume, KMeans.Progress progress, Backend be) throws IOException {
         int n = vectors.size();
-        check(n, scores, config);
+        int[] valid = check(vectors, scores, config);
+        if (valid.length < n) {
+            log.warn("step {}: {} of {} vectors contain NaN or infinite values; these samples are invalid: not clustered, "
+                    + "never selected, kept in the pool", step, n - valid.length, n);
+        }
         if (config.budget() > n) log.warn("step {}: budget {} exceeds the pool of {} samples; every cluster gives what it can", step, config.budget(), n);
+        VectorSource finite = valid.length == n ? vectors : new Rows(vectors, valid);
 
         Clustering clustering = resume && folder != null ? folder.loadClustering(n) : null;
         if (clustering == null) {
-            clustering = cluster(vectors, config, step, progress, be);
+            clustering = expand(cluster(finite, config, step, progress, be), valid, n);
             if (folder != null) folder.saveClustering(clustering);
         }
         Selection selection = resume && folder != null ? folder.loadSelection() : null;
         PermanentPruning.Result pruning = resume && folder != null ? folder.loadPruning(n) : null;
         if (config.pruneBeforeSelection()) {
-            if (pruning == null) pruning = prune(vectors, clustering, config, folder, be);
-            if (selection == null) selection = select(clustering, scores, config, step, pruning.kept(), folder);
+            if (pruning == null) pruning = prune(finite, valid, n, clustering, config, folder, be);
+            if (selection == null) selection = select(clustering, scores, config, step, validOf(pruning.kept(), clustering.labels()), folder);
         } else {
-            if (selection == null) selection = select(clustering, scores, config, step, null, folder);
-            if (pruning == null) pruning = prune(vectors, clustering, config, folder, be);
+            if (selection == null) selection = select(clustering, scores, config, step, valid.length == n ? null : valid, folder);
+            if (pruning == null) pruning = prune(finite, valid, n, clustering, config, folder, be);
         }
         return new Outcome(step, n, clustering, selection, pruning);
     }
 
-    /** The input checks of run() (DataPool runs them before it saves a step's inputs). */
-    static void check(int n, Map<String, float[]> scores, StepConfig config) {
+    /** The input checks of run() (DataPool runs them before it saves a step's inputs); returns the valid (finite) rows. */
+    static int[] check(VectorSource vectors, Map<String, float[]> scores, StepConfig config) {
+        int n = vectors.size();
         if (n == 0) throw new IllegalArgumentException("the pool is empty: nothing to cluster or select");
         for (var e : scores.entrySet()) {
             if (e.getValue().length != n) {
@@ -117,12 +139,41 @@ public final class PoolStep {
                         + n + " pool samples (one vector each)");
             }
         }
-        int k = config.chooseK() == null ? config.kmeans().clusters() : config.chooseK().max();
-        if (k > n) {
-            throw new IllegalArgumentException((config.chooseK() == null ? "K = " + k : "K range " + config.chooseK())
-                    + " exceeds the pool of " + n + " samples: K must not exceed N");
+        int[] valid = finiteRows(vectors);
+        if (valid.length == 0) {
+            throw new IllegalArgumentException("every one of the " + n + " vectors contains NaN or infinite values: no valid "
+                    + "sample to cluster or select");
         }
+        int k = config.chooseK() == null ? config.kmeans().clusters() : config.chooseK().max();
+        if (k > valid.length) {
+            throw new IllegalArgumentException((config.chooseK() == null ? "K = " + k : "K range " + config.chooseK())
+                    + " exceeds the pool of " + valid.length + " samples"
+                    + (valid.length < n ? " with finite vectors (" + (n - valid.length) + " of " + n + " contain NaN or infinite values)" : "")
+                    + ": K must not exceed N");
+        }
+        return valid;
     }
+
+    /** Positions (ascending) of the vectors without NaN or ±∞. */
+    static int[] finiteRows(VectorSource vectors) {
+        int n = vectors.size();
+        float[] row = new float[vectors.dim()];
+        int[] valid = new int[n];
+        int count = 0;
+        for (int i = 0; i < n; i++) {
+            vectors.read(i, row);
+            boolean finite = true;
+            for (float v : row) {
+                if (!Float.isFinite(v)) {
+                    finite = false;
+                    break;
+                }
+            }
+            if (finite) valid[count++] = i;
+        }
+        return count == n ? valid : Arrays.copyOf(valid, count);
+    }
+
 
     /** k-means with the step's seed; with a K range, the silhouette's choice. */
     static Clustering cluster(VectorSource vectors, StepConfig config, int step, KMeans.Progress progress, Backend be) {
@@ -138,7 +189,25 @@ public final class PoolStep {
         return new Clustering(km.clusters(), r.labels(), r.centroids(), r.inertia(), r.iterations(), r.converged(), table);
     }
 
-    /** Selection among {@code among} (ascending positions; null = the whole pool), positions mapped back to the pool. */
+    /** A clustering of the valid rows as one of the whole pool of n: invalid samples get label −1. */
+    private static Clustering expand(Clustering c, int[] valid, int n) {
+        if (valid.length == n) return c;
+        int[] labels = new int[n];
+        Arrays.fill(labels, -1);
+        for (int i = 0; i < valid.length; i++) labels[valid[i]] = c.labels()[i];
+        return new Clustering(c.clusters(), labels, c.centroids(), c.inertia(), c.iterations(), c.converged(), c.kChoice());
+    }
+
+    /** The positions among {@code positions} whose label is a cluster (not an invalid sample). */
+    private static int[] validOf(int[] positions, int[] labels) {
+        return Arrays.stream(positions).filter(p -> labels[p] >= 0).toArray();
+    }
+
+    /**
+     * Selection among {@code among} (ascending positions; null = the whole pool), positions mapped back to the pool.
+     * The non-finite score counts also include the invalid samples left out of {@code among}, so that they cover
+     * every pool sample as Selection documents.
+     */
     private static Selection select(Clustering c, Map<String, float[]> scores, StepConfig config, int step, int[] among,
                                     StepFolder folder) throws IOException {
         MultiWaySelection.Config sc = config.selection().withSeed(MultiWaySelection.mix(config.selection().seed(), step));
@@ -150,25 +219,62 @@ public final class PoolStep {
             scores.forEach((name, v) -> sub.put(name, gather(v, among)));
             Selection local = MultiWaySelection.select(gather(c.labels(), among), c.clusters(), sub, config.budget(), sc);
             int[] selected = Arrays.stream(local.selected()).map(p -> among[p]).toArray();
-            s = new Selection(selected, local.budget(), local.clusters(), local.nonFiniteScores());
+            Map<String, Integer> nonFinite = new LinkedHashMap<>(local.nonFiniteScores());
+            int[] labels = c.labels();
+            scores.forEach((name, v) -> {
+                int invalid = 0;
+                for (int p = 0; p < v.length; p++) if (labels[p] < 0 && !Float.isFinite(v[p])) invalid++;
+                if (invalid > 0) nonFinite.merge(name, invalid, Integer::sum);
+            });
+            s = new Selection(selected, local.budget(), local.clusters(), Collections.unmodifiableMap(nonFinite));
         }
         if (folder != null) folder.saveSelection(s);
         return s;
     }
 
-    private static PermanentPruning.Result prune(VectorSource vectors, Clustering c, StepConfig config, StepFolder folder,
-                                                 Backend be) throws IOException {
+    /**
+     * Pruning of the valid rows ({@code finite} = the pool's rows at {@code valid}), positions mapped back to the
+     * pool of n. Invalid samples are always kept and count toward P_max: the valid ones are pruned to what is left
+     * (if the invalid ones alone exceed P_max, the first P_max of them, in pool order, are kept). Their redundancy is
+     * NaN (not computed).
+     */
+    private static PermanentPruning.Result prune(VectorSource finite, int[] valid, int n, Clustering c, StepConfig config,
+                                                 StepFolder folder, Backend be) throws IOException {
+        int[] labels = valid.length == n ? c.labels() : gather(c.labels(), valid);
+        int invalid = n - valid.length;
         PermanentPruning.Result r;
-        if (config.poolCap() == null) {
+        if (config.poolCap() == null || n <= config.poolCap()) {
             int[] sizes = new int[c.clusters()];
-            for (int l : c.labels()) sizes[l]++;
-            r = new PermanentPruning.Result(false, IntStream.range(0, vectors.size()).toArray(), new float[0], sizes);
+            for (int l : labels) sizes[l]++;
+            r = new PermanentPruning.Result(false, IntStream.range(0, n).toArray(), new float[0], sizes);
         } else {
-            r = new PermanentPruning(config.poolCap(), config.pruneSplit(), PermanentPruning.DEFAULT_TILE, be)
-                    .prune(c.labels(), c.clusters(), vectors);
+            int cap = Math.max(0, config.poolCap() - invalid);
+            PermanentPruning.Result local = new PermanentPruning(cap, config.pruneSplit(), PermanentPruning.DEFAULT_TILE, be)
+                    .prune(labels, c.clusters(), finite);
+            if (invalid == 0) {
+                r = local;
+            } else {
+                int keepInvalid = Math.min(invalid, config.poolCap());
+                int[] kept = new int[keepInvalid + local.kept().length];
+                int filled = 0;
+                for (int p = 0; p < n && filled < keepInvalid; p++) if (c.labels()[p] < 0) kept[filled++] = p;
+                for (int p : local.kept()) kept[filled++] = valid[p];
+                Arrays.sort(kept);
+                float[] redundancy = new float[n];
+                Arrays.fill(redundancy, Float.NaN);
+                for (int i = 0; i < valid.length; i++) redundancy[valid[i]] = local.redundancy()[i];
+                r = new PermanentPruning.Result(true, kept, redundancy, local.keepBudgets());
+            }
         }
         if (folder != null) folder.savePruning(r);
         return r;
+    }
+
+    /** The rows {@code at} of a vector source, as a source of their own. */
+    private record Rows(VectorSource all, int[] at) implements VectorSource {
+        @Override public int size() { return at.length; }
+        @Override public int dim() { return all.dim(); }
+        @Override public void read(int index, float[] dst) { all.read(at[index], dst); }
     }
 
     private static float[] gather(float[] v, int[] at) {

@@ -3,14 +3,14 @@
  * so that a step can be audited afterwards and resumed after a crash. `perennial select --out DIR` writes the
  * same files. Positions are into the step's pool (0..N−1).
  *
- *   labels.npy        i32 [N]     cluster of every pool sample
+ *   labels.npy        i32 [N]     cluster of every pool sample, −1 for an invalid sample (NaN/±∞ vector)
  *   centroids.npy     f32 [K, d]
  *   clustering.json   K, inertia, iterations, converged, and the K-choice table when K came from a range
  *   selected_ids.json [positions] the selection S_t, ascending
  *   selection.json    B and, per cluster, size, B_k, expert, entropies (bits), eligible, selected; non-finite
  *                     score counts per scorer
  *   kept_ids.json     [positions] the pool after permanent pruning (only when something was pruned)
- *   redundancy.npy    f32 [N]     M_j of §7.1 (only when something was pruned)
+ *   redundancy.npy    f32 [N]     M_j of §7.1 (only when something was pruned; NaN for invalid samples)
  *   pruning.json      whether the pool was pruned, keep_k per cluster
  *   report.json, report.png  the StepReport
  *
@@ -97,7 +97,7 @@ public final class StepFolder {
             }
             labels = Arrays.stream(t.toLongArray()).mapToInt(v -> (int) v).toArray();
         }
-        for (int l : labels) if (l < 0 || l >= k) throw new IOException(dir.resolve(LABELS) + ": label " + l + " outside [0, " + k + ")");
+        for (int l : labels) if (l < -1 || l >= k) throw new IOException(dir.resolve(LABELS) + ": label " + l + " outside [0, " + k + ") and not −1 (invalid)");
         float[][] centroids;
         try (Tensor t = Npy.read(dir.resolve(CENTROIDS))) {
             if (t.dtype() != DType.F32 || t.rank() != 2 || t.size(0) != k) {

@@ -8,10 +8,11 @@
  *              prune_before_selection, compat}, "seeds": {kmeans, selection} (base seeds, before mixing in t),
  *    "clustering": {k, inertia, iterations, converged, k_choice: [{k, wss, sum_of_distances, silhouette}]},
  *    "clusters": [{id, size, budget, expert, entropies: {scorer: bits}, eligible, selected, kept}],
- *    "nan_scores": {scorer: count of NaN/±∞ among the samples selection saw},
+ *    "nan_scores": {scorer: count of NaN/±∞ among the samples selection saw and the invalid samples},
+ *    "non_finite_vectors": invalid samples (a vector with NaN/±∞: not clustered, never selected, kept),
  *    "pruning": {pool_cap, pruned, pool_after, removed}}
  *
- * Per cluster: size = members in the clustering; budget = B_k (null for RANDOM); expert = the chosen scorer (null
+ * Per cluster (invalid samples belong to none): size = members in the clustering; budget = B_k (null for RANDOM); expert = the chosen scorer (null
  * for empty clusters and random strategies); entropies in bits (null = NaN, CODE_COMPAT); eligible = members the
  * sampling could pick; selected = |S_t ∩ C_k|; kept = members left after pruning (= size without pruning).
  * With pruneBeforeSelection, budget, eligible and entropies refer to the kept members.
@@ -36,10 +37,11 @@ import java.util.Map;
  * @param selected  |S_t|
  * @param scorers   the experts, in order
  * @param poolAfter pool size after pruning
+ * @param nonFiniteVectors invalid samples: their vector has NaN or ±∞, so they were neither clustered nor selected
  */
 public record StepReport(int step, String dataset, int poolSize, int budget, int selected, List<String> scorers, StepConfig config,
                          PoolStep.Clustering clustering, List<Cluster> clusters, Map<String, Integer> nanScores, boolean pruned,
-                         int poolAfter) {
+                         int poolAfter, int nonFiniteVectors) {
 
     /** One cluster's line (see the class comment). */
     public record Cluster(int id, int size, Integer budget, String expert, Map<String, Double> entropies, int eligible,
@@ -50,8 +52,8 @@ public record StepReport(int step, String dataset, int poolSize, int budget, int
         PoolStep.Clustering c = outcome.clustering();
         int k = c.clusters();
         int[] size = new int[k], kept = new int[k];
-        for (int l : c.labels()) size[l]++;
-        for (int p : outcome.pruning().kept()) kept[c.labels()[p]]++;
+        for (int l : c.labels()) if (l >= 0) size[l]++;
+        for (int p : outcome.pruning().kept()) if (c.labels()[p] >= 0) kept[c.labels()[p]]++;
         Selection s = outcome.selection();
         List<Cluster> clusters = new ArrayList<>();
         for (Selection.ClusterReport r : s.clusters()) {
@@ -59,7 +61,8 @@ public record StepReport(int step, String dataset, int poolSize, int budget, int
                     r.selected(), kept[r.cluster()]));
         }
         return new StepReport(outcome.step(), dataset, outcome.poolSize(), config.budget(), s.size(), List.copyOf(scorers), config,
-                c, List.copyOf(clusters), s.nonFiniteScores(), outcome.pruning().pruned(), outcome.pruning().kept().length);
+                c, List.copyOf(clusters), s.nonFiniteScores(), outcome.pruning().pruned(), outcome.pruning().kept().length,
+                c.invalidSamples());
     }
 
     ObjectNode toJson() {
@@ -96,6 +99,7 @@ public record StepReport(int step, String dataset, int poolSize, int budget, int
         }
         ObjectNode bad = o.putObject("nan_scores");
         nanScores.forEach(bad::put);
+        o.put("non_finite_vectors", nonFiniteVectors);
         ObjectNode pr = o.putObject("pruning");
         if (config.poolCap() == null) pr.putNull("pool_cap"); else pr.put("pool_cap", config.poolCap());
         pr.put("pruned", pruned).put("pool_after", poolAfter).put("removed", poolSize - poolAfter);

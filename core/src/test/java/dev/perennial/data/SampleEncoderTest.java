@@ -172,4 +172,28 @@ class SampleEncoderTest {
         assertThrows(IllegalArgumentException.class, () -> encoder(null, 2048).encode(new LlavaSample(0, null, List.of("a.png"), TWO_ROUNDS)));
         assertThrows(IllegalArgumentException.class, () -> encoder(null, 0));
     }
+
+    /**
+     * requireTrainable (issue 20, item 4): a set without one supervised token is an error saying how many samples were
+     * lost and why; one supervised token anywhere is enough.
+     */
+    @Test
+    void aSetWithNothingToTrainIsAnErrorCountingTheCauses() {
+        long[] cut = {1, 5, 6, 7}, cutLabels = {IGNORE, IGNORE, IGNORE, IGNORE};                 // at the limit of 4
+        long[] quiet = {1, 5}, quietLabels = {IGNORE, IGNORE};                                  // shorter: no response at all
+        TrainingExample a = new TrainingExample(0, "a", cut, cutLabels, null), b = new TrainingExample(1, "b", cut, cutLabels, null),
+                c = new TrainingExample(2, "c", quiet, quietLabels, null);
+        IllegalArgumentException all = assertThrows(IllegalArgumentException.class,
+                () -> SampleEncoder.requireTrainable(List.of(a, b), 2, 4, "--max-length"));
+        assertEquals("all 2 samples exceed --max-length 4 tokens before their first response token; nothing to train", all.getMessage());
+        IllegalArgumentException mixed = assertThrows(IllegalArgumentException.class,
+                () -> SampleEncoder.requireTrainable(List.of(a, b, c), 5, 4, "max_length"));
+        assertEquals("none of the 5 samples is usable: 2 exceed max_length 4 tokens before their first response token, "
+                + "1 have no response to learn, 2 were skipped (image could not be loaded); nothing to train", mixed.getMessage());
+        IllegalArgumentException none = assertThrows(IllegalArgumentException.class,
+                () -> SampleEncoder.requireTrainable(List.of(), 0, 4, "--max-length"));
+        assertEquals("there are no samples; nothing to train", none.getMessage());
+        TrainingExample ok = new TrainingExample(3, "d", new long[]{1, 5, 6}, new long[]{IGNORE, IGNORE, 6}, null);
+        SampleEncoder.requireTrainable(List.of(a, ok), 2, 4, "--max-length");                     // one supervised token: fine
+    }
 }

@@ -219,4 +219,79 @@ class PoolStepTest {
         assertArrayEquals(s0, again);
         assertFalse(Arrays.equals(s0, s1));
     }
+
+    /** The blobs with NaN in rows 3, 13, ... and +∞ / −∞ in rows 7 and 8 (12 invalid rows of 100). */
+    private static InMemoryVectors blobsWithNonFiniteRows(int n) {
+        float[][] rows = new float[n][8];
+        InMemoryVectors clean = blobs(n, 4, 21);
+        for (int i = 0; i < n; i++) clean.read(i, rows[i]);
+        for (int i = 3; i < n; i += 10) rows[i][i % 8] = Float.NaN;
+        rows[7][0] = Float.POSITIVE_INFINITY;
+        rows[8][5] = Float.NEGATIVE_INFINITY;
+        return new InMemoryVectors(rows);
+    }
+
+    /**
+     * Vector rows with NaN or ±∞ are invalid samples: not clustered (label −1; the inertia and centroids stay those of
+     * the finite rows, where nan_to_num gave an infinite inertia and centroids near Float.MAX_VALUE), never selected,
+     * counted in the report, kept in the pool within P_max; a saved step resumes to the same outcome.
+     */
+    @Test
+    void nonFiniteVectorsAreInvalidSamples(@org.junit.jupiter.api.io.TempDir java.nio.file.Path tmp) throws IOException {
+        int n = 100;
+        InMemoryVectors v = blobsWithNonFiniteRows(n);
+        java.util.Set<Integer> invalid = new java.util.TreeSet<>(List.of(7, 8));
+        for (int i = 3; i < n; i += 10) invalid.add(i);
+        Map<String, float[]> scores = scores(n, 22);
+        scores.get("el2n")[3] = Float.NaN;                                          // an invalid sample's NaN score
+        for (boolean pruneFirst : new boolean[]{false, true}) {
+            StepConfig config = StepConfig.defaults(30, 4).withPoolCap(60).withSeed(9).withPruneBeforeSelection(pruneFirst);
+            StepFolder folder = new StepFolder(tmp.resolve("step-" + pruneFirst));
+            PoolStep.Outcome o = PoolStep.run(v, scores, config, 0, folder, false, null);
+            PoolStep.Clustering c = o.clustering();
+            assertTrue(Double.isFinite(c.inertia()), "inertia " + c.inertia());
+            for (float[] centroid : c.centroids()) for (float x : centroid) assertTrue(Math.abs(x) < 10, "centroid " + Arrays.toString(centroid));
+            for (int i = 0; i < n; i++) assertEquals(invalid.contains(i), c.labels()[i] < 0, "label of row " + i);
+            assertEquals(12, c.invalidSamples());
+            for (int p : o.selection().selected()) assertFalse(invalid.contains(p), "selected invalid sample " + p);
+            assertEquals(30, o.selection().size());
+            int[] kept = o.pruning().kept();
+            assertEquals(60, kept.length, "the pool stays at P_max");
+            for (int p : invalid) assertTrue(Arrays.binarySearch(kept, p) >= 0, "invalid sample " + p + " stays in the pool");
+
+            JsonNode j = StepReport.of(o, config, List.copyOf(scores.keySet()), null).toJson();
+            assertEquals(12, j.get("non_finite_vectors").asInt());
+            assertEquals(1, j.get("nan_scores").get("el2n").asInt(), "the invalid sample's NaN score is counted");
+            assertEquals(n, j.get("pool_size").asInt());
+            int sizes = 0, keptInClusters = 0;
+            for (JsonNode cl : j.get("clusters")) {
+                sizes += cl.get("size").asInt();
+                keptInClusters += cl.get("kept").asInt();
+            }
+            assertEquals(n - 12, sizes, "invalid samples belong to no cluster");
+            assertEquals(60 - 12, keptInClusters);
+            assertEquals(60, j.get("pruning").get("pool_after").asInt());
+
+            PoolStep.Outcome resumed = PoolStep.run(v, scores, config, 0, folder, true, null);
+            assertArrayEquals(c.labels(), resumed.clustering().labels());
+            assertArrayEquals(o.selection().selected(), resumed.selection().selected());
+            assertArrayEquals(kept, resumed.pruning().kept());
+        }
+    }
+
+    /** A pool without one finite vector, or with fewer finite vectors than K, is an error naming the count. */
+    @Test
+    void tooFewFiniteVectorsAreAClearError() {
+        float[][] rows = new float[6][4];
+        for (float[] r : rows) Arrays.fill(r, Float.NaN);
+        IllegalArgumentException none = assertThrows(IllegalArgumentException.class,
+                () -> PoolStep.run(new InMemoryVectors(rows), scores(6, 1), StepConfig.defaults(3, 2), 0, null, false, null));
+        assertEquals("every one of the 6 vectors contains NaN or infinite values: no valid sample to cluster or select", none.getMessage());
+        rows[0] = new float[]{1, 0, 0, 0};
+        rows[1] = new float[]{0, 1, 0, 0};
+        IllegalArgumentException k = assertThrows(IllegalArgumentException.class,
+                () -> PoolStep.run(new InMemoryVectors(rows), scores(6, 1), StepConfig.defaults(3, 3), 0, null, false, null));
+        assertEquals("K = 3 exceeds the pool of 2 samples with finite vectors (4 of 6 contain NaN or infinite values): "
+                + "K must not exceed N", k.getMessage());
+    }
 }

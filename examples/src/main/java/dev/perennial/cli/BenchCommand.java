@@ -94,7 +94,7 @@ final class BenchCommand implements Callable<Integer> {
             for (int i = 0; i < px.length; i++) px[i] = (float) rng.nextGaussian();
             Tensor pixels = Tensor.of(px, 1, 3, s, s);
             out.printf(Locale.ROOT, "model %s: %d layers, hidden %d, %s weights; prompt %d positions (%d image features + %d text), %d new tokens%n",
-                    modelOptions.model, c.text().numLayers(), c.text().hiddenSize(), m.weights().values().iterator().next().dtype(),
+                    modelOptions.model(), c.text().numLayers(), c.text().hiddenSize(), m.weights().values().iterator().next().dtype(),
                     features + text, features, text, newTokens);
             if (train != null) {
                 trainingSteps(out, be, m, ids, pixels);

@@ -53,9 +53,9 @@ final class ChatCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         ConversationTemplate tpl = ConversationTemplate.named(template);
-        Tokenizer tok = Tokenizer.load(tokenizer != null ? tokenizer : modelOptions.model);
+        Tokenizer tok = Tokenizer.load(tokenizer != null ? tokenizer : modelOptions.model());
         try (LlavaModel m = adapterOption.apply(modelOptions.load())) {
-            LlavaChat chat = new LlavaChat(m, tok, LlavaChat.processorFor(modelOptions.model, m), tpl, modelOptions.backend());
+            LlavaChat chat = new LlavaChat(m, tok, LlavaChat.processorFor(modelOptions.model(), m), tpl, modelOptions.backend());
             int room = chat.answerRoom(question);
             int limit = maxNewTokens;
             if (limit > room) {

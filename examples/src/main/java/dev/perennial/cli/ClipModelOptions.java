@@ -10,9 +10,14 @@ import java.io.IOException;
 import java.nio.file.Path;
 
 final class ClipModelOptions {
-    @Option(names = "--model", required = true,
-            description = "CLIP checkpoint folder (config.json + model.safetensors, Hugging Face names).")
-    Path model;
+    @Option(names = "--model", required = true, paramLabel = "DIR|ORG/NAME[@REV]",
+            description = "CLIP checkpoint folder (config.json + model.safetensors, Hugging Face names), or a Hugging Face id in the local cache.")
+    String modelArgument;
+
+    /** The checkpoint folder --model names. */
+    Path model() {
+        return ModelArgument.resolve(modelArgument);
+    }
 
     @Mixin
     BackendOption backendOption;
@@ -22,6 +27,6 @@ final class ClipModelOptions {
     }
 
     ClipModel load() throws IOException {
-        return ClipModel.load(model);
+        return ClipModel.load(model());
     }
 }

@@ -94,7 +94,7 @@ final class PromptEvalCommand implements Callable<Integer> {
         Tokenizer tok = options.loadTokenizer();
         Backend be = options.model.backend();
         String groupName = group != null ? group : data.getFileName().toString();
-        try (LlavaModel m = options.model.load(); ClipModel clip = ClipModel.load(options.clip)) {
+        try (LlavaModel m = options.model.load(); ClipModel clip = ClipModel.load(options.clip())) {
             if (st.pool().hidden() != m.config().text().hiddenSize()) {
                 throw new IllegalArgumentException(state + " holds prompts of width " + st.pool().hidden() + ", the model's is " + m.config().text().hiddenSize());
             }

@@ -25,9 +25,14 @@ final class PromptModelOptions {
     @Mixin
     ModelOptions model;
 
-    @Option(names = "--clip", required = true,
-            description = "CLIP checkpoint folder for the queries (config.json, model.safetensors, vocab.json, merges.txt), e.g. openai/clip-vit-large-patch14-336.")
-    Path clip;
+    @Option(names = "--clip", required = true, paramLabel = "DIR|ORG/NAME[@REV]",
+            description = "CLIP checkpoint folder for the queries (config.json, model.safetensors, vocab.json, merges.txt), or a Hugging Face id in the local cache, e.g. openai/clip-vit-large-patch14-336.")
+    String clipArgument;
+
+    /** The CLIP folder --clip names. */
+    Path clip() {
+        return ModelArgument.resolve(clipArgument);
+    }
 
     @Option(names = "--images", description = "Folder the samples' image paths are relative to (required when samples have images).")
     Path images;
@@ -39,20 +44,20 @@ final class PromptModelOptions {
     int maxLength;
 
     Tokenizer loadTokenizer() throws IOException {
-        return Tokenizer.load(tokenizer != null ? tokenizer : model.model);
+        return Tokenizer.load(tokenizer != null ? tokenizer : model.model());
     }
 
     ClipQueries queries(ClipModel clipModel, ClipQueries.TextQuery mode) throws IOException {
-        return new ClipQueries(clipModel, ClipTokenizer.load(clip), mode);
+        return new ClipQueries(clipModel, ClipTokenizer.load(clip()), mode);
     }
 
     /** LLaVA's image store, or null without --images. */
     ImageStore llavaImages(LlavaModel m) throws IOException {
-        return images == null ? null : new ImageStore(images, LlavaChat.processorFor(model.model, m), m.config().padImageToSquare());
+        return images == null ? null : new ImageStore(images, LlavaChat.processorFor(model.model(), m), m.config().padImageToSquare());
     }
 
     /** CLIP's image store (its preprocessor_config.json if any, at its input size, padded to square), or null. */
     ImageStore clipImages(ClipQueries q) throws IOException {
-        return images == null ? null : q.imageStore(clip, images);
+        return images == null ? null : q.imageStore(clip(), images);
     }
 }

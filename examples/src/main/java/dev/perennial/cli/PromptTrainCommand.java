@@ -104,7 +104,7 @@ final class PromptTrainCommand implements Callable<Integer> {
     /** What the task's result depends on, besides the pool settings that the state itself keeps. */
     private Fingerprint settings() throws java.io.IOException {
         Fingerprint.Builder f = Fingerprint.builder().put("data", Fingerprint.fileDigest(data)).put("images", OutputGuard.path(options.images))
-                .put("model", OutputGuard.model(options.model.model)).put("clip", OutputGuard.model(options.clip))
+                .put("model", OutputGuard.model(options.model.model())).put("clip", OutputGuard.model(options.clip()))
                 .put("template", template).put("max-length", options.maxLength).put("epochs", epochs);
         training.fingerprint(f);
         return f.build();
@@ -130,7 +130,7 @@ final class PromptTrainCommand implements Callable<Integer> {
         Tokenizer tok = options.loadTokenizer();
         Backend be = options.model.backend();
         ConversationTemplate tpl = ConversationTemplate.named(template);
-        try (LlavaModel m = options.model.load(); ClipModel clip = ClipModel.load(options.clip)) {
+        try (LlavaModel m = options.model.load(); ClipModel clip = ClipModel.load(options.clip())) {
             PromptPoolState st = PromptPoolState.exists(state) ? PromptPoolState.open(state) : null;
             ClipQueries.TextQuery mode = textQuery == TextQuery.pooled ? ClipQueries.TextQuery.POOLED : ClipQueries.TextQuery.PROJECTED;
             if (st != null && !st.tasks().isEmpty()) {
@@ -166,14 +166,18 @@ final class PromptTrainCommand implements Callable<Integer> {
                 }
             }
             PromptTaskData taskData = PromptTaskData.encode(samples, encoder, queries, clipImages, poolConfig.queries(), be);
-            if (taskData.size() == 0) throw new IllegalArgumentException(data + ": no usable sample");
+            try {
+                SampleEncoder.requireTrainable(taskData.examples(), samples.size(), options.maxLength, "--max-length");
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException(data + ": " + e.getMessage(), e);
+            }
             if (st == null) st = PromptPoolState.create(state, poolConfig, m.config().text().hiddenSize());
             stdout.printf(Locale.ROOT, "%d samples (%d skipped, %d truncated)%s%n", taskData.size(), encoder.skippedCount(),
                     encoder.truncatedCount(), llava == null ? "" : "; images: " + llava.summary());
             Map<String, Object> meta = new LinkedHashMap<>();
             meta.put("data", data.toAbsolutePath().toString());
-            meta.put("model", options.model.model.toAbsolutePath().toString());
-            meta.put("clip", options.clip.toAbsolutePath().toString());
+            meta.put("model", options.model.model().toAbsolutePath().toString());
+            meta.put("clip", options.clip().toAbsolutePath().toString());
             meta.put("text_query", mode.name());
             meta.put("template", template);
             meta.put("max_length", options.maxLength);

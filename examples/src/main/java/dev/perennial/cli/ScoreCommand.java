@@ -162,7 +162,7 @@ final class ScoreCommand implements Callable<Integer> {
     /** Everything the vectors and scores depend on. */
     private Fingerprint settings() throws java.io.IOException {
         Fingerprint.Builder f = Fingerprint.builder().put("data", OutputGuard.files(data)).put("images", OutputGuard.path(images))
-                .put("model", OutputGuard.model(modelOptions.model)).put("vision-tower", OutputGuard.model(modelOptions.visionTower))
+                .put("model", OutputGuard.model(modelOptions.model())).put("vision-tower", OutputGuard.model(modelOptions.visionTower()))
                 .put("adapter", adapter == null ? "from the model folder or fresh" : OutputGuard.model(adapter))
                 .put("tokenizer", tokenizer == null ? "from the model folder" : Fingerprint.fileDigest(tokenizer))
                 .put("template", template).put("max-length", maxLength).put("scorers", String.join(",", scorers)).put("dim", dim)
@@ -175,7 +175,7 @@ final class ScoreCommand implements Callable<Integer> {
 
     private void score(boolean resume) throws Exception {
         PrintWriter stdout = spec.commandLine().getOut(), stderr = spec.commandLine().getErr();
-        Tokenizer tok = Tokenizer.load(tokenizer != null ? tokenizer : modelOptions.model);
+        Tokenizer tok = Tokenizer.load(tokenizer != null ? tokenizer : modelOptions.model());
         try (LlavaModel m = modelOptions.load()) {
             SampleVectors.Source vectorSource = source == Source.lora_grad ? SampleVectors.Source.LORA_GRAD : SampleVectors.Source.HIDDEN_MEAN;
             List<Integer> chosen = layers == null || layers.isEmpty() ? LoraLayers.lastLayer(m) : layers;
@@ -191,7 +191,7 @@ final class ScoreCommand implements Callable<Integer> {
                 adapters = "loaded from " + adapterDir();
             }
             ImageStore store = images == null ? null
-                    : new ImageStore(images, LlavaChat.processorFor(modelOptions.model, m), m.config().padImageToSquare());
+                    : new ImageStore(images, LlavaChat.processorFor(modelOptions.model(), m), m.config().padImageToSquare());
             PoolScorer scorer = PoolScorer.builder().setModel(m, modelOptions.backend()).setTokenizer(tok).setDatasets(data)
                     .setOutput(out).optImages(store).optTemplate(ConversationTemplate.named(template)).optMaxLength(maxLength)
                     .optScorers(selected).optVectors(vectors).optStoreType(storeType == StoreType.f16 ? DType.F16 : DType.F32)
@@ -226,7 +226,7 @@ final class ScoreCommand implements Callable<Integer> {
 
     /** --adapter, else the model folder when it holds an adapter, else null. */
     private Path adapterDir() {
-        return adapter != null ? adapter : Files.isRegularFile(modelOptions.model.resolve(Lora.CONFIG_FILE)) ? modelOptions.model : null;
+        return adapter != null ? adapter : Files.isRegularFile(modelOptions.model().resolve(Lora.CONFIG_FILE)) ? modelOptions.model() : null;
     }
 
     /** Loads --adapter or the model folder's adapter, else attaches fresh ones; says which. */

@@ -15,7 +15,9 @@
  * .npy, a score file of another shape or dtype, scores and vectors of different lengths, a --data record count
  * other than N, K (or the top of --choose-k) larger than N. Defined behaviours: NaN scores are counted in the
  * report and are never selected on their expert's score (MultiWaySelection); empty clusters show in the report
- * with size 0; a budget larger than N selects what the modes allow from every cluster.
+ * with size 0; a budget larger than N selects what the modes allow from every cluster; a vector row with NaN or
+ * ±∞ is an invalid sample (PoolStep): left out of clustering and selection, counted in report.json
+ * (non_finite_vectors) and on stdout, warned about once.
  */
 package dev.perennial.cli;
 
@@ -158,8 +160,9 @@ final class SelectCommand implements Callable<Integer> {
 
         Map<String, Integer> experts = new TreeMap<>();
         for (StepReport.Cluster c : report.clusters()) if (c.expert() != null) experts.merge(c.expert(), 1, Integer::sum);
-        stdout.printf(Locale.ROOT, "selected %d of %d samples (budget %d) in K = %d clusters; experts %s%s%n", report.selected(), n,
+        stdout.printf(Locale.ROOT, "selected %d of %d samples (budget %d) in K = %d clusters; experts %s%s%s%n", report.selected(), n,
                 budget, outcome.clustering().clusters(), experts,
+                report.nonFiniteVectors() > 0 ? "; " + report.nonFiniteVectors() + " invalid (NaN/Inf vector), not clustered" : "",
                 report.pruned() ? "; pruned the pool to " + report.poolAfter() : "");
         stdout.printf("wrote %s%n", out);
     }

@@ -137,7 +137,7 @@ final class TrainCommand implements Callable<Integer> {
     /** What the result depends on: a resume must agree on all of it. */
     private Fingerprint settings() throws java.io.IOException {
         Fingerprint.Builder f = Fingerprint.builder().put("data", Fingerprint.fileDigest(data)).put("images", OutputGuard.path(images))
-                .put("model", OutputGuard.model(modelOptions.model)).put("vision-tower", OutputGuard.model(modelOptions.visionTower))
+                .put("model", OutputGuard.model(modelOptions.model())).put("vision-tower", OutputGuard.model(modelOptions.visionTower()))
                 .put("tokenizer", tokenizer == null ? "from the model folder" : Fingerprint.fileDigest(tokenizer))
                 .put("template", template).put("mode", mode).put("epochs", epochs).put("max-length", maxLength);
         training.fingerprint(f);
@@ -149,20 +149,26 @@ final class TrainCommand implements Callable<Integer> {
     }
 
     private void train(PrintWriter stdout, PrintWriter stderr, boolean resume) throws Exception {
-        Tokenizer tok = Tokenizer.load(tokenizer != null ? tokenizer : modelOptions.model);
-        try (LlavaModel m = LlavaModel.load(modelOptions.model, modelOptions.visionTower, mode == Mode.full)) {
+        Tokenizer tok = Tokenizer.load(tokenizer != null ? tokenizer : modelOptions.model());
+        try (LlavaModel m = LlavaModel.load(modelOptions.model(), modelOptions.visionTower(), mode == Mode.full)) {
             m.decoder().setGradientCheckpointing(gradientCheckpointing);
             ImageStore store = images == null ? null
-                    : new ImageStore(images, LlavaChat.processorFor(modelOptions.model, m), m.config().padImageToSquare());
+                    : new ImageStore(images, LlavaChat.processorFor(modelOptions.model(), m), m.config().padImageToSquare());
             SampleEncoder encoder = new SampleEncoder(tok, ConversationTemplate.named(template), m.config().imageTokenIndex(), store, maxLength);
             List<TrainingExample> examples = new ArrayList<>();
+            int read = 0;
             try (LlavaJsonReader reader = LlavaJsonReader.open(data, InvalidSamples.FAIL)) {
                 for (LlavaSample s = reader.read(); s != null; s = reader.read()) {
                     if (s.hasImage() && store == null) throw new IllegalArgumentException("sample " + s.describe() + " has an image: pass --images");
                     encoder.encode(s).ifPresent(examples::add);
+                    read++;
                 }
             }
-            if (examples.isEmpty()) throw new IllegalArgumentException(data + ": no usable sample");
+            try {
+                SampleEncoder.requireTrainable(examples, read, maxLength, "--max-length");   // before an untrained adapter is saved
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException(data + ": " + e.getMessage(), e);
+            }
             stdout.printf(Locale.ROOT, "%d samples (%d skipped, %d truncated)%s%n", examples.size(), encoder.skippedCount(),
                     encoder.truncatedCount(), store == null ? "" : "; images: " + store.summary());
 
@@ -197,7 +203,7 @@ final class TrainCommand implements Callable<Integer> {
                     Map<String, Tensor> byCheckpointName = new LinkedHashMap<>();
                     params.forEach((k, v) -> byCheckpointName.put(m.checkpointName(k), v));
                     SafetensorsWriter.write(out.resolve("model.safetensors"), byCheckpointName, Map.of("format", "pt"));
-                    AtomicFiles.write(out.resolve("config.json"), Files.readAllBytes(modelOptions.model.resolve("config.json")));
+                    AtomicFiles.write(out.resolve("config.json"), Files.readAllBytes(modelOptions.model().resolve("config.json")));
                 }
             }
             List<Double> losses = result.losses();

@@ -77,6 +77,15 @@ class RunCommandTest {
         CliRun r = run("run", "--config", typo.toString());
         assertEquals(1, r.exitCode());
         assertTrue(r.err().startsWith("perennial run: ") && r.err().contains("unknown key \"epoch\""), r.err());
+        CliRun missing = run("run", "--config", dir.resolve("does-not-exist.json").toString());
+        assertEquals(1, missing.exitCode());
+        assertEquals("perennial run: " + dir.resolve("does-not-exist.json") + ": no such file or folder", missing.err().trim());
+        Path zero = Files.writeString(dir.resolve("zero.json"), Files.readString(typo).replace(", \"epoch\": 3", "")
+                .replace("\"budget\": 6", "\"budget\": 0"));
+        CliRun range = run("run", "--config", zero.toString());
+        assertEquals(1, range.exitCode());
+        assertEquals("perennial run: " + zero + ": \"budget\" must be at least 1, got 0", range.err().trim());
+        assertFalse(Files.exists(dir.resolve("out")), "checked before any work");
         Files.writeString(dir.resolve("bad.json"), "{\"model\": ");
         CliRun bad = run("run", "--config", dir.resolve("bad.json").toString());
         assertTrue(bad.exitCode() == 1 && bad.err().contains("not valid JSON"), bad.err());
@@ -87,5 +96,27 @@ class RunCommandTest {
         CliRun demo = run("demo", "--out", dir.resolve("demo").toString(), "--base", dir.resolve("no-base").toString());
         assertEquals(1, demo.exitCode());
         assertTrue(demo.err().contains("perennial demo --build-base"), demo.err());
+    }
+
+    /**
+     * A step whose every sample exceeds max_length before its response stops the run with the count and the cause
+     * (issue 20, item 4: it used to save an untrained adapter), for the LoRA strategies and ADAPT-∞'s scoring alike.
+     */
+    @Test
+    void aStepWithNothingToTrainStopsTheRun() throws IOException {
+        Path cfg = config("");
+        Files.writeString(cfg, Files.readString(cfg).replace("\"max_length\": 256", "\"max_length\": 6"));
+        CliRun r = run("run", "--config", cfg.toString());
+        assertEquals(1, r.exitCode(), r.err());
+        assertTrue(r.err().contains("all 6 samples exceed max_length 6 tokens before their first response token; nothing to train"), r.err());
+        assertTrue(r.err().startsWith("perennial run: ") && r.err().contains("task "), r.err());
+        assertFalse(Files.exists(dir.resolve("out/strategies/sequential/steps/0000/adapter")), "no untrained adapter is saved");
+
+        Files.writeString(cfg, Files.readString(cfg).replace("[\"sequential\", \"replay\"]", "[\"adapt-inf\"]")
+                .replace("\"replay\": {\"memory\": 4, \"fraction\": 0.5}", "\"adapt_inf\": {\"clusters\": 2, \"dim\": 16, \"pool_cap\": 20}")
+                .replace("\"out\": \"out\"", "\"out\": \"out-adapt\""));
+        CliRun a = run("run", "--config", cfg.toString());
+        assertEquals(1, a.exitCode(), a.err());
+        assertTrue(a.err().contains("samples exceed max_length 6 tokens before their first response token; nothing to train"), a.err());
     }
 }

@@ -96,7 +96,9 @@ class ScoreThenSelectTest {
             chosen += c.get("selected").asInt();
             assertTrue(c.get("selected").asInt() <= c.get("budget").asInt(), c.toString());
         }
-        assertEquals(12, sizes);
+        assertEquals(1, report.get("non_finite_vectors").asInt(), "the missing image's NaN vector is an invalid sample");
+        assertEquals(11, sizes, "the invalid sample belongs to no cluster");
+        assertEquals(-1, Npy.read(out.resolve("labels.npy")).toLongArray()[MISSING]);
         assertEquals(9, report.get("pruning").get("pool_after").asInt());
         assertNotNull(ImageIO.read(out.resolve("report.png").toFile()));
 
@@ -117,5 +119,6 @@ class ScoreThenSelectTest {
         Set<Integer> kept = new HashSet<>();
         for (JsonNode k : JSON.readTree(out.resolve("kept_ids.json").toFile())) kept.add(k.asInt());
         assertEquals(9, kept.size());
+        assertTrue(kept.contains(MISSING), "the invalid sample stays in the pool, to be scored again at the next step");
     }
 }

@@ -275,6 +275,47 @@ class SelectCommandTest {
         for (int p : selected) assertFalse(Float.isNaN(el2n[p]), "selected NaN sample " + p);
     }
 
+    /**
+     * Vector rows with NaN or ±∞ (issue 20: they gave an infinite inertia and centroids near 3e38) are invalid samples:
+     * excluded from clustering and selection, counted in report.json and on stdout, warned about in one log line.
+     * Run in a child JVM so that the log is the real one.
+     */
+    @Test
+    void nonFiniteVectorRowsAreInvalidSamples() throws Exception {
+        float[] v = Npy.read(vectors).toFloatArray();
+        List<Integer> invalid = List.of(5, 17, 60, 61, 119);
+        v[5 * DIM] = Float.NaN;
+        v[17 * DIM + 3] = Float.POSITIVE_INFINITY;
+        v[60 * DIM + 1] = Float.NEGATIVE_INFINITY;
+        Arrays.fill(v, 61 * DIM, 62 * DIM, Float.NaN);
+        v[119 * DIM + DIM - 1] = Float.NaN;
+        Npy.write(vectors, Tensor.of(v, N, DIM));
+        CliRun r = CliRun.child(List.of(), Map.of(), PerennialCommand.class, "select", "--vectors", vectors.toString(),
+                "--scores", scores.toString(), "--out", dir.resolve("out").toString(), "--budget", "30", "--clusters", "4",
+                "--prune-to", "100", "--kmeans", "full");
+        assertEquals(0, r.exitCode(), r.err());
+        assertTrue(r.out().contains("5 invalid (NaN/Inf vector), not clustered"), r.out());
+        List<String> warnings = r.err().lines().filter(l -> l.contains("contain NaN or infinite values")).toList();
+        assertEquals(1, warnings.size(), r.err());
+        assertTrue(warnings.get(0).contains("5 of 120 vectors"), warnings.get(0));
+
+        JsonNode report = JSON.readTree(dir.resolve("out/report.json").toFile());
+        assertEquals(5, report.get("non_finite_vectors").asInt());
+        assertEquals(120, report.get("pool_size").asInt());
+        double inertia = report.get("clustering").get("inertia").asDouble();
+        assertTrue(Double.isFinite(inertia) && inertia < 1e3, "inertia " + inertia);
+        for (float c : Npy.read(dir.resolve("out/centroids.npy")).toFloatArray()) assertTrue(Math.abs(c) <= 1.5, "centroid element " + c);
+        int sizes = 0;
+        for (JsonNode c : report.get("clusters")) sizes += c.get("size").asInt();
+        assertEquals(115, sizes);
+        long[] labels = Npy.read(dir.resolve("out/labels.npy")).toLongArray();
+        for (int i = 0; i < N; i++) assertEquals(invalid.contains(i), labels[i] == -1, "label of row " + i);
+        for (int p : ints(dir.resolve("out/selected_ids.json"))) assertFalse(invalid.contains(p), "selected invalid sample " + p);
+        int[] kept = ints(dir.resolve("out/kept_ids.json"));
+        assertEquals(100, kept.length);
+        for (int p : invalid) assertTrue(Arrays.binarySearch(kept, p) >= 0, "invalid sample " + p + " stays in the pool");
+    }
+
     /** Three distinct vectors and K = 5: two clusters stay empty, reported with size, budget and selected 0 and no expert. */
     @Test
     void emptyClustersAreReported() throws IOException {

@@ -195,7 +195,7 @@ class TrainCommandTest {
                 "--data", dataset(false).toString(), "--images", dir.resolve("images").toString(), "--out", dir.resolve("cut").toString(),
                 "--lora-rank", "4", "--max-length", "12");                    // every answer falls beyond 12 tokens
         assertEquals(1, r.exitCode(), r.out() + r.err());
-        assertTrue(r.err().contains("nothing to train on"), r.err());
+        assertTrue(r.err().contains("samples exceed --max-length 12 tokens before their first response token; nothing to train"), r.err());
         assertFalse(Files.exists(dir.resolve("cut/adapter")), "no adapter is saved");
     }
 

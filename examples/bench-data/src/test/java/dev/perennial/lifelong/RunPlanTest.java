@@ -73,6 +73,40 @@ class RunPlanTest {
         assertTrue(missing instanceof java.nio.file.NoSuchFileException && !missing.getMessage().contains("JSON"), missing.toString());
     }
 
+    /**
+     * Every number of a run file is range-checked when the file is read (before any work), the error naming the key
+     * and the value; two task sources, a non-list "tasks.list" and a non-name strategy are errors, not ignored.
+     */
+    @Test
+    void outOfRangeValuesAndAmbiguousTasksAreNamed() throws IOException {
+        ShapesBenchmark.write(dir.resolve("bench"), new ShapesBenchmark.Settings(32, 2, 2, 0, List.of(Skill.COLOUR)));
+        String base = "{\"model\": \"m\", \"out\": \"o\", \"tasks\": {\"shapes\": \"bench\"}";
+        String[][] cases = {
+                {"\"budget\": 0", "\"budget\" must be at least 1, got 0"},
+                {"\"epochs\": -1", "\"epochs\" must be at least 1, got -1"},
+                {"\"lr\": 0", "\"lr\" must be a positive number, got 0.0"},
+                {"\"lora\": {\"rank\": 0}", "\"lora.rank\" must be at least 1, got 0"},
+                {"\"lora\": {\"dropout\": 1.5}", "\"lora.dropout\" must be in [0, 1), got 1.5"},
+                {"\"test_limit\": -2", "\"test_limit\" must be at least 0, got -2"},
+                {"\"max_length\": 0", "\"max_length\" must be at least 1, got 0"},
+                {"\"adapt_inf\": {\"pool_cap\": 0}", "\"adapt_inf.pool_cap\" must be at least 1, got 0"},
+                {"\"replay\": {\"fraction\": 1}", "\"replay.fraction\" must be in [0, 1), got 1.0"},
+                {"\"modalprompt\": {\"prompts\": 0}", "\"modalprompt.prompts\" must be at least 1, got 0"},
+                {"\"strategies\": [\"sequential\", 3]", "\"strategies\" must be a list of names, got 3"},
+        };
+        for (String[] c : cases) {
+            Files.writeString(dir.resolve("r.json"), base + ", " + c[0] + "}");
+            String msg = assertThrows(IOException.class, () -> RunPlan.read(dir.resolve("r.json"))).getMessage();
+            assertTrue(msg.contains(c[1]), c[0] + " gave: " + msg);
+        }
+        Files.writeString(dir.resolve("t.json"), "{\"model\": \"m\", \"out\": \"o\", \"tasks\": {\"shapes\": \"bench\", \"list\": []}}");
+        assertTrue(assertThrows(IOException.class, () -> RunPlan.read(dir.resolve("t.json"))).getMessage()
+                .contains("\"tasks\" holds 2 task sources; give one of \"coin\", \"shapes\" or \"list\""));
+        Files.writeString(dir.resolve("u.json"), "{\"model\": \"m\", \"out\": \"o\", \"tasks\": {\"list\": {\"name\": \"a\"}}}");
+        assertTrue(assertThrows(IOException.class, () -> RunPlan.read(dir.resolve("u.json"))).getMessage()
+                .contains("\"tasks.list\" must be a list of task objects"));
+    }
+
     /** A strategy is a plug-in: a StrategyType registered beside the standard ones, with its own strict settings. */
     record Every(int nth) {}
 
