@@ -2,7 +2,7 @@
  * `perennial bench`: inference speed of any checkpoint on this machine. A synthetic prompt (one image, when the
  * model has a vision tower — every LLaVA does — plus random text ids up to --prompt-tokens merged positions) is
  * prefilled, then --new-tokens tokens are decoded one at a time with the KV cache (batch 1, greedy). Repeated
- * --repeat times after one warm-up run; prints the median prefill and decode rates in tokens/s. With --train
+ * --repeat times after --warmup unmeasured runs (default 1); prints the median prefill and decode rates in tokens/s. With --train
  * full|lora|prompt it times training steps on the same prompt instead (forward + backward, no optimizer).
  */
 package dev.perennial.cli;
@@ -54,7 +54,7 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--new-tokens", defaultValue = "64", description = "Tokens decoded per run (default 64).")
     int newTokens;
 
-    @Option(names = "--repeat", defaultValue = "3", description = "Measured runs after one warm-up (default 3).")
+    @Option(names = "--repeat", defaultValue = "3", description = "Measured runs after the warm-up (default 3).")
     int repeat;
 
     /** What a training step trains. */
@@ -67,6 +67,10 @@ final class BenchCommand implements Callable<Integer> {
             + "instead of keeping its activations (less memory, one more forward).")
     boolean gradientCheckpointing;
 
+    @Option(names = "--warmup", defaultValue = "1",
+            description = "Unmeasured runs before the measured ones (default ${DEFAULT-VALUE}; 0 for a model that takes minutes per run).")
+    int warmup;
+
     @Option(names = "--lora-rank", defaultValue = "128", description = "LoRA rank for --train lora (default 128, LLaVA's).")
     int loraRank;
 
@@ -74,6 +78,7 @@ final class BenchCommand implements Callable<Integer> {
     @SuppressWarnings("try")   // the scope is only there to free each run's tensors when it closes
     public Integer call() throws Exception {
         if (repeat < 1 || newTokens < 1) throw new IllegalArgumentException("--repeat and --new-tokens must be >= 1");
+        if (warmup < 0) throw new IllegalArgumentException("--warmup must be >= 0, got " + warmup);
         PrintWriter out = spec.commandLine().getOut();
         Backend be = modelOptions.backend();
         try (LlavaModel m = adapterOption.apply(modelOptions.load())) {
@@ -101,7 +106,7 @@ final class BenchCommand implements Callable<Integer> {
                 return 0;
             }
             double[] prefill = new double[repeat], decode = new double[repeat];
-            for (int r = -1; r < repeat; r++) {
+            for (int r = -warmup; r < repeat; r++) {
                 double[] rates;
                 try (TensorScope scope = TensorScope.open()) {
                     rates = run(be, m, ids, pixels);
@@ -159,7 +164,7 @@ final class BenchCommand implements Callable<Integer> {
         long trainable = params.values().stream().mapToLong(Tensor::numel).sum();
         out.printf(Locale.ROOT, "training step (%s, %,d trainable parameters), forward + backward, no optimizer%n", train, trainable);
         double[] seconds = new double[repeat];
-        for (int r = -1; r < repeat; r++) {
+        for (int r = -warmup; r < repeat; r++) {
             long t0 = System.nanoTime();
             TrainingStep.Result res = TrainingStep.run(m, be, params, prompt, List.of(ids), pixels, List.of(labels));
             res.gradients().values().forEach(Tensor::close);

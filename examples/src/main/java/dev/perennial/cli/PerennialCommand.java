@@ -22,7 +22,7 @@ import picocli.CommandLine.Spec;
         subcommands = {InspectCommand.class, ForwardCommand.class, GenerateCommand.class, BenchCommand.class,
                 PreprocessCommand.class, TokenizeCommand.class, ChatCommand.class, TrainCommand.class, ScoreCommand.class,
                 SelectCommand.class, EncodeTextCommand.class, EncodeImageCommand.class, PromptTrainCommand.class, PromptEvalCommand.class,
-                RunCommand.class, DemoCommand.class,
+                RunCommand.class, DemoCommand.class, SynthCommand.class,
                 CommandLine.HelpCommand.class})
 public final class PerennialCommand implements Runnable {
 
