@@ -6,8 +6,10 @@
  *   - each JavaCPP binding class (the emulated build's EmuKernels, the nvcc build's CudaKernels): `public static
  *     native` methods named as in C, with @Const/@Cast where the C type needs them, and the @Platform annotation
  *     listing the headers and the library to link.
- * native/pom.xml runs main() in generate-sources over the headers unpacked from this module's jar (and native's own
- * emulator header). The parser reads the declarations this project writes: `int|void|const char* pn_name(type
+ * native/pom.xml runs main() in generate-sources: `--extract DIR` first copies this artifact's non-class files (the
+ * kernel sources under dev/perennial/cuda/kernels/ and, where nvcc built it, libperennialcuda.so) from wherever the
+ * artifact is on the class path — its jar, or target/classes in a reactor build that has not packaged it yet — and
+ * the bindings are then generated from those headers (and native's own emulator header). The parser reads the declarations this project writes: `int|void|const char* pn_name(type
  * name /* comment *&#47;, ...);` inside extern "C"; a parameter type outside the table below is refused, naming the
  * header, launcher and parameter, so a new type is a conscious one-line addition here.
  */
@@ -206,7 +208,48 @@ public final class BindingGenerator {
     }
 
     /**
-     * Build entry point: {@code --out DIR --headers DIR[,DIR...]} followed by tasks, each
+     * Copies every file of this artifact under dev/perennial/cuda/ that is not a class file (kernel sources, the
+     * nvcc library) into {@code dir}, keeping paths; works from the jar and from an unpackaged classes folder.
+     * Returns how many files were copied.
+     */
+    public static int extract(Path dir) throws IOException {
+        Path source;
+        try {
+            source = Path.of(BindingGenerator.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+        } catch (java.net.URISyntaxException | SecurityException | NullPointerException e) {
+            throw new IOException("cannot locate the perennial-cuda artifact: " + e, e);
+        }
+        String prefix = "dev/perennial/cuda/";
+        int copied = 0;
+        if (Files.isDirectory(source)) {
+            Path root = source.resolve(prefix);
+            try (Stream<Path> files = Files.walk(root)) {
+                for (Path f : files.filter(Files::isRegularFile).filter(f -> !f.toString().endsWith(".class")).toList()) {
+                    Path target = dir.resolve(source.relativize(f).toString());
+                    copied += copyIfChanged(Files.readAllBytes(f), target);
+                }
+            }
+        } else {
+            try (java.util.jar.JarFile jar = new java.util.jar.JarFile(source.toFile())) {
+                for (var e : java.util.Collections.list(jar.entries())) {
+                    if (e.isDirectory() || !e.getName().startsWith(prefix) || e.getName().endsWith(".class")) continue;
+                    try (var in = jar.getInputStream(e)) {
+                        copied += copyIfChanged(in.readAllBytes(), dir.resolve(e.getName()));
+                    }
+                }
+            }
+        }
+        return copied;
+    }
+
+    private static int copyIfChanged(byte[] bytes, Path target) throws IOException {
+        Files.createDirectories(target.getParent());
+        if (!Files.exists(target) || !java.util.Arrays.equals(Files.readAllBytes(target), bytes)) Files.write(target, bytes);
+        return 1;
+    }
+
+    /**
+     * Build entry point: {@code [--extract DIR] --out DIR --headers DIR[,DIR...]} followed by tasks, each
      * {@code interface:NAME[:exclude=a.h+b.h]} or {@code binding:NAME:LIBRARY[:exclude=a.h+b.h]}.
      */
     public static void main(String[] args) throws IOException {
@@ -217,6 +260,10 @@ public final class BindingGenerator {
             switch (args[i]) {
                 case "--out" -> out = Path.of(args[++i]);
                 case "--headers" -> { for (String d : args[++i].split(",")) dirs.add(Path.of(d.trim())); }
+                case "--extract" -> {
+                    Path dir = Path.of(args[++i]);
+                    System.out.println("BindingGenerator: " + extract(dir) + " kernel files -> " + dir);
+                }
                 default -> tasks.add(args[i]);
             }
         }
