@@ -6,7 +6,10 @@
  *    shape of every linear layer on [B, T, D] activations);
  *  - other batches loop over broadcast batch indices (attention: [B, H, T, hd] x [B, H, hd, T]);
  *  - an F16/BF16 right operand (a weight kept in checkpoint precision) is widened one tile (~1 MB) at a time
- *    and multiplied tile by tile, so a weight matrix is never up-cast whole.
+ *    and multiplied tile by tile, so a weight matrix is never up-cast whole;
+ *  - a one-row product against a weight read as Wᵀ (a decode step: x [1, k] · W [n, k]ᵀ) goes to the native
+ *    CpuKernels.gemv when perennial-native provides it, in any storage precision, rows split across Parallel's
+ *    threads (docs/performance.md, "Decode kernels").
  */
 package dev.perennial.tensor;
 
@@ -108,6 +111,7 @@ final class CpuMatmul {
     private void product(boolean transA, int m, int n, int k, Tensor a, int aOff, int lda,
                          Tensor b, int bOff, Layout lb, Tensor c, int cOff, int ldc) {
         Storage sa = a.storage(), sb = b.storage(), sc = c.storage();
+        if (m == 1 && lb.trans && !transA && matVec(n, k, sa, aOff, sb, bOff, lb.ld, b.dtype(), sc, cOff)) return;
         if (b.dtype() == DType.F32) {
             gemm.sgemm(transA, lb.trans, m, n, k, 1f, sa, aOff, lda, sb, bOff, lb.ld, 0f, sc, cOff, ldc);
             return;
@@ -137,6 +141,28 @@ final class CpuMatmul {
                 }
             }
         }
+    }
+
+    /** Rows below which a one-row product runs on one thread (a [768, 768] product streams 2.4 MB in ≈ 0.1 ms). */
+    private static final int MATVEC_SPLIT_ROWS = 256;
+
+    /** y [n] = W [n, k] · x [k] through the native kernel, rows split across threads; false without one. */
+    private static boolean matVec(int n, int k, Storage x, int xOff, Storage w, int wOff, int ld, DType wType, Storage y, int yOff) {
+        CpuKernels kernels = CpuKernels.available();
+        if (kernels == null) return false;
+        long wa = w.address() + (long) wOff * wType.byteSize(), xa = x.address() + 4L * xOff, ya = y.address() + 4L * yOff;
+        if (!kernels.gemv(wType, wa, ld, xa, ya, 0, 0, k)) return false;     // an empty range asks: this dtype?
+        if (n < MATVEC_SPLIT_ROWS || Parallel.threads() == 1 || Parallel.inParallelLoop()) {
+            return kernels.gemv(wType, wa, ld, xa, ya, 0, n, k);
+        }
+        int blocks = 4 * Parallel.threads();
+        int rows = ((n + blocks - 1) / blocks + 3) & ~3;                     // multiples of the kernel's 4-row step
+        boolean[] ok = {true};
+        Parallel.forRows((n + rows - 1) / rows, (long) rows * k, (b0, b1) -> {
+            if (!kernels.gemv(wType, wa, ld, xa, ya, b0 * rows, Math.min(n, b1 * rows), k)) ok[0] = false;
+        });
+        if (!ok[0]) throw new IllegalStateException(kernels.name() + " refused a product it accepted for other rows");
+        return true;
     }
 
     /** Widens {@code rows} rows of {@code cols} 16-bit floats (row stride ld) into a dense float tile. */

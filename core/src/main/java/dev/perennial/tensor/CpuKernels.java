@@ -1,0 +1,66 @@
+/*
+ * Optional native kernels of the CPU backend, found through java.util.ServiceLoader so that perennial-core stays
+ * pure Java: perennial-native provides them (dev.perennial.cpu.NativeCpuKernels, AVX-512 with run-time dispatch),
+ * and without it every product takes the OpenBLAS path. Today one kernel: the one-row product of a decode step,
+ * y = W·x with the weight W [rows, k] read in its stored precision (F32, BF16 or F16), which OpenBLAS's sgemv
+ * streams more slowly and which for half weights otherwise needs a widened F32 copy of every tile
+ * (docs/performance.md, "Decode kernels"; docs/architecture.md, "Tensors").
+ *
+ * -Dperennial.cpuKernels=none (or the environment variable PERENNIAL_CPU_KERNELS=none) turns them off, for
+ * comparisons.
+ */
+package dev.perennial.tensor;
+
+import java.util.Iterator;
+import java.util.Locale;
+import java.util.ServiceLoader;
+
+/**
+ * Native kernels the CPU backend uses when present: {@code gemv} computes rows [r0, r1) of y = W·x from raw
+ * addresses. {@code available()} is the provider found on the class path (null when none, or when switched off).
+ * <p>Implementations must be thread-safe: the backend calls them from several threads at once on disjoint rows.
+ */
+public interface CpuKernels {
+    /** A short name for logs and benchmarks (e.g. "avx512"). */
+    String name();
+
+    /**
+     * y[r] = Σ_j W[r, j] · x[j] for r in [r0, r1), accumulated in float32.
+     * @param wType   F32, BF16 or F16
+     * @param w       address of W[0, 0]; row r starts at w + r · ld elements
+     * @param x       address of x [k] (float32, contiguous)
+     * @param y       address of y (float32); only rows [r0, r1) are written
+     * @return false when this kernel does not handle the call (the caller falls back)
+     */
+    boolean gemv(DType wType, long w, long ld, long x, long y, int r0, int r1, int k);
+
+    /** The kernels found on the class path, or null (none, or switched off by perennial.cpuKernels=none). */
+    static CpuKernels available() {
+        return Holder.KERNELS;
+    }
+
+    /** Lazy, once-per-JVM lookup. */
+    final class Holder {
+        private Holder() {}
+
+        static final CpuKernels KERNELS = find();
+
+        private static CpuKernels find() {
+            String off = System.getProperty("perennial.cpuKernels", System.getenv().getOrDefault("PERENNIAL_CPU_KERNELS", ""));
+            if (off.toLowerCase(Locale.ROOT).equals("none")) return null;
+            try {
+                Iterator<CpuKernels> it = ServiceLoader.load(CpuKernels.class, CpuKernels.class.getClassLoader()).iterator();
+                while (it.hasNext()) {
+                    try {
+                        return it.next();
+                    } catch (java.util.ServiceConfigurationError | LinkageError e) {
+                        // a provider whose native library cannot load on this platform: use the Java paths
+                    }
+                }
+            } catch (java.util.ServiceConfigurationError | LinkageError e) {
+                return null;
+            }
+            return null;
+        }
+    }
+}

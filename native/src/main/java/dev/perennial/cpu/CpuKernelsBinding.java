@@ -1,0 +1,27 @@
+/*
+ * JavaCPP binding of the native CPU kernels (native/src/main/cpp/pn_cpu.h, header-only, compiled into
+ * libjniCpuKernelsBinding by native/pom.xml's JavaCPP build). Addresses travel as integers: the Java side owns the
+ * memory (tensor storages) and the kernels only read W and x and write y.
+ */
+package dev.perennial.cpu;
+
+import org.bytedeco.javacpp.Loader;
+import org.bytedeco.javacpp.annotation.Platform;
+
+/**
+ * The raw C functions of pn_cpu.h: {@code pn_cpu_gemv} (rows [r0, r1) of y = W·x; dtype 0 F32, 1 BF16, 2 F16;
+ * returns 0, or 1 for bad arguments) and {@code pn_cpu_path} (the path a dtype takes on this CPU).
+ * <p>Thread-safe: the functions keep no state beyond a CPU-feature check computed once.
+ */
+@Platform(value = "linux-x86_64", include = "pn_cpu.h")
+public final class CpuKernelsBinding {
+    static { Loader.load(); }
+
+    private CpuKernelsBinding() {}
+
+    /** pn_cpu_gemv: y[r] = Σ_j W[r, j] x[j] for r in [r0, r1). */
+    public static native int pn_cpu_gemv(int dtype, long w, long ld, long x, long y, int r0, int r1, int k);
+
+    /** pn_cpu_path: "avx512", "avx512-bf16-dot" or "scalar". */
+    public static native String pn_cpu_path(int dtype);
+}

@@ -1,0 +1,41 @@
+/*
+ * The CPU backend's native kernels (core's CpuKernels SPI, registered in META-INF/services): the one-row product of a
+ * decode step in the weight's stored precision, AVX-512 with run-time dispatch (pn_cpu.h; docs/performance.md,
+ * "Decode kernels"). Loading the JNI library happens when ServiceLoader instantiates this class; where it cannot
+ * load (another platform), core's lookup skips the provider and keeps its Java/OpenBLAS paths.
+ */
+package dev.perennial.cpu;
+
+import dev.perennial.tensor.CpuKernels;
+import dev.perennial.tensor.DType;
+
+/**
+ * {@link CpuKernels} over {@link CpuKernelsBinding}: F32, BF16 and F16 weights.
+ * <p>Thread-safe: stateless; calls on disjoint output rows may run concurrently.
+ */
+public final class NativeCpuKernels implements CpuKernels {
+    /** Loads the native library (ServiceLoader calls this; a failure makes core skip the provider). */
+    public NativeCpuKernels() {
+        CpuKernelsBinding.pn_cpu_path(0);
+    }
+
+    @Override
+    public String name() {
+        return "native " + CpuKernelsBinding.pn_cpu_path(0) + " (bf16: " + CpuKernelsBinding.pn_cpu_path(1) + ")";
+    }
+
+    @Override
+    public boolean gemv(DType wType, long w, long ld, long x, long y, int r0, int r1, int k) {
+        int code = switch (wType) {
+            case F32 -> 0;
+            case BF16 -> 1;
+            case F16 -> 2;
+            default -> -1;
+        };
+        if (code < 0) return false;
+        if (r0 == r1) return true;
+        int err = CpuKernelsBinding.pn_cpu_gemv(code, w, ld, x, y, r0, r1, k);
+        if (err != 0) throw new IllegalArgumentException("pn_cpu_gemv refused rows [" + r0 + ", " + r1 + ") of a [" + k + "]-wide " + wType + " product");
+        return true;
+    }
+}

@@ -1,0 +1,97 @@
+/*
+ * The CPU backend's native one-row product (pn_cpu.h through NativeCpuKernels) against its definition in double,
+ * for F32, BF16 and F16 weights, shapes with partial vectors and partial 4-row blocks, and through CpuBackend.matmul
+ * (the decode-step hook, rows split across threads). Tolerances from the formats: F32 and F16 weights are exact in
+ * float32, so the error is float32 accumulation (≤ 1e-6 · Σ|w x| here); the BF16 path may round x to bfloat16
+ * (8 significant bits: |δx| ≤ 2⁻⁹|x|), so ≤ 2⁻⁹ · Σ|w x| plus accumulation.
+ */
+package dev.perennial.cpu;
+
+import dev.perennial.tensor.CpuBackend;
+import dev.perennial.tensor.CpuKernels;
+import dev.perennial.tensor.DType;
+import dev.perennial.tensor.Tensor;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+import org.junit.jupiter.api.Test;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+class NativeCpuKernelsTest {
+    static List<Arguments> cases() {
+        List<Arguments> out = new ArrayList<>();
+        int[][] shapes = {{1, 1}, {3, 5}, {4, 16}, {5, 33}, {37, 203}, {64, 768}, {8, 64}, {9, 100}};
+        for (DType dt : new DType[]{DType.F32, DType.BF16, DType.F16}) for (int[] s : shapes) out.add(Arguments.of(dt, s[0], s[1]));
+        return out;
+    }
+
+    static float[] random(SplittableRandom r, int n) {
+        float[] v = new float[n];
+        for (int i = 0; i < n; i++) v[i] = (float) (r.nextDouble() * 2 - 1);
+        return v;
+    }
+
+    static double tolerance(DType dt, double absSum) {
+        return (dt == DType.BF16 ? Math.scalb(1.0, -9) : 0) * absSum + 1e-6 * absSum + 1e-7;
+    }
+
+    @ParameterizedTest(name = "{0} [{1}, {2}]")
+    @MethodSource("cases")
+    void gemvIsTheDefinition(DType dt, int n, int k) {
+        SplittableRandom r = new SplittableRandom(31L * n + k + dt.ordinal());
+        int ld = k + 3;                                                          // a padded leading dimension
+        Tensor wFull = Tensor.of(random(r, n * ld), n, ld).to(dt);
+        float[] wStored = wFull.to(DType.F32).toFloatArray();
+        float[] x = random(r, k);
+        Tensor xt = Tensor.of(x, k), y = Tensor.zeros(n + 2);
+        CpuKernels kernels = new NativeCpuKernels();
+        assertTrue(kernels.gemv(dt, wFull.storage().address(), ld, xt.storage().address(), y.storage().address() + 4, 0, n, k));
+        float[] got = y.toFloatArray();
+        assertEquals(0f, got[0], "rows outside [r0, r1) are not written");
+        assertEquals(0f, got[n + 1]);
+        for (int i = 0; i < n; i++) {
+            double sum = 0, abs = 0;
+            for (int j = 0; j < k; j++) {
+                sum += (double) wStored[i * ld + j] * x[j];
+                abs += Math.abs((double) wStored[i * ld + j] * x[j]);
+            }
+            assertEquals(sum, got[i + 1], tolerance(dt, abs), dt + " row " + i + " via " + kernels.name());
+        }
+    }
+
+    @Test
+    void theBackendsDecodeProductUsesItAcrossThreads() {
+        assertNotNull(CpuKernels.available(), "perennial-native registers its kernels");
+        assertTrue(CpuKernels.available().name().startsWith("native "), CpuKernels.available().name());
+        SplittableRandom r = new SplittableRandom(5);
+        int n = 301, k = 97;                                                      // rows split into 4-row multiples + a rest
+        for (DType dt : new DType[]{DType.F32, DType.BF16}) {
+            Tensor w = Tensor.of(random(r, n * k), n, k).to(dt);                // a weight [out, in] as checkpoints store it
+            float[] ws = w.to(DType.F32).toFloatArray(), x = random(r, k);
+            float[] got = new CpuBackend().matmul(Tensor.of(x, 1, k), w.transpose(0, 1)).toFloatArray();
+            assertEquals(n, got.length);
+            for (int i = 0; i < n; i++) {
+                double sum = 0, abs = 0;
+                for (int j = 0; j < k; j++) {
+                    sum += (double) ws[i * k + j] * x[j];
+                    abs += Math.abs((double) ws[i * k + j] * x[j]);
+                }
+                assertEquals(sum, got[i], tolerance(dt, abs), dt + " row " + i);
+            }
+        }
+    }
+
+    @Test
+    void badArgumentsAreRefused() {
+        Tensor w = Tensor.zeros(4, 8), x = Tensor.zeros(8), y = Tensor.zeros(4);
+        CpuKernels kernels = new NativeCpuKernels();
+        assertThrows(IllegalArgumentException.class, () -> kernels.gemv(DType.F32, w.storage().address(), 4, x.storage().address(), y.storage().address(), 0, 4, 8),
+                "a leading dimension below k");
+        assertFalse(kernels.gemv(DType.I64, w.storage().address(), 8, x.storage().address(), y.storage().address(), 0, 4, 8), "not a weight type");
+    }
+}
