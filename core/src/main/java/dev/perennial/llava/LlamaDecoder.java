@@ -6,7 +6,11 @@
  * forward() takes input embeddings (LLaVA splices image features into them), explicit position ids [B, T]
  * (so that left-padded rows get the same positions as unpadded ones) and key validity (padding masks); with a
  * KvCache it appends to the cache and attends over the cached prefix too; that path is inference only, so each
- * layer runs in a TensorScope that frees its temporaries as soon as the layer is done.
+ * layer runs in a TensorScope that frees its temporaries as soon as the layer is done. Without a cache the same
+ * holds for every layer that backward will not visit: on a plain backend, and on a GradBackend for a layer whose
+ * input and parameters (LoRA adapters included) require no gradient — e.g. the layers below the last one when
+ * ADAPT-∞ scores a sample by its last layer's LoRA gradient (docs/performance.md, "7B on a 24 GiB CPU machine"). Such a
+ * layer records nothing, so only its output can matter afterwards.
  */
 package dev.perennial.llava;
 
@@ -126,10 +130,11 @@ public final class LlamaDecoder {
                 int index = i;
                 Tensor in = x;
                 x = gb.checkpoint(in, seg -> layer(seg, index, layers.get(index), in, pos, mask, null));
-            } else if (cache == null) {
+            } else if (cache == null && recorded(be, layers.get(i), x)) {
                 x = layer(be, i, layers.get(i), x, pos, mask, null);
             } else {
-                // inference (the KV-cache path never records for backward): free each layer's temporaries at once
+                // inference (the KV-cache path never records for backward), or a layer backward will not visit:
+                // free each layer's temporaries at once
                 try (TensorScope scope = TensorScope.open()) {
                     x = scope.keep(layer(be, i, layers.get(i), x, pos, mask, cache));
                 }
@@ -143,6 +148,19 @@ public final class LlamaDecoder {
     /** Vocabulary logits of final hidden states: [..., D] -> [..., V]. */
     public Tensor logits(Backend be, Tensor normed) {
         return lmHead.forward(be, normed);
+    }
+
+    /** True when a GradBackend will record this layer: its input or one of its parameters requires a gradient. */
+    private static boolean recorded(Backend be, Layer l, Tensor x) {
+        if (!(be instanceof dev.perennial.autograd.GradBackend gb)) return false;
+        var tape = gb.tape();
+        if (tape.requiresGrad(x) || tape.requiresGrad(l.inputNorm().weight()) || tape.requiresGrad(l.postNorm().weight())) return true;
+        for (Linear lin : new Linear[]{l.q(), l.k(), l.v(), l.o(), l.gate(), l.up(), l.down()}) {
+            if (tape.requiresGrad(lin.weight()) || tape.requiresGrad(lin.bias())) return true;
+            var ad = lin.adapter();
+            if (ad != null && (tape.requiresGrad(ad.a()) || tape.requiresGrad(ad.b()))) return true;
+        }
+        return false;
     }
 
     private static boolean allTrue(boolean[][] valid) {
