@@ -38,9 +38,7 @@ public record CentroidKeys(int perEntry) implements KeySource {
 
     @Override
     public PromptEntry read(String name, Tensor prompt, Map<String, Tensor> tensors) {
-        Tensor c = tensors.get(PromptEntry.CENTROIDS);
-        if (c == null) throw new IllegalArgumentException("no " + PromptEntry.CENTROIDS + " tensor");
-        return PromptEntry.centroids(name, prompt, c);
+        return PromptEntry.centroids(name, prompt, KeySource.required(tensors, PromptEntry.CENTROIDS));
     }
 
     @Override

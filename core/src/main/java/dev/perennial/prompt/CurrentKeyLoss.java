@@ -42,7 +42,7 @@ public record CurrentKeyLoss(float weight) implements KeyLoss {
         for (int q = 0; q < m; q++) {
             float[] mean = new float[d];
             for (int i = 0; i < b; i++) for (int x = 0; x < d; x++) mean[x] += unit[q][i * d + x] / b;
-            Tensor c = be.mul(be.sum(be.mul(Tensor.of(mean, d), k), 0, false), invNorm);   // mean_b cos
+            Tensor c = PromptPool.cosineTerm(be, mean, k, invNorm);                          // mean_b cos
             cosSum = cosSum == null ? c : be.add(cosSum, c);
         }
         return be.scale(be.sub(Tensor.scalar(m), cosSum), weight);

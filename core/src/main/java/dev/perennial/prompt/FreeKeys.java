@@ -29,9 +29,7 @@ public record FreeKeys() implements KeySource {
 
     @Override
     public PromptEntry read(String name, Tensor prompt, Map<String, Tensor> tensors) {
-        Tensor key = tensors.get(PromptEntry.KEY);
-        if (key == null) throw new IllegalArgumentException("no " + PromptEntry.KEY + " tensor");
-        return PromptEntry.free(name, prompt, key);
+        return PromptEntry.free(name, prompt, KeySource.required(tensors, PromptEntry.KEY));
     }
 
     @Override

@@ -58,6 +58,13 @@ public interface KeySource {
     /** Refuses combinations with the other parts this source cannot work with (none by default). */
     default void validate(PromptPoolConfig config) {}
 
+    /** The saved tensor {@code name} of an entry being read; an IllegalArgumentException naming it when absent. */
+    static Tensor required(Map<String, Tensor> tensors, String name) {
+        Tensor t = tensors.get(name);
+        if (t == null) throw new IllegalArgumentException("no " + name + " tensor");
+        return t;
+    }
+
     /** [M, count, d] with every modality's row i = entry i's single key. */
     static Tensor singleKeyRows(Backend be, List<PromptEntry> entries, int count, int modalities, int keyDim) {
         float[] out = new float[modalities * count * keyDim];

@@ -301,6 +301,11 @@ public final class PromptPool {
         return config.keyLoss().loss(be, this, queries, sel, current);
     }
 
+    /** (v · k) / max(||k||, eps) (rank 0) for a constant v [d]: the key-loss term both key losses sum (differentiable in k). */
+    static Tensor cosineTerm(Backend be, float[] v, Tensor k, Tensor invNorm) {
+        return be.mul(be.sum(be.mul(Tensor.of(v, v.length), k), 0, false), invNorm);
+    }
+
     /** 1 / max(||k||, eps) (rank 0): differentiable where ||k|| >= eps, the constant 1/eps below it. */
     static Tensor inverseNorm(Backend be, Tensor k) {
         Tensor norm = be.sqrt(be.sum(be.mul(k, k), 0, false));

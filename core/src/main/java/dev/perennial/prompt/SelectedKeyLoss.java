@@ -47,7 +47,7 @@ public record SelectedKeyLoss(float weight) implements KeyLoss {
             Tensor invNorm = PromptPool.inverseNorm(be, k);
             constant += (double) counts.get(en.getKey()) * m;
             for (int q = 0; q < m; q++) {
-                Tensor c = be.mul(be.sum(be.mul(Tensor.of(en.getValue()[q].clone(), d), k), 0, false), invNorm);
+                Tensor c = PromptPool.cosineTerm(be, en.getValue()[q], k, invNorm);
                 total = total == null ? c : be.add(total, c);
             }
         }
