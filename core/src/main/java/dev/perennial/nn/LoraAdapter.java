@@ -23,10 +23,11 @@ import java.util.SplittableRandom;
  * {@code scaling * dropout(x) A^T B^T} {@code [..., out]}, with A {@code [r, in]} and B {@code [out, r]}; dropout
  * applies only in training mode, drawn from the adapter's own seeded generator, and activations can be captured for
  * per-sample gradients.
- * <p>Not thread-safe: confine an instance to one thread (or synchronise externally) while training or capturing, as
- * {@code setTraining}, {@code reseed}, {@code capture} and forward passes in those modes change unsynchronized fields
- * (dropout generator, captured activations). With training and capture off (the default) {@code forward} only reads
- * A and B, which is what lets {@code LlavaModel} inference run on several threads.
+ * <p>Not thread-safe while training: {@code setTraining}, {@code reseed} and forward passes in training mode change
+ * unsynchronized fields (the dropout generator). Capture is per thread: {@code capture} and {@code captured} see only
+ * the calling thread's recording, so several threads may capture their own forward passes at once (ADAPT-∞ scores
+ * samples of a small model in parallel, docs/architecture.md "Scoring in parallel"). With training off (the default)
+ * {@code forward} only reads A and B, which is what lets {@code LlavaModel} inference run on several threads.
  */
 public final class LoraAdapter {
     /** What one forward pass of the branch computed: input (after dropout), h = x·Aᵀ, z = Δy = scaling · h·Bᵀ. */
@@ -38,8 +39,7 @@ public final class LoraAdapter {
     private final float dropout;
     private SplittableRandom rng;
     private long recordedMaskSeed;  // the mask seed of this adapter's last forward inside a checkpointed layer
-    private Activations captured;
-    private boolean capture;
+    private final ThreadLocal<Activations[]> capture = new ThreadLocal<>();   // this thread's last recording, when on
     private boolean training;
 
     public LoraAdapter(Tensor a, Tensor b, float scaling, float dropout, long seed) {
@@ -71,14 +71,17 @@ public final class LoraAdapter {
         rng = new SplittableRandom(seed);
     }
 
-    /** Starts (true) or stops recording the activations of the following forward passes. */
+    /** Starts (true) or stops recording the activations of the calling thread's following forward passes. */
     public void capture(boolean on) {
-        capture = on;
-        captured = null;
+        if (on) capture.set(new Activations[1]);
+        else capture.remove();
     }
 
-    /** The activations of the last forward pass while capturing, or null. */
-    public Activations captured() { return captured; }
+    /** The activations of the calling thread's last forward pass while capturing, or null. */
+    public Activations captured() {
+        Activations[] slot = capture.get();
+        return slot == null ? null : slot[0];
+    }
 
     /** Δy for x [..., in] -> [..., out] */
     public Tensor forward(Backend be, Tensor x) {
@@ -86,7 +89,8 @@ public final class LoraAdapter {
         Tensor h = be.matmul(in, a.transpose(0, 1));                 // [..., r]
         Tensor scaledB = scaling == 1f ? b : be.scale(b, scaling);   // [out, r]: scaling B costs out·r, scaling z T·out
         Tensor z = be.matmul(h, scaledB.transpose(0, 1));            // [..., out] = Δy
-        if (capture) captured = new Activations(in, h, z);
+        Activations[] slot = capture.get();
+        if (slot != null) slot[0] = new Activations(in, h, z);
         return z;
     }
 

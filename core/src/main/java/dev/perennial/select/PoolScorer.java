@@ -17,8 +17,8 @@
  * EL2N are undefined, the NaN of TokenScores). Well-formed JSON that is not a LLaVA sample is skipped by the reader
  * (InvalidSamples.SKIP) and has no row; records.json says which rows there are.
  *
- * Passes: ScoringPass over groups of `group` consecutive rows (default 16; the gradients of a group's valid
- * samples are projected together), batchSize samples per model pass (default 1, the official setting); groups are
+ * Passes: ScoringPass over groups of `group` consecutive rows (the gradients of a group's valid samples are projected
+ * together; default ScoringPass.defaultGroup(), 16 to 256 as memory allows), batchSize samples per model pass (default 1, the official setting); groups are
  * formed from consecutive rows from the start, so a run is deterministic for given settings. Progress is logged through SLF4J at most every
  * logInterval (samples/s, ETA from a first counting pass over the files) and offered to a listener after every
  * batch (the CLI's progress bar).
@@ -147,7 +147,6 @@ public final class PoolScorer {
         this.vectorConfig = b.vectors;
         this.storeType = b.storeType;
         this.batchSize = b.batchSize;
-        this.group = b.group;
         this.commitEvery = b.commitEvery;
         this.logInterval = b.logInterval;
         this.resume = b.resume;
@@ -155,7 +154,10 @@ public final class PoolScorer {
         this.encoder = new SampleEncoder(b.tokenizer, b.template, model.config().imageTokenIndex(), b.images, b.maxLength);
         Set<Scorer.Requirement> needs = EnumSet.noneOf(Scorer.Requirement.class);
         scorers.values().forEach(s -> needs.addAll(s.requirements()));
-        this.pass = new ScoringPass(model, b.backend, vectorConfig, needs, b.vectors.projection().create(b.projectionBackend != null ? b.projectionBackend : b.backend), b.batchSize);
+        GradientProjection projection = b.vectors.projection().create(b.projectionBackend != null ? b.projectionBackend : b.backend);
+        this.pass = b.parallelSamples == null ? new ScoringPass(model, b.backend, vectorConfig, needs, projection, b.batchSize)
+                : new ScoringPass(model, b.backend, vectorConfig, needs, projection, b.batchSize, b.parallelSamples);
+        this.group = b.group > 0 ? b.group : pass.defaultGroup();
         this.settings = b;
     }
 
@@ -332,6 +334,7 @@ public final class PoolScorer {
         StringBuilder sc = new StringBuilder();
         scorers.forEach((n, s) -> sc.append(n).append('=').append(s).append(','));
         f.put("scorers", sc).put("vectors", vectorConfig).put("store", storeType).put("batch", batchSize).put("group", group)
+                .put("parallel-samples", pass.parallelSamples())
                 .put("max-length", b.maxLength).put("template", b.template.name())
                 .put("model", String.valueOf(model.config().text()) + model.config().vision());
         java.security.MessageDigest md = Fingerprint.sha256();
@@ -454,7 +457,8 @@ public final class PoolScorer {
                 ScorerRegistry.ENTROPY, ScorerRegistry.GRAND, ScorerRegistry.IG));
         private SampleVectors.Config vectors = SampleVectors.Config.paper();
         private DType storeType = DType.F32;
-        private int batchSize = 1, group = 16, commitEvery = 256;
+        private int batchSize = 1, group = 0, commitEvery = 256;
+        private Boolean parallelSamples;
         private Duration logInterval = Duration.ofSeconds(30);
         private boolean resume;
         private Backend projectionBackend;
@@ -523,7 +527,19 @@ public final class PoolScorer {
             return this;
         }
 
-        /** Consecutive samples whose gradients are projected together (default 16, as the official code; ScoringPass). */
+        /**
+         * Whether a group's batches run on the CPU threads at once (ScoringPass); null (the default) lets ScoringPass
+         * decide from the model's size and the backend.
+         */
+        public Builder optParallelSamples(Boolean parallelSamples) {
+            this.parallelSamples = parallelSamples;
+            return this;
+        }
+
+        /**
+         * Consecutive samples whose gradients are projected together; 0 (the default) takes ScoringPass.defaultGroup():
+         * 16 to 256, as the gradient buffer's memory allows (the official code uses 16).
+         */
         public Builder optProjectionGroup(int group) {
             this.group = group;
             return this;
@@ -558,8 +574,8 @@ public final class PoolScorer {
                 throw new IllegalArgumentException("model, backend, tokenizer, datasets and output folder must be set");
             }
             if (datasets.isEmpty()) throw new IllegalArgumentException("no dataset to score");
-            if (batchSize < 1 || group < 1 || commitEvery < 1) {
-                throw new IllegalArgumentException("batch size, projection group and commit interval must be positive");
+            if (batchSize < 1 || group < 0 || commitEvery < 1) {
+                throw new IllegalArgumentException("batch size and commit interval must be positive, the projection group positive or 0 (automatic)");
             }
             if (storeType != DType.F32 && storeType != DType.F16) throw new IllegalArgumentException("vectors are stored as F32 or F16");
             return new PoolScorer(this);

@@ -22,6 +22,13 @@
  * without running them). Only Java arrays leave run(). LoRA dropout must be off (LoraAdapter's default outside
  * training): the official extractor runs in eval mode (§2.1).
  *
+ * Parallel samples. A small model's per-sample ops (a few thousand elements, 128-wide products) are too small to
+ * split across cores, so a pass on 2 cores used one. With parallelSamples the group's batches are the parallel loop
+ * instead: each batch runs on one thread with serial kernels (Parallel runs a loop inside a chunk serially), and
+ * activation capture is per thread (LoraAdapter), so several passes are in flight at once. Each row is computed by
+ * the same serial code as in a sequential run, so the results are the same bits (ScoringPassTest); the price is
+ * one pass's temporaries per thread. Default: on for models up to PARALLEL_SAMPLES_MAX_PARAMETERS on the CPU.
+ *
  * Layers: SampleVectors.Config.layers names decoder layers for the LoRA gradient (default L − 1); for
  * HIDDEN_MEAN its single entry ℓ is the hidden-state index, and GraNd (if requested) uses the adapters of decoder
  * layer ℓ, the official code's one layer_dims list for both.
@@ -32,6 +39,7 @@ import dev.perennial.data.TrainingExample;
 import dev.perennial.llava.LlavaModel;
 import dev.perennial.nn.LoraAdapter;
 import dev.perennial.tensor.Backend;
+import dev.perennial.tensor.Parallel;
 import dev.perennial.tensor.Tensor;
 import dev.perennial.tensor.TensorScope;
 import dev.perennial.train.PerSampleGradients;
@@ -68,15 +76,27 @@ public final class ScoringPass {
     private final Map<String, LoraAdapter> adapters;     // null when no gradient is needed
     private final int hiddenIndex;                        // HIDDEN_MEAN only
     private final int ignore, batchSize;
+    private final boolean parallelSamples;
 
-    /**
-     * @param needs     the union of the requested scorers' requirements
-     * @param batchSize samples per model pass (1: the official setting)
-     */
+    /** Models up to this many parameters score their batches in parallel by default (see parallelByDefault). */
+    public static final long PARALLEL_SAMPLES_MAX_PARAMETERS = 100_000_000L;
+
+    /** As the full constructor, with batches run in parallel when {@link #parallelByDefault} says so. */
     public ScoringPass(LlavaModel model, Backend be, SampleVectors.Config cfg, Set<Scorer.Requirement> needs,
                        GradientProjection projection, int batchSize) {
+        this(model, be, cfg, needs, projection, batchSize, parallelByDefault(model, be));
+    }
+
+    /**
+     * @param needs           the union of the requested scorers' requirements
+     * @param batchSize       samples per model pass (1: the official setting)
+     * @param parallelSamples run a group's batches on the CPU threads at once, each with serial kernels (same results)
+     */
+    public ScoringPass(LlavaModel model, Backend be, SampleVectors.Config cfg, Set<Scorer.Requirement> needs,
+                       GradientProjection projection, int batchSize, boolean parallelSamples) {
         if (batchSize < 1) throw new IllegalArgumentException("batch size must be positive, got " + batchSize);
         this.batchSize = batchSize;
+        this.parallelSamples = parallelSamples;
         this.model = model;
         this.be = be;
         this.cfg = cfg;
@@ -95,6 +115,45 @@ public final class ScoringPass {
         boolean gradient = cfg.source() == SampleVectors.Source.LORA_GRAD || this.needs.contains(Scorer.Requirement.GRADIENT);
         this.adapters = gradient ? LoraLayers.select(model, layers) : null;
     }
+
+    /**
+     * True for a model of at most PARALLEL_SAMPLES_MAX_PARAMETERS parameters on the CPU backend: its per-sample ops are
+     * too small to split across cores (docs/performance.md, "Scoring throughput"), so whole batches run in parallel
+     * instead. Larger models split each op, and a second pass in flight would double the activation memory.
+     */
+    public static boolean parallelByDefault(LlavaModel model, Backend be) {
+        if (!(be instanceof dev.perennial.tensor.CpuBackend) || Parallel.threads() < 2) return false;
+        long params = 0;
+        for (Tensor w : model.weights().values()) params += w.numel();
+        return params <= PARALLEL_SAMPLES_MAX_PARAMETERS;
+    }
+
+    /** Memory a projection group's gradient buffer may take when the group size is chosen automatically. */
+    public static final long AUTO_GROUP_BYTES = 256L << 20;
+
+    /**
+     * The projection group chosen when none is given: the largest power of two up to 256 whose gradient buffer
+     * (group × gradient length floats) fits AUTO_GROUP_BYTES, but at least 16 (the official code's buffer). The signs
+     * are generated once per group, so a larger group costs fewer signs per sample (docs/performance.md, "Scoring
+     * throughput"): 256 for the demo's base model (18,944 coordinates), 32 for the 221M bench model at r = 128, 16 for
+     * LLaVA-7B's last layer (10M coordinates, 640 MB).
+     */
+    public int defaultGroup() {
+        long length = Math.max(1, gradientLength());
+        int g = 256;
+        while (g > 16 && (long) g * length * Float.BYTES > AUTO_GROUP_BYTES) g /= 2;
+        return g;
+    }
+
+    /** Length of one sample's flat LoRA gradient (Σ r·(in + out) over the differentiated adapters), 0 without one. */
+    public long gradientLength() {
+        long n = 0;
+        if (adapters != null) for (LoraAdapter ad : adapters.values()) n += (long) ad.rank() * (ad.inFeatures() + ad.outFeatures());
+        return n;
+    }
+
+    /** Whether this pass runs a group's batches in parallel. */
+    public boolean parallelSamples() { return parallelSamples; }
 
     /** Length of the sample vectors: k for LORA_GRAD, the hidden size for HIDDEN_MEAN. */
     public int vectorDim() {
@@ -151,59 +210,25 @@ public final class ScoringPass {
         }
         boolean project = cfg.source() == SampleVectors.Source.LORA_GRAD;
         Map<String, PerSampleGradients.AdapterGradients> buffer = project ? groupBuffer(n) : null;   // [n, ...] per tensor
-        float[][] vecs = new float[n][];
-        double[] norms = new double[n];
-        Arrays.fill(norms, Double.NaN);
+        float[][] hiddenVecs = new float[n][];
+        double[] passNorms = new double[n];
+        Arrays.fill(passNorms, Double.NaN);
         long[][] targets = new long[n][];
         TokenScores[] tokens = new TokenScores[n];
-        List<Map<Scorer.Requirement, float[]>> second = new ArrayList<>(n);
-        for (int b0 = 0; b0 < n; b0 += batchSize) {
-            List<TrainingExample> batch = group.subList(b0, Math.min(n, b0 + batchSize));
-            try (TensorScope scope = TensorScope.open()) {
-                List<long[]> ids = new ArrayList<>(), labels = new ArrayList<>();
-                for (TrainingExample e : batch) {
-                    ids.add(e.inputIds());
-                    labels.add(e.labels());
-                }
-                Tensor pixels = pixels(batch, false);
-                LlavaModel.Output out;
-                if (adapters != null) {
-                    PerSampleGradients.WithOutput r = PerSampleGradients.computeWithOutput(model, be, ids, pixels, labels, adapters);
-                    out = r.output();
-                    if (project) {
-                        for (var e : r.gradients().entrySet()) {
-                            PerSampleGradients.AdapterGradients into = buffer.get(e.getKey());
-                            into.a().narrow(0, b0, batch.size()).copyFrom(e.getValue().a());
-                            into.b().narrow(0, b0, batch.size()).copyFrom(e.getValue().b());
-                        }
-                    } else {
-                        double[] g = vectors.project(r.gradients(), 0, cfg.seed()).gradientNorms();
-                        System.arraycopy(g, 0, norms, b0, batch.size());
-                    }
-                } else {
-                    out = model.forward(be, ids, pixels, labels);
-                }
-                for (int s = 0; s < batch.size(); s++) {
-                    int len = out.inputs().lengths()[s], i = b0 + s;
-                    targets[i] = targets(out.inputs().labels().select(0, s), len);
-                    tokens[i] = TokenScoring.OP.on(be).compute(out.logits().select(0, s).narrow(0, 0, len), Tensor.ofLongs(targets[i], len), ignore);
-                    if (!project) vecs[i] = SampleVectors.hiddenMean(hiddenStates(out).select(0, s), len);
-                }
-                Map<Scorer.Requirement, List<float[]>> noImage = new EnumMap<>(Scorer.Requirement.class);
-                for (Scorer.Requirement pass : needs) {
-                    if (pass != Scorer.Requirement.GRADIENT) noImage.put(pass, noImagePass(batch, pass));
-                }
-                int image = 0;
-                for (TrainingExample e : batch) {
-                    Map<Scorer.Requirement, float[]> nll = new EnumMap<>(Scorer.Requirement.class);
-                    if (e.pixels() != null) {
-                        for (var p : noImage.entrySet()) nll.put(p.getKey(), p.getValue().get(image));
-                        image++;
-                    }
-                    second.add(nll);
-                }
+        List<Map<Scorer.Requirement, float[]>> second = new ArrayList<>(java.util.Collections.nCopies(n, null));
+        int batches = (n + batchSize - 1) / batchSize;
+        Parallel.RowRange passes = (c0, c1) -> {
+            for (int c = c0; c < c1; c++) {
+                int b0 = c * batchSize;
+                pass(group.subList(b0, Math.min(n, b0 + batchSize)), b0, project, buffer, hiddenVecs, passNorms, targets, tokens, second);
             }
-        }
+        };
+        // each batch on one thread with serial kernels (a loop inside a chunk runs serially): the rows of a batch are
+        // computed as in a sequential run, so the results are the same bits whichever thread ran them
+        if (parallelSamples && batches > 1) Parallel.forRows(batches, Long.MAX_VALUE / batches, passes);
+        else passes.run(0, batches);
+        float[][] vecs = hiddenVecs;
+        double[] norms = passNorms;
         if (project) {
             SampleVectors.Projected p = vectors.project(buffer, cfg.dim(), cfg.seed());
             vecs = p.vectors();
@@ -219,6 +244,59 @@ public final class ScoringPass {
             results.add(new Result(vecs[i], SampleEvidence.of(tokens[i], targets[i], ignore, norms[i], hasImage, second.get(i))));
         }
         return results;
+    }
+
+    /**
+     * The model passes of one batch (rows b0.. of the group): forward (+ backward into the chosen adapters), token
+     * scores, no-image passes; results go to the group's arrays at rows b0.. (each row written by exactly one call).
+     */
+    private void pass(List<TrainingExample> batch, int b0, boolean project, Map<String, PerSampleGradients.AdapterGradients> buffer,
+                      float[][] vecs, double[] norms, long[][] targets, TokenScores[] tokens,
+                      List<Map<Scorer.Requirement, float[]>> second) {
+        try (TensorScope scope = TensorScope.open()) {
+            List<long[]> ids = new ArrayList<>(), labels = new ArrayList<>();
+            for (TrainingExample e : batch) {
+                ids.add(e.inputIds());
+                labels.add(e.labels());
+            }
+            Tensor pixels = pixels(batch, false);
+            LlavaModel.Output out;
+            if (adapters != null) {
+                PerSampleGradients.WithOutput r = PerSampleGradients.computeWithOutput(model, be, ids, pixels, labels, adapters);
+                out = r.output();
+                if (project) {
+                    for (var e : r.gradients().entrySet()) {
+                        PerSampleGradients.AdapterGradients into = buffer.get(e.getKey());
+                        into.a().narrow(0, b0, batch.size()).copyFrom(e.getValue().a());
+                        into.b().narrow(0, b0, batch.size()).copyFrom(e.getValue().b());
+                    }
+                } else {
+                    double[] g = vectors.project(r.gradients(), 0, cfg.seed()).gradientNorms();
+                    System.arraycopy(g, 0, norms, b0, batch.size());
+                }
+            } else {
+                out = model.forward(be, ids, pixels, labels);
+            }
+            for (int s = 0; s < batch.size(); s++) {
+                int len = out.inputs().lengths()[s], i = b0 + s;
+                targets[i] = targets(out.inputs().labels().select(0, s), len);
+                tokens[i] = TokenScoring.OP.on(be).compute(out.logits().select(0, s).narrow(0, 0, len), Tensor.ofLongs(targets[i], len), ignore);
+                if (!project) vecs[i] = SampleVectors.hiddenMean(hiddenStates(out).select(0, s), len);
+            }
+            Map<Scorer.Requirement, List<float[]>> noImage = new EnumMap<>(Scorer.Requirement.class);
+            for (Scorer.Requirement pass : needs) {
+                if (pass != Scorer.Requirement.GRADIENT) noImage.put(pass, noImagePass(batch, pass));
+            }
+            int image = 0;
+            for (int s = 0; s < batch.size(); s++) {
+                Map<Scorer.Requirement, float[]> nll = new EnumMap<>(Scorer.Requirement.class);
+                if (batch.get(s).pixels() != null) {
+                    for (var p : noImage.entrySet()) nll.put(p.getKey(), p.getValue().get(image));
+                    image++;
+                }
+                second.set(b0 + s, nll);
+            }
+        }
     }
 
     /** Zeroed [n, r, in] and [n, out, r] tensors for every differentiated adapter, outside any scope. */

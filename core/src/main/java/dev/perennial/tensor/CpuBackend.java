@@ -150,10 +150,10 @@ public final class CpuBackend implements Backend, FusedAttention {
     public Tensor tanh(Tensor a) { return map(a, (x, r, n) -> { for (int j = 0; j < n; j++) r[j] = (float) Math.tanh(x[j]); }); }
 
     @Override
-    public Tensor erf(Tensor a) { return map(a, (x, r, n) -> { for (int j = 0; j < n; j++) r[j] = (float) MathFunctions.erf(x[j]); }); }
+    public Tensor erf(Tensor a) { return map(a, (x, r, n) -> { for (int j = 0; j < n; j++) r[j] = (float) MathFunctions.erfFast(x[j]); }); }
 
     @Override
-    public Tensor gelu(Tensor a) { return map(a, (x, r, n) -> { for (int j = 0; j < n; j++) r[j] = (float) MathFunctions.gelu(x[j]); }); }
+    public Tensor gelu(Tensor a) { return map(a, (x, r, n) -> { for (int j = 0; j < n; j++) r[j] = (float) MathFunctions.geluFast(x[j]); }); }
 
     @Override
     public Tensor geluTanh(Tensor a) {
@@ -334,14 +334,25 @@ public final class CpuBackend implements Backend, FusedAttention {
                     + Arrays.toString(x.shape()));
         }
         long[] pos = positions.toLongArray();
-        double[] invFreq = new double[half];
-        for (int i = 0; i < half; i++) invFreq[i] = Math.pow(theta, -2.0 * i / hd);
+        long maxAbs = 0;
+        for (long p : pos) maxAbs = Math.max(maxAbs, Math.abs(p));
+        RopeTable cached = RopeTable.covering(theta, hd, maxAbs);
         float[] cos = new float[pos.length * half], sin = new float[pos.length * half];   // [(B|1) * T, hd/2]
-        for (int p = 0; p < pos.length; p++) {
-            for (int i = 0; i < half; i++) {
-                double angle = pos[p] * invFreq[i];
-                cos[p * half + i] = (float) Math.cos(angle);
-                sin[p * half + i] = (float) Math.sin(angle);
+        if (cached != null) {
+            for (int p = 0; p < pos.length; p++) {
+                int from = (int) Math.abs(pos[p]) * half;
+                System.arraycopy(cached.cos, from, cos, p * half, half);
+                System.arraycopy(cached.sin, from, sin, p * half, half);
+                if (pos[p] < 0) for (int i = 0; i < half; i++) sin[p * half + i] = -sin[p * half + i];
+            }
+        } else {
+            double[] invFreq = RopeTable.inverseFrequencies(theta, hd);
+            for (int p = 0; p < pos.length; p++) {
+                for (int i = 0; i < half; i++) {
+                    double angle = pos[p] * invFreq[i];
+                    cos[p * half + i] = (float) Math.cos(angle);
+                    sin[p * half + i] = (float) Math.sin(angle);
+                }
             }
         }
         return rowwise(x, 2, (r, in, out, n) -> {                                  // row r = (b, h, s)

@@ -35,6 +35,7 @@ import java.util.Random;
 import java.util.Set;
 
 import static org.junit.jupiter.api.Assertions.*;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 class ScoringPassTest {
     static final Backend BE = new CpuBackend();
@@ -230,6 +231,49 @@ class ScoringPassTest {
         }
         assertEquals(1.0f, scorers.get("ig").score(padded.get(2).evidence()), "text-only: exactly 1.0 (invariant 10)");
         assertTrue(padded.get(2).evidence().noImageNll().isEmpty(), "no second pass for a text-only sample");
+    }
+
+    // Parallel samples (the default for small models on the CPU) give what one batch after another gives (1e-5, as a
+    // padded batch: a kernel that runs serially inside a sample's pass may round differently from the same product split
+    // across threads), and the same bits on every repetition, whichever thread ran which sample. Shared activation
+    // captures (before LoraAdapter kept them per thread) mixed the passes' activations and failed this.
+    @Test
+    void parallelSamplesGiveWhatSequentialOnesGive() {
+        assumeTrue(dev.perennial.tensor.Parallel.threads() >= 2, "needs two CPU threads");
+        List<TrainingExample> group = new ArrayList<>();
+        for (int s = 0; s < 12; s++) {
+            int len = 14 + s % 8;
+            boolean text = s % 4 == 3;
+            long[] i = text ? new long[len] : Arrays.copyOf(ids, len), l = new long[len];
+            Arrays.fill(l, IGNORE);
+            for (int j = 0; text && j < len; j++) i[j] = j == 0 ? 1 : 3 + (31L * j + s) % 250;
+            for (int j = len - 3; j < len; j++) l[j] = i[j];
+            group.add(new TrainingExample(s, "s" + s, i, l, text ? null : BE.scale(px.squeeze(0), 0.25f * (1 + s % 3))));
+        }
+        SampleVectors.Config cfg = grads(List.of(), 256, 7);
+        assertTrue(ScoringPass.parallelByDefault(model, BE), "the tiny model scores in parallel by default");
+        Map<String, Scorer> scorers = ScorerRegistry.standard().select(List.of("ppl", "el2n", "entropy", "grand", "ig"));
+        for (int batch : new int[]{1, 2}) {
+            List<ScoringPass.Result> seq = new ScoringPass(model, BE, cfg, ALL_PASSES, PROJECTION, batch, false).run(group);
+            List<ScoringPass.Result> first = null;
+            for (int rep = 0; rep < 3; rep++) {
+                List<ScoringPass.Result> par = new ScoringPass(model, BE, cfg, ALL_PASSES, PROJECTION, batch, true).run(group);
+                for (int s = 0; s < group.size(); s++) {
+                    String how = "batch " + batch + ", sample " + s;
+                    assertVectorClose(seq.get(s).vector(), par.get(s).vector(), 1e-5, how);
+                    for (var sc : scorers.entrySet()) {
+                        float a = sc.getValue().score(seq.get(s).evidence()), b = sc.getValue().score(par.get(s).evidence());
+                        assertEquals(a, b, 1e-5 * Math.max(1, Math.abs(a)), sc.getKey() + ", " + how);
+                    }
+                    if (first == null) continue;
+                    assertArrayEquals(first.get(s).vector(), par.get(s).vector(), "repetition " + rep + ", " + how);
+                    for (var sc : scorers.values()) {
+                        assertEquals(sc.score(first.get(s).evidence()), sc.score(par.get(s).evidence()), "repetition " + rep + ", " + how);
+                    }
+                }
+                if (first == null) first = par;
+            }
+        }
     }
 
     // Spec §10.1 invariant 10, model level: REMOVE's IG is exp(b − a) with b from an explicit forward pass without

@@ -126,9 +126,17 @@ final class ScoreCommand implements Callable<Integer> {
     @Option(names = "--batch", defaultValue = "1", description = "Samples per model pass (default ${DEFAULT-VALUE}, the official setting).")
     int batch;
 
-    @Option(names = "--projection-group", defaultValue = "16",
-            description = "Consecutive samples whose gradients are projected together (default ${DEFAULT-VALUE}; memory: group × gradient length floats).")
-    int group;
+    @Option(names = "--parallel-samples", defaultValue = "auto",
+            description = "Run the samples of a projection group on all CPU threads at once, each pass with serial kernels: auto (default: "
+                    + "on for models up to 100M parameters on the CPU), on or off.")
+    ParallelSamples parallelSamples;
+
+    /** --parallel-samples: auto leaves the choice to ScoringPass.parallelByDefault. */
+    enum ParallelSamples { auto, on, off }
+
+    @Option(names = "--projection-group", description = "Consecutive samples whose gradients are projected together (default: "
+            + "the largest power of two from 16 to 256 whose buffer of group × gradient length floats fits 256 MB; the official code uses 16).")
+    Integer group;
 
     @Option(names = "--commit-every", defaultValue = "256", description = "Samples between durable progress points (default ${DEFAULT-VALUE}).")
     int commitEvery;
@@ -151,6 +159,9 @@ final class ScoreCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        if (group != null && group < 1) {
+            throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--projection-group must be at least 1, got " + group);
+        }
         try (OutputFolder folder = OutputFolder.lock(out, "score")) {
             OutputFolder.Start start = folder.start(settings(), resume, guard.overwrite);
             score(start != OutputFolder.Start.FRESH);
@@ -167,8 +178,8 @@ final class ScoreCommand implements Callable<Integer> {
                 .put("tokenizer", tokenizer == null ? "from the model folder" : Fingerprint.fileDigest(tokenizer))
                 .put("template", template).put("max-length", maxLength).put("scorers", String.join(",", scorers)).put("dim", dim)
                 .put("seed", seed).put("layers", layers).put("vector-source", source).put("compat", compat)
-                .put("entropy-positions", entropyPositions).put("lora-rank", rank).put("lora-alpha", alpha).put("batch", batch)
-                .put("projection-group", group).put("store-dtype", storeType);
+                .put("entropy-positions", entropyPositions).put("lora-rank", rank).put("lora-alpha", alpha).put("batch", batch).put("parallel-samples", parallelSamples)
+                .put("projection-group", group == null ? "auto" : group).put("store-dtype", storeType);
         if (projection != ProjectionKind.dense) f.put("projection", projection);   // absent for the default: older runs still resume
         return f.build();
     }
@@ -195,7 +206,8 @@ final class ScoreCommand implements Callable<Integer> {
             PoolScorer scorer = PoolScorer.builder().setModel(m, modelOptions.backend()).setTokenizer(tok).setDatasets(data)
                     .setOutput(out).optImages(store).optTemplate(ConversationTemplate.named(template)).optMaxLength(maxLength)
                     .optScorers(selected).optVectors(vectors).optStoreType(storeType == StoreType.f16 ? DType.F16 : DType.F32)
-                    .optBatchSize(batch).optProjectionGroup(group).optCommitEvery(commitEvery).optResume(resume).build();
+                    .optBatchSize(batch).optProjectionGroup(group == null ? 0 : group)
+                    .optParallelSamples(parallelSamples == ParallelSamples.auto ? null : parallelSamples == ParallelSamples.on).optCommitEvery(commitEvery).optResume(resume).build();
             ProgressReporter progress = ProgressReporter.on(stderr, "score", "samples");
             PoolScorer.Result r = scorer.run((done, total, rate, eta) -> progress.update(done, total,
                     String.format(Locale.ROOT, "%.2f samples/s ETA %.0fs", rate, Double.isFinite(eta) ? eta : 0)));
