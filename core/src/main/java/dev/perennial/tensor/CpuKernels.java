@@ -1,10 +1,11 @@
 /*
  * Optional native kernels of the CPU backend, found through java.util.ServiceLoader so that perennial-core stays
  * pure Java: perennial-native provides them (dev.perennial.cpu.NativeCpuKernels, AVX-512 with run-time dispatch),
- * and without it every product takes the OpenBLAS path. Today one kernel: the one-row product of a decode step,
+ * and without it every product takes the OpenBLAS path. Two kernels: the one-row product of a decode step,
  * y = W·x with the weight W [rows, k] read in its stored precision (F32, BF16 or F16), which OpenBLAS's sgemv
  * streams more slowly and which for half weights otherwise needs a widened F32 copy of every tile
- * (docs/performance.md, "Decode kernels"; docs/architecture.md, "Tensors").
+ * (docs/performance.md, "Decode kernels"; docs/architecture.md, "Tensors"); and SiLU/SwiGLU, whose scalar e^x is the
+ * costliest element-wise work of a small model's pass in Java ("Scoring throughput").
  *
  * -Dperennial.cpuKernels=none (or the environment variable PERENNIAL_CPU_KERNELS=none) turns them off, for
  * comparisons.
@@ -17,7 +18,7 @@ import java.util.ServiceLoader;
 
 /**
  * Native kernels the CPU backend uses when present: {@code gemv} computes rows [r0, r1) of y = W·x from raw
- * addresses. {@code available()} is the provider found on the class path (null when none, or when switched off).
+ * addresses, {@code swiglu} SwiGLU or SiLU over float32 arrays. {@code available()} is the provider found on the class path (null when none, or when switched off).
  * <p>Implementations must be thread-safe: the backend calls them from several threads at once on disjoint rows.
  */
 public interface CpuKernels {
@@ -33,6 +34,15 @@ public interface CpuKernels {
      * @return false when this kernel does not handle the call (the caller falls back)
      */
     boolean gemv(DType wType, long w, long ld, long x, long y, int r0, int r1, int k);
+
+    /**
+     * out[i] = g[i]·σ(g[i])·u[i] for i in [0, n) over float32 arrays at raw addresses, σ(x) = 1/(1 + e^-x); u = 0 gives
+     * SiLU, out[i] = g[i]·σ(g[i]). Within a few ulp of the same formula in double (NativeCpuKernelsTest).
+     * @return false when this provider has no such kernel (the caller computes it in Java)
+     */
+    default boolean swiglu(long g, long u, long out, long n) {
+        return false;
+    }
 
     /** The kernels found on the class path, or null (none, or switched off by perennial.cpuKernels=none). */
     static CpuKernels available() {

@@ -1,7 +1,7 @@
 /*
  * The CPU backend's native kernels (core's CpuKernels SPI, registered in META-INF/services): the one-row product of a
- * decode step in the weight's stored precision, AVX-512 with run-time dispatch (pn_cpu.h; docs/performance.md,
- * "Decode kernels"). Loading the JNI library happens when ServiceLoader instantiates this class; where it cannot
+ * decode step in the weight's stored precision (pn_cpu.h; docs/performance.md, "Decode kernels") and SiLU/SwiGLU
+ * (pn_cpu_act.h; "Scoring throughput"), AVX-512 with run-time dispatch. Loading the JNI library happens when ServiceLoader instantiates this class; where it cannot
  * load (another platform), core's lookup skips the provider and keeps its Java/OpenBLAS paths.
  */
 package dev.perennial.cpu;
@@ -10,7 +10,7 @@ import dev.perennial.tensor.CpuKernels;
 import dev.perennial.tensor.DType;
 
 /**
- * {@link CpuKernels} over {@link CpuKernelsBinding}: F32, BF16 and F16 weights.
+ * {@link CpuKernels} over {@link CpuKernelsBinding}: one-row products of F32, BF16 and F16 weights; SiLU and SwiGLU.
  * <p>Thread-safe: stateless; calls on disjoint output rows may run concurrently.
  */
 public final class NativeCpuKernels implements CpuKernels {
@@ -36,6 +36,12 @@ public final class NativeCpuKernels implements CpuKernels {
         if (r0 == r1) return true;
         int err = CpuKernelsBinding.pn_cpu_gemv(code, w, ld, x, y, r0, r1, k);
         if (err != 0) throw new IllegalArgumentException("pn_cpu_gemv refused rows [" + r0 + ", " + r1 + ") of a [" + k + "]-wide " + wType + " product");
+        return true;
+    }
+
+    @Override
+    public boolean swiglu(long g, long u, long out, long n) {
+        if (CpuKernelsBinding.pn_cpu_swiglu(g, u, out, n) != 0) throw new IllegalArgumentException("pn_cpu_swiglu refused " + n + " elements");
         return true;
     }
 }

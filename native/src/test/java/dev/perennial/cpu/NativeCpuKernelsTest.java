@@ -4,6 +4,10 @@
  * (the decode-step hook, rows split across threads). Tolerances from the formats: F32 and F16 weights are exact in
  * float32, so the error is float32 accumulation (≤ 1e-6 · Σ|w x| here); the BF16 path may round x to bfloat16
  * (8 significant bits: |δx| ≤ 2⁻⁹|x|), so ≤ 2⁻⁹ · Σ|w x| plus accumulation.
+ * SwiGLU/SiLU (pn_cpu_act.h) against g·u/(1 + e^-g) in double over the whole float range, ±∞ and NaN included, by
+ * itself and through CpuBackend.silu/swiglu: a float e^x within 2 ulp, an exact division and two products round four
+ * times, so ≤ 6 ulp of the result; below g = −88.7, e^-g overflows and σ is 0 where it is below 3e-39, so the result
+ * may also lose |g·u|·3e-39 (plus the smallest normal float, for results that underflow).
  */
 package dev.perennial.cpu;
 
@@ -84,6 +88,59 @@ class NativeCpuKernelsTest {
                 assertEquals(sum, got[i], tolerance(dt, abs), dt + " row " + i);
             }
         }
+    }
+
+    /** g·σ(g)·u (u null: g·σ(g)) in double. */
+    static double swigluDefinition(float g, Float u) {
+        double s = g * (1 / (1 + Math.exp(-(double) g)));
+        return u == null ? s : s * u;
+    }
+
+    static void assertSwiglu(float[] g, float[] u, float[] got, String what) {
+        for (int i = 0; i < g.length; i++) {
+            double want = swigluDefinition(g[i], u == null ? null : u[i]);
+            String at = what + " at g = " + g[i] + (u == null ? "" : ", u = " + u[i]);
+            if (Double.isNaN(want) || Double.isInfinite(want)) {
+                assertEquals((float) want, got[i], at);
+                continue;
+            }
+            double tail = Math.abs((double) g[i] * (u == null ? 1 : u[i])) * Math.exp(-88.72);   // σ is 0 below −88.7
+            assertEquals(want, got[i], 6 * Math.ulp((float) want) + tail + Float.MIN_NORMAL, at);
+        }
+    }
+
+    static float[] activations(SplittableRandom r, int n) {
+        float[] v = new float[n];
+        float[] special = {0f, -0f, 1e-30f, -1e-30f, 88.7f, 88.8f, 89f, -87.3f, -103.9f, -104.5f, -150f, 200f,
+                Float.MAX_VALUE, -Float.MAX_VALUE, Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY, Float.NaN};
+        for (int i = 0; i < n; i++) v[i] = i < special.length ? special[i] : (float) ((r.nextDouble() * 2 - 1) * (i % 3 == 0 ? 120 : 8));
+        return v;
+    }
+
+    @Test
+    void swigluIsTheDefinition() {
+        CpuKernels kernels = new NativeCpuKernels();
+        SplittableRandom r = new SplittableRandom(11);
+        for (int n : new int[]{1, 15, 16, 17, 33, 1000}) {
+            float[] g = activations(r, n), u = random(r, n);
+            Tensor gt = Tensor.of(g, n), ut = Tensor.of(u, n), out = Tensor.zeros(n + 1);
+            assertTrue(kernels.swiglu(gt.storage().address(), ut.storage().address(), out.storage().address(), n));
+            float[] got = out.toFloatArray();
+            assertEquals(0f, got[n], "nothing is written past n");
+            assertSwiglu(g, u, java.util.Arrays.copyOf(got, n), "swiglu n = " + n);
+            assertTrue(kernels.swiglu(gt.storage().address(), 0, out.storage().address(), n));
+            assertSwiglu(g, null, java.util.Arrays.copyOf(out.toFloatArray(), n), "silu n = " + n);
+        }
+    }
+
+    @Test
+    void theBackendsSwigluUsesItAcrossThreads() {
+        SplittableRandom r = new SplittableRandom(12);
+        int n = 40_003;                                                          // several blocks and a rest
+        float[] g = activations(r, n), u = random(r, n);
+        CpuBackend be = new CpuBackend();
+        assertSwiglu(g, u, be.swiglu(Tensor.of(g, n), Tensor.of(u, n)).toFloatArray(), "CpuBackend.swiglu");
+        assertSwiglu(g, null, be.silu(Tensor.of(g, n)).toFloatArray(), "CpuBackend.silu");
     }
 
     @Test
