@@ -222,5 +222,32 @@ class ScoreCommandTest {
         assertTrue(layer.err().contains("layer 7"), layer.err());
         CliRun missing = run("score", "--model", GOLDEN.resolve("tiny-llava-hf").toString(), "--out", dir.resolve("z").toString());
         assertEquals(2, missing.exitCode(), "usage error: --data is required");
+        CliRun group = score(data, "g", "--projection-group", "0");
+        assertEquals(2, group.exitCode(), group.err());
+        assertTrue(group.err().contains("--projection-group must be at least 1, got 0"), group.err());
+        assertFalse(Files.exists(dir.resolve("g/progress.json")), "refused before any work");
+    }
+
+    // Parallel samples (the default for this model) and one sample after another give the same vectors within float
+    // rounding and the same scores; the automatic projection group gives what an explicit one gives.
+    @Test
+    void parallelAndSequentialSamplesAgree() throws IOException {
+        String data = datasets();
+        CliRun par = score(data, "par", "--dim", "64"), seq = score(data, "seq", "--dim", "64", "--parallel-samples", "off", "--projection-group", "2");
+        assertEquals(0, par.exitCode(), par.err());
+        assertEquals(0, seq.exitCode(), seq.err());
+        float[] a = Npy.read(dir.resolve("par/vectors.npy")).toFloatArray(), b = Npy.read(dir.resolve("seq/vectors.npy")).toFloatArray();
+        assertEquals(a.length, b.length);
+        for (int i = 0; i < a.length; i++) {
+            if (Float.isNaN(b[i])) assertTrue(Float.isNaN(a[i]), "invalid rows stay NaN");
+            else assertEquals(b[i], a[i], 1e-5, "vector element " + i);
+        }
+        for (String scorer : new String[]{"ppl", "el2n", "entropy", "grand", "ig"}) {
+            float[] x = Npy.read(dir.resolve("par/" + scorer + ".npy")).toFloatArray(), y = Npy.read(dir.resolve("seq/" + scorer + ".npy")).toFloatArray();
+            for (int i = 0; i < x.length; i++) {
+                if (Float.isNaN(y[i])) assertTrue(Float.isNaN(x[i]), scorer + " row " + i + " stays NaN");
+                else assertEquals(y[i], x[i], 1e-5 * Math.max(1, Math.abs(y[i])), scorer + " row " + i);
+            }
+        }
     }
 }
