@@ -169,7 +169,7 @@ public final class LifelongRun {
                 step.put("seconds", s);
                 ObjectNode acc = step.putObject("accuracies");
                 for (int i = 0; i < tasks.size(); i++) putNumber(acc, tasks.get(i).name(), row[i]);
-                if (strategy instanceof ModalPromptStrategy mp && mp.selections() != null) step.set("prompt_selection", JSON.valueToTree(mp.selections().report()));
+                if (strategy instanceof PromptPoolStrategy mp && mp.selections() != null) step.set("prompt_selection", JSON.valueToTree(mp.selections().report()));
                 AtomicFiles.write(partial.resolve("step.json"), JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(step));
                 AtomicFiles.rename(partial, steps.resolve(stepName(j)));
                 log.info(String.format(Locale.ROOT, "%s: step %d (%s) done in %.1f s", name, j, task.name(), s));

@@ -18,7 +18,7 @@ import java.util.List;
  * {@code answer} answers any task's test records (null where a record cannot be answered), and {@code save} and
  * {@code restore} persist what it needs to resume after its last finished step.
  * <p>Thread-safety is the implementation's; the standard ones ({@code LoraStrategy}'s subclasses and
- * {@code ModalPromptStrategy}) are not thread-safe: use each from one thread.
+ * {@code PromptPoolStrategy}) are not thread-safe: use each from one thread.
  */
 public interface Strategy extends AutoCloseable {
     /** What a step did. @param trainingSamples samples trained on (each epoch counts them once) */

@@ -26,7 +26,7 @@ import java.util.SplittableRandom;
  * <p>Not thread-safe while training: {@code setTraining}, {@code reseed} and forward passes in training mode change
  * unsynchronized fields (the dropout generator). Capture is per thread: {@code capture} and {@code captured} see only
  * the calling thread's recording, so several threads may capture their own forward passes at once (ADAPT-∞ scores
- * samples of a small model in parallel, docs/architecture.md "Scoring in parallel"). With training off (the default)
+ * samples of a small model in parallel, docs/architecture.md "ADAPT-∞ scoring"). With training off (the default)
  * {@code forward} only reads A and B, which is what lets {@code LlavaModel} inference run on several threads.
  */
 public final class LoraAdapter {

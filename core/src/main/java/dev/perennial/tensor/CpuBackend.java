@@ -342,7 +342,7 @@ public final class CpuBackend implements Backend, FusedAttention {
         float[] w = vector(weight, rowLength(x));
         // Σx² in double over four independent partial sums (one running sum is a chain of dependent adds, 4 cycles
         // each: most of the op's time at hidden 128); then, as the reference, x · rsqrt(mean + eps) rounded to float
-        // times the weight, in float (docs/methods/llava-numerics.md, "Normalisation")
+        // times the weight, in float (docs/methods/llava-numerics.md, "Numerics to match")
         return rowwise(x, 2, (r, in, out, n) -> {
             double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
             int j = 0;

@@ -1,5 +1,5 @@
 /*
- * The cosines and sines of rotary position embeddings (docs/methods/llava-numerics.md, "RoPE"), computed once per
+ * The cosines and sines of rotary position embeddings (docs/methods/llava-numerics.md, "Numerics to match"), computed once per
  * (θ, head dim) and reused: angle(p, i) = p · θ^(-2i/hd) in double, rounded to float after cos/sin, exactly as the CPU
  * backend computed them per call before. Per call they cost T·hd/2 double cos and sin (≈ 80 µs for 125 positions of
  * a 32-wide head, a quarter of a small model's RoPE time in ADAPT-∞ scoring); a table lookup costs nothing.

@@ -15,7 +15,9 @@ import dev.perennial.benchdata.SyntheticClip;
 import dev.perennial.io.Fingerprint;
 import dev.perennial.io.OutputFolder;
 import dev.perennial.lifelong.AdaptInfStrategy;
+import dev.perennial.lifelong.L2pStrategy;
 import dev.perennial.lifelong.ModalPromptStrategy;
+import dev.perennial.lifelong.SPromptsStrategy;
 import dev.perennial.lifelong.MultiTaskTraining;
 import dev.perennial.lifelong.RandomReplay;
 import dev.perennial.lifelong.RunPlan;
@@ -156,7 +158,10 @@ final class DemoCommand implements Callable<Integer> {
         Map<String, StrategySpec<?>> preset = new LinkedHashMap<>();
         for (StrategySpec<?> s : List.of(SequentialFineTuning.TYPE.with(null), RandomReplay.TYPE.with(new RandomReplay.Settings(perStep, 0.3)),
                 MultiTaskTraining.TYPE.with(null), AdaptInfStrategy.TYPE.with(new AdaptInfStrategy.Settings(6, 256, 3 * perStep)),
-                ModalPromptStrategy.TYPE.with(new ModalPromptStrategy.Settings(clip, prompts, promptLength, ModalPromptStrategy.Settings.LAMBDA, promptLr)))) {
+                ModalPromptStrategy.TYPE.with(new ModalPromptStrategy.Settings(clip, prompts, promptLength, ModalPromptStrategy.Settings.LAMBDA, promptLr)),
+                // the prompt baselines with the demo's prompt length and prompt learning rate, their own pool shapes
+                L2pStrategy.TYPE.with(new L2pStrategy.Settings(clip, 10, 5, promptLength, 0.5f, promptLr)),
+                SPromptsStrategy.TYPE.with(new SPromptsStrategy.Settings(clip, promptLength, 5, promptLr)))) {
             preset.put(s.name(), s);
         }
         RunPlan plan = new RunPlan(baseDir, baseDir.resolve("tokenizer.json"), DemoBaseModel.TEMPLATE, 256, out.resolve("run"),

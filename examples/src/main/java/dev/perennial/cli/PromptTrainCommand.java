@@ -51,7 +51,19 @@ import java.util.concurrent.Callable;
 @Command(name = "prompt-train", mixinStandardHelpOptions = true,
         description = "Train one task of a ModalPrompt (or L2P) prompt pool on a frozen LLaVA model.")
 final class PromptTrainCommand implements Callable<Integer> {
-    enum Method { modalprompt, l2p }
+    enum Method { modalprompt, l2p, s_prompts }
+
+    /** --method accepts the strategies' names ("s-prompts") as well as the enum's. */
+    static final class MethodConverter implements picocli.CommandLine.ITypeConverter<Method> {
+        @Override
+        public Method convert(String value) {
+            try {
+                return Method.valueOf(value.replace('-', '_'));
+            } catch (IllegalArgumentException e) {
+                throw new picocli.CommandLine.TypeConversionException("expected one of modalprompt, l2p, s-prompts but was '" + value + "'");
+            }
+        }
+    }
 
     enum TextQuery { pooled, projected }
 
@@ -74,7 +86,8 @@ final class PromptTrainCommand implements Callable<Integer> {
     String template;
 
     // pool settings: used when the state is created, checked against it afterwards
-    @Option(names = "--method", defaultValue = "modalprompt", description = "modalprompt (default) or l2p; new state only.") Method method;
+    @Option(names = "--method", defaultValue = "modalprompt", converter = MethodConverter.class,
+            description = "modalprompt (default), l2p or s-prompts; new state only.") Method method;
     @Option(names = "--prompts", defaultValue = "3", description = "K, prompts inserted per sample (ModalPrompt; default 3).") int prompts;
     @Option(names = "--prompt-length", defaultValue = "10", description = "L, tokens per prompt (default 10).") int promptLength;
     @Option(names = "--lambda", defaultValue = "0.5", description = "Image weight of the score; text gets 1 - lambda (default 0.5).") float lambda;
@@ -82,6 +95,7 @@ final class PromptTrainCommand implements Callable<Integer> {
     @Option(names = "--pool-size", defaultValue = "10", description = "L2P: prompts in the shared pool (default 10).") int poolSize;
     @Option(names = "--selected", defaultValue = "5", description = "L2P: prompts selected per sample (default 5).") int selected;
     @Option(names = "--key-loss-weight", defaultValue = "0.5", description = "L2P: weight of the key loss (default 0.5).") float keyLossWeight;
+    @Option(names = "--centroids", defaultValue = "5", description = "S-Prompts: k-means centroids of the task's image embeddings kept as its keys (default 5).") int centroids;
 
     @Option(names = "--epochs", defaultValue = "10", description = "Passes over the task's data (default ${DEFAULT-VALUE}).") int epochs;
 
@@ -89,7 +103,7 @@ final class PromptTrainCommand implements Callable<Integer> {
     TrainingOptions training;
 
     private static final List<String> POOL_OPTIONS = List.of("--method", "--prompts", "--prompt-length", "--lambda", "--pool-size",
-            "--selected", "--key-loss-weight");
+            "--selected", "--key-loss-weight", "--centroids");
 
     @Override
     public Integer call() throws Exception {
@@ -203,6 +217,7 @@ final class PromptTrainCommand implements Callable<Integer> {
         return switch (method) {
             case modalprompt -> PromptPoolConfig.modalPrompt(prompts, promptLength, lambda, keyDim);
             case l2p -> PromptPoolConfig.l2p(poolSize, selected, promptLength, keyDim, "image", keyLossWeight);
+            case s_prompts -> PromptPoolConfig.sPrompts(promptLength, keyDim, "image", centroids);
         };
     }
 }

@@ -139,6 +139,27 @@ class PromptCommandsTest {
         assertTrue(e.out().contains("prompt selection: test.json: 12 samples"), e.out());
     }
 
+    // S-Prompts through prompt-train: each task gets its own prompt and its k-means centroids as keys, and prompt-eval
+    // picks the task whose nearest key is closest (one prompt per sample).
+    @Test
+    void sPromptsTrainsPerTaskPromptsWithCentroidKeys() throws IOException {
+        Path clip = clip();
+        for (String t : new String[]{"colour", "count"}) {
+            CliRun r = train(clip, t, task(t, "train", 8), "--method", "s-prompts", "--centroids", "2");
+            assertEquals(0, r.exitCode(), r.err());
+        }
+        JsonNode pool = JSON.readTree(dir.resolve("state/pool.json").toFile());
+        assertEquals("s-prompts", pool.get("config").get("method").asText());
+        Path test = task("colour", "test", 4), out = dir.resolve("sp/predictions.jsonl");
+        Files.createDirectories(out.getParent());
+        List<String> args = new ArrayList<>(List.of("prompt-eval"));
+        args.addAll(Arrays.asList(common(clip, "--state", dir.resolve("state").toString(), "--data", test.toString(), "--out", out.toString(),
+                "--batch", "4", "--max-new-tokens", "3")));
+        CliRun e = run(args.toArray(String[]::new));
+        assertEquals(0, e.exitCode(), e.err());
+        for (String line : Files.readAllLines(out)) assertEquals(1, JSON.readTree(line).get("selected_tasks").size(), "argmax: one prompt, " + line);
+    }
+
     @Test
     void badInputIsOneLine() throws IOException {
         Path clip = clip();

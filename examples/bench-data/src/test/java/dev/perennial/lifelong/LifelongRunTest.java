@@ -75,7 +75,11 @@ class LifelongRunTest {
                         int step = tasks.stream().map(Task::name).toList().indexOf(taskName);
                         return new LoraStrategy.Chosen(tasks.get(step), training(run, step).get(index));
                     });
-            case "modalprompt" -> new ModalPromptStrategy(session(), clip(), dev.perennial.prompt.PromptPoolConfig.modalPrompt(3, 2, 0.5f, 16),
+            case "modalprompt" -> new PromptPoolStrategy(name, session(), clip(), dev.perennial.prompt.PromptPoolConfig.modalPrompt(3, 2, 0.5f, 16),
+                    work.resolve("prompts"), TRAIN, 6, 1, 4, 3);
+            case "l2p" -> new PromptPoolStrategy(name, session(), clip(), dev.perennial.prompt.PromptPoolConfig.l2p(4, 2, 2, 16, "image", 0.5f),
+                    work.resolve("prompts"), TRAIN, 6, 1, 4, 3);
+            case "s-prompts" -> new PromptPoolStrategy(name, session(), clip(), dev.perennial.prompt.PromptPoolConfig.sPrompts(2, 16, "image", 2),
                     work.resolve("prompts"), TRAIN, 6, 1, 4, 3);
             default -> throw new IllegalArgumentException(name);
         };
@@ -119,6 +123,27 @@ class LifelongRunTest {
         class Killed extends RuntimeException {}
         assertThrows(Killed.class, () -> cut.run("modalprompt", factory("modalprompt", cut), (s, step, task, acc, sec) -> { throw new Killed(); }));
         LifelongRun.Result resumed = cut.run("modalprompt", factory("modalprompt", cut), null);
+        for (int j = 0; j < 2; j++) assertArrayEquals(expected.matrix().row(j), resumed.matrix().row(j), 0, "row " + j);
+    }
+
+    // The prompt baselines run as strategies of a lifelong run (frozen backbone, the pool trained per step), report
+    // their test-time selections and resume after an interruption with the same accuracy matrix.
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.ValueSource(strings = {"l2p", "s-prompts"})
+    void promptBaselinesRunAsStrategiesAndResume(String name) throws IOException {
+        LifelongRun whole = new LifelongRun(tasks, dir.resolve(name + "-whole"), new LifelongRun.Settings(0, false), AnswerScorers.standard());
+        LifelongRun.Result expected = whole.run(name, factory(name, whole), null);
+        Path strategy = dir.resolve(name + "-whole/strategies/" + name);
+        JsonNode step1 = new ObjectMapper().readTree(strategy.resolve("steps/001/step.json").toFile());
+        assertEquals(4, step1.get("prompt_selection").get("groups").get("Colour").get("samples").asInt(), "test-time selections are reported");
+        assertTrue(Files.isRegularFile(strategy.resolve("steps/001/state/" + name + ".json")), "the step state is named after the strategy");
+        JsonNode pool = new ObjectMapper().readTree(strategy.resolve("work/prompts/pool.json").toFile());
+        assertEquals(name, pool.get("config").get("method").asText(), "the pool is the strategy's preset");
+
+        LifelongRun cut = new LifelongRun(tasks, dir.resolve(name + "-cut"), new LifelongRun.Settings(0, false), AnswerScorers.standard());
+        class Killed extends RuntimeException {}
+        assertThrows(Killed.class, () -> cut.run(name, factory(name, cut), (s, step, task, acc, sec) -> { throw new Killed(); }));
+        LifelongRun.Result resumed = cut.run(name, factory(name, cut), null);
         for (int j = 0; j < 2; j++) assertArrayEquals(expected.matrix().row(j), resumed.matrix().row(j), 0, "row " + j);
     }
 
