@@ -84,11 +84,11 @@ public final class AdaptInfStrategy extends LoraStrategy {
         @Override
         public Strategy create(StrategyContext c, Settings s) throws IOException {
             RunSettings r = c.common();
-            return new AdaptInfStrategy(c.session(), r.lora(), r.train(), r.budget(), r.seed(), r.answerBatch(), r.maxNewTokens(),
-                    c.work(), s.clusters(), s.dim(), s.poolCap(), s.mergeBetweenSteps(), (task, index) -> {
+            return withRunSettings(new AdaptInfStrategy(c.session(), r.lora(), r.train(), r.budget(), r.seed(), r.answerBatch(),
+                    r.maxNewTokens(), c.work(), s.clusters(), s.dim(), s.poolCap(), s.mergeBetweenSteps(), (task, index) -> {
                         int step = c.stepOf(task);
                         return new Chosen(c.tasks().get(step), c.samples().of(step).get(index));
-                    });
+                    }), r);
         }
     };
 

@@ -11,7 +11,12 @@
  * trains a fresh adapter t (A from a seed of (seed, t), B = 0, so the step starts from exactly the merged model).
  * Evaluation after step t sees base ⊕ adapters 0..t−1 + adapter t.
  *
- * State: the PEFT adapter folder (the newest adapter), plus whatever the subclass keeps (saveExtra / restoreExtra);
+ * With trainProjector (LLaVA's LoRA recipe) the multimodal projector trains too, in its own AdamW group at its own peak
+ * learning rate; its weights live in the model (a float32 copy of the checkpoint's), so whatever a step taught it is
+ * part of the base every later step starts from, merged or not.
+ *
+ * State: the PEFT adapter folder (the newest adapter, and the projector beside it when it trains:
+ * train.NonLoraTrainables), plus whatever the subclass keeps (saveExtra / restoreExtra);
  * with merging also merged.json, the chain of merged steps with a SHA-256 digest of each adapter. The merged adapters themselves
  * are written once, when merged, to the working folder (merged/NNN/, PEFT layout, never rewritten with other bytes),
  * so a step's state does not copy the whole chain; restore() checks every digest and merges the chain again in the
@@ -31,6 +36,8 @@ import dev.perennial.nn.Lora;
 import dev.perennial.nn.LoraAdapter;
 import dev.perennial.nn.LoraConfig;
 import dev.perennial.nn.MergedWeights;
+import dev.perennial.tensor.Tensor;
+import dev.perennial.train.NonLoraTrainables;
 import dev.perennial.train.TrainConfig;
 import dev.perennial.train.Trainer;
 
@@ -38,6 +45,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
@@ -46,8 +54,9 @@ import java.util.SplittableRandom;
  * The common part of the LoRA strategies: LoRA adapters on the frozen model's language-model projections, trained each
  * step on exactly {@code budget} samples (or all there are) that the subclass chooses with a generator seeded by (seed,
  * step). Either one adapter trains across all steps, or (merging between steps) each step merges the previous step's
- * adapter into an in-memory float32 copy of the touched base weights and trains a fresh one. Its state is the PEFT
- * adapter folder, the chain of merged adapters (merging only) and whatever the subclass saves.
+ * adapter into an in-memory float32 copy of the touched base weights and trains a fresh one; {@code trainProjector}
+ * trains the projector too, at its own learning rate. Its state is the PEFT adapter folder (with the projector when it
+ * trains), the chain of merged adapters (merging only) and whatever the subclass saves.
  * <p>Not thread-safe: confine an instance to one thread (or synchronise externally); training changes the adapters,
  * {@code restore} replaces them, and the model session caches image stores without synchronization.
  */
@@ -65,6 +74,8 @@ public abstract class LoraStrategy implements Strategy {
     private final Path mergedDir;                                 // null: one adapter across all steps
     private final MergedWeights merged = new MergedWeights();
     private final List<Link> chain = new ArrayList<>();           // the merged adapters, in merge order
+    private Map<String, Tensor> projector = Map.of();             // the projector's tensors when it trains
+    private double projectorLr;
 
     /** A merged adapter: the step that trained it and the digest of its adapter_model.safetensors (Fingerprint.fileDigest). */
     private record Link(int step, String digest) {}
@@ -99,6 +110,23 @@ public abstract class LoraStrategy implements Strategy {
         this.adapters = Lora.attach(session.model().linears(), lora, seed, session.backend());
     }
 
+    /**
+     * Also trains the multimodal projector (writable float32 copies of its weights, Projector.makeTrainable), in its own
+     * AdamW parameter group at peak learning rate {@code lr} on the same schedule. Call before the first step or
+     * restore. Returns this strategy.
+     */
+    public LoraStrategy trainProjector(double lr) {
+        if (!(lr > 0) || !Double.isFinite(lr)) throw new IllegalArgumentException("the projector's learning rate must be positive, got " + lr);
+        projector = session.model().projector().makeTrainable(session.backend());
+        projectorLr = lr;
+        return this;
+    }
+
+    /** {@code strategy}, training the projector too when the run's settings say so. */
+    static Strategy withRunSettings(LoraStrategy strategy, RunSettings r) {
+        return r.trainProjector() ? strategy.trainProjector(r.projectorLr()) : strategy;
+    }
+
     /** The samples step {@code step} trains on (at most budget), given that task's training conversations. */
     protected abstract List<Chosen> choose(int step, Task task, List<LlavaSample> train, SplittableRandom rng);
 
@@ -117,8 +145,11 @@ public abstract class LoraStrategy implements Strategy {
         if (!examples.isEmpty()) {
             TrainConfig cfg = new TrainConfig(train.epochs(), train.batchSize(), train.gradAccumulation(), train.learningRate(),
                     train.weightDecay(), train.warmupRatio(), train.maxGradNorm(), seed + step, train.maxSteps(), 0);
-            Trainer.Result r = new Trainer(session.model(), session.backend(), Lora.parameters(adapters), null, adapters.values(), cfg)
-                    .train(examples, null, false, null);
+            Map<String, Tensor> params = new LinkedHashMap<>(Lora.parameters(adapters));
+            params.putAll(projector);
+            Trainer trainer = new Trainer(session.model(), session.backend(), params, null, adapters.values(), cfg);
+            if (!projector.isEmpty()) trainer.parameterGroup(projector.keySet(), projectorLr);
+            Trainer.Result r = trainer.train(examples, null, false, null);
             if (!r.losses().isEmpty()) {
                 first = r.losses().get(0);
                 last = r.losses().get(r.losses().size() - 1);
@@ -166,6 +197,7 @@ public abstract class LoraStrategy implements Strategy {
     @Override
     public void save(Path dir) throws IOException {
         Lora.save(dir.resolve("adapter"), adapters, lora);
+        if (!projector.isEmpty()) NonLoraTrainables.save(dir.resolve("adapter"), session.model());
         if (mergedDir != null) {
             ObjectNode o = JSON.createObjectNode();
             ArrayNode links = o.putArray("merged");
@@ -198,6 +230,7 @@ public abstract class LoraStrategy implements Strategy {
             }
         }
         adapters = Lora.load(dir.resolve("adapter"), linears, seed);
+        if (!projector.isEmpty()) projector = NonLoraTrainables.load(dir.resolve("adapter"), session.model(), session.backend());
         restoreExtra(dir, step);
     }
 

@@ -10,7 +10,7 @@
  *           | {"list": [{"name", "train", "test", "images", "scorer"}]},
  *    "strategies": ["sequential", "replay", "multitask", "adapt-inf", "modalprompt"],
  *    "budget": 500, "epochs": 1, "batch": 4, "lr": 2e-4, "seed": 0,
- *    "lora": {"rank": 128, "alpha": 256, "dropout": 0.05},
+ *    "lora": {"rank": 128, "alpha": 256, "dropout": 0.05, "train_projector": false, "projector_lr": 2e-5},
  *    "sequential": {"merge_between_steps": false},
  *    "replay": {"memory": 1000, "fraction": 0.3},
  *    "adapt_inf": {"clusters": 10, "dim": 8192, "pool_cap": 5000, "merge_between_steps": true},

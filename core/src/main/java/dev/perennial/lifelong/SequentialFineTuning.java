@@ -45,8 +45,8 @@ public final class SequentialFineTuning extends LoraStrategy {
         @Override
         public Strategy create(StrategyContext c, Settings s) throws IOException {
             RunSettings r = c.common();
-            return new SequentialFineTuning(c.session(), r.lora(), r.train(), r.budget(), r.seed(), r.answerBatch(), r.maxNewTokens(),
-                    s.mergeBetweenSteps(), c.work());
+            return withRunSettings(new SequentialFineTuning(c.session(), r.lora(), r.train(), r.budget(), r.seed(), r.answerBatch(),
+                    r.maxNewTokens(), s.mergeBetweenSteps(), c.work()), r);
         }
     };
 

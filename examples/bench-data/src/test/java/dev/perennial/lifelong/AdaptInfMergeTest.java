@@ -6,7 +6,8 @@
  * bound of docs/methods/llava-numerics.md); after step 1 the model is base ⊕ adapter 0 + adapter 1, rebuilt here from the
  * saved adapters, and its adapters differ from the single-adapter run's. A run killed after step 0 or after step 1 (whose
  * restore merges the chain again) resumes to the same bytes as an uninterrupted one, and a changed merged adapter is
- * refused instead of rebuilding another model.
+ * refused instead of rebuilding another model. A projector trained beside the adapters (LLaVA's recipe) carries over
+ * into the base of later steps and resumes too.
  */
 package dev.perennial.lifelong;
 
@@ -32,6 +33,7 @@ import dev.perennial.tensor.DType;
 import dev.perennial.text.ConversationTemplate;
 import dev.perennial.text.ConversationTurn;
 import dev.perennial.text.Tokenizer;
+import dev.perennial.train.NonLoraTrainables;
 import dev.perennial.train.TrainConfig;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -193,6 +195,51 @@ class AdaptInfMergeTest {
             IOException e = assertThrows(IOException.class, () -> s.restore(dir.resolve("cut1/strategies/adapt-inf/steps/002/state"), 2));
             assertTrue(e.getMessage().contains("adapter of step 0") && e.getMessage().contains("cannot be rebuilt"), e.getMessage());
         }
+    }
+
+    /**
+     * With the projector trained too (LLaVA's recipe), each step's state holds it beside the adapter, a later step
+     * starts from the base with the earlier adapters merged and the projector as the earlier steps left it, and a run
+     * killed after step 0 resumes to the same bytes.
+     */
+    @Test
+    void aTrainedProjectorIsPartOfTheBaseOfLaterStepsAndResumes() throws IOException {
+        LifelongRun.Settings settings = new LifelongRun.Settings(0, false);
+        LifelongRun whole = new LifelongRun(tasks, dir.resolve("whole"), settings, AnswerScorers.standard());
+        whole.run("adapt-inf", work -> strategy(work, true, TRAIN).trainProjector(1e-3), null);
+        Path steps = dir.resolve("whole/strategies/adapt-inf/steps");
+        Map<String, float[]> base = new java.util.LinkedHashMap<>(), after0 = new java.util.LinkedHashMap<>(), after1 = new java.util.LinkedHashMap<>();
+        try (LlavaModel m = LlavaModel.load(model)) {
+            m.projector().parameters().forEach((k, v) -> base.put(k, v.toFloatArray()));
+            NonLoraTrainables.load(steps.resolve("000/state/adapter"), m, BE).forEach((k, v) -> after0.put(k, v.toFloatArray()));
+            NonLoraTrainables.load(steps.resolve("001/state/adapter"), m, BE).forEach((k, v) -> after1.put(k, v.toFloatArray()));
+        }
+        for (String k : base.keySet()) {
+            assertFalse(java.util.Arrays.equals(base.get(k), after0.get(k)), "step 0 trained " + k);
+            assertFalse(java.util.Arrays.equals(after0.get(k), after1.get(k)), "step 1 trained " + k + " further");
+        }
+
+        TrainConfig none = new TrainConfig(1, 4, 1, 1e-2, 0, 0, 1.0, 0, 0, 0);
+        try (AdaptInfStrategy start = strategy(dir.resolve("start"), true, none)) {
+            start.trainProjector(1e-3).restore(steps.resolve("000/state"), 0);
+            start.learn(1, tasks.get(1), training(1));
+            float[] startLogits = logits(start.session, start.session.model());
+            try (LlavaModel m = LlavaModel.load(model); MergedWeights mw = new MergedWeights()) {
+                NonLoraTrainables.load(steps.resolve("000/state/adapter"), m, BE);
+                Lora.load(steps.resolve("000/state/adapter"), m.linears(), 0);
+                mw.merge(BE, m.linears());
+                assertArrayEquals(logits(start.session, m), startLogits, 0f, "step 1 starts from step 0's merged adapter and projector");
+            }
+        }
+
+        class Killed extends RuntimeException {}
+        Path out = dir.resolve("cut");
+        LifelongRun cut = new LifelongRun(tasks, out, settings, AnswerScorers.standard());
+        assertThrows(Killed.class, () -> cut.run("adapt-inf", work -> strategy(work, true, TRAIN).trainProjector(1e-3), (s, step, task, acc, sec) -> {
+            throw new Killed();
+        }));
+        new LifelongRun(tasks, out, settings, AnswerScorers.standard()).run("adapt-inf", work -> strategy(work, true, TRAIN).trainProjector(1e-3), null);
+        assertSameBytes(dir.resolve("whole"), out, Path.of("strategies/adapt-inf"));
     }
 
     /**

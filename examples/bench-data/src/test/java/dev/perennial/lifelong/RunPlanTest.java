@@ -110,7 +110,8 @@ class RunPlanTest {
     /**
      * A run file that sets nothing gets the recipe docs/methods/adapt-inf.md lists as ADAPT-∞'s (Appendix B): K = 10,
      * LoRA r 128 / α 256 / dropout 0.05, lr 2e-4, one epoch, and each step merging the previous adapter and training a
-     * fresh one; the sequential baseline keeps one adapter unless told to merge. Wrong types are named.
+     * fresh one; the sequential baseline keeps one adapter unless told to merge; the projector stays frozen unless
+     * "lora.train_projector" (then at 2e-5, LLaVA's projector rate). Wrong types and values are named.
      */
     @Test
     void runFilesDefaultToThePapersRecipe() throws IOException {
@@ -121,6 +122,8 @@ class RunPlanTest {
         RunSettings c = plan.common();
         assertEquals(List.of(128, 256f, 0.05f, 2e-4, 1), List.of(c.loraRank(), c.loraAlpha(), c.loraDropout(), c.lr(), c.epochs()));
         assertEquals(256f / 128, c.lora().scaling());
+        assertFalse(c.trainProjector(), "the projector stays frozen unless asked");
+        assertEquals(2e-5, c.projectorLr());
         assertEquals(new AdaptInfStrategy.Settings(10, 8192, 5000, true), plan.strategies().get(1).settings());
         assertEquals(new SequentialFineTuning.Settings(false), plan.strategies().get(0).settings());
 
@@ -128,6 +131,14 @@ class RunPlanTest {
         plan = RunPlan.read(dir.resolve("e.json"));
         assertFalse(((AdaptInfStrategy.Settings) plan.strategies().get(1).settings()).mergeBetweenSteps());
         assertTrue(((SequentialFineTuning.Settings) plan.strategies().get(0).settings()).mergeBetweenSteps());
+
+        Files.writeString(dir.resolve("p.json"), base + ", \"lora\": {\"train_projector\": true, \"projector_lr\": 1e-5}}");
+        c = RunPlan.read(dir.resolve("p.json")).common();
+        assertTrue(c.trainProjector());
+        assertEquals(1e-5, c.projectorLr());
+        Files.writeString(dir.resolve("q.json"), base + ", \"lora\": {\"projector_lr\": 0}}");
+        assertTrue(assertThrows(IOException.class, () -> RunPlan.read(dir.resolve("q.json"))).getMessage()
+                .contains("\"lora.projector_lr\" must be a positive number, got 0.0"));
 
         Files.writeString(dir.resolve("f.json"), base + ", \"adapt_inf\": {\"merge_between_steps\": 1}}");
         assertTrue(assertThrows(IOException.class, () -> RunPlan.read(dir.resolve("f.json"))).getMessage()
