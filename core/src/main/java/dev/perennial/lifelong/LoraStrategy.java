@@ -16,11 +16,11 @@
  * part of the base every later step starts from, merged or not.
  *
  * State: the PEFT adapter folder (the newest adapter, and the projector beside it when it trains:
- * train.NonLoraTrainables), plus whatever the subclass keeps (saveExtra / restoreExtra);
- * with merging also merged.json, the chain of merged steps with a SHA-256 digest of each adapter. The merged adapters themselves
- * are written once, when merged, to the working folder (merged/NNN/, PEFT layout, never rewritten with other bytes),
- * so a step's state does not copy the whole chain; restore() checks every digest and merges the chain again in the
- * same order with the same arithmetic, which rebuilds the merged weights bit for bit.
+ * train.NonLoraTrainables), plus whatever the subclass keeps (saveExtra / restoreExtra); with merging also merged.json,
+ * the chain of merged steps with a SHA-256 digest of each adapter. The merged adapters themselves are written once,
+ * when merged, to the working folder (merged/NNN/, PEFT layout, never rewritten with other bytes), so a step's state
+ * does not copy the whole chain; restore() checks every digest and merges the chain again in the same order with the
+ * same arithmetic, which rebuilds the merged weights bit for bit.
  */
 package dev.perennial.lifelong;
 

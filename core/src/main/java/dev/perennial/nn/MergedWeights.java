@@ -38,10 +38,7 @@ public final class MergedWeights implements AutoCloseable {
             LoraAdapter ad = l.adapter();
             if (ad == null) continue;
             Tensor before = l.weight();
-            Tensor after;
-            try (TensorScope scope = TensorScope.open()) {
-                after = TensorScope.unscoped(scope.keep(ad.mergedInto(be, before)));   // lives as long as this overlay
-            }
+            Tensor after = TensorScope.unscoped(ad.mergedInto(be, before));     // freed by this overlay, not by a caller's scope
             l.replaceWeight(after);
             l.setAdapter(null);
             if (originals.containsKey(l)) before.close();                // an earlier overlay, ours to free
