@@ -6,6 +6,10 @@
  * the pool is pruned to `poolCap` (permanent pruning). The DataPool lives in the strategy's working folder; save()
  * copies it into the step's state and restore() puts that copy back, so a resumed run sees the pool as it was after
  * the step (vectors files stay in the working folder, under names that are never reused).
+ *
+ * Steps chain as in the paper's loop (§1.3, mergeBetweenSteps, the default): step t scores with the newest adapter
+ * (step t−1's, un-merged, so the gradients are taken with respect to it), then merges it into the base and trains a
+ * fresh adapter on the merged model (LoraStrategy). Without merging one adapter keeps training across steps.
  */
 package dev.perennial.lifelong;
 
@@ -41,22 +45,26 @@ import java.util.function.BiFunction;
 /**
  * ADAPT-∞ as a lifelong strategy: each step scores the kept pool plus the new task's samples with the current model
  * (LoRA-gradient vectors of width {@code dim}, five scorers), clusters them, selects {@code budget} samples to train
- * the LoRA adapters on, and prunes the pool to {@code poolCap} samples. The pool lives in the strategy's working folder
- * and is saved with each step.
+ * the LoRA adapters on, and prunes the pool to {@code poolCap} samples. By default each step merges the previous
+ * step's adapter into the base (after scoring with it) and trains a fresh one. The pool lives in the strategy's
+ * working folder and is saved with each step.
  * <p>Not thread-safe: confine an instance to one thread (or synchronise externally); its {@code DataPool}, adapters and
  * model session change without synchronization.
  */
 public final class AdaptInfStrategy extends LoraStrategy {
-    /** Settings ("adapt_inf": {"clusters", "dim", "pool_cap"}): K, the vectors' dimension k and the pool cap P_max. */
-    public record Settings(int clusters, int dim, int poolCap) {
+    /**
+     * Settings ("adapt_inf": {"clusters", "dim", "pool_cap", "merge_between_steps"}): K, the vectors' dimension k, the pool
+     * cap P_max, and whether each step merges the previous step's adapter and trains a fresh one (the paper's loop).
+     */
+    public record Settings(int clusters, int dim, int poolCap, boolean mergeBetweenSteps) {
         public Settings {
             if (clusters < 1) throw new IllegalArgumentException("\"adapt_inf.clusters\" must be at least 1, got " + clusters);
             if (dim < 1) throw new IllegalArgumentException("\"adapt_inf.dim\" must be at least 1, got " + dim);
             if (poolCap < 1) throw new IllegalArgumentException("\"adapt_inf.pool_cap\" must be at least 1, got " + poolCap);
         }
 
-        /** K = 5, k = 8192, P_max = 5000. */
-        public static Settings defaults() { return new Settings(5, 8192, 5000); }
+        /** K = 10 and k = 8192 (the official script's), P_max = 5000, merging between steps (docs/methods/adapt-inf.md §1.3, Appendix B). */
+        public static Settings defaults() { return new Settings(10, 8192, 5000, true); }
     }
 
     /** The plug-in: "adapt-inf". */
@@ -67,19 +75,20 @@ public final class AdaptInfStrategy extends LoraStrategy {
 
         @Override
         public Settings parse(JsonSettings j) {
-            j.known(java.util.Set.of("clusters", "dim", "pool_cap"));
+            j.known(java.util.Set.of("clusters", "dim", "pool_cap", "merge_between_steps"));
             Settings d = Settings.defaults();
-            return new Settings(j.integer("clusters", d.clusters()), j.integer("dim", d.dim()), j.integer("pool_cap", d.poolCap()));
+            return new Settings(j.integer("clusters", d.clusters()), j.integer("dim", d.dim()), j.integer("pool_cap", d.poolCap()),
+                    j.bool("merge_between_steps", d.mergeBetweenSteps()));
         }
 
         @Override
         public Strategy create(StrategyContext c, Settings s) throws IOException {
             RunSettings r = c.common();
-            return new AdaptInfStrategy(c.session(), r.lora(), r.train(), r.budget(), r.seed(), r.answerBatch(), r.maxNewTokens(),
-                    c.work(), s.clusters(), s.dim(), s.poolCap(), (task, index) -> {
+            return withRunSettings(new AdaptInfStrategy(c.session(), r.lora(), r.train(), r.budget(), r.seed(), r.answerBatch(),
+                    r.maxNewTokens(), c.work(), s.clusters(), s.dim(), s.poolCap(), s.mergeBetweenSteps(), (task, index) -> {
                         int step = c.stepOf(task);
                         return new Chosen(c.tasks().get(step), c.samples().of(step).get(index));
-                    });
+                    }), r);
         }
     };
 
@@ -97,11 +106,14 @@ public final class AdaptInfStrategy extends LoraStrategy {
      * @param clusters K pseudo-tasks per step
      * @param dim      projection width of the gradient vectors
      * @param poolCap  P_max, the pool's size after pruning
+     * @param mergeBetweenSteps merge each step's adapter into the base and train a fresh one per step (the paper's loop);
+     *                 false: one adapter across all steps
      * @param lookup   (task name, sample index) -> that sample (earlier tasks' data is reloaded on demand)
      */
     public AdaptInfStrategy(ModelSession session, LoraConfig lora, TrainConfig train, int budget, long seed, int answerBatch, int maxNewTokens,
-                            Path work, int clusters, int dim, int poolCap, BiFunction<String, Integer, Chosen> lookup) throws IOException {
-        super(session, lora, train, budget, seed, answerBatch, maxNewTokens);
+                            Path work, int clusters, int dim, int poolCap, boolean mergeBetweenSteps,
+                            BiFunction<String, Integer, Chosen> lookup) throws IOException {
+        super(session, lora, train, budget, seed, answerBatch, maxNewTokens, mergeBetweenSteps, work);
         this.work = work;
         this.clusters = clusters;
         this.dim = dim;

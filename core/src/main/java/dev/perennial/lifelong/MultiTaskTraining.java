@@ -25,8 +25,8 @@ public final class MultiTaskTraining extends LoraStrategy {
     /** The plug-in: "multitask", no settings of its own; step t trains on every step's samples up to t. */
     public static final StrategyType<Void> TYPE = StrategyType.withoutSettings("multitask", c -> {
         RunSettings r = c.common();
-        return new MultiTaskTraining(c.session(), r.lora(), r.train(), r.budget(), r.seed(), r.answerBatch(), r.maxNewTokens(),
-                step -> c.samples().of(step).stream().map(s -> new Chosen(c.tasks().get(step), s)).toList());
+        return withRunSettings(new MultiTaskTraining(c.session(), r.lora(), r.train(), r.budget(), r.seed(), r.answerBatch(), r.maxNewTokens(),
+                step -> c.samples().of(step).stream().map(s -> new Chosen(c.tasks().get(step), s)).toList()), r);
     });
 
     private final IntFunction<List<Chosen>> earlier;

@@ -57,8 +57,8 @@ public final class RandomReplay extends LoraStrategy {
         @Override
         public Strategy create(StrategyContext c, Settings s) {
             RunSettings r = c.common();
-            return new RandomReplay(c.session(), r.lora(), r.train(), r.budget(), r.seed(), r.answerBatch(), r.maxNewTokens(),
-                    s.memory(), s.fraction(), (step, index) -> new Chosen(c.tasks().get(step), c.samples().of(step).get(index)));
+            return withRunSettings(new RandomReplay(c.session(), r.lora(), r.train(), r.budget(), r.seed(), r.answerBatch(), r.maxNewTokens(),
+                    s.memory(), s.fraction(), (step, index) -> new Chosen(c.tasks().get(step), c.samples().of(step).get(index))), r);
         }
     };
 

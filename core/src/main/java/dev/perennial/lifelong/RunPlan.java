@@ -10,9 +10,10 @@
  *           | {"list": [{"name", "train", "test", "images", "scorer"}]},
  *    "strategies": ["sequential", "replay", "multitask", "adapt-inf", "modalprompt"],
  *    "budget": 500, "epochs": 1, "batch": 4, "lr": 2e-4, "seed": 0,
- *    "lora": {"rank": 8, "alpha": 16, "dropout": 0.05},
+ *    "lora": {"rank": 128, "alpha": 256, "dropout": 0.05, "train_projector": false, "projector_lr": 2e-5},
+ *    "sequential": {"merge_between_steps": false},
  *    "replay": {"memory": 1000, "fraction": 0.3},
- *    "adapt_inf": {"clusters": 5, "dim": 8192, "pool_cap": 5000},
+ *    "adapt_inf": {"clusters": 10, "dim": 8192, "pool_cap": 5000, "merge_between_steps": true},
  *    "modalprompt": {"clip": DIR, "prompts": 3, "prompt_length": 10, "lambda": 0.5, "lr": 2e-4},
  *    "test_limit": 0, "evaluate_future": false, "answer_batch": 8, "max_new_tokens": 64}
  *

@@ -20,7 +20,7 @@ import dev.perennial.tensor.Tensor;
 public final class Linear {
     private final String name;
     private Tensor weight;
-    private final Tensor bias;
+    private Tensor bias;
     private LoraAdapter adapter;
 
     public Linear(String name, Tensor weight, Tensor bias) {
@@ -55,6 +55,25 @@ public final class Linear {
     void replaceWeight(Tensor w) {
         if (!java.util.Arrays.equals(w.shape(), weight.shape())) throw new IllegalArgumentException(name + ": weight shape changes");
         this.weight = w;
+    }
+
+    /**
+     * Makes the layer's own weight and bias trainable: each becomes a writable float32 copy in {@code be}'s memory (the
+     * checkpoint's memory-mapped tensors are never written). Returns them by parameter name ("NAME.weight",
+     * "NAME.bias" when there is a bias), the tensors an optimizer updates in place.
+     */
+    public java.util.Map<String, Tensor> makeTrainable(Backend be) {
+        weight = be.place(weight.to(dev.perennial.tensor.DType.F32));
+        if (bias != null) bias = be.place(bias.to(dev.perennial.tensor.DType.F32));
+        return parameters();
+    }
+
+    /** The layer's weight and bias by parameter name ("NAME.weight", "NAME.bias" when there is a bias). */
+    public java.util.Map<String, Tensor> parameters() {
+        java.util.Map<String, Tensor> p = new java.util.LinkedHashMap<>();
+        p.put(name + ".weight", weight);
+        if (bias != null) p.put(name + ".bias", bias);
+        return p;
     }
 
     /** x [..., in] -> [..., out] */

@@ -245,10 +245,9 @@ public final class Lora {
         for (Linear l : linears.values()) {
             LoraAdapter ad = l.adapter();
             if (ad == null) continue;
-            Tensor delta = be.scale(be.matmul(ad.b(), ad.a()), ad.scaling());     // [out, in]
             m.originals.put(l, l.weight());
             m.adapters.put(l, ad);
-            l.replaceWeight(be.add(l.weight(), delta));
+            l.replaceWeight(ad.mergedInto(be, l.weight()));
             l.setAdapter(null);
         }
         return m;

@@ -61,6 +61,24 @@ public final class LoraAdapter {
     public int inFeatures() { return a.size(1); }
     public int outFeatures() { return b.size(0); }
 
+    /**
+     * The weight this adapter folds into: W + scaling·(B·A), float32 {@code [out, in]} whatever W's precision, as PEFT
+     * merges a float32 model: Δ = B·A by the backend's float32 GEMM (r products summed in float32), then Δ·scaling and
+     * W + Δ, each rounded to float32 (an F16/BF16 W widens exactly). The same inputs on the same backend and thread count
+     * give the same bits, which is what lets a resumed run rebuild a merged model exactly (docs/methods/adapt-inf.md §1.3).
+     */
+    public Tensor mergedInto(Backend be, Tensor w) {
+        if (w.rank() != 2 || w.size(0) != outFeatures() || w.size(1) != inFeatures()) {
+            throw new IllegalArgumentException("LoRA " + outFeatures() + "x" + inFeatures() + " cannot merge into " + w);
+        }
+        Tensor ba = be.matmul(b, a);                                      // [out, in]
+        Tensor delta = be.scale(ba, scaling);
+        ba.close();
+        Tensor merged = be.add(w, delta);
+        delta.close();
+        return merged;
+    }
+
     /** Dropout is applied only while training (a trainer switches it on for its steps); off by default. */
     public void setTraining(boolean on) {
         training = on;

@@ -49,8 +49,8 @@ public final class AdamW extends ElementwiseOptimizer {
     public static Builder builder() { return new Builder(); }
 
     @Override
-    void update(Tensor param, Tensor grad, Tensor[] slots, long step) {
-        FusedOptimizer.AdamWStep s = new FusedOptimizer.AdamWStep(learningRate(), beta1, beta2, eps, weightDecay, step);
+    void update(Tensor param, Tensor grad, Tensor[] slots, long step, double lr) {
+        FusedOptimizer.AdamWStep s = new FusedOptimizer.AdamWStep(lr, beta1, beta2, eps, weightDecay, step);
         FusedOptimizer.OP.on(backend()).adamw(param, grad, slots[0], slots[1], s);
     }
 

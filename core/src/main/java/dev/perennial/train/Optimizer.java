@@ -3,8 +3,8 @@
  *
  * Parameters and gradients are Maps keyed by parameter name (the autograd package hands gradients back that
  * way), so the optimiser is not bound to a model object and its state can be written next to the weights in a
- * safetensors checkpoint. One learning rate applies to every parameter (a single PyTorch param group); a
- * LearningRateSchedule sets it before each step. state()/loadState() are the checkpoint form of everything the
+ * safetensors checkpoint. One learning rate applies to every parameter unless a parameter group has its own (PyTorch's
+ * param groups, e.g. LLaVA's projector at a tenth of the LoRA rate); a LearningRateSchedule sets them before each step. state()/loadState() are the checkpoint form of everything the
  * next update depends on besides the hyperparameters given at construction, so that resuming from a checkpoint
  * continues bit-identically.
  */
@@ -16,7 +16,8 @@ import java.util.Map;
 
 /**
  * An optimizer: {@code step} updates named float32 parameters in place from gradients of the same names, validating
- * everything first, with one learning rate for all; {@code state} and {@code loadState} are the checkpoint form of
+ * everything first, with one learning rate for all but the parameters given a group rate of their own; {@code state} and
+ * {@code loadState} are the checkpoint form of
  * everything the next update depends on, so a resumed run continues bit-identically.
  * <p>Thread-safety is the implementation's; the two implementations, {@link AdamW} and {@link SGD}, are not thread-safe
  * (unsynchronized per-parameter state and step counts).
@@ -35,9 +36,20 @@ public interface Optimizer {
     /** Number of step() calls so far (restored by loadState). */
     int stepCount();
 
+    /** The learning rate of every parameter without a group rate of its own. */
     void setLearningRate(double learningRate);
 
     double learningRate();
+
+    /**
+     * Gives {@code parameters} (by name) a learning rate of their own, a PyTorch param group with its own lr; a later
+     * call for the same names replaces it. Group rates are hyperparameters, not state: set them before each step as
+     * the schedule changes them.
+     */
+    void setLearningRate(java.util.Collection<String> parameters, double learningRate);
+
+    /** The learning rate {@code parameter}'s next update uses. */
+    double learningRate(String parameter);
 
     /** A copy of the optimiser state as flat named tensors, ready for SafetensorsWriter. */
     Map<String, Tensor> state();

@@ -45,15 +45,14 @@ public final class SGD extends ElementwiseOptimizer {
 
     /** On the host (SGD has no device kernel): a parallel loop over the elements. */
     @Override
-    void update(Tensor param, Tensor grad, Tensor[] state, long step) {
+    void update(Tensor param, Tensor grad, Tensor[] state, long step, double lr) {
         FloatBuffer p = FloatTensors.write("parameter", param), g = FloatTensors.read("gradient", grad);
         FloatBuffer[] slots = new FloatBuffer[state.length];
         for (int i = 0; i < slots.length; i++) slots[i] = FloatTensors.write("momentum buffer", state[i]);
-        Parallel.forRows((int) param.numel(), COST_PER_ELEMENT, (start, end) -> update(p, g, slots, start, end));
+        Parallel.forRows((int) param.numel(), COST_PER_ELEMENT, (start, end) -> update(p, g, slots, start, end, lr));
     }
 
-    private void update(FloatBuffer param, FloatBuffer grad, FloatBuffer[] slots, int start, int end) {
-        double lr = learningRate();
+    private void update(FloatBuffer param, FloatBuffer grad, FloatBuffer[] slots, int start, int end, double lr) {
         for (int i = start; i < end; i++) {
             double p = param.get(i);
             double d = grad.get(i) + weightDecay * p;

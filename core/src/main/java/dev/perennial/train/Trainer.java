@@ -1,7 +1,8 @@
 /*
  * The training loop: length-grouped batches of TrainingExamples, each micro-batch run by a
  * TrainingObjective (default: forward through a recording GradBackend with only the trainable tensors watched,
- * loss on assistant tokens only; prompt pools bring their own), gradient accumulation, clipping, warm-up + cosine learning rate, AdamW, periodic atomic checkpoints, and
+ * loss on assistant tokens only; prompt pools bring their own), gradient accumulation, clipping, warm-up + cosine learning rate, AdamW (optionally with
+ * parameter groups at their own peak rate, as LLaVA trains its projector beside LoRA), periodic atomic checkpoints, and
  * resume from the latest checkpoint with bit-identical results (data order depends on (seed, epoch), dropout
  * on (seed, step)). A non-finite loss stops the run with an error naming the batch's samples. Progress
  * (samples/s, ETA) is logged through SLF4J and offered to a listener (the CLI's progress bar).
@@ -61,6 +62,7 @@ public final class Trainer {
     private final Collection<LoraAdapter> adapters;
     private final TrainConfig cfg;
     private final Map<String, String> identity = new java.util.LinkedHashMap<>();
+    private final Map<java.util.Set<String>, Double> groups = new java.util.LinkedHashMap<>();   // parameter group -> its peak lr
     private Fingerprint settings;
     private List<Double> earlierLosses = List.of();
     private long savedStep = -1;                          // the step of the checkpoint written last in this run
@@ -178,6 +180,7 @@ public final class Trainer {
                 try {
                     if (cfg.maxGradNorm() > 0) GradientClipping.clipByGlobalNorm(be, grads, cfg.maxGradNorm());
                     opt.setLearningRate(cfg.learningRate() * schedule.multiplier(step));
+                    for (var g : groups.entrySet()) opt.setLearningRate(g.getKey(), g.getValue() * schedule.multiplier(step));
                     opt.step(params, grads);
                 } finally {
                     grads.values().forEach(Tensor::close);
@@ -259,6 +262,11 @@ public final class Trainer {
                 .put("max-grad-norm", cfg.maxGradNorm()).put("seed", cfg.seed())
                 .put("trainable", params.size() + " tensors, " + Fingerprint.hex(digestOf(shapes.toString())))
                 .put("initial-values", Fingerprint.hex(init));
+        if (!groups.isEmpty()) {
+            StringBuilder g = new StringBuilder();
+            groups.forEach((names, lr) -> g.append(new java.util.TreeSet<>(names)).append(" lr ").append(lr).append(';'));
+            f.put("parameter-groups", g.toString());
+        }
         identity.forEach(f::put);
         return f.build();
     }
@@ -267,6 +275,18 @@ public final class Trainer {
         java.security.MessageDigest md = Fingerprint.sha256();
         md.update(s.getBytes(java.nio.charset.StandardCharsets.UTF_8));
         return md;
+    }
+
+    /**
+     * Gives the trainable tensors {@code names} a peak learning rate of their own (a PyTorch param group: the same
+     * warm-up and cosine schedule multiply it), e.g. LLaVA's projector at 2e-5 beside LoRA at 2e-4. Part of the run's
+     * fingerprint. Returns this trainer.
+     */
+    public Trainer parameterGroup(java.util.Set<String> names, double learningRate) {
+        for (String n : names) if (!params.containsKey(n)) throw new IllegalArgumentException("parameter group: no trainable tensor " + n);
+        if (!(learningRate > 0) || !Double.isFinite(learningRate)) throw new IllegalArgumentException("parameter group learning rate must be positive, got " + learningRate);
+        groups.put(java.util.Set.copyOf(names), learningRate);
+        return this;
     }
 
     /**

@@ -82,6 +82,39 @@ class AdamWTest {
         assertEquals(1, state.get("step/late").toLongArray()[0]);
     }
 
+    /**
+     * A parameter group with its own rate (PyTorch's param groups; LLaVA trains its projector at 2e-5 beside LoRA at
+     * 2e-4): its parameters update exactly as under an optimizer of that rate (decay included), the others at the
+     * optimizer's rate, and changing the group's rate between steps (a schedule) is honoured.
+     */
+    @Test
+    void aParameterGroupUpdatesAtItsOwnRate() {
+        float[] p0 = {1.0f, -0.5f}, g = {0.3f, -0.2f};
+        Tensor main = Tensor.of(p0.clone(), 2), proj = Tensor.of(p0.clone(), 2), alone = Tensor.of(p0.clone(), 2), same = Tensor.of(p0.clone(), 2);
+        AdamW grouped = adamW(0.1), reference = AdamW.builder().setLearningRate(0.02).optBetas(B1, B2).optWeightDecay(0.1).build(), plain = adamW(0.1);
+        grouped.setLearningRate(java.util.Set.of("proj"), 0.02);
+        assertEquals(0.02, grouped.learningRate("proj"));
+        assertEquals(LR, grouped.learningRate("main"));
+        for (int s = 0; s < 3; s++) {
+            if (s == 2) {                                                  // the schedule moves both rates
+                grouped.setLearningRate(LR / 2);
+                grouped.setLearningRate(java.util.Set.of("proj"), 0.01);
+                reference.setLearningRate(0.01);
+                plain.setLearningRate(LR / 2);
+            }
+            Map<String, Tensor> params = new LinkedHashMap<>();
+            params.put("main", main);
+            params.put("proj", proj);
+            grouped.step(params, Map.of("main", Tensor.of(g, 2), "proj", Tensor.of(g, 2)));
+            reference.step(Map.of("proj", alone), Map.of("proj", Tensor.of(g, 2)));
+            plain.step(Map.of("main", same), Map.of("main", Tensor.of(g, 2)));
+        }
+        assertArrayEquals(alone.toFloatArray(), proj.toFloatArray(), 0f, "the group at its own rate");
+        assertArrayEquals(same.toFloatArray(), main.toFloatArray(), 0f, "the others at the optimizer's rate");
+        assertTrue(Math.abs(main.getFloat(0) - proj.getFloat(0)) > 1e-2, "the two rates differ in effect");
+        assertThrows(IllegalArgumentException.class, () -> grouped.setLearningRate(java.util.Set.of("proj"), -1));
+    }
+
     @Test
     void largeTensorsTakeTheParallelPathAndUpdateEveryElementOnce() {
         int n = 200_003;

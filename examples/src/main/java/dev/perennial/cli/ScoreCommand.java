@@ -32,6 +32,7 @@ import dev.perennial.select.Scorer;
 import dev.perennial.select.ScorerRegistry;
 import dev.perennial.select.VectorStore;
 import dev.perennial.tensor.DType;
+import dev.perennial.train.NonLoraTrainables;
 import dev.perennial.text.ConversationTemplate;
 import dev.perennial.text.Tokenizer;
 import picocli.CommandLine.Command;
@@ -196,6 +197,9 @@ final class ScoreCommand implements Callable<Integer> {
             boolean gradient = vectorSource == SampleVectors.Source.LORA_GRAD
                     || selected.values().stream().anyMatch(s -> s.requirements().contains(Scorer.Requirement.GRADIENT));
             String adapters = "none";
+            if (adapterDir() != null && NonLoraTrainables.present(adapterDir())) {   // the projector trained beside it
+                NonLoraTrainables.load(adapterDir(), m, modelOptions.backend());
+            }
             if (gradient) adapters = attachAdapters(m, chosen);
             else if (adapterDir() != null) {                       // hidden-mean vectors and scores of the adapted model
                 Lora.load(adapterDir(), m.linears(), seed);

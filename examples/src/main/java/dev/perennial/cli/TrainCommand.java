@@ -1,7 +1,8 @@
 /*
  * `perennial train`: fine-tunes a LLaVA checkpoint on LLaVA-JSON conversations — LoRA adapters (default), prompt
- * embeddings inserted after BOS, or every weight — and writes the result to --out: adapter/ (PEFT layout),
- * prompt.safetensors, or model.safetensors + config.json. Checkpoints go to --out/checkpoints every
+ * embeddings inserted after BOS, or every weight — and writes the result to --out: adapter/ (PEFT layout; with
+ * --train-projector the projector trained beside the adapters, in its own AdamW group at --projector-lr as in LLaVA's
+ * LoRA recipe, goes to adapter/non_lora_trainables.safetensors), prompt.safetensors, or model.safetensors + config.json. Checkpoints go to --out/checkpoints every
  * --checkpoint-every steps (and at the end); --resume continues a killed run from the latest one. Missing or
  * corrupt images are skipped, counted and reported; a non-finite loss stops the run naming the batch.
  * A progress bar (step, loss, samples/s, ETA) is drawn on stderr.
@@ -32,6 +33,7 @@ import dev.perennial.nn.LoraConfig;
 import dev.perennial.tensor.Tensor;
 import dev.perennial.text.ConversationTemplate;
 import dev.perennial.text.Tokenizer;
+import dev.perennial.train.NonLoraTrainables;
 import dev.perennial.train.TrainConfig;
 import dev.perennial.train.Trainer;
 import picocli.CommandLine.Command;
@@ -87,6 +89,10 @@ final class TrainCommand implements Callable<Integer> {
             + "(PEFT's target_modules list, e.g. q_proj,v_proj; as in PEFT it also matches the vision tower's layers) "
             + "or a regular expression over whole module names "
             + "(default: every attention and MLP projection of the language model).") String loraTargets;
+    @Option(names = "--train-projector", description = "Also train the multimodal projector (LLaVA's LoRA recipe), at --projector-lr; "
+            + "it is saved beside the adapter as adapter/non_lora_trainables.safetensors. --mode lora only.") boolean trainProjector;
+    @Option(names = "--projector-lr", defaultValue = "2e-5", description = "Peak learning rate of the projector with --train-projector "
+            + "(its own AdamW parameter group, same schedule; default ${DEFAULT-VALUE}, LLaVA-1.5's).") double projectorLr;
     @Option(names = "--prompt-length", defaultValue = "10", description = "Soft-prompt tokens for --mode prompt (default ${DEFAULT-VALUE}).") int promptLength;
     @Option(names = "--gradient-checkpointing", description = "Recompute each decoder layer during backward instead of keeping its "
             + "activations: less memory for long samples and big models, one more forward pass per step; same gradients.")
@@ -143,12 +149,17 @@ final class TrainCommand implements Callable<Integer> {
         training.fingerprint(f);
         if (mode == Mode.lora) {
             f.put("lora-rank", rank).put("lora-alpha", alpha).put("lora-dropout", loraDropout).put("lora-targets", loraTargetModules());
+            if (trainProjector) f.put("train-projector", true).put("projector-lr", projectorLr);
         }
         if (mode == Mode.prompt) f.put("prompt-length", promptLength);
         return f.build();
     }
 
     private void train(PrintWriter stdout, PrintWriter stderr, boolean resume) throws Exception {
+        if (trainProjector && mode != Mode.lora) throw new IllegalArgumentException("--train-projector goes with --mode lora");
+        if (trainProjector && (!(projectorLr > 0) || !Double.isFinite(projectorLr))) {
+            throw new IllegalArgumentException("--projector-lr must be a positive number, got " + projectorLr);
+        }
         Tokenizer tok = Tokenizer.load(tokenizer != null ? tokenizer : modelOptions.model());
         try (LlavaModel m = LlavaModel.load(modelOptions.model(), modelOptions.visionTower(), mode == Mode.full)) {
             m.decoder().setGradientCheckpointing(gradientCheckpointing);
@@ -175,12 +186,17 @@ final class TrainCommand implements Callable<Integer> {
             Map<String, Tensor> params;
             PromptInsertion prompt = null;
             Map<String, LoraAdapter> adapters = Map.of();
+            Map<String, Tensor> projector = Map.of();
             SoftPrompt soft = null;
             LoraConfig loraConfig = new LoraConfig(rank, alpha, loraDropout, loraTargetModules());
             switch (mode) {
                 case lora -> {
                     adapters = Lora.attach(m.linears(), loraConfig, training.seed, modelOptions.backend());
-                    params = Lora.parameters(adapters);
+                    params = new LinkedHashMap<>(Lora.parameters(adapters));
+                    if (trainProjector) {
+                        projector = m.projector().makeTrainable(modelOptions.backend());
+                        params.putAll(projector);
+                    }
                 }
                 case prompt -> {
                     soft = SoftPrompt.initial(promptLength, m.config().text().hiddenSize(), training.seed, PromptInsertion.Placement.AFTER_BOS);
@@ -191,13 +207,17 @@ final class TrainCommand implements Callable<Integer> {
             }
             TrainConfig cfg = training.config(epochs);
             Trainer trainer = new Trainer(m, modelOptions.backend(), params, prompt, adapters.values(), cfg);
+            if (!projector.isEmpty()) trainer.parameterGroup(projector.keySet(), projectorLr);
             ProgressReporter progress = ProgressReporter.on(stderr, "train", "steps");
             Trainer.Result result = trainer.train(examples, out.resolve("checkpoints"), resume, (step, total, loss, rate, eta) ->
                     progress.update(step, total, String.format(Locale.ROOT, "loss %.4f %.1f samples/s ETA %.0fs", loss, rate, eta)));
             progress.finish();
             Files.createDirectories(out);
             switch (mode) {
-                case lora -> Lora.save(out.resolve("adapter"), adapters, loraConfig);
+                case lora -> {
+                    Lora.save(out.resolve("adapter"), adapters, loraConfig);
+                    if (trainProjector) NonLoraTrainables.save(out.resolve("adapter"), m);
+                }
                 case prompt -> soft.save(out);
                 default -> {
                     Map<String, Tensor> byCheckpointName = new LinkedHashMap<>();

@@ -99,6 +99,25 @@ class RunCommandTest {
     }
 
     /**
+     * "lora": {"train_projector": true} trains the projector beside every LoRA strategy's adapters (LLaVA's recipe):
+     * each step's state holds it beside the adapter, and it changes from step to step.
+     */
+    @Test
+    void runFilesCanTrainTheProjector() throws IOException {
+        Path cfg = config("");
+        Files.writeString(cfg, Files.readString(cfg).replace("\"lora\": {\"rank\": 4, \"alpha\": 8, \"dropout\": 0}",
+                "\"lora\": {\"rank\": 4, \"alpha\": 8, \"dropout\": 0, \"train_projector\": true, \"projector_lr\": 1e-3}"));
+        CliRun r = run("run", "--config", cfg.toString());
+        assertEquals(0, r.exitCode(), r.err());
+        for (String s : List.of("sequential", "replay")) {
+            Path steps = dir.resolve("out/strategies").resolve(s).resolve("steps");
+            byte[] a = Files.readAllBytes(steps.resolve("000/state/adapter/non_lora_trainables.safetensors"));
+            byte[] b = Files.readAllBytes(steps.resolve("001/state/adapter/non_lora_trainables.safetensors"));
+            assertFalse(java.util.Arrays.equals(a, b), s + ": the projector trains in each step");
+        }
+    }
+
+    /**
      * A step whose every sample exceeds max_length before its response stops the run with the count and the cause
      * (issue 20, item 4: it used to save an untrained adapter), for the LoRA strategies and ADAPT-∞'s scoring alike.
      */

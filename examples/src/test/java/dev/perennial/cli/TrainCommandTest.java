@@ -1,6 +1,7 @@
 /*
  * `perennial train` on the tiny checkpoint with a generated LLaVA-JSON dataset (the byte-level tiny tokenizer,
- * small PNGs): LoRA drives the loss down by a large factor and saves a PEFT adapter, a stopped run resumes,
+ * small PNGs): LoRA drives the loss down by a large factor and saves a PEFT adapter, a stopped run resumes, the
+ * projector trains beside the adapter when asked,
  * prompt tuning writes its prompt, a missing image is skipped and reported; `forward --backward` reproduces the
  * reference gradients.
  */
@@ -9,6 +10,7 @@ package dev.perennial.cli;
 import dev.perennial.io.Npy;
 import dev.perennial.io.TensorSource;
 import dev.perennial.tensor.Tensor;
+import dev.perennial.train.NonLoraTrainables;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -17,6 +19,7 @@ import java.awt.image.BufferedImage;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -115,6 +118,52 @@ class TrainCommandTest {
         assertEquals(0, recomputed.exitCode(), recomputed.err());
         assertArrayEquals(Files.readAllBytes(dir.resolve("plain/adapter/adapter_model.safetensors")),
                 Files.readAllBytes(dir.resolve("recomputed/adapter/adapter_model.safetensors")));
+    }
+
+    /**
+     * --train-projector trains the projector beside the adapters (its own AdamW group at --projector-lr) and saves it to
+     * adapter/non_lora_trainables.safetensors under LLaVA's names; a run stopped and resumed saves the same bytes;
+     * forward --adapter applies it (other logits than the adapter alone); it needs --mode lora.
+     */
+    @Test
+    void theProjectorTrainsBesideTheAdapterAndResumes() throws IOException {
+        Path data = dataset(false);
+        CliRun whole = train(data, "proj", "--epochs", "2", "--lr", "1e-2", "--train-projector", "--projector-lr", "1e-3");
+        assertEquals(0, whole.exitCode(), whole.err());
+        Path saved = dir.resolve("proj/adapter").resolve(NonLoraTrainables.FILE);
+        try (TensorSource src = TensorSource.open(saved); TensorSource base = TensorSource.open(GOLDEN.resolve("tiny-llava-hf/model.safetensors"))) {
+            assertEquals(List.of("base_model.model.multi_modal_projector.linear_1.weight", "base_model.model.multi_modal_projector.linear_1.bias",
+                    "base_model.model.multi_modal_projector.linear_2.weight", "base_model.model.multi_modal_projector.linear_2.bias"), src.names());
+            for (String n : src.names()) {
+                assertFalse(java.util.Arrays.equals(base.tensor(n.substring("base_model.model.".length())).toFloatArray(), src.tensor(n).toFloatArray()),
+                        n + " trained");
+            }
+        }
+        CliRun first = train(data, "proj-cut", "--epochs", "2", "--lr", "1e-2", "--train-projector", "--projector-lr", "1e-3",
+                "--max-steps", "2", "--checkpoint-every", "1");
+        assertEquals(0, first.exitCode(), first.err());
+        CliRun rest = train(data, "proj-cut", "--epochs", "2", "--lr", "1e-2", "--train-projector", "--projector-lr", "1e-3", "--resume");
+        assertEquals(0, rest.exitCode(), rest.err());
+        assertArrayEquals(Files.readAllBytes(saved), Files.readAllBytes(dir.resolve("proj-cut/adapter").resolve(NonLoraTrainables.FILE)));
+        assertArrayEquals(Files.readAllBytes(dir.resolve("proj/adapter/adapter_model.safetensors")),
+                Files.readAllBytes(dir.resolve("proj-cut/adapter/adapter_model.safetensors")));
+
+        Path g = GOLDEN.resolve("golden-tiny-llava-hf");
+        List<String> forward = List.of("forward", "--model", GOLDEN.resolve("tiny-llava-hf").toString(), "--input-ids", g.resolve("input_ids.npy").toString(),
+                "--pixel-values", g.resolve("pixel_values.npy").toString());
+        List<String> with = new java.util.ArrayList<>(forward);
+        with.addAll(List.of("--adapter", dir.resolve("proj/adapter").toString(), "--out", dir.resolve("fw-proj").toString()));
+        assertEquals(0, run(with.toArray(String[]::new)).exitCode());
+        Files.delete(saved);
+        List<String> without = new java.util.ArrayList<>(forward);
+        without.addAll(List.of("--adapter", dir.resolve("proj/adapter").toString(), "--out", dir.resolve("fw-lora").toString()));
+        assertEquals(0, run(without.toArray(String[]::new)).exitCode());
+        assertFalse(java.util.Arrays.equals(Npy.read(dir.resolve("fw-proj/logits.npy")).toFloatArray(), Npy.read(dir.resolve("fw-lora/logits.npy")).toFloatArray()),
+                "forward --adapter applies the saved projector");
+
+        CliRun prompt = train(data, "bad", "--mode", "prompt", "--train-projector");
+        assertEquals(1, prompt.exitCode());
+        assertTrue(prompt.err().contains("--train-projector goes with --mode lora"), prompt.err());
     }
 
     @Test

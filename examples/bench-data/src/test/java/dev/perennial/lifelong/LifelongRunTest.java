@@ -3,7 +3,7 @@
  * WordTokenizer vocabulary): the sequential, replay and multi-task strategies each produce a full lower-triangular
  * accuracy matrix, per-step folders with predictions and state, and the same training budget per step; a run killed
  * after its first step resumes from the step folder and ends with exactly the matrix of an uninterrupted run; the
- * replay memory and the multi-task union draw on earlier tasks.
+ * replay memory and the multi-task union draw on earlier tasks; sequential fine-tuning can merge between steps.
  */
 package dev.perennial.lifelong;
 
@@ -70,7 +70,7 @@ class LifelongRunTest {
                     (step, index) -> new LoraStrategy.Chosen(tasks.get(step), training(run, step).get(index)));
             case "multitask" -> new MultiTaskTraining(session(), lora, TRAIN, 6, 1, 4, 3,
                     step -> training(run, step).stream().map(s -> new LoraStrategy.Chosen(tasks.get(step), s)).toList());
-            case "adapt-inf" -> new AdaptInfStrategy(session(), lora, TRAIN, 6, 1, 4, 3, work, 2, 32, 10,
+            case "adapt-inf" -> new AdaptInfStrategy(session(), lora, TRAIN, 6, 1, 4, 3, work, 2, 32, 10, true,
                     (taskName, index) -> {
                         int step = tasks.stream().map(Task::name).toList().indexOf(taskName);
                         return new LoraStrategy.Chosen(tasks.get(step), training(run, step).get(index));
@@ -222,6 +222,20 @@ class LifelongRunTest {
         for (String p : List.of("sequential.png", "replay.png", "multitask.png", "final.png")) {
             assertNotNull(javax.imageio.ImageIO.read(dir.resolve("out/plots").resolve(p).toFile()), p);
         }
+    }
+
+    /** The sequential baseline can chain its steps as ADAPT-∞ does: step 1 merges step 0's adapter and trains a fresh one. */
+    @Test
+    void sequentialFineTuningCanMergeBetweenSteps() throws IOException {
+        LifelongRun run = new LifelongRun(tasks, dir.resolve("seq-merge"), new LifelongRun.Settings(0, false), AnswerScorers.standard());
+        run.run("sequential", work -> new SequentialFineTuning(session(), LoraConfig.llm(4, 8, 0f), TRAIN, 6, 1, 4, 3, true, work), null);
+        Path s = dir.resolve("seq-merge/strategies/sequential");
+        assertArrayEquals(Files.readAllBytes(s.resolve("steps/000/state/adapter/adapter_model.safetensors")),
+                Files.readAllBytes(s.resolve("work/merged/000/adapter_model.safetensors")), "step 1 merged step 0's adapter");
+        JsonNode chain = new ObjectMapper().readTree(s.resolve("steps/001/state/merged.json").toFile()).get("merged");
+        assertEquals(1, chain.size());
+        assertEquals(0, chain.get(0).get("step").asInt());
+        assertEquals(0, new ObjectMapper().readTree(s.resolve("steps/000/state/merged.json").toFile()).get("merged").size());
     }
 
     @Test

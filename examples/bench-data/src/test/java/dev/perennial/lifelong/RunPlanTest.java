@@ -107,6 +107,47 @@ class RunPlanTest {
                 .contains("\"tasks.list\" must be a list of task objects"));
     }
 
+    /**
+     * A run file that sets nothing gets the recipe docs/methods/adapt-inf.md lists as ADAPT-∞'s (Appendix B): K = 10,
+     * LoRA r 128 / α 256 / dropout 0.05, lr 2e-4, one epoch, and each step merging the previous adapter and training a
+     * fresh one; the sequential baseline keeps one adapter unless told to merge; the projector stays frozen unless
+     * "lora.train_projector" (then at 2e-5, LLaVA's projector rate). Wrong types and values are named.
+     */
+    @Test
+    void runFilesDefaultToThePapersRecipe() throws IOException {
+        ShapesBenchmark.write(dir.resolve("bench"), new ShapesBenchmark.Settings(32, 2, 2, 0, List.of(Skill.COLOUR)));
+        String base = "{\"model\": \"m\", \"out\": \"o\", \"tasks\": {\"shapes\": \"bench\"}, \"strategies\": [\"sequential\", \"adapt-inf\"]";
+        Files.writeString(dir.resolve("d.json"), base + "}");
+        RunPlan plan = RunPlan.read(dir.resolve("d.json"));
+        RunSettings c = plan.common();
+        assertEquals(List.of(128, 256f, 0.05f, 2e-4, 1), List.of(c.loraRank(), c.loraAlpha(), c.loraDropout(), c.lr(), c.epochs()));
+        assertEquals(256f / 128, c.lora().scaling());
+        assertFalse(c.trainProjector(), "the projector stays frozen unless asked");
+        assertEquals(2e-5, c.projectorLr());
+        assertEquals(new AdaptInfStrategy.Settings(10, 8192, 5000, true), plan.strategies().get(1).settings());
+        assertEquals(new SequentialFineTuning.Settings(false), plan.strategies().get(0).settings());
+
+        Files.writeString(dir.resolve("e.json"), base + ", \"adapt_inf\": {\"merge_between_steps\": false}, \"sequential\": {\"merge_between_steps\": true}}");
+        plan = RunPlan.read(dir.resolve("e.json"));
+        assertFalse(((AdaptInfStrategy.Settings) plan.strategies().get(1).settings()).mergeBetweenSteps());
+        assertTrue(((SequentialFineTuning.Settings) plan.strategies().get(0).settings()).mergeBetweenSteps());
+
+        Files.writeString(dir.resolve("p.json"), base + ", \"lora\": {\"train_projector\": true, \"projector_lr\": 1e-5}}");
+        c = RunPlan.read(dir.resolve("p.json")).common();
+        assertTrue(c.trainProjector());
+        assertEquals(1e-5, c.projectorLr());
+        Files.writeString(dir.resolve("q.json"), base + ", \"lora\": {\"projector_lr\": 0}}");
+        assertTrue(assertThrows(IOException.class, () -> RunPlan.read(dir.resolve("q.json"))).getMessage()
+                .contains("\"lora.projector_lr\" must be a positive number, got 0.0"));
+
+        Files.writeString(dir.resolve("f.json"), base + ", \"adapt_inf\": {\"merge_between_steps\": 1}}");
+        assertTrue(assertThrows(IOException.class, () -> RunPlan.read(dir.resolve("f.json"))).getMessage()
+                .contains("\"adapt_inf.merge_between_steps\" must be true or false"));
+        Files.writeString(dir.resolve("g.json"), base + ", \"sequential\": {\"merge\": true}}");
+        assertTrue(assertThrows(IOException.class, () -> RunPlan.read(dir.resolve("g.json"))).getMessage()
+                .contains("unknown key \"sequential.merge\""));
+    }
+
     /** A strategy is a plug-in: a StrategyType registered beside the standard ones, with its own strict settings. */
     record Every(int nth) {}
 
