@@ -20,7 +20,8 @@ public final class L2pStrategy {
     private L2pStrategy() {}
 
     /** Settings ("l2p": {"clip", "pool_size", "selected", "prompt_length", "key_loss_weight", "lr"}). */
-    public record Settings(java.nio.file.Path clip, int poolSize, int selected, int promptLength, float keyLossWeight, double lr) {
+    public record Settings(java.nio.file.Path clip, int poolSize, int selected, int promptLength, float keyLossWeight, double lr,
+                           PromptProtocol protocol) {
         public Settings {
             if (poolSize < 1) throw new IllegalArgumentException("\"l2p.pool_size\" must be at least 1, got " + poolSize);
             if (selected < 1 || selected > poolSize) {
@@ -34,9 +35,14 @@ public final class L2pStrategy {
         }
 
         /** No CLIP folder yet; M = 10, N = 5, prompt length 5 (the paper's), λ = 0.5, lr 2e-4. */
+        /** The papers' protocol (PromptProtocol.paper()). */
+        public Settings(java.nio.file.Path clip, int poolSize, int selected, int promptLength, float keyLossWeight, double lr) {
+            this(clip, poolSize, selected, promptLength, keyLossWeight, lr, PromptProtocol.paper());
+        }
+
         public static Settings defaults() { return new Settings(null, 10, 5, 5, 0.5f, 2e-4); }
 
-        public Settings withClip(java.nio.file.Path c) { return new Settings(c, poolSize, selected, promptLength, keyLossWeight, lr); }
+        public Settings withClip(java.nio.file.Path c) { return new Settings(c, poolSize, selected, promptLength, keyLossWeight, lr, protocol); }
     }
 
     /** The plug-in: "l2p". */
@@ -47,10 +53,11 @@ public final class L2pStrategy {
 
         @Override
         public Settings parse(JsonSettings j) {
-            j.known(java.util.Set.of("clip", "pool_size", "selected", "prompt_length", "key_loss_weight", "lr"));
+            j.known(ModalPromptStrategy.known(java.util.Set.of("clip", "pool_size", "selected", "prompt_length", "key_loss_weight", "lr")));
             Settings d = Settings.defaults();
             return new Settings(j.path("clip", false), j.integer("pool_size", d.poolSize()), j.integer("selected", d.selected()),
-                    j.integer("prompt_length", d.promptLength()), (float) j.number("key_loss_weight", d.keyLossWeight()), j.number("lr", d.lr()));
+                    j.integer("prompt_length", d.promptLength()), (float) j.number("key_loss_weight", d.keyLossWeight()), j.number("lr", d.lr()),
+                    PromptProtocol.parse(j, "l2p"));
         }
 
         @Override
@@ -64,7 +71,7 @@ public final class L2pStrategy {
             PromptPoolConfig pool = PromptPoolConfig.l2p(s.poolSize(), s.selected(), s.promptLength(), PromptPoolStrategy.queryWidth(s.clip()),
                     "image", s.keyLossWeight());
             return new PromptPoolStrategy(name(), c.session(), s.clip(), pool, c.work().resolve("prompts"), r.train().withLearningRate(s.lr()),
-                    r.budget(), r.seed(), r.answerBatch(), r.maxNewTokens());
+                    s.protocol(), r.budget(), r.seed(), r.answerBatch(), r.maxNewTokens());
         }
     };
 }

@@ -1,6 +1,7 @@
 /*
  * A prompt pool as a lifelong strategy (dev.perennial.prompt): the backbone stays frozen, each step trains the pool
- * on `budget` samples of the task (no rehearsal) as its configuration says (ModalPrompt, L2P, S-Prompts: the
+ * on the task's samples as its PromptProtocol says (all of them for the method's own epochs, or the run's budget; no
+ * rehearsal) as its configuration says (ModalPrompt, L2P, S-Prompts: the
  * PromptPoolConfig presets; the plug-ins ModalPromptStrategy, L2pStrategy and SPromptsStrategy choose one), and
  * answers come from task-agnostic prompt selection with CLIP queries. The pool's state folder lives in the
  * strategy's working folder; save() records how many tasks it held, and restore() rolls the pool back to that count
@@ -58,6 +59,7 @@ public final class PromptPoolStrategy implements Strategy {
     private final PromptPoolConfig config;
     private final Path stateDir;
     private final TrainConfig train;
+    private final PromptProtocol protocol;
     private final int budget, answerBatch, maxNewTokens;
     private final long seed;
     private final Map<Path, ImageStore> clipStores = new HashMap<>();
@@ -66,10 +68,12 @@ public final class PromptPoolStrategy implements Strategy {
 
     /**
      * @param name   the strategy's name in the run ("modalprompt", "l2p", ...); its step state is NAME.json
-     * @param config the pool's parts (a PromptPoolConfig preset); its key width must be the CLIP queries' width
+     * @param config   the pool's parts (a PromptPoolConfig preset); its key width must be the CLIP queries' width
+     * @param protocol how many of a task's samples and epochs to train on (the run's {@code budget} and train epochs,
+     *                 or the method's own)
      */
     public PromptPoolStrategy(String name, ModelSession session, Path clipDir, PromptPoolConfig config, Path stateDir, TrainConfig train,
-                              int budget, long seed, int answerBatch, int maxNewTokens) throws IOException {
+                              PromptProtocol protocol, int budget, long seed, int answerBatch, int maxNewTokens) throws IOException {
         this.name = name;
         this.session = session;
         this.clip = ClipModel.load(clipDir);
@@ -78,6 +82,7 @@ public final class PromptPoolStrategy implements Strategy {
         this.config = config;
         this.stateDir = stateDir;
         this.train = train;
+        this.protocol = protocol;
         this.budget = budget;
         this.seed = seed;
         this.answerBatch = answerBatch;
@@ -107,7 +112,7 @@ public final class PromptPoolStrategy implements Strategy {
 
     @Override
     public StepOutcome learn(int step, Task task, List<LlavaSample> train) throws IOException {
-        List<LlavaSample> chosen = LoraStrategy.sample(train, budget, new SplittableRandom(seed * 1_000_003L + step));
+        List<LlavaSample> chosen = LoraStrategy.sample(train, protocol.samples(train.size(), budget), new SplittableRandom(seed * 1_000_003L + step));
         PromptTaskData data;
         try {
             data = PromptTaskData.encode(chosen, session.encoder(task), queries, clipImages(task.imageRoot()), config.queries(), session.backend());
@@ -115,7 +120,7 @@ public final class PromptPoolStrategy implements Strategy {
             throw new IOException(task.name() + ": " + e.getMessage(), e);
         }
         session.requireTrainable(task, data.examples(), chosen.size());
-        TrainConfig cfg = new TrainConfig(this.train.epochs(), this.train.batchSize(), this.train.gradAccumulation(), this.train.learningRate(),
+        TrainConfig cfg = new TrainConfig(protocol.epochs(this.train.epochs()), this.train.batchSize(), this.train.gradAccumulation(), this.train.learningRate(),
                 this.train.weightDecay(), this.train.warmupRatio(), this.train.maxGradNorm(), seed + step, this.train.maxSteps(), 0);
         var r = PromptTaskTrainer.train(state, task.name(), session.model(), session.backend(), data, session.tokenizer().vocabSize(), seed, cfg, null, null);
         stats = new SelectionStats(state.pool().entries().stream().map(PromptEntry::name).toList());

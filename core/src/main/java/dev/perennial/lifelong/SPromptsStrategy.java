@@ -20,7 +20,7 @@ public final class SPromptsStrategy {
     private SPromptsStrategy() {}
 
     /** Settings ("s_prompts": {"clip", "prompt_length", "centroids", "lr"}). */
-    public record Settings(java.nio.file.Path clip, int promptLength, int centroids, double lr) {
+    public record Settings(java.nio.file.Path clip, int promptLength, int centroids, double lr, PromptProtocol protocol) {
         public Settings {
             if (promptLength < 1) throw new IllegalArgumentException("\"s_prompts.prompt_length\" must be at least 1, got " + promptLength);
             if (centroids < 1) throw new IllegalArgumentException("\"s_prompts.centroids\" must be at least 1, got " + centroids);
@@ -28,9 +28,14 @@ public final class SPromptsStrategy {
         }
 
         /** No CLIP folder yet; prompt length 10, 5 centroids per task, lr 2e-4. */
+        /** The papers' protocol (PromptProtocol.paper()). */
+        public Settings(java.nio.file.Path clip, int promptLength, int centroids, double lr) {
+            this(clip, promptLength, centroids, lr, PromptProtocol.paper());
+        }
+
         public static Settings defaults() { return new Settings(null, 10, 5, 2e-4); }
 
-        public Settings withClip(java.nio.file.Path c) { return new Settings(c, promptLength, centroids, lr); }
+        public Settings withClip(java.nio.file.Path c) { return new Settings(c, promptLength, centroids, lr, protocol); }
     }
 
     /** The plug-in: "s-prompts". */
@@ -41,10 +46,10 @@ public final class SPromptsStrategy {
 
         @Override
         public Settings parse(JsonSettings j) {
-            j.known(java.util.Set.of("clip", "prompt_length", "centroids", "lr"));
+            j.known(ModalPromptStrategy.known(java.util.Set.of("clip", "prompt_length", "centroids", "lr")));
             Settings d = Settings.defaults();
             return new Settings(j.path("clip", false), j.integer("prompt_length", d.promptLength()), j.integer("centroids", d.centroids()),
-                    j.number("lr", d.lr()));
+                    j.number("lr", d.lr()), PromptProtocol.parse(j, "s_prompts"));
         }
 
         @Override
@@ -57,7 +62,7 @@ public final class SPromptsStrategy {
             RunSettings r = c.common();
             PromptPoolConfig pool = PromptPoolConfig.sPrompts(s.promptLength(), PromptPoolStrategy.queryWidth(s.clip()), "image", s.centroids());
             return new PromptPoolStrategy(name(), c.session(), s.clip(), pool, c.work().resolve("prompts"), r.train().withLearningRate(s.lr()),
-                    r.budget(), r.seed(), r.answerBatch(), r.maxNewTokens());
+                    s.protocol(), r.budget(), r.seed(), r.answerBatch(), r.maxNewTokens());
         }
     };
 }

@@ -17,6 +17,7 @@ import dev.perennial.io.OutputFolder;
 import dev.perennial.lifelong.AdaptInfStrategy;
 import dev.perennial.lifelong.L2pStrategy;
 import dev.perennial.lifelong.ModalPromptStrategy;
+import dev.perennial.lifelong.PromptProtocol;
 import dev.perennial.lifelong.SPromptsStrategy;
 import dev.perennial.lifelong.MultiTaskTraining;
 import dev.perennial.lifelong.RandomReplay;
@@ -162,10 +163,12 @@ final class DemoCommand implements Callable<Integer> {
         for (StrategySpec<?> s : List.of(SequentialFineTuning.TYPE.with(new SequentialFineTuning.Settings(false)),
                 RandomReplay.TYPE.with(new RandomReplay.Settings(perStep, 0.3)), MultiTaskTraining.TYPE.with(null),
                 AdaptInfStrategy.TYPE.with(new AdaptInfStrategy.Settings(6, 256, 3 * perStep, false)),
-                ModalPromptStrategy.TYPE.with(new ModalPromptStrategy.Settings(clip, prompts, promptLength, ModalPromptStrategy.Settings.LAMBDA, promptLr)),
-                // the prompt baselines with the demo's prompt length and prompt learning rate, their own pool shapes
-                L2pStrategy.TYPE.with(new L2pStrategy.Settings(clip, 10, 5, promptLength, 0.5f, promptLr)),
-                SPromptsStrategy.TYPE.with(new SPromptsStrategy.Settings(clip, promptLength, 5, promptLr)))) {
+                // the demo trains every method on the same budget and epochs (PromptProtocol.sharedBudget; run files
+                // default to the papers' protocol); the prompt baselines use the demo's prompt length and learning rate
+                ModalPromptStrategy.TYPE.with(new ModalPromptStrategy.Settings(clip, prompts, promptLength, ModalPromptStrategy.Settings.LAMBDA,
+                        promptLr, PromptProtocol.sharedBudget())),
+                L2pStrategy.TYPE.with(new L2pStrategy.Settings(clip, 10, 5, promptLength, 0.5f, promptLr, PromptProtocol.sharedBudget())),
+                SPromptsStrategy.TYPE.with(new SPromptsStrategy.Settings(clip, promptLength, 5, promptLr, PromptProtocol.sharedBudget())))) {
             preset.put(s.name(), s);
         }
         RunPlan plan = new RunPlan(baseDir, baseDir.resolve("tokenizer.json"), DemoBaseModel.TEMPLATE, 256, out.resolve("run"),

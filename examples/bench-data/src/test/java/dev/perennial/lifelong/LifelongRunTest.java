@@ -76,11 +76,11 @@ class LifelongRunTest {
                         return new LoraStrategy.Chosen(tasks.get(step), training(run, step).get(index));
                     });
             case "modalprompt" -> new PromptPoolStrategy(name, session(), clip(), dev.perennial.prompt.PromptPoolConfig.modalPrompt(3, 2, 0.5f, 16),
-                    work.resolve("prompts"), TRAIN, 6, 1, 4, 3);
+                    work.resolve("prompts"), TRAIN, PromptProtocol.sharedBudget(), 6, 1, 4, 3);
             case "l2p" -> new PromptPoolStrategy(name, session(), clip(), dev.perennial.prompt.PromptPoolConfig.l2p(4, 2, 2, 16, "image", 0.5f),
-                    work.resolve("prompts"), TRAIN, 6, 1, 4, 3);
+                    work.resolve("prompts"), TRAIN, PromptProtocol.sharedBudget(), 6, 1, 4, 3);
             case "s-prompts" -> new PromptPoolStrategy(name, session(), clip(), dev.perennial.prompt.PromptPoolConfig.sPrompts(2, 16, "image", 2),
-                    work.resolve("prompts"), TRAIN, 6, 1, 4, 3);
+                    work.resolve("prompts"), TRAIN, PromptProtocol.sharedBudget(), 6, 1, 4, 3);
             default -> throw new IllegalArgumentException(name);
         };
     }
@@ -124,6 +124,23 @@ class LifelongRunTest {
         assertThrows(Killed.class, () -> cut.run("modalprompt", factory("modalprompt", cut), (s, step, task, acc, sec) -> { throw new Killed(); }));
         LifelongRun.Result resumed = cut.run("modalprompt", factory("modalprompt", cut), null);
         for (int j = 0; j < 2; j++) assertArrayEquals(expected.matrix().row(j), resumed.matrix().row(j), 0, "row " + j);
+    }
+
+    // ModalPrompt's own protocol (run files' default): every training sample of the task for its own epochs, not the
+    // run's budget of 6 samples and 1 epoch; a fraction takes that share of the task's samples.
+    @Test
+    void thePapersProtocolTrainsOnTheTasksOwnDataAndEpochs() throws IOException {
+        for (PromptProtocol protocol : List.of(PromptProtocol.paper(), new PromptProtocol(false, 0.5, 2))) {
+            String name = "mp-" + protocol.epochs();
+            LifelongRun run = new LifelongRun(tasks, dir.resolve(name), new LifelongRun.Settings(0, false), AnswerScorers.standard());
+            LifelongRun.Result r = run.run("modalprompt", work -> new PromptPoolStrategy("modalprompt", session(), clip(),
+                    dev.perennial.prompt.PromptPoolConfig.modalPrompt(3, 2, 0.5f, 16), work.resolve("prompts"), TRAIN, protocol, 6, 1, 4, 3), null);
+            int expected = (int) Math.round(protocol.dataFraction() * 8);                  // 8 training samples per task
+            for (Strategy.StepOutcome o : r.steps()) assertEquals(expected, o.trainingSamples(), protocol + ": " + o);
+            JsonNode task = new ObjectMapper().readTree(dir.resolve(name + "/strategies/modalprompt/work/prompts/tasks/001-Colour/task.json").toFile());
+            assertEquals(expected, task.get("samples").asInt(), task.toString());
+            assertEquals(protocol.epochs() * ((expected + 3) / 4), task.get("steps").asInt(), protocol + " trains its own epochs (batch 4): " + task);
+        }
     }
 
     // The prompt baselines run as strategies of a lifelong run (frozen backbone, the pool trained per step), report

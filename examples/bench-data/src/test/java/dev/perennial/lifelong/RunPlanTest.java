@@ -35,7 +35,9 @@ class RunPlanTest {
         assertEquals(5000, plan.common().budget());
         assertEquals(128, plan.common().loraRank());
         assertEquals(10, ((AdaptInfStrategy.Settings) plan.strategies().get(2).settings()).clusters());
-        assertEquals(Path.of("/models/clip-vit-large-patch14-336"), ((ModalPromptStrategy.Settings) plan.strategies().get(3).settings()).clip());
+        ModalPromptStrategy.Settings mp = (ModalPromptStrategy.Settings) plan.strategies().get(3).settings();
+        assertEquals(Path.of("/models/clip-vit-large-patch14-336"), mp.clip());
+        assertEquals(PromptProtocol.paper(), mp.protocol(), "ModalPrompt trains on all of a task's data for 10 epochs, as the paper");
         assertEquals(dir.resolve("runs/coin-llava-7b"), plan.out(), "relative to the file's folder");
         assertEquals(List.of("Colour", "Digit"), plan.tasks().stream().map(Task::name).toList());
     }
@@ -54,6 +56,23 @@ class RunPlanTest {
         assertTrue(assertThrows(IOException.class, () -> RunPlan.read(dir.resolve("d.json"))).getMessage().contains("\"lora\" must be an object"));
         Files.writeString(dir.resolve("e.json"), "{\"model\": \"m\", \"out\": \"o\", \"tasks\": {\"csv\": \"x\"}}");
         assertTrue(assertThrows(IOException.class, () -> RunPlan.read(dir.resolve("e.json"))).getMessage().contains("\"coin\", \"shapes\" or \"list\""));
+    }
+
+    /** The prompt strategies' protocol: the papers' by default, the run's budget when asked, bad values named. */
+    @Test
+    void promptStrategiesOwnTheirProtocol() throws IOException {
+        ShapesBenchmark.write(dir.resolve("bench"), new ShapesBenchmark.Settings(32, 2, 2, 0, List.of(Skill.COLOUR)));
+        String base = "{\"model\": \"m\", \"out\": \"o\", \"tasks\": {\"shapes\": \"bench\"}, \"strategies\": [\"modalprompt\", \"l2p\", \"s-prompts\"]";
+        Files.writeString(dir.resolve("p.json"), base + ", \"modalprompt\": {\"clip\": \"c\", \"protocol\": \"equal_budget\"}, "
+                + "\"l2p\": {\"clip\": \"c\", \"data_fraction\": 0.25, \"epochs\": 3}, \"s_prompts\": {\"clip\": \"c\"}}");
+        RunPlan plan = RunPlan.read(dir.resolve("p.json"));
+        assertEquals(PromptProtocol.sharedBudget(), ((ModalPromptStrategy.Settings) plan.strategies().get(0).settings()).protocol());
+        assertEquals(new PromptProtocol(false, 0.25, 3), ((L2pStrategy.Settings) plan.strategies().get(1).settings()).protocol());
+        assertEquals(PromptProtocol.paper(), ((SPromptsStrategy.Settings) plan.strategies().get(2).settings()).protocol());
+        Files.writeString(dir.resolve("q.json"), base + ", \"modalprompt\": {\"clip\": \"c\", \"protocol\": \"budget\"}}");
+        assertTrue(assertThrows(IOException.class, () -> RunPlan.read(dir.resolve("q.json"))).getMessage().contains("\"modalprompt.protocol\" must be"));
+        Files.writeString(dir.resolve("r.json"), base + ", \"s_prompts\": {\"clip\": \"c\", \"data_fraction\": 0}}");
+        assertTrue(assertThrows(IOException.class, () -> RunPlan.read(dir.resolve("r.json"))).getMessage().contains("data_fraction"));
     }
 
     /** Nested keys are checked as strictly as top-level ones; a missing file is not "invalid JSON". */
