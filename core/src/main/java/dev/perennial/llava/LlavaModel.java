@@ -323,6 +323,44 @@ public final class LlavaModel implements AutoCloseable {
         }
     }
 
+    /**
+     * A training forward pass: the mean loss over the supervised tokens, with the vocabulary head applied only at the
+     * positions that have a target. The head is a [T, D]·[D, V] product: for 707 positions and 32,064 words a
+     * third of a 221M model's training step, of which only the supervised rows reach the loss (64 in the bench
+     * sample); so the hidden states of those rows are gathered first (`embedding` as a row gather, whose backward
+     * scatters into them), and neither the [B, T, V] logits nor their gradient exist (docs/architecture.md,
+     * "Autograd"). The loss equals forward()'s up to the head's summation order (LossOnlyForwardTest).
+     * @return an Output whose {@code logits} are the supervised rows' [N, V] (in (sample, position) order) and whose
+     *         {@code perTokenLoss} is null; {@code lossTensor}, {@code loss} and {@code supervisedTokens} as forward()
+     */
+    public Output forwardLoss(Backend be, List<long[]> ids, Tensor pixels, List<long[]> labels, List<PromptInsertion> prompts) {
+        if (labels == null) throw new IllegalArgumentException("forwardLoss needs labels");
+        Tensor features = pixels == null ? null : imageFeatures(be, pixels);
+        MergedInputs in = merge(be, ids, features, labels, false, prompts);
+        LlamaDecoder.Hidden hidden = decoder.forward(be, in.embeds(), in.positions(), in.valid(), null);
+        int b = in.batch(), t = in.length(), d = hidden.normed().size(2);
+        long[] all = in.labels().toLongArray();                                     // [B, T] merged labels
+        int v = config.text().vocabSize(), count = 0;
+        long[] rows = new long[b * Math.max(0, t - 1)], targets = new long[rows.length];
+        for (int s = 0; s < b; s++) {
+            for (int j = 0; j + 1 < t; j++) {                                        // row (s, j) predicts label (s, j + 1)
+                long target = all[s * t + j + 1];
+                if (target == config.ignoreIndex()) continue;
+                if (target < 0 || target >= v) throw new IndexOutOfBoundsException("target " + target + " outside [0, " + v + ")");
+                rows[count] = (long) s * t + j;
+                targets[count++] = target;
+            }
+        }
+        if (count == 0) return new Output(in, hidden, null, null, null, Double.NaN, 0);
+        Tensor flat = hidden.normed().reshape(b * t, d);                             // [B*T, D]
+        Tensor picked = be.embedding(flat, be.place(Tensor.ofLongs(java.util.Arrays.copyOf(rows, count), count)));   // [N, D]
+        Tensor logits = decoder.logits(be, picked);                                  // [N, V]
+        Tensor perToken = be.crossEntropy(logits, be.place(Tensor.ofLongs(java.util.Arrays.copyOf(targets, count), count)),
+                config.ignoreIndex());                                               // [N]
+        Tensor loss = be.scale(be.sum(perToken, 0, false), 1f / count);            // rank 0
+        return new Output(in, hidden, logits, null, loss, loss.item(), count);
+    }
+
     private Output forwardPass(Backend be, List<long[]> ids, Tensor pixels, List<long[]> labels, List<PromptInsertion> prompts) {
         Tensor features = pixels == null ? null : imageFeatures(be, pixels);
         MergedInputs in = merge(be, ids, features, labels, false, prompts);

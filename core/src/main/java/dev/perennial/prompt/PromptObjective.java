@@ -95,7 +95,7 @@ public final class PromptObjective implements TrainingObjective {
             Backend gb = new GradBackend(be, tape);
             MicroBatch mb = MicroBatch.of(examples, batch, be);
             List<PromptInsertion> inserts = pool.compose(gb, sel);
-            LlavaModel.Output out = model.forward(gb, mb.ids(), mb.pixels(), mb.labels(), inserts);
+            LlavaModel.Output out = model.forwardLoss(gb, mb.ids(), mb.pixels(), mb.labels(), inserts);
             Tensor keyLoss = pool.keyLoss(gb, q, sel, current);
             Tensor total = out.lossTensor() == null ? keyLoss : keyLoss == null ? out.lossTensor() : gb.add(out.lossTensor(), keyLoss);
             int terms = out.supervisedTokens() + (keyLoss == null ? 0 : batch.length);

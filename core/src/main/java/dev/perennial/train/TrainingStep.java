@@ -42,7 +42,8 @@ public final class TrainingStep {
         try (TensorScope scope = TensorScope.open()) {
             Tape tape = new Tape();
             params.values().forEach(tape::watch);
-            LlavaModel.Output out = model.forward(new GradBackend(be, tape), ids, pixels, labels, prompt);
+            LlavaModel.Output out = model.forwardLoss(new GradBackend(be, tape), ids, pixels, labels,
+                    prompt == null ? null : java.util.Collections.nCopies(ids.size(), prompt));
             if (out.lossTensor() == null || !Double.isFinite(out.loss())) return new Result(out.loss(), out.supervisedTokens(), Map.of());
             Gradients grads = tape.backward(out.lossTensor());
             Map<String, Tensor> g = new LinkedHashMap<>();
