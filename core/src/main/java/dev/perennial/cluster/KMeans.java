@@ -58,10 +58,10 @@ import java.util.Locale;
 import java.util.SplittableRandom;
 
 /**
- * Seeded, reproducible k-means (Lloyd or mini-batch, greedy k-means++ init, best of nInit restarts) of the pool's sample vectors
- * {@code [N, d]}, read row by row from a {@code VectorSource}: the result holds labels {@code [N]}, centroids
- * {@code [K][d]}, squared Euclidean distances {@code [N]} and the inertia (their sum). Results do not depend on the
- * thread count.
+ * Seeded, reproducible k-means (Lloyd or mini-batch, greedy k-means++ init, the best of nInit restarts) of the pool's
+ * sample vectors {@code [N, d]}, read row by row from a {@code VectorSource}: the result holds labels {@code [N]},
+ * centroids {@code [K][d]}, squared Euclidean distances {@code [N]} and the inertia (their sum). Results do not depend
+ * on the thread count.
  * <p>Stateless; its static methods are safe to call from several threads (no static mutable state; each fit keeps its
  * state in its own objects, and a {@code VectorSource} must allow concurrent reads).
  */

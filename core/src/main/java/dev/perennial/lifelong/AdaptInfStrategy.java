@@ -5,10 +5,13 @@
  * by multi-way coverage-centric selection; the LoRA adapters train on those (the same budget as every strategy), and
  * the pool is pruned to `poolCap` (permanent pruning). The DataPool lives in the strategy's working folder; save()
  * copies it into the step's state and restore() puts that copy back, so a resumed run sees the pool as it was after
- * the step (vectors files stay in the working folder, under names that are never reused).
+ * the step (vectors files stay in the working folder, under names that are never reused). The clustering is the
+ * pool's StepConfig: K = `clusters`, `nInit` k-means restarts (docs/methods/adapt-inf.md §3), fixed when the pool is
+ * created.
  */
 package dev.perennial.lifelong;
 
+import dev.perennial.cluster.KMeans;
 import dev.perennial.data.LlavaSample;
 import dev.perennial.data.TrainingExample;
 import dev.perennial.io.FileTrees;
@@ -47,16 +50,20 @@ import java.util.function.BiFunction;
  * model session change without synchronization.
  */
 public final class AdaptInfStrategy extends LoraStrategy {
-    /** Settings ("adapt_inf": {"clusters", "dim", "pool_cap"}): K, the vectors' dimension k and the pool cap P_max. */
-    public record Settings(int clusters, int dim, int poolCap) {
+    /**
+     * Settings ("adapt_inf": {"clusters", "dim", "pool_cap", "n_init"}): K, the vectors' dimension k, the pool cap P_max
+     * and the k-means restarts (KMeans.Config.nInit).
+     */
+    public record Settings(int clusters, int dim, int poolCap, int nInit) {
         public Settings {
             if (clusters < 1) throw new IllegalArgumentException("\"adapt_inf.clusters\" must be at least 1, got " + clusters);
             if (dim < 1) throw new IllegalArgumentException("\"adapt_inf.dim\" must be at least 1, got " + dim);
             if (poolCap < 1) throw new IllegalArgumentException("\"adapt_inf.pool_cap\" must be at least 1, got " + poolCap);
+            if (nInit < 1) throw new IllegalArgumentException("\"adapt_inf.n_init\" must be at least 1, got " + nInit);
         }
 
-        /** K = 5, k = 8192, P_max = 5000. */
-        public static Settings defaults() { return new Settings(5, 8192, 5000); }
+        /** K = 5, k = 8192, P_max = 5000, KMeans.DEFAULT_N_INIT restarts. */
+        public static Settings defaults() { return new Settings(5, 8192, 5000, KMeans.DEFAULT_N_INIT); }
     }
 
     /** The plug-in: "adapt-inf". */
@@ -67,16 +74,17 @@ public final class AdaptInfStrategy extends LoraStrategy {
 
         @Override
         public Settings parse(JsonSettings j) {
-            j.known(java.util.Set.of("clusters", "dim", "pool_cap"));
+            j.known(java.util.Set.of("clusters", "dim", "pool_cap", "n_init"));
             Settings d = Settings.defaults();
-            return new Settings(j.integer("clusters", d.clusters()), j.integer("dim", d.dim()), j.integer("pool_cap", d.poolCap()));
+            return new Settings(j.integer("clusters", d.clusters()), j.integer("dim", d.dim()), j.integer("pool_cap", d.poolCap()),
+                    j.integer("n_init", d.nInit()));
         }
 
         @Override
         public Strategy create(StrategyContext c, Settings s) throws IOException {
             RunSettings r = c.common();
             return new AdaptInfStrategy(c.session(), r.lora(), r.train(), r.budget(), r.seed(), r.answerBatch(), r.maxNewTokens(),
-                    c.work(), s.clusters(), s.dim(), s.poolCap(), (task, index) -> {
+                    c.work(), s.clusters(), s.dim(), s.poolCap(), s.nInit(), (task, index) -> {
                         int step = c.stepOf(task);
                         return new Chosen(c.tasks().get(step), c.samples().of(step).get(index));
                     });
@@ -97,10 +105,11 @@ public final class AdaptInfStrategy extends LoraStrategy {
      * @param clusters K pseudo-tasks per step
      * @param dim      projection width of the gradient vectors
      * @param poolCap  P_max, the pool's size after pruning
+     * @param nInit    k-means restarts per step (KMeans.Config.nInit); a pool resumed from its folder keeps its own
      * @param lookup   (task name, sample index) -> that sample (earlier tasks' data is reloaded on demand)
      */
     public AdaptInfStrategy(ModelSession session, LoraConfig lora, TrainConfig train, int budget, long seed, int answerBatch, int maxNewTokens,
-                            Path work, int clusters, int dim, int poolCap, BiFunction<String, Integer, Chosen> lookup) throws IOException {
+                            Path work, int clusters, int dim, int poolCap, int nInit, BiFunction<String, Integer, Chosen> lookup) throws IOException {
         super(session, lora, train, budget, seed, answerBatch, maxNewTokens);
         this.work = work;
         this.clusters = clusters;
@@ -108,8 +117,9 @@ public final class AdaptInfStrategy extends LoraStrategy {
         this.poolCap = poolCap;
         this.lookup = lookup;
         Path folder = work.resolve("pool");
+        StepConfig config = StepConfig.defaults(budget, clusters);
         this.pool = Files.isRegularFile(folder.resolve(DataPool.POOL_FILE)) ? DataPool.open(folder)
-                : DataPool.create(folder, StepConfig.defaults(budget, clusters).withSeed(seed).withPoolCap(poolCap));
+                : DataPool.create(folder, config.withKMeans(config.kmeans().withNInit(nInit)).withSeed(seed).withPoolCap(poolCap));
         this.pool.onBackend(session.backend());
     }
 

@@ -12,7 +12,7 @@
  *    "budget": 500, "epochs": 1, "batch": 4, "lr": 2e-4, "seed": 0,
  *    "lora": {"rank": 8, "alpha": 16, "dropout": 0.05},
  *    "replay": {"memory": 1000, "fraction": 0.3},
- *    "adapt_inf": {"clusters": 5, "dim": 8192, "pool_cap": 5000},
+ *    "adapt_inf": {"clusters": 5, "dim": 8192, "pool_cap": 5000, "n_init": 10},
  *    "modalprompt": {"clip": DIR, "prompts": 3, "prompt_length": 10, "lambda": 0.5, "lr": 2e-4},
  *    "test_limit": 0, "evaluate_future": false, "answer_batch": 8, "max_new_tokens": 64}
  *

@@ -155,7 +155,7 @@ final class DemoCommand implements Callable<Integer> {
                 .withLora(8, 16f, 0f).withAnswers(20, 16);
         Map<String, StrategySpec<?>> preset = new LinkedHashMap<>();
         for (StrategySpec<?> s : List.of(SequentialFineTuning.TYPE.with(null), RandomReplay.TYPE.with(new RandomReplay.Settings(perStep, 0.3)),
-                MultiTaskTraining.TYPE.with(null), AdaptInfStrategy.TYPE.with(new AdaptInfStrategy.Settings(6, 256, 3 * perStep)),
+                MultiTaskTraining.TYPE.with(null), AdaptInfStrategy.TYPE.with(new AdaptInfStrategy.Settings(6, 256, 3 * perStep, AdaptInfStrategy.Settings.defaults().nInit())),
                 ModalPromptStrategy.TYPE.with(new ModalPromptStrategy.Settings(clip, prompts, promptLength, ModalPromptStrategy.Settings.LAMBDA, promptLr)))) {
             preset.put(s.name(), s);
         }

@@ -10,6 +10,7 @@ package dev.perennial.lifelong;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.perennial.eval.AnswerScorers;
+import dev.perennial.cluster.KMeans;
 import dev.perennial.benchdata.shapes.ShapesBenchmark;
 import dev.perennial.benchdata.shapes.Skill;
 import dev.perennial.benchdata.shapes.WordTokenizer;
@@ -70,7 +71,7 @@ class LifelongRunTest {
                     (step, index) -> new LoraStrategy.Chosen(tasks.get(step), training(run, step).get(index)));
             case "multitask" -> new MultiTaskTraining(session(), lora, TRAIN, 6, 1, 4, 3,
                     step -> training(run, step).stream().map(s -> new LoraStrategy.Chosen(tasks.get(step), s)).toList());
-            case "adapt-inf" -> new AdaptInfStrategy(session(), lora, TRAIN, 6, 1, 4, 3, work, 2, 32, 10,
+            case "adapt-inf" -> new AdaptInfStrategy(session(), lora, TRAIN, 6, 1, 4, 3, work, 2, 32, 10, KMeans.DEFAULT_N_INIT,
                     (taskName, index) -> {
                         int step = tasks.stream().map(Task::name).toList().indexOf(taskName);
                         return new LoraStrategy.Chosen(tasks.get(step), training(run, step).get(index));

@@ -35,6 +35,9 @@ class RunPlanTest {
         assertEquals(5000, plan.common().budget());
         assertEquals(128, plan.common().loraRank());
         assertEquals(10, ((AdaptInfStrategy.Settings) plan.strategies().get(2).settings()).clusters());
+        assertEquals(dev.perennial.cluster.KMeans.DEFAULT_N_INIT, ((AdaptInfStrategy.Settings) plan.strategies().get(2).settings()).nInit());
+        example.putObject("adapt_inf").put("n_init", 3);
+        assertEquals(3, ((AdaptInfStrategy.Settings) RunPlan.parse(example, dir).strategies().get(2).settings()).nInit());
         assertEquals(Path.of("/models/clip-vit-large-patch14-336"), ((ModalPromptStrategy.Settings) plan.strategies().get(3).settings()).clip());
         assertEquals(dir.resolve("runs/coin-llava-7b"), plan.out(), "relative to the file's folder");
         assertEquals(List.of("Colour", "Digit"), plan.tasks().stream().map(Task::name).toList());
@@ -90,6 +93,8 @@ class RunPlanTest {
                 {"\"test_limit\": -2", "\"test_limit\" must be at least 0, got -2"},
                 {"\"max_length\": 0", "\"max_length\" must be at least 1, got 0"},
                 {"\"adapt_inf\": {\"pool_cap\": 0}", "\"adapt_inf.pool_cap\" must be at least 1, got 0"},
+                {"\"adapt_inf\": {\"n_init\": 0}", "\"adapt_inf.n_init\" must be at least 1, got 0"},
+                {"\"adapt_inf\": {\"n_init\": 2.5}", "\"adapt_inf.n_init\" must be an integer"},
                 {"\"replay\": {\"fraction\": 1}", "\"replay.fraction\" must be in [0, 1), got 1.0"},
                 {"\"modalprompt\": {\"prompts\": 0}", "\"modalprompt.prompts\" must be at least 1, got 0"},
                 {"\"strategies\": [\"sequential\", 3]", "\"strategies\" must be a list of names, got 3"},
