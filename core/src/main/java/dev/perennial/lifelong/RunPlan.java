@@ -1,9 +1,10 @@
 /*
  * A lifelong run described in one JSON file: the model, the task sequence, the settings every strategy shares
  * (RunSettings) and the strategies to compare, each with its own typed settings (StrategySpec of a StrategyType
- * from Strategies). run() runs (or resumes) every strategy with LifelongRun and writes the RunReport. Every
- * strategy gets a fresh copy of the model, the same tasks, the same budget of training samples per step and the
- * same training settings, so their numbers compare. The built-in demo is a preset of this plan (DemoCommand).
+ * from Strategies). run() evaluates the base model once (the zero-shot row every strategy's matrix starts with), runs
+ * (or resumes) every strategy with LifelongRun and writes the RunReport. Every strategy gets a fresh copy of the
+ * model, the same tasks, the same budget of training samples per step and the same training settings, so their
+ * numbers compare. The built-in demo is a preset of this plan (DemoCommand).
  *
  *   {"model": DIR, "tokenizer": FILE?, "template": "vicuna_v1", "max_length": 2048, "out": DIR,
  *    "tasks": {"coin": {"root": DIR, "images": DIR, "order": [names]?}} | {"shapes": DIR}
@@ -143,7 +144,8 @@ public record RunPlan(Path model, Path tokenizer, String template, int maxLength
         Tokenizer tok = Tokenizer.load(tokenizer != null ? tokenizer : model);
         ConversationTemplate tpl = ConversationTemplate.named(template);
         LifelongRun run = new LifelongRun(tasks, out, new LifelongRun.Settings(common.testLimit(), common.evaluateFuture()),
-                AnswerScorers.standard());
+                AnswerScorers.standard(), () -> BaseModel.of(new ModelSession(model, tok, tpl, be, maxLength), common.answerBatch(),
+                        common.maxNewTokens()));
         StrategyContext.TrainingSamples samples = step -> {
             try {
                 return run.training(step);
