@@ -64,19 +64,21 @@ public final class SelectionReport {
         line(rows, "one Lloyd iteration", "lloydExact", "KMeans.lloydIteration, EXACT assignment (double, 2 threads)", lloydFlop, n, null);
     }
 
-    /** Whole fits by nInit: seconds per fit and the ratio to nInit = 1 of the same run. */
+    /** Whole fits (and fits cut to one epoch) by nInit: seconds per fit and the ratio to nInit = 1 of the same run. */
     private static void fitTable(Map<String, Row> rows) {
-        Row single = rows.get("fit:1");
-        List<String> keys = rows.keySet().stream().filter(m -> m.startsWith("fit:"))
-                .sorted(java.util.Comparator.comparingInt(m -> Integer.parseInt(m.substring(4)))).toList();
+        List<String> keys = rows.keySet().stream().filter(m -> m.startsWith("fit")).sorted(java.util.Comparator
+                .comparing((String m) -> m.substring(0, m.indexOf(':'))).thenComparingInt(m -> Integer.parseInt(m.substring(m.indexOf(':') + 1))))
+                .toList();
         if (keys.isEmpty()) return;
         Row any = rows.get(keys.get(0));
-        System.out.printf(Locale.ROOT, "%nwhole k-means fits, N = %s, d = %s, K = %s%n%n", any.params().get("n"), any.params().get("d"), any.params().get("k"));
-        System.out.println("| whole fit (Config.of(K), MINI_BATCH, EXACT) | s/fit | / nInit = 1 |");
-        System.out.println("|---|---|---|");
+        System.out.printf(Locale.ROOT, "%nwhole k-means fits (Config.of(K): MINI_BATCH, EXACT), N = %s, d = %s, K = %s%n%n", any.params().get("n"),
+                any.params().get("d"), any.params().get("k"));
+        System.out.println("| benchmark | nInit | s/fit | / nInit = 1 |");
+        System.out.println("|---|---|---|---|");
         for (String key : keys) {
-            Row r = rows.get(key);
-            System.out.printf(Locale.ROOT, "| nInit = %s | %.2f ± %.2f | %s |%n", key.substring(4), r.seconds(), r.error(),
+            String method = key.substring(0, key.indexOf(':')), nInit = key.substring(key.indexOf(':') + 1);
+            Row r = rows.get(key), single = rows.get(method + ":1");
+            System.out.printf(Locale.ROOT, "| %s | %s | %.2f ± %.2f | %s |%n", method, nInit, r.seconds(), r.error(),
                     single == null ? "-" : String.format(Locale.ROOT, "%.2f×", r.seconds() / single.seconds()));
         }
     }
