@@ -8,8 +8,14 @@
  *    assigned one after the other; an op is the whole 100k.
  *  - one Lloyd iteration: KMeans.lloydIteration (assignment + mean update, in fixed chunks of 256 points on both
  *    cores) with the GEMM assignment vs the EXACT one (Σ (x − c)² in double), over a heap VectorSource.
+ *  - whole fit: KMeans.fit with Config.of(K) (the official MINI_BATCH, batch 10240, EXACT assignment, seed 0) and
+ *    nInit = 1 (a single k-means++ start) or KMeans.DEFAULT_N_INIT restarts, in the same run so the ratio survives a
+ *    shared machine's drift (docs/performance.md records both); fitOneEpoch stops after one epoch, so it times the
+ *    initialisation (k-means++ on 3·batch points, or the restarts) plus one epoch and the final assignment, without
+ *    the restarts' effect on the number of epochs.
  * Mode AverageTime (seconds per op); SelectionReport turns it into GFLOP/s with 2·N·K·d flops per assignment and
- * 2·N·K·d + N·d per Lloyd iteration (the sums), the same count for both implementations.
+ * 2·N·K·d + N·d per Lloyd iteration (the sums), the same count for both implementations; a whole fit is reported in
+ * seconds and as the ratio to nInit = 1.
  */
 package dev.perennial.bench;
 
@@ -142,6 +148,24 @@ public class KMeansBenchmark {
         public void read(int index, float[] dst) {
             System.arraycopy(data, index * dim, dst, 0, dim);
         }
+    }
+
+    /** The restarts of the whole-fit benchmark. */
+    @State(Scope.Benchmark)
+    public static class Restarts {
+        @Param({"1", "10"})
+        public int nInit;
+    }
+
+    @Benchmark
+    public KMeans.Result fit(Points p, Shape s, Restarts r) {
+        return KMeans.fit(p.vectors, KMeans.Config.of(s.k).withNInit(r.nInit));
+    }
+
+    /** A fit cut to one epoch: the initialisation's cost (k-means++ or the restarts) without its effect on convergence. */
+    @Benchmark
+    public KMeans.Result fitOneEpoch(Points p, Shape s, Restarts r) {
+        return KMeans.fit(p.vectors, KMeans.Config.of(s.k).withNInit(r.nInit).withMaxIterations(1));
     }
 
     @Benchmark

@@ -1,8 +1,8 @@
 /*
- * Runs KMeansBenchmark and ProjectionBenchmark and prints the two Markdown tables of docs/performance.md
+ * Runs KMeansBenchmark and ProjectionBenchmark and prints the Markdown tables of docs/performance.md
  * ("ADAPT-∞ selection kernels on the CPU"): seconds per op (JMH AverageTime, ± its 99.9% interval), GFLOP/s from
  * the flop counts the benchmarks document, points/s or samples/s, and each fast path's ratio to its plain
- * reference in the same run. Extra arguments go to JMH's option parser (e.g. -wi 1 -i 3 -f 1, -p n=20000 for a
+ * reference in the same run; whole k-means fits by nInit with their ratio to nInit = 1. Extra arguments go to JMH's option parser (e.g. -wi 1 -i 3 -f 1, -p n=20000 for a
  * smaller pool, or a benchmark regex such as ProjectionBenchmark to run only those).
  */
 package dev.perennial.bench;
@@ -15,6 +15,7 @@ import org.openjdk.jmh.runner.options.OptionsBuilder;
 
 import java.util.Collection;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 
@@ -39,10 +40,12 @@ public final class SelectionReport {
             String method = label.substring(label.lastIndexOf('.') + 1);
             Map<String, String> params = new HashMap<>();
             for (String key : r.getParams().getParamsKeys()) params.put(key, r.getParams().getParam(key));
+            if (params.containsKey("nInit")) method += ":" + params.get("nInit");            // fit:1, fit:10, ...
             rows.put(method, new Row(r.getPrimaryResult().getScore(), r.getPrimaryResult().getScoreError(), params));
         }
         System.out.println();
         kMeansTable(rows);
+        fitTable(rows);
         System.out.println();
         projectionTable(rows);
     }
@@ -59,6 +62,25 @@ public final class SelectionReport {
         line(rows, "assignment", "assignReference", "KMeansAssignment.reference (double, 1 thread)", assignFlop, n, null);
         line(rows, "one Lloyd iteration", "lloydGemm", "KMeans.lloydIteration, GEMM assignment", lloydFlop, n, "lloydExact");
         line(rows, "one Lloyd iteration", "lloydExact", "KMeans.lloydIteration, EXACT assignment (double, 2 threads)", lloydFlop, n, null);
+    }
+
+    /** Whole fits (and fits cut to one epoch) by nInit: seconds per fit and the ratio to nInit = 1 of the same run. */
+    private static void fitTable(Map<String, Row> rows) {
+        List<String> keys = rows.keySet().stream().filter(m -> m.startsWith("fit")).sorted(java.util.Comparator
+                .comparing((String m) -> m.substring(0, m.indexOf(':'))).thenComparingInt(m -> Integer.parseInt(m.substring(m.indexOf(':') + 1))))
+                .toList();
+        if (keys.isEmpty()) return;
+        Row any = rows.get(keys.get(0));
+        System.out.printf(Locale.ROOT, "%nwhole k-means fits (Config.of(K): MINI_BATCH, EXACT), N = %s, d = %s, K = %s%n%n", any.params().get("n"),
+                any.params().get("d"), any.params().get("k"));
+        System.out.println("| benchmark | nInit | s/fit | / nInit = 1 |");
+        System.out.println("|---|---|---|---|");
+        for (String key : keys) {
+            String method = key.substring(0, key.indexOf(':')), nInit = key.substring(key.indexOf(':') + 1);
+            Row r = rows.get(key), single = rows.get(method + ":1");
+            System.out.printf(Locale.ROOT, "| %s | %s | %.2f ± %.2f | %s |%n", method, nInit, r.seconds(), r.error(),
+                    single == null ? "-" : String.format(Locale.ROOT, "%.2f×", r.seconds() / single.seconds()));
+        }
     }
 
     private static void projectionTable(Map<String, Row> rows) {

@@ -10,6 +10,16 @@
  *    earlier candidate). It runs on a seeded sample of initSampleSize points (0 = automatic: all points for
  *    LLOYD, 3·batchSize for MINI_BATCH, as scikit-learn). When every sample point already coincides with a
  *    centroid, the remaining centroids are drawn uniformly (duplicates).
+ *  - Restarts (nInit, default DEFAULT_N_INIT = 10; nInit = 1 is the single start above, bit for bit as before the
+ *    setting existed): one greedy k-means++ start can leave a small cluster without a centroid and split a large one
+ *    instead, a local optimum Lloyd and mini-batch updates never leave (5 planted groups of 400/250/120/60/30 points:
+ *    one start recovered 11 of 30 sets, 10 restarts 30 of 30; KMeansTest). Restarting the whole fit would multiply
+ *    its cost, so the restarts are cheap: on one seeded sample of min(N, 256·K) points (RESTART_POINTS_PER_CLUSTER),
+ *    restart r = 0..nInit−1 runs greedy k-means++ on the sample and at most RESTART_ITERATIONS = 10 Lloyd iterations
+ *    there, seeded with the r-th nextLong of SplittableRandom(seed) drawn after the sample; the restart with the
+ *    lowest inertia on the sample (ties: the earlier restart) gives the centroids the fit on all N points starts
+ *    from, in place of its own k-means++. Restarts run one after the other, each on the chunked parallel code, so
+ *    the result does not depend on the thread count. Cost at N = 100k, d = 8192, K = 10: docs/performance.md.
  *  - LLOYD: assign every point to its nearest centroid, move each centroid to its members' mean, until the total
  *    squared centroid shift Σ_k ‖Δc_k‖² ≤ tolerance (and no cluster was re-seeded) or maxIterations; an
  *    unchanged assignment gives shift 0.
@@ -48,10 +58,10 @@ import java.util.Locale;
 import java.util.SplittableRandom;
 
 /**
- * Seeded, reproducible k-means (Lloyd or mini-batch, greedy k-means++ init) of the pool's sample vectors
- * {@code [N, d]}, read row by row from a {@code VectorSource}: the result holds labels {@code [N]}, centroids
- * {@code [K][d]}, squared Euclidean distances {@code [N]} and the inertia (their sum). Results do not depend on the
- * thread count.
+ * Seeded, reproducible k-means (Lloyd or mini-batch, greedy k-means++ init, the best of nInit restarts) of the pool's
+ * sample vectors {@code [N, d]}, read row by row from a {@code VectorSource}: the result holds labels {@code [N]},
+ * centroids {@code [K][d]}, squared Euclidean distances {@code [N]} and the inertia (their sum). Results do not depend
+ * on the thread count.
  * <p>Stateless; its static methods are safe to call from several threads (no static mutable state; each fit keeps its
  * state in its own objects, and a {@code VectorSource} must allow concurrent reads).
  */
@@ -61,6 +71,12 @@ public final class KMeans {
     static final int CHUNK = 256;
     /** Σ‖Δc‖²; ≈ scikit-learn's tol = 1e-4 × mean feature variance for unit vectors of dimension 8192. */
     public static final double DEFAULT_TOLERANCE = 1e-8;
+    /** Config.of's nInit: initialisations tried (docs/methods/adapt-inf.md §3 says why and what it costs). */
+    public static final int DEFAULT_N_INIT = 10;
+    /** With nInit > 1 the restarts run on a seeded sample of min(N, this·K) points. */
+    static final int RESTART_POINTS_PER_CLUSTER = 256;
+    /** Lloyd iterations (at most) each restart runs on the sample before the inertias are compared. */
+    static final int RESTART_ITERATIONS = 10;
 
     /** Rate limit of the INFO progress lines. */
     static final long PROGRESS_LOG_NANOS = 10_000_000_000L;
@@ -94,9 +110,11 @@ public final class KMeans {
      * @param batchSize      MINI_BATCH points per update
      * @param initSampleSize points the k-means++ init looks at; 0 = automatic
      * @param assignment     EXACT (default) or GEMM
+     * @param nInit          seeded initialisations tried (≥ 1); the one with the lowest inertia on the restart sample
+     *                       starts the fit (see the class comment); 1 = a single k-means++ start
      */
     public record Config(int clusters, Variant variant, int maxIterations, double tolerance, int batchSize,
-                         int initSampleSize, long seed, Assignment assignment) {
+                         int initSampleSize, long seed, Assignment assignment, int nInit) {
         public Config {
             if (clusters < 1) throw new IllegalArgumentException("need K >= 1, got " + clusters);
             if (variant == null) throw new IllegalArgumentException("variant must be set");
@@ -105,21 +123,26 @@ public final class KMeans {
             if (!(tolerance >= 0)) throw new IllegalArgumentException("tolerance must be >= 0, got " + tolerance);
             if (batchSize < 1) throw new IllegalArgumentException("need batchSize >= 1, got " + batchSize);
             if (initSampleSize < 0) throw new IllegalArgumentException("need initSampleSize >= 0, got " + initSampleSize);
+            if (nInit < 1) throw new IllegalArgumentException("need nInit >= 1 (k-means initialisations), got " + nInit);
         }
 
-        /** The official setting (§3): MINI_BATCH, batch 10240, 100 epochs, automatic init sample, seed 0; EXACT assignment. */
+        /**
+         * The official setting (§3): MINI_BATCH, batch 10240, 100 epochs, automatic init sample, seed 0; EXACT
+         * assignment; DEFAULT_N_INIT restarts (the official code's single start is nInit = 1).
+         */
         public static Config of(int clusters) {
-            return new Config(clusters, Variant.MINI_BATCH, 100, DEFAULT_TOLERANCE, 10240, 0, 0, Assignment.EXACT);
+            return new Config(clusters, Variant.MINI_BATCH, 100, DEFAULT_TOLERANCE, 10240, 0, 0, Assignment.EXACT, DEFAULT_N_INIT);
         }
 
-        public Config withClusters(int k) { return new Config(k, variant, maxIterations, tolerance, batchSize, initSampleSize, seed, assignment); }
-        public Config withVariant(Variant v) { return new Config(clusters, v, maxIterations, tolerance, batchSize, initSampleSize, seed, assignment); }
-        public Config withMaxIterations(int m) { return new Config(clusters, variant, m, tolerance, batchSize, initSampleSize, seed, assignment); }
-        public Config withTolerance(double t) { return new Config(clusters, variant, maxIterations, t, batchSize, initSampleSize, seed, assignment); }
-        public Config withBatchSize(int b) { return new Config(clusters, variant, maxIterations, tolerance, b, initSampleSize, seed, assignment); }
-        public Config withInitSampleSize(int s) { return new Config(clusters, variant, maxIterations, tolerance, batchSize, s, seed, assignment); }
-        public Config withSeed(long s) { return new Config(clusters, variant, maxIterations, tolerance, batchSize, initSampleSize, s, assignment); }
-        public Config withAssignment(Assignment a) { return new Config(clusters, variant, maxIterations, tolerance, batchSize, initSampleSize, seed, a); }
+        public Config withClusters(int k) { return new Config(k, variant, maxIterations, tolerance, batchSize, initSampleSize, seed, assignment, nInit); }
+        public Config withVariant(Variant v) { return new Config(clusters, v, maxIterations, tolerance, batchSize, initSampleSize, seed, assignment, nInit); }
+        public Config withMaxIterations(int m) { return new Config(clusters, variant, m, tolerance, batchSize, initSampleSize, seed, assignment, nInit); }
+        public Config withTolerance(double t) { return new Config(clusters, variant, maxIterations, t, batchSize, initSampleSize, seed, assignment, nInit); }
+        public Config withBatchSize(int b) { return new Config(clusters, variant, maxIterations, tolerance, b, initSampleSize, seed, assignment, nInit); }
+        public Config withInitSampleSize(int s) { return new Config(clusters, variant, maxIterations, tolerance, batchSize, s, seed, assignment, nInit); }
+        public Config withSeed(long s) { return new Config(clusters, variant, maxIterations, tolerance, batchSize, initSampleSize, s, assignment, nInit); }
+        public Config withAssignment(Assignment a) { return new Config(clusters, variant, maxIterations, tolerance, batchSize, initSampleSize, seed, a, nInit); }
+        public Config withNInit(int r) { return new Config(clusters, variant, maxIterations, tolerance, batchSize, initSampleSize, seed, assignment, r); }
     }
 
     /**
@@ -185,9 +208,59 @@ public final class KMeans {
         int n = data.size(), k = config.clusters();
         if (k > n) throw new IllegalArgumentException("K = " + k + " clusters for " + n + " points: K must not exceed N");
         float[] start = initial == null ? null : flatten(initial, k, data.dim());
+        if (start == null && config.nInit() > 1) start = bestOfRestarts(data, config, parallel, device);
         try (Fit fit = new Fit(data, config, parallel, progress, device)) {
             return fit.run(start);
         }
+    }
+
+    /**
+     * The restarts of nInit > 1 (see the class comment): on one seeded sample of min(N, RESTART_POINTS_PER_CLUSTER·K)
+     * points, restart r = 0..nInit−1 runs greedy k-means++ and at most RESTART_ITERATIONS Lloyd iterations with the
+     * r-th seed drawn after the sample; returns the (K, d) centroids of the lowest sample inertia (ties: earlier r).
+     */
+    private static float[] bestOfRestarts(VectorSource data, Config config, boolean parallel, NearestCentroids device) {
+        int n = data.size(), k = config.clusters();
+        SplittableRandom seeds = new SplittableRandom(config.seed());
+        int[] sample = sample(n, (int) Math.min(n, (long) RESTART_POINTS_PER_CLUSTER * k), seeds);
+        VectorSource rows = new VectorSource() {
+            @Override public int size() { return sample.length; }
+            @Override public int dim() { return data.dim(); }
+            @Override public void read(int index, float[] dst) { data.read(sample[index], dst); }
+        };
+        Config restart = config.withVariant(Variant.LLOYD).withMaxIterations(Math.min(RESTART_ITERATIONS, config.maxIterations()))
+                .withInitSampleSize(0).withNInit(1);
+        Result best = null;
+        int winner = -1;
+        for (int r = 0; r < config.nInit(); r++) {
+            Result res;
+            try (Fit fit = new Fit(rows, restart.withSeed(seeds.nextLong()), parallel, null, device, true)) {
+                res = fit.run(null);
+            }
+            log.debug("k-means restart {}/{}: inertia {} on the {}-point sample", r + 1, config.nInit(), res.inertia(), sample.length);
+            if (best == null || res.inertia() < best.inertia()) {
+                best = res;
+                winner = r;
+            }
+        }
+        log.info("k-means (K = {}, N = {}): restart {} of {} has the lowest inertia on a {}-point sample, {}", k, n, winner + 1,
+                config.nInit(), sample.length, best.inertia());
+        return flatten(best.centroids(), k, data.dim());
+    }
+
+    /** m of the positions 0..n−1 (all when m = n), ascending, drawn without replacement with rng (partial Fisher–Yates). */
+    private static int[] sample(int n, int m, SplittableRandom rng) {
+        int[] all = new int[n];
+        for (int i = 0; i < n; i++) all[i] = i;
+        if (m >= n) return all;
+        for (int i = 0; i < m; i++) {
+            int j = i + rng.nextInt(n - i), t = all[i];
+            all[i] = all[j];
+            all[j] = t;
+        }
+        int[] out = Arrays.copyOf(all, m);
+        Arrays.sort(out);
+        return out;
     }
 
     /**
@@ -231,8 +304,15 @@ public final class KMeans {
         final Tensor[] chunkTensors;                                 // GEMM: per slot (CHUNK, d) F32, else null
         final KMeansAssignment gemm;                            // GEMM: the fast path, else null
         final NearestCentroids device;                          // a backend's kernel: chunks assigned there, else null
+        final boolean restart;                                  // a restart of nInit: progress lines at DEBUG
 
         Fit(VectorSource data, Config config, boolean parallel, Progress progress, NearestCentroids device) {
+            this(data, config, parallel, progress, device, false);
+        }
+
+        /** {@code restart}: one of nInit's restarts, whose lines are logged at DEBUG only. */
+        Fit(VectorSource data, Config config, boolean parallel, Progress progress, NearestCentroids device, boolean restart) {
+            this.restart = restart;
             this.device = device;
             this.data = data;
             this.config = config;
@@ -312,8 +392,9 @@ public final class KMeans {
             for (float v : fin.dist) inertia += v;
             float[][] out = new float[k][];
             for (int c = 0; c < k; c++) out[c] = Arrays.copyOfRange(centroids, c * d, (c + 1) * d);
-            log.info("k-means ({}, K = {}, N = {}): {} {}, inertia {}", config.variant(), k, n, iterations,
+            String done = String.format(Locale.ROOT, "k-means (%s, K = %d, N = %d): %d %s, inertia %s", config.variant(), k, n, iterations,
                     config.variant() == Variant.LLOYD ? "iterations" : "epochs", inertia);
+            if (restart) log.debug(done); else log.info(done);
             if (!converged) log.debug("k-means stopped at maxIterations = {} before the tolerance", config.maxIterations());
             return new Result(fin.labels, out, inertia, fin.dist, iterations, converged);
         }
@@ -345,7 +426,7 @@ public final class KMeans {
             String line = String.format(Locale.ROOT, "k-means (%s, K = %d, N = %d): %s %d/%d, shift %.3g, %.0f points/s, at most %.0f s left",
                     config.variant(), k, n, config.variant() == Variant.LLOYD ? "iteration" : "epoch", done,
                     config.maxIterations(), shift, rate, eta);
-            if (now - lastLog >= PROGRESS_LOG_NANOS) {
+            if (now - lastLog >= PROGRESS_LOG_NANOS && !restart) {
                 lastLog = now;
                 log.info(line);
             } else {
@@ -360,17 +441,7 @@ public final class KMeans {
             int auto = config.variant() == Variant.LLOYD ? n : 3 * config.batchSize();
             int s = Math.min(n, config.initSampleSize() == 0 ? auto : config.initSampleSize());
             s = Math.max(s, k);
-            int[] sample = new int[n];
-            for (int i = 0; i < n; i++) sample[i] = i;
-            if (s < n) {
-                for (int i = 0; i < s; i++) {
-                    int j = i + rng.nextInt(n - i), t = sample[i];
-                    sample[i] = sample[j];
-                    sample[j] = t;
-                }
-                sample = Arrays.copyOf(sample, s);
-                Arrays.sort(sample);
-            }
+            int[] sample = sample(n, s, rng);
             float[] centroids = new float[k * d];
             float[] row = new float[d];
             data.readFinite(sample[rng.nextInt(s)], row);

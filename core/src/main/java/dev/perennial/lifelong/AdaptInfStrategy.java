@@ -5,7 +5,9 @@
  * by multi-way coverage-centric selection; the LoRA adapters train on those (the same budget as every strategy), and
  * the pool is pruned to `poolCap` (permanent pruning). The DataPool lives in the strategy's working folder; save()
  * copies it into the step's state and restore() puts that copy back, so a resumed run sees the pool as it was after
- * the step (vectors files stay in the working folder, under names that are never reused).
+ * the step (vectors files stay in the working folder, under names that are never reused). The clustering is the
+ * pool's StepConfig: K = `clusters`, `nInit` k-means restarts (docs/methods/adapt-inf.md §3), fixed when the pool is
+ * created.
  *
  * Steps chain as in the paper's loop (§1.3, mergeBetweenSteps, the default): step t scores with the newest adapter
  * (step t−1's, un-merged, so the gradients are taken with respect to it), then merges it into the base and trains a
@@ -13,6 +15,7 @@
  */
 package dev.perennial.lifelong;
 
+import dev.perennial.cluster.KMeans;
 import dev.perennial.data.LlavaSample;
 import dev.perennial.data.TrainingExample;
 import dev.perennial.io.FileTrees;
@@ -53,18 +56,23 @@ import java.util.function.BiFunction;
  */
 public final class AdaptInfStrategy extends LoraStrategy {
     /**
-     * Settings ("adapt_inf": {"clusters", "dim", "pool_cap", "merge_between_steps"}): K, the vectors' dimension k, the pool
-     * cap P_max, and whether each step merges the previous step's adapter and trains a fresh one (the paper's loop).
+     * Settings ("adapt_inf": {"clusters", "dim", "pool_cap", "merge_between_steps", "n_init"}): K, the vectors'
+     * dimension k, the pool cap P_max, whether each step merges the previous step's adapter and trains a fresh one (the
+     * paper's loop), and the k-means restarts (KMeans.Config.nInit).
      */
-    public record Settings(int clusters, int dim, int poolCap, boolean mergeBetweenSteps) {
+    public record Settings(int clusters, int dim, int poolCap, boolean mergeBetweenSteps, int nInit) {
         public Settings {
             if (clusters < 1) throw new IllegalArgumentException("\"adapt_inf.clusters\" must be at least 1, got " + clusters);
             if (dim < 1) throw new IllegalArgumentException("\"adapt_inf.dim\" must be at least 1, got " + dim);
             if (poolCap < 1) throw new IllegalArgumentException("\"adapt_inf.pool_cap\" must be at least 1, got " + poolCap);
+            if (nInit < 1) throw new IllegalArgumentException("\"adapt_inf.n_init\" must be at least 1, got " + nInit);
         }
 
-        /** K = 10 and k = 8192 (the official script's), P_max = 5000, merging between steps (docs/methods/adapt-inf.md §1.3, Appendix B). */
-        public static Settings defaults() { return new Settings(10, 8192, 5000, true); }
+        /**
+         * K = 10 and k = 8192 (the official script's), P_max = 5000, merging between steps (docs/methods/adapt-inf.md
+         * §1.3, Appendix B), KMeans.DEFAULT_N_INIT restarts.
+         */
+        public static Settings defaults() { return new Settings(10, 8192, 5000, true, KMeans.DEFAULT_N_INIT); }
     }
 
     /** The plug-in: "adapt-inf". */
@@ -75,17 +83,17 @@ public final class AdaptInfStrategy extends LoraStrategy {
 
         @Override
         public Settings parse(JsonSettings j) {
-            j.known(java.util.Set.of("clusters", "dim", "pool_cap", "merge_between_steps"));
+            j.known(java.util.Set.of("clusters", "dim", "pool_cap", "merge_between_steps", "n_init"));
             Settings d = Settings.defaults();
             return new Settings(j.integer("clusters", d.clusters()), j.integer("dim", d.dim()), j.integer("pool_cap", d.poolCap()),
-                    j.bool("merge_between_steps", d.mergeBetweenSteps()));
+                    j.bool("merge_between_steps", d.mergeBetweenSteps()), j.integer("n_init", d.nInit()));
         }
 
         @Override
         public Strategy create(StrategyContext c, Settings s) throws IOException {
             RunSettings r = c.common();
             return withRunSettings(new AdaptInfStrategy(c.session(), r.lora(), r.train(), r.budget(), r.seed(), r.answerBatch(),
-                    r.maxNewTokens(), c.work(), s.clusters(), s.dim(), s.poolCap(), s.mergeBetweenSteps(), (task, index) -> {
+                    r.maxNewTokens(), c.work(), s.clusters(), s.dim(), s.poolCap(), s.mergeBetweenSteps(), s.nInit(), (task, index) -> {
                         int step = c.stepOf(task);
                         return new Chosen(c.tasks().get(step), c.samples().of(step).get(index));
                     }), r);
@@ -108,10 +116,11 @@ public final class AdaptInfStrategy extends LoraStrategy {
      * @param poolCap  P_max, the pool's size after pruning
      * @param mergeBetweenSteps merge each step's adapter into the base and train a fresh one per step (the paper's loop);
      *                 false: one adapter across all steps
+     * @param nInit    k-means restarts per step (KMeans.Config.nInit); a pool resumed from its folder keeps its own
      * @param lookup   (task name, sample index) -> that sample (earlier tasks' data is reloaded on demand)
      */
     public AdaptInfStrategy(ModelSession session, LoraConfig lora, TrainConfig train, int budget, long seed, int answerBatch, int maxNewTokens,
-                            Path work, int clusters, int dim, int poolCap, boolean mergeBetweenSteps,
+                            Path work, int clusters, int dim, int poolCap, boolean mergeBetweenSteps, int nInit,
                             BiFunction<String, Integer, Chosen> lookup) throws IOException {
         super(session, lora, train, budget, seed, answerBatch, maxNewTokens, mergeBetweenSteps, work);
         this.work = work;
@@ -120,8 +129,9 @@ public final class AdaptInfStrategy extends LoraStrategy {
         this.poolCap = poolCap;
         this.lookup = lookup;
         Path folder = work.resolve("pool");
+        StepConfig config = StepConfig.defaults(budget, clusters);
         this.pool = Files.isRegularFile(folder.resolve(DataPool.POOL_FILE)) ? DataPool.open(folder)
-                : DataPool.create(folder, StepConfig.defaults(budget, clusters).withSeed(seed).withPoolCap(poolCap));
+                : DataPool.create(folder, config.withKMeans(config.kmeans().withNInit(nInit)).withSeed(seed).withPoolCap(poolCap));
         this.pool.onBackend(session.backend());
     }
 

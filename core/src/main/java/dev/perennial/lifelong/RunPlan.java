@@ -1,9 +1,10 @@
 /*
  * A lifelong run described in one JSON file: the model, the task sequence, the settings every strategy shares
  * (RunSettings) and the strategies to compare, each with its own typed settings (StrategySpec of a StrategyType
- * from Strategies). run() runs (or resumes) every strategy with LifelongRun and writes the RunReport. Every
- * strategy gets a fresh copy of the model, the same tasks, the same budget of training samples per step and the
- * same training settings, so their numbers compare. The built-in demo is a preset of this plan (DemoCommand).
+ * from Strategies). run() evaluates the base model once (the zero-shot row every strategy's matrix starts with), runs
+ * (or resumes) every strategy with LifelongRun and writes the RunReport. Every strategy gets a fresh copy of the
+ * model, the same tasks, the same budget of training samples per step and the same training settings, so their
+ * numbers compare. The built-in demo is a preset of this plan (DemoCommand).
  *
  *   {"model": DIR, "tokenizer": FILE?, "template": "vicuna_v1", "max_length": 2048, "out": DIR,
  *    "tasks": {"coin": {"root": DIR, "images": DIR, "order": [names]?}} | {"shapes": DIR}
@@ -13,7 +14,7 @@
  *    "lora": {"rank": 128, "alpha": 256, "dropout": 0.05, "train_projector": false, "projector_lr": 2e-5},
  *    "sequential": {"merge_between_steps": false},
  *    "replay": {"memory": 1000, "fraction": 0.3},
- *    "adapt_inf": {"clusters": 10, "dim": 8192, "pool_cap": 5000, "merge_between_steps": true},
+ *    "adapt_inf": {"clusters": 10, "dim": 8192, "pool_cap": 5000, "merge_between_steps": true, "n_init": 10},
  *    "modalprompt": {"clip": DIR, "prompts": 3, "prompt_length": 10, "lambda": 0.5, "lr": 2e-4},
  *    "test_limit": 0, "evaluate_future": false, "answer_batch": 8, "max_new_tokens": 64}
  *
@@ -144,7 +145,8 @@ public record RunPlan(Path model, Path tokenizer, String template, int maxLength
         Tokenizer tok = Tokenizer.load(tokenizer != null ? tokenizer : model);
         ConversationTemplate tpl = ConversationTemplate.named(template);
         LifelongRun run = new LifelongRun(tasks, out, new LifelongRun.Settings(common.testLimit(), common.evaluateFuture()),
-                AnswerScorers.standard());
+                AnswerScorers.standard(), () -> BaseModel.of(new ModelSession(model, tok, tpl, be, maxLength), common.answerBatch(),
+                        common.maxNewTokens()));
         StrategyContext.TrainingSamples samples = step -> {
             try {
                 return run.training(step);

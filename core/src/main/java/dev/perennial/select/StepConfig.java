@@ -6,6 +6,9 @@
  * in pool.json and every step uses it, so the JSON form round-trips exactly (doubles are written in Java's
  * shortest exact form).
  *
+ * k-means restarts: "kmeans.n_init" (KMeans.Config.nInit); a pool.json written before the setting existed has none and
+ * reads as 1, the single k-means++ start it was clustered with, so its steps stay reproducible.
+ *
  * Seeds: the k-means and selection seeds are base seeds; a step t draws from mix(seed, t) (PoolStep), the
  * "rng(seed, t, k)" of Appendix A, so steps never repeat each other's draws.
  */
@@ -90,7 +93,7 @@ public record StepConfig(int budget, KMeans.Config kmeans, KRange chooseK, Integ
         k.put("clusters", kmeans.clusters()).put("variant", kmeans.variant().name()).put("max_iterations", kmeans.maxIterations())
                 .put("tolerance", kmeans.tolerance()).put("batch_size", kmeans.batchSize())
                 .put("init_sample_size", kmeans.initSampleSize()).put("seed", kmeans.seed())
-                .put("assignment", kmeans.assignment().name());
+                .put("assignment", kmeans.assignment().name()).put("n_init", kmeans.nInit());
         if (chooseK == null) o.putNull("choose_k"); else o.putArray("choose_k").add(chooseK.min()).add(chooseK.max());
         if (poolCap == null) o.putNull("pool_cap"); else o.put("pool_cap", poolCap);
         o.put("prune_before_selection", pruneBeforeSelection);
@@ -111,7 +114,8 @@ public record StepConfig(int budget, KMeans.Config kmeans, KRange chooseK, Integ
         JsonNode k = field(o, "kmeans", "kmeans"), s = field(o, "selection", "selection"), c = field(s, "sampling", "selection.sampling");
         KMeans.Config kmeans = new KMeans.Config(integer(k, "clusters"), KMeans.Variant.valueOf(text(k, "variant")),
                 integer(k, "max_iterations"), number(k, "tolerance"), integer(k, "batch_size"), integer(k, "init_sample_size"),
-                longValue(k, "seed"), KMeans.Assignment.valueOf(text(k, "assignment")));
+                longValue(k, "seed"), KMeans.Assignment.valueOf(text(k, "assignment")),
+                k.has("n_init") ? integer(k, "n_init") : 1);                // pools made before n_init: one start
         JsonNode range = field(o, "choose_k", "choose_k");
         KRange chooseK = range.isNull() ? null : new KRange(range.path(0).asInt(), range.path(1).asInt());
         JsonNode cap = field(o, "pool_cap", "pool_cap");

@@ -4,7 +4,7 @@
  *
  *   {"step": t, "dataset": name of the dataset that joined at t (null outside a pool),
  *    "pool_size": N clustered, "budget": B, "selected": |S_t|, "scorers": [expert order],
- *    "modes": {strategy, budget_split, entropy, sampling, kmeans, kmeans_assignment, prune_split,
+ *    "modes": {strategy, budget_split, entropy, sampling, kmeans, kmeans_assignment, kmeans_n_init, prune_split,
  *              prune_before_selection, compat}, "seeds": {kmeans, selection} (base seeds, before mixing in t),
  *    "clustering": {k, inertia, iterations, converged, k_choice: [{k, wss, sum_of_distances, silhouette}]},
  *    "clusters": [{id, size, budget, expert, entropies: {scorer: bits}, eligible, selected, kept}],
@@ -77,6 +77,7 @@ public record StepReport(int step, String dataset, int poolSize, int budget, int
         modes.put("strategy", sel.strategy().name()).put("budget_split", sel.budgetSplit().name())
                 .put("entropy", sel.entropy().name()).put("sampling", sel.sampling().mode().name())
                 .put("kmeans", config.kmeans().variant().name()).put("kmeans_assignment", config.kmeans().assignment().name())
+                .put("kmeans_n_init", config.kmeans().nInit())
                 .put("prune_split", config.pruneSplit().name()).put("prune_before_selection", config.pruneBeforeSelection())
                 .put("compat", config.isCodeCompat());
         o.putObject("seeds").put("kmeans", config.kmeans().seed()).put("selection", sel.seed());

@@ -1,6 +1,7 @@
 /*
  * StepConfig (docs/methods/adapt-inf.md Appendix B): the JSON form a data pool stores round-trips every field exactly, the
- * CODE_COMPAT switch flips every selection and pruning mode and keeps the seeds, and bad values are refused.
+ * CODE_COMPAT switch flips every selection and pruning mode and keeps the seeds, a pool.json from before
+ * kmeans.n_init reads as one k-means++ start, and bad values are refused.
  */
 package dev.perennial.select;
 
@@ -29,13 +30,26 @@ class StepConfigTest {
         assertEquals(plain, roundTrip(plain));
         StepConfig full = plain.withPoolCap(100_000).withPruneBeforeSelection(true).withChooseK(new StepConfig.KRange(4, 12))
                 .withKMeans(KMeans.Config.of(7).withVariant(KMeans.Variant.LLOYD).withTolerance(1.0 / 3).withBatchSize(77)
-                        .withInitSampleSize(5).withMaxIterations(9).withAssignment(KMeans.Assignment.GEMM))
+                        .withInitSampleSize(5).withMaxIterations(9).withAssignment(KMeans.Assignment.GEMM).withNInit(3))
                 .withSelection(MultiWaySelection.Config.defaults().singleScore("ppl")
                         .withSampling(CoverageCentricSampling.Config.defaults().withTrims(0.1, 0.0).withStrata(20).withFillFromTails(true)))
                 .withSeed(-1234567890123L)
                 .codeCompat();
         assertEquals(full, roundTrip(full));
         assertEquals(1.0 / 3, roundTrip(full).kmeans().tolerance(), 0);
+        assertEquals(3, roundTrip(full).kmeans().nInit());
+    }
+
+    /** A pool.json from before kmeans.n_init existed was clustered with one k-means++ start, and reopens so. */
+    @Test
+    void aPoolConfigWithoutNInitReadsAsOneStart() {
+        ObjectNode json = StepConfig.defaults(100, 4).toJson();
+        assertEquals(KMeans.DEFAULT_N_INIT, json.get("kmeans").get("n_init").asInt());
+        ((ObjectNode) json.get("kmeans")).remove("n_init");
+        assertEquals(1, StepConfig.fromJson(json).kmeans().nInit());
+        ((ObjectNode) json.get("kmeans")).put("n_init", 0);
+        assertEquals("need nInit >= 1 (k-means initialisations), got 0",
+                assertThrows(IllegalArgumentException.class, () -> StepConfig.fromJson(json)).getMessage());
     }
 
     @Test

@@ -162,7 +162,7 @@ final class DemoCommand implements Callable<Integer> {
         Map<String, StrategySpec<?>> preset = new LinkedHashMap<>();
         for (StrategySpec<?> s : List.of(SequentialFineTuning.TYPE.with(new SequentialFineTuning.Settings(false)),
                 RandomReplay.TYPE.with(new RandomReplay.Settings(perStep, 0.3)), MultiTaskTraining.TYPE.with(null),
-                AdaptInfStrategy.TYPE.with(new AdaptInfStrategy.Settings(6, 256, 3 * perStep, false)),
+                AdaptInfStrategy.TYPE.with(new AdaptInfStrategy.Settings(6, 256, 3 * perStep, false, AdaptInfStrategy.Settings.defaults().nInit())),
                 // the demo trains every method on the same budget and epochs (PromptProtocol.sharedBudget; run files
                 // default to the papers' protocol); the prompt baselines use the demo's prompt length and learning rate
                 ModalPromptStrategy.TYPE.with(new ModalPromptStrategy.Settings(clip, prompts, promptLength, ModalPromptStrategy.Settings.LAMBDA,

@@ -1,23 +1,24 @@
 /*
- * `perennial select`: one ADAPT-∞ selection step (docs/methods/adapt-inf.md Appendix A, §3, §6, §7) on vectors and scores
- * computed elsewhere (`perennial score` writes them): k-means on the vectors, per cluster the expert with the
+ * `perennial select`: one ADAPT-∞ selection step (docs/methods/adapt-inf.md Appendix A, §3, §6, §7) on vectors and
+ * scores computed elsewhere (`perennial score` writes them): k-means on the vectors, per cluster the expert with the
  * most spread-out score histogram, CCS sampling of the cluster's share of the budget, and optionally permanent
- * pruning to --prune-to. It is step 0 of a data pool (PoolStep with StepConfig), so the same inputs in a
- * DataPool's first step give the same files. --out receives the StepFolder files: labels.npy (i32 [N]),
- * centroids.npy (f32 [K, k]), selected_ids.json (pool indices), report.json, report.png, the stage records
- * (clustering.json, selection.json, pruning.json; kept_ids.json and redundancy.npy when pruned) and, with --data,
- * selected.json (the selected LLaVA records, each with "perennial_source" = its file's name).
+ * pruning to --prune-to; --n-init sets the k-means restarts (docs/methods/adapt-inf.md §3). It is step 0 of a data
+ * pool (PoolStep with StepConfig), so the same inputs in a DataPool's first step give the same files. --out receives
+ * the StepFolder files: labels.npy (i32 [N]), centroids.npy (f32 [K, k]), selected_ids.json (pool indices),
+ * report.json, report.png, the stage records (clustering.json, selection.json, pruning.json; kept_ids.json and
+ * redundancy.npy when pruned) and, with --data, selected.json (the selected LLaVA records, each with
+ * "perennial_source" = its file's name).
  *
- * Inputs: --vectors V.npy, f32/f16 [N, k] (memory-mapped, any size); --scores DIR, every *.npy in it except
- * the vectors file itself is a scorer named after the file, f32 (or f64, converted) [N], in file-name order
- * (the expert order: ties go to the earlier name); --data FILE.json[,FILE2.json], whose records, concatenated in
- * order, are the N rows. Bad input is one line on stderr and exit code 1: a missing file or folder, a malformed
- * .npy, a score file of another shape or dtype, scores and vectors of different lengths, a --data record count
- * other than N, K (or the top of --choose-k) larger than N. Defined behaviours: NaN scores are counted in the
- * report and are never selected on their expert's score (MultiWaySelection); empty clusters show in the report
- * with size 0; a budget larger than N selects what the modes allow from every cluster; a vector row with NaN or
- * ±∞ is an invalid sample (PoolStep): left out of clustering and selection, counted in report.json
- * (non_finite_vectors) and on stdout, warned about once.
+ * Inputs: --vectors V.npy, f32/f16 [N, k] (memory-mapped, any size); --scores DIR, every *.npy in it except the
+ * vectors file itself is a scorer named after the file, f32 (or f64, converted) [N], in file-name order (the expert
+ * order: ties go to the earlier name); --data FILE.json[,FILE2.json], whose records, concatenated in order, are the N
+ * rows. Bad input is one line on stderr and exit code 1: a missing file or folder, a malformed .npy, a score file of
+ * another shape or dtype, scores and vectors of different lengths, a --data record count other than N, K (or the top
+ * of --choose-k) larger than N, --n-init below 1. Defined behaviours: NaN scores are counted in the report and are
+ * never selected on their expert's score (MultiWaySelection); empty clusters show in the report with size 0; a budget
+ * larger than N selects what the modes allow from every cluster; a vector row with NaN or ±∞ is an invalid sample
+ * (PoolStep): left out of clustering and selection, counted in report.json (non_finite_vectors) and on stdout, warned
+ * about once.
  */
 package dev.perennial.cli;
 
@@ -108,6 +109,10 @@ final class SelectCommand implements Callable<Integer> {
     @Option(names = "--kmeans-assign", defaultValue = "exact", description = "exact (default) or gemm (faster, near-ties may differ).")
     Assign assign;
 
+    @Option(names = "--n-init", defaultValue = "" + KMeans.DEFAULT_N_INIT, paramLabel = "N",
+            description = "k-means initialisations tried; the lowest inertia on a sample starts the fit (default ${DEFAULT-VALUE}; 1 = one k-means++ start).")
+    int nInit;
+
     @Option(names = "--out", required = true, description = "Output folder.")
     Path out;
 
@@ -123,7 +128,7 @@ final class SelectCommand implements Callable<Integer> {
             Fingerprint settings = Fingerprint.builder().put("vectors", Fingerprint.fileDigest(vectors)).put("scores", scoreFiles())
                     .put("budget", budget).put("clusters", k.clusters).put("choose-k", k.range).put("seed", seed).put("compat", compat)
                     .put("prune-to", pruneTo).put("prune-before-selection", pruneBefore).put("data", OutputGuard.files(data))
-                    .put("kmeans", kmeans).put("kmeans-assign", assign).build();
+                    .put("kmeans", kmeans).put("kmeans-assign", assign).put("n-init", nInit).build();
             folder.start(settings, false, guard.overwrite);
             select();
             folder.finish();
@@ -168,10 +173,11 @@ final class SelectCommand implements Callable<Integer> {
     }
 
     private StepConfig config() {
+        if (nInit < 1) throw new IllegalArgumentException("--n-init must be at least 1, got " + nInit);
         StepConfig.KRange range = k.range == null ? null : parseRange(k.range);
         StepConfig c = StepConfig.defaults(budget, range == null ? k.clusters : range.min()).withChooseK(range);
         c = c.withKMeans(c.kmeans().withVariant(kmeans == KMeansKind.full ? KMeans.Variant.LLOYD : KMeans.Variant.MINI_BATCH)
-                        .withAssignment(assign == Assign.gemm ? KMeans.Assignment.GEMM : KMeans.Assignment.EXACT))
+                        .withAssignment(assign == Assign.gemm ? KMeans.Assignment.GEMM : KMeans.Assignment.EXACT).withNInit(nInit))
                 .withPoolCap(pruneTo).withPruneBeforeSelection(pruneBefore).withSeed(seed);
         return compat ? c.codeCompat() : c;
     }

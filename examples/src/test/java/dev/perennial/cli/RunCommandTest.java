@@ -2,7 +2,7 @@
  * `perennial run --config` end to end on a two-task built-in benchmark with a small random model written here
  * (SyntheticCheckpoint + WordTokenizer): the matrices and the table are printed, metrics.json, accuracy_matrix.csv,
  * report.md and the plots are written; a second run resumes every strategy from its last step and prints the same
- * table; malformed run files are one-line errors; `perennial demo` pointed at a folder without a base model says how
+ * table; the zero-shot row, forward transfer and relative gain; malformed run files are one-line errors; `perennial demo` pointed at a folder without a base model says how
  * to build one.
  */
 package dev.perennial.cli;
@@ -69,6 +69,47 @@ class RunCommandTest {
         assertFalse(again.err().contains("step 1/2"), "every step is already done: " + again.err());
         assertEquals(table.replaceAll("\\| \\d+ \\|\\n", "|\n"), again.out().substring(again.out().indexOf("| strategy |")).replaceAll("\\| \\d+ \\|\\n", "|\n"),
                 "the same numbers (seconds aside)");
+    }
+
+    /**
+     * Every strategy's matrix starts with the zero-shot row of the run's one base-model evaluation (zero_shot/), and
+     * metrics.json, the printed table and report.md carry forward transfer (against that row) and the relative gain
+     * against the multitask strategy. A rerun reads the stored row instead of evaluating the base model again (a
+     * changed stored value shows up in the outputs).
+     */
+    @Test
+    void zeroShotRowForwardTransferAndRelativeGain() throws IOException {
+        Path cfg = config(", \"evaluate_future\": true");
+        Files.writeString(cfg, Files.readString(cfg).replace("[\"sequential\", \"replay\"]", "[\"sequential\", \"multitask\"]"));
+        CliRun r = run("run", "--config", cfg.toString());
+        assertEquals(0, r.exitCode(), r.err());
+        List<String> csv = Files.readAllLines(dir.resolve("out/accuracy_matrix.csv"));
+        assertEquals(List.of("strategy,after,Colour,Digit"), csv.subList(0, 1));
+        assertTrue(csv.get(1).startsWith("sequential,zero-shot,") && csv.get(4).startsWith("multitask,zero-shot,"), csv.toString());
+        String[] zero = csv.get(1).split(",");
+        JsonNode metrics = new ObjectMapper().readTree(dir.resolve("out/metrics.json").toFile());
+        assertEquals(Double.parseDouble(zero[2]), metrics.get("zero_shot").get("Colour").asDouble(), 1e-6);
+        for (int s : new int[]{1, 4}) {
+            String name = csv.get(s).split(",")[0];
+            JsonNode m = metrics.get("strategies").get(name);
+            assertTrue(m.has("relative_gain"), name + " lacks relative_gain: " + m);
+            double afterColourOnDigit = Double.parseDouble(csv.get(s + 1).split(",", -1)[3]);
+            assertEquals(afterColourOnDigit - Double.parseDouble(zero[3]), m.get("fwt").asDouble(), 1e-6, name + ": FWT = A[0][1] - b_1");
+        }
+        assertTrue(r.out().contains("| strategy | final avg acc | BWT | forgetting | FWT | MFT | MAA | relative gain |"), r.out());
+        assertTrue(r.out().contains("| zero-shot |"), "the printed matrices start with the zero-shot row: " + r.out());
+        String report = Files.readString(dir.resolve("out/report.md"));
+        assertTrue(report.contains("| FWT |") && report.contains("| zero-shot |"), report);
+        assertEquals(4, Files.readAllLines(dir.resolve("out/zero_shot/predictions/Digit.jsonl")).size(), "the base model's 4 answers");
+
+        Path stored = dir.resolve("out/zero_shot/zero_shot.json");
+        JsonNode z = new ObjectMapper().readTree(stored.toFile());
+        ((com.fasterxml.jackson.databind.node.ObjectNode) z.get("accuracies")).put("Colour", 0.3);
+        Files.writeString(stored, z.toString());
+        CliRun again = run("run", "--config", cfg.toString());
+        assertEquals(0, again.exitCode(), again.err());
+        assertEquals(0.3, new ObjectMapper().readTree(dir.resolve("out/metrics.json").toFile()).get("zero_shot").get("Colour").asDouble(), 0,
+                "the rerun reads zero_shot/ (4 test records cannot score 0.3)");
     }
 
     @Test

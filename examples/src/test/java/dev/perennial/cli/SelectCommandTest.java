@@ -199,6 +199,38 @@ class SelectCommandTest {
         assertEquals(new SampleId("all", step.outcome().selection().selected()[0]), step.selectedIds()[0]);
     }
 
+    /**
+     * --n-init reaches the clustering: with 3 clusters for 4 directions one start and the default restarts end in
+     * different optima here, and the command's labels and inertia are those of a data pool configured with its value.
+     */
+    @Test
+    void nInitSetsTheKMeansRestarts() throws IOException {
+        Map<String, float[]> s = new LinkedHashMap<>();
+        s.put("el2n", el2n);
+        s.put("ppl", ppl);
+        Map<Integer, DataPool.StepResult> byNInit = new java.util.HashMap<>();
+        for (int nInit : new int[]{1, 4}) {
+            StepConfig c = StepConfig.defaults(30, 3).withSeed(5);
+            DataPool pool = DataPool.create(dir.resolve("pool" + nInit), c.withKMeans(c.kmeans().withNInit(nInit)));
+            byNInit.put(nInit, pool.step("all", N, null, vectors, s, null));
+        }
+        assertTrue(byNInit.get(1).outcome().clustering().inertia() != byNInit.get(4).outcome().clustering().inertia(),
+                "one start and four should differ on these vectors for the test to show anything");
+        for (int nInit : new int[]{1, 4}) {
+            CliRun r = select("out" + nInit, "--budget", "30", "--clusters", "3", "--seed", "5", "--n-init", "" + nInit);
+            assertEquals(0, r.exitCode(), r.err());
+            JsonNode report = JSON.readTree(dir.resolve("out" + nInit + "/report.json").toFile());
+            assertEquals(nInit, report.get("modes").get("kmeans_n_init").asInt());
+            assertEquals(byNInit.get(nInit).outcome().clustering().inertia(), report.get("clustering").get("inertia").asDouble(), 0);
+            assertArrayEquals(Arrays.stream(byNInit.get(nInit).outcome().clustering().labels()).asLongStream().toArray(),
+                    Npy.read(dir.resolve("out" + nInit + "/labels.npy")).toLongArray());
+        }
+        CliRun byDefault = select("outd", "--budget", "30", "--clusters", "3", "--seed", "5");
+        assertEquals(0, byDefault.exitCode(), byDefault.err());
+        assertEquals(dev.perennial.cluster.KMeans.DEFAULT_N_INIT,
+                JSON.readTree(dir.resolve("outd/report.json").toFile()).get("modes").get("kmeans_n_init").asInt());
+    }
+
     @Test
     void prunesAndChoosesK() throws IOException {
         CliRun r = select("out", "--budget", "20", "--choose-k", "2:6", "--kmeans", "full", "--prune-to", "60",
@@ -400,6 +432,7 @@ class SelectCommandTest {
         assertFails(select("out", "--budget", "5", "--choose-k", "3-5"), "--choose-k expects MIN:MAX (two integers), got '3-5'");
         assertFails(select("out", "--budget", "5", "--choose-k", "1:5"), "need 2 <= min <= max");
         assertFails(select("out", "--budget", "5", "--clusters", "2", "--prune-to", "0"), "pool cap must be >= 1, got 0");
+        assertFails(select("out", "--budget", "5", "--clusters", "2", "--n-init", "0"), "--n-init must be at least 1, got 0");
         assertEquals(2, select("out", "--budget", "5", "--clusters", "2", "--choose-k", "2:4").exitCode());   // usage error
     }
 }

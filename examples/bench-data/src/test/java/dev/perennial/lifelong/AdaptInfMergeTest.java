@@ -73,7 +73,7 @@ class AdaptInfMergeTest {
         tokenizer = Tokenizer.load(dir.resolve("tokenizer.json"));
         model = SyntheticCheckpoint.write(dir.resolve("model"), new LlamaConfig(32, 64, 2, 4, 4, ids.vocabSize(), 1e-5f, 10000f, 256, false, 1, 2),
                 new ClipVisionConfig(16, 32, 1, 2, 32, 8, 3, 1e-5f, ClipVisionConfig.Activation.QUICK_GELU), ids.image(), DType.F32, 5);
-        reader = new LifelongRun(tasks, dir.resolve("reader"), new LifelongRun.Settings(0, false), AnswerScorers.standard());
+        reader = new LifelongRun(tasks, dir.resolve("reader"), new LifelongRun.Settings(0, false), AnswerScorers.standard(), this::base);
     }
 
     private List<LlavaSample> training(int step) {
@@ -84,9 +84,14 @@ class AdaptInfMergeTest {
         }
     }
 
+    /** The base model for the runs' zero-shot row, answering as the strategies do (batches of 4, 3 new tokens). */
+    private BaseModel base() throws IOException {
+        return BaseModel.of(new ModelSession(model, tokenizer, ConversationTemplate.named("vicuna_v1"), BE, 256), 4, 3);
+    }
+
     private AdaptInfStrategy strategy(Path work, boolean merge, TrainConfig train) throws IOException {
         ModelSession session = new ModelSession(model, tokenizer, ConversationTemplate.named("vicuna_v1"), BE, 256);
-        return new AdaptInfStrategy(session, LORA, train, 6, 1, 4, 3, Files.createDirectories(work), 2, 32, 10, merge,
+        return new AdaptInfStrategy(session, LORA, train, 6, 1, 4, 3, Files.createDirectories(work), 2, 32, 10, merge, dev.perennial.cluster.KMeans.DEFAULT_N_INIT,
                 (name, index) -> {
                     int step = tasks.stream().map(Task::name).toList().indexOf(name);
                     return new LoraStrategy.Chosen(tasks.get(step), training(step).get(index));
@@ -168,7 +173,7 @@ class AdaptInfMergeTest {
     @Test
     void aRunKilledAfterStepZeroOrOneResumesToTheSameBytes() throws IOException {
         LifelongRun.Settings settings = new LifelongRun.Settings(0, false);
-        LifelongRun whole = new LifelongRun(tasks, dir.resolve("whole"), settings, AnswerScorers.standard());
+        LifelongRun whole = new LifelongRun(tasks, dir.resolve("whole"), settings, AnswerScorers.standard(), this::base);
         whole.run("adapt-inf", work -> strategy(work, true, TRAIN), null);
         Path expected = dir.resolve("whole/strategies/adapt-inf");
         assertTrue(Files.isRegularFile(expected.resolve("work/merged/001").resolve(Lora.WEIGHTS_FILE)), "steps 0 and 1 were merged");
@@ -177,12 +182,12 @@ class AdaptInfMergeTest {
         class Killed extends RuntimeException {}
         for (int killedAfter : new int[]{0, 1}) {
             Path out = dir.resolve("cut" + killedAfter);
-            LifelongRun cut = new LifelongRun(tasks, out, settings, AnswerScorers.standard());
+            LifelongRun cut = new LifelongRun(tasks, out, settings, AnswerScorers.standard(), this::base);
             assertThrows(Killed.class, () -> cut.run("adapt-inf", work -> strategy(work, true, TRAIN), (s, step, task, acc, sec) -> {
                 if (step == killedAfter) throw new Killed();
             }));
             assertFalse(Files.exists(out.resolve("strategies/adapt-inf/steps/00" + (killedAfter + 1))));
-            new LifelongRun(tasks, out, settings, AnswerScorers.standard()).run("adapt-inf", work -> strategy(work, true, TRAIN), null);
+            new LifelongRun(tasks, out, settings, AnswerScorers.standard(), this::base).run("adapt-inf", work -> strategy(work, true, TRAIN), null);
             assertSameBytes(dir.resolve("whole"), out, Path.of("strategies/adapt-inf"));
         }
 
@@ -205,7 +210,7 @@ class AdaptInfMergeTest {
     @Test
     void aTrainedProjectorIsPartOfTheBaseOfLaterStepsAndResumes() throws IOException {
         LifelongRun.Settings settings = new LifelongRun.Settings(0, false);
-        LifelongRun whole = new LifelongRun(tasks, dir.resolve("whole"), settings, AnswerScorers.standard());
+        LifelongRun whole = new LifelongRun(tasks, dir.resolve("whole"), settings, AnswerScorers.standard(), this::base);
         whole.run("adapt-inf", work -> strategy(work, true, TRAIN).trainProjector(1e-3), null);
         Path steps = dir.resolve("whole/strategies/adapt-inf/steps");
         Map<String, float[]> base = new java.util.LinkedHashMap<>(), after0 = new java.util.LinkedHashMap<>(), after1 = new java.util.LinkedHashMap<>();
@@ -234,11 +239,11 @@ class AdaptInfMergeTest {
 
         class Killed extends RuntimeException {}
         Path out = dir.resolve("cut");
-        LifelongRun cut = new LifelongRun(tasks, out, settings, AnswerScorers.standard());
+        LifelongRun cut = new LifelongRun(tasks, out, settings, AnswerScorers.standard(), this::base);
         assertThrows(Killed.class, () -> cut.run("adapt-inf", work -> strategy(work, true, TRAIN).trainProjector(1e-3), (s, step, task, acc, sec) -> {
             throw new Killed();
         }));
-        new LifelongRun(tasks, out, settings, AnswerScorers.standard()).run("adapt-inf", work -> strategy(work, true, TRAIN).trainProjector(1e-3), null);
+        new LifelongRun(tasks, out, settings, AnswerScorers.standard(), this::base).run("adapt-inf", work -> strategy(work, true, TRAIN).trainProjector(1e-3), null);
         assertSameBytes(dir.resolve("whole"), out, Path.of("strategies/adapt-inf"));
     }
 

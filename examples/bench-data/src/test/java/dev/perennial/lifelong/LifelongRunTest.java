@@ -1,7 +1,8 @@
 /*
  * LifelongRun on a two-task built-in benchmark with a small random LLaVA the test writes (SyntheticCheckpoint with a
  * WordTokenizer vocabulary): the sequential, replay and multi-task strategies each produce a full lower-triangular
- * accuracy matrix, per-step folders with predictions and state, and the same training budget per step; a run killed
+ * accuracy matrix after the run's one zero-shot row, per-step folders with predictions and state, and the same
+ * training budget per step; a run killed
  * after its first step resumes from the step folder and ends with exactly the matrix of an uninterrupted run; the
  * replay memory and the multi-task union draw on earlier tasks; sequential fine-tuning can merge between steps.
  */
@@ -9,6 +10,7 @@ package dev.perennial.lifelong;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.perennial.cluster.KMeans;
 import dev.perennial.eval.AnswerScorers;
 import dev.perennial.benchdata.shapes.ShapesBenchmark;
 import dev.perennial.benchdata.shapes.Skill;
@@ -62,6 +64,11 @@ class LifelongRunTest {
         return new ModelSession(model, tokenizer, ConversationTemplate.named("vicuna_v1"), new CpuBackend(), 256);
     }
 
+    /** The base model, answering as the strategies below do (batches of 4, at most 3 new tokens). */
+    private BaseModel base() throws IOException {
+        return BaseModel.of(session(), 4, 3);
+    }
+
     private LifelongRun.StrategyFactory factory(String name, LifelongRun run) {
         LoraConfig lora = LoraConfig.llm(4, 8, 0f);
         return work -> switch (name) {
@@ -70,7 +77,7 @@ class LifelongRunTest {
                     (step, index) -> new LoraStrategy.Chosen(tasks.get(step), training(run, step).get(index)));
             case "multitask" -> new MultiTaskTraining(session(), lora, TRAIN, 6, 1, 4, 3,
                     step -> training(run, step).stream().map(s -> new LoraStrategy.Chosen(tasks.get(step), s)).toList());
-            case "adapt-inf" -> new AdaptInfStrategy(session(), lora, TRAIN, 6, 1, 4, 3, work, 2, 32, 10, true,
+            case "adapt-inf" -> new AdaptInfStrategy(session(), lora, TRAIN, 6, 1, 4, 3, work, 2, 32, 10, true, KMeans.DEFAULT_N_INIT,
                     (taskName, index) -> {
                         int step = tasks.stream().map(Task::name).toList().indexOf(taskName);
                         return new LoraStrategy.Chosen(tasks.get(step), training(run, step).get(index));
@@ -96,7 +103,7 @@ class LifelongRunTest {
 
     @Test
     void adaptInfSelectsFromThePoolPrunesAndResumes() throws IOException {
-        LifelongRun whole = new LifelongRun(tasks, dir.resolve("ai-whole"), new LifelongRun.Settings(0, false), AnswerScorers.standard());
+        LifelongRun whole = new LifelongRun(tasks, dir.resolve("ai-whole"), new LifelongRun.Settings(0, false), AnswerScorers.standard(), this::base);
         LifelongRun.Result expected = whole.run("adapt-inf", factory("adapt-inf", whole), null);
         for (Strategy.StepOutcome o : expected.steps()) assertTrue(o.trainingSamples() > 0 && o.trainingSamples() <= 6, "at most the budget: " + o);
         Path pool = dir.resolve("ai-whole/strategies/adapt-inf/steps/001/state/pool");
@@ -104,7 +111,7 @@ class LifelongRunTest {
         assertEquals(8 + 8, report.get("pool_size").asInt(), "step 1 scores the 8 kept samples of task 1 and the 8 new ones");
         assertEquals(10, report.get("pruning").get("pool_after").asInt(), "pruned to P_max");
 
-        LifelongRun cut = new LifelongRun(tasks, dir.resolve("ai-cut"), new LifelongRun.Settings(0, false), AnswerScorers.standard());
+        LifelongRun cut = new LifelongRun(tasks, dir.resolve("ai-cut"), new LifelongRun.Settings(0, false), AnswerScorers.standard(), this::base);
         class Killed extends RuntimeException {}
         assertThrows(Killed.class, () -> cut.run("adapt-inf", factory("adapt-inf", cut), (s, step, task, acc, sec) -> { throw new Killed(); }));
         LifelongRun.Result resumed = cut.run("adapt-inf", factory("adapt-inf", cut), null);
@@ -113,13 +120,13 @@ class LifelongRunTest {
 
     @Test
     void modalPromptRunsAsAStrategyAndResumes() throws IOException {
-        LifelongRun whole = new LifelongRun(tasks, dir.resolve("mp-whole"), new LifelongRun.Settings(0, false), AnswerScorers.standard());
+        LifelongRun whole = new LifelongRun(tasks, dir.resolve("mp-whole"), new LifelongRun.Settings(0, false), AnswerScorers.standard(), this::base);
         LifelongRun.Result expected = whole.run("modalprompt", factory("modalprompt", whole), null);
         JsonNode step1 = new ObjectMapper().readTree(dir.resolve("mp-whole/strategies/modalprompt/steps/001/step.json").toFile());
         assertEquals(4, step1.get("prompt_selection").get("groups").get("Colour").get("samples").asInt(), "test-time selections are reported");
         assertTrue(Files.isRegularFile(dir.resolve("mp-whole/strategies/modalprompt/work/prompts/tasks/002-Count/entries.safetensors")));
 
-        LifelongRun cut = new LifelongRun(tasks, dir.resolve("mp-cut"), new LifelongRun.Settings(0, false), AnswerScorers.standard());
+        LifelongRun cut = new LifelongRun(tasks, dir.resolve("mp-cut"), new LifelongRun.Settings(0, false), AnswerScorers.standard(), this::base);
         class Killed extends RuntimeException {}
         assertThrows(Killed.class, () -> cut.run("modalprompt", factory("modalprompt", cut), (s, step, task, acc, sec) -> { throw new Killed(); }));
         LifelongRun.Result resumed = cut.run("modalprompt", factory("modalprompt", cut), null);
@@ -132,7 +139,7 @@ class LifelongRunTest {
     void thePapersProtocolTrainsOnTheTasksOwnDataAndEpochs() throws IOException {
         for (PromptProtocol protocol : List.of(PromptProtocol.paper(), new PromptProtocol(false, 0.5, 2))) {
             String name = "mp-" + protocol.epochs();
-            LifelongRun run = new LifelongRun(tasks, dir.resolve(name), new LifelongRun.Settings(0, false), AnswerScorers.standard());
+            LifelongRun run = new LifelongRun(tasks, dir.resolve(name), new LifelongRun.Settings(0, false), AnswerScorers.standard(), this::base);
             LifelongRun.Result r = run.run("modalprompt", work -> new PromptPoolStrategy("modalprompt", session(), clip(),
                     dev.perennial.prompt.PromptPoolConfig.modalPrompt(3, 2, 0.5f, 16), work.resolve("prompts"), TRAIN, protocol, 6, 1, 4, 3), null);
             int expected = (int) Math.round(protocol.dataFraction() * 8);                  // 8 training samples per task
@@ -148,7 +155,7 @@ class LifelongRunTest {
     @org.junit.jupiter.params.ParameterizedTest
     @org.junit.jupiter.params.provider.ValueSource(strings = {"l2p", "s-prompts"})
     void promptBaselinesRunAsStrategiesAndResume(String name) throws IOException {
-        LifelongRun whole = new LifelongRun(tasks, dir.resolve(name + "-whole"), new LifelongRun.Settings(0, false), AnswerScorers.standard());
+        LifelongRun whole = new LifelongRun(tasks, dir.resolve(name + "-whole"), new LifelongRun.Settings(0, false), AnswerScorers.standard(), this::base);
         LifelongRun.Result expected = whole.run(name, factory(name, whole), null);
         Path strategy = dir.resolve(name + "-whole/strategies/" + name);
         JsonNode step1 = new ObjectMapper().readTree(strategy.resolve("steps/001/step.json").toFile());
@@ -157,7 +164,7 @@ class LifelongRunTest {
         JsonNode pool = new ObjectMapper().readTree(strategy.resolve("work/prompts/pool.json").toFile());
         assertEquals(name, pool.get("config").get("method").asText(), "the pool is the strategy's preset");
 
-        LifelongRun cut = new LifelongRun(tasks, dir.resolve(name + "-cut"), new LifelongRun.Settings(0, false), AnswerScorers.standard());
+        LifelongRun cut = new LifelongRun(tasks, dir.resolve(name + "-cut"), new LifelongRun.Settings(0, false), AnswerScorers.standard(), this::base);
         class Killed extends RuntimeException {}
         assertThrows(Killed.class, () -> cut.run(name, factory(name, cut), (s, step, task, acc, sec) -> { throw new Killed(); }));
         LifelongRun.Result resumed = cut.run(name, factory(name, cut), null);
@@ -173,10 +180,10 @@ class LifelongRunTest {
     @org.junit.jupiter.params.ParameterizedTest
     @org.junit.jupiter.params.provider.ValueSource(strings = {"adapt-inf", "modalprompt"})
     void aRunKilledInsideItsFirstStepAfterTheWorkingStateCommittedResumes(String name) throws IOException {
-        LifelongRun whole = new LifelongRun(tasks, dir.resolve(name + "-whole"), new LifelongRun.Settings(0, false), AnswerScorers.standard());
+        LifelongRun whole = new LifelongRun(tasks, dir.resolve(name + "-whole"), new LifelongRun.Settings(0, false), AnswerScorers.standard(), this::base);
         LifelongRun.Result expected = whole.run(name, factory(name, whole), null);
 
-        LifelongRun cut = new LifelongRun(tasks, dir.resolve(name + "-cut"), new LifelongRun.Settings(0, false), AnswerScorers.standard());
+        LifelongRun cut = new LifelongRun(tasks, dir.resolve(name + "-cut"), new LifelongRun.Settings(0, false), AnswerScorers.standard(), this::base);
         class Killed extends RuntimeException {}
         LifelongRun.StrategyFactory real = factory(name, cut);
         LifelongRun.StrategyFactory dying = work -> new Strategy() {           // learns step 0 (committing its state), then dies
@@ -206,7 +213,7 @@ class LifelongRunTest {
 
     @Test
     void everyStrategyFillsTheMatrixWithTheSameBudget() throws IOException {
-        LifelongRun run = new LifelongRun(tasks, dir.resolve("out"), new LifelongRun.Settings(0, false), AnswerScorers.standard());
+        LifelongRun run = new LifelongRun(tasks, dir.resolve("out"), new LifelongRun.Settings(0, false), AnswerScorers.standard(), this::base);
         for (String name : List.of("sequential", "replay", "multitask")) {
             LifelongRun.Result r = run.run(name, factory(name, run), null);
             assertEquals(2, r.matrix().steps());
@@ -230,11 +237,19 @@ class LifelongRunTest {
         JsonNode metrics = new ObjectMapper().readTree(dir.resolve("out/metrics.json").toFile());
         for (String name : List.of("sequential", "replay", "multitask")) {
             JsonNode m = metrics.get("strategies").get(name);
-            for (String k : List.of("final_avg_acc", "bwt", "forgetting", "mft", "maa", "train_samples", "seconds")) assertTrue(m.has(k), name + " " + k);
+            for (String k : List.of("final_avg_acc", "bwt", "forgetting", "fwt", "mft", "maa", "relative_gain", "train_samples", "seconds")) {
+                assertTrue(m.has(k), name + " " + k);
+            }
+            assertTrue(m.get("fwt").isNull(), "no forward transfer without evaluate_future");
             assertEquals(12, m.get("train_samples").asInt());
         }
+        JsonNode own = metrics.get("strategies").get("multitask").get("relative_gain");
+        assertTrue(own.isNull() || Math.abs(own.asDouble() - 100) < 1e-9, "the reference against itself: " + own);
         assertEquals(3, lines.size());
-        assertEquals(1 + 3 * 2, Files.readAllLines(dir.resolve("out/accuracy_matrix.csv")).size());
+        List<String> csv = Files.readAllLines(dir.resolve("out/accuracy_matrix.csv"));
+        assertEquals(1 + 3 * 3, csv.size(), "per strategy the zero-shot row and two steps");
+        assertTrue(csv.get(1).startsWith("sequential,zero-shot,") && csv.get(4).startsWith("replay,zero-shot,"), csv.toString());
+        assertEquals(csv.get(1).substring("sequential".length()), csv.get(4).substring("replay".length()), "one base model, one zero-shot row");
         assertTrue(Files.readString(dir.resolve("out/report.md")).contains("| strategy | final avg acc | BWT |"));
         for (String p : List.of("sequential.png", "replay.png", "multitask.png", "final.png")) {
             assertNotNull(javax.imageio.ImageIO.read(dir.resolve("out/plots").resolve(p).toFile()), p);
@@ -244,7 +259,7 @@ class LifelongRunTest {
     /** The sequential baseline can chain its steps as ADAPT-∞ does: step 1 merges step 0's adapter and trains a fresh one. */
     @Test
     void sequentialFineTuningCanMergeBetweenSteps() throws IOException {
-        LifelongRun run = new LifelongRun(tasks, dir.resolve("seq-merge"), new LifelongRun.Settings(0, false), AnswerScorers.standard());
+        LifelongRun run = new LifelongRun(tasks, dir.resolve("seq-merge"), new LifelongRun.Settings(0, false), AnswerScorers.standard(), this::base);
         run.run("sequential", work -> new SequentialFineTuning(session(), LoraConfig.llm(4, 8, 0f), TRAIN, 6, 1, 4, 3, true, work), null);
         Path s = dir.resolve("seq-merge/strategies/sequential");
         assertArrayEquals(Files.readAllBytes(s.resolve("steps/000/state/adapter/adapter_model.safetensors")),
@@ -255,17 +270,51 @@ class LifelongRunTest {
         assertEquals(0, new ObjectMapper().readTree(s.resolve("steps/000/state/merged.json").toFile()).get("merged").size());
     }
 
+    /**
+     * The base model answers every task once per run, before any strategy trains: the opener is called once for two
+     * strategies, the row starts both matrices, and a run reopened on the same folder reads zero_shot/ instead of
+     * opening the model again; forward transfer is computed against it (GEM, with evaluate_future).
+     */
+    @Test
+    void theZeroShotRowIsEvaluatedOncePerRun() throws IOException {
+        int[] opened = {0};
+        BaseModel.Opener counting = () -> {
+            opened[0]++;
+            return base();
+        };
+        LifelongRun run = new LifelongRun(tasks, dir.resolve("zs"), new LifelongRun.Settings(0, true), AnswerScorers.standard(), counting);
+        LifelongRun.Result seq = run.run("sequential", factory("sequential", run), null);
+        LifelongRun.Result replay = run.run("replay", factory("replay", run), null);
+        assertEquals(1, opened[0]);
+        double[] zero = seq.matrix().zeroShot();
+        assertNotNull(zero);
+        assertArrayEquals(zero, replay.matrix().zeroShot(), 0);
+        assertEquals(4, Files.readAllLines(dir.resolve("zs/zero_shot/predictions/Colour.jsonl")).size(), "the base model's answers are kept");
+        assertTrue(Files.readAllLines(dir.resolve("zs/strategies/sequential/steps/000/accuracy_matrix.csv")).get(1).startsWith("zero-shot,"));
+        double fwt = (seq.matrix().get(0, 1) - zero[1]) / 1;                                  // T = 2: one term, A[0][1] - b_1
+        assertEquals(fwt, dev.perennial.eval.ContinualMetrics.forwardTransfer(seq.matrix()), 1e-12);
+
+        LifelongRun reopened = new LifelongRun(tasks, dir.resolve("zs"), new LifelongRun.Settings(0, true), AnswerScorers.standard(), counting);
+        assertArrayEquals(zero, reopened.run("sequential", factory("sequential", reopened), null).matrix().zeroShot(), 0);
+        assertEquals(1, opened[0], "read from zero_shot/, not evaluated again");
+
+        List<Task> other = List.of(tasks.get(1), tasks.get(0));
+        IOException e = assertThrows(IOException.class, () -> new LifelongRun(other, dir.resolve("zs"), new LifelongRun.Settings(0, true),
+                AnswerScorers.standard(), counting).zeroShot());
+        assertTrue(e.getMessage().contains("holds the zero-shot accuracies of the tasks [Colour, Count], this run has [Count, Colour]"), e.getMessage());
+    }
+
     @Test
     void aKilledRunResumesToTheSameMatrix() throws IOException {
-        LifelongRun whole = new LifelongRun(tasks, dir.resolve("whole"), new LifelongRun.Settings(0, true), AnswerScorers.standard());
+        LifelongRun whole = new LifelongRun(tasks, dir.resolve("whole"), new LifelongRun.Settings(0, true), AnswerScorers.standard(), this::base);
         LifelongRun.Result expected = whole.run("replay", factory("replay", whole), null);
 
-        LifelongRun cut = new LifelongRun(tasks, dir.resolve("cut"), new LifelongRun.Settings(0, true), AnswerScorers.standard());
+        LifelongRun cut = new LifelongRun(tasks, dir.resolve("cut"), new LifelongRun.Settings(0, true), AnswerScorers.standard(), this::base);
         class Killed extends RuntimeException {}
         assertThrows(Killed.class, () -> cut.run("replay", factory("replay", cut), (s, step, task, acc, sec) -> { throw new Killed(); }));
         assertTrue(Files.isDirectory(dir.resolve("cut/strategies/replay/steps/000")));
         assertFalse(Files.exists(dir.resolve("cut/strategies/replay/steps/001")));
-        LifelongRun.Result resumed = new LifelongRun(tasks, dir.resolve("cut"), new LifelongRun.Settings(0, true), AnswerScorers.standard())
+        LifelongRun.Result resumed = new LifelongRun(tasks, dir.resolve("cut"), new LifelongRun.Settings(0, true), AnswerScorers.standard(), this::base)
                 .run("replay", factory("replay", cut), null);
         for (int j = 0; j < 2; j++) assertArrayEquals(expected.matrix().row(j), resumed.matrix().row(j), 0, "row " + j);
         assertFalse(Double.isNaN(resumed.matrix().get(0, 1)), "evaluateFuture fills the upper triangle");

@@ -38,6 +38,9 @@ class RunPlanTest {
         ModalPromptStrategy.Settings mp = (ModalPromptStrategy.Settings) plan.strategies().get(3).settings();
         assertEquals(Path.of("/models/clip-vit-large-patch14-336"), mp.clip());
         assertEquals(PromptProtocol.paper(), mp.protocol(), "ModalPrompt trains on all of a task's data for 10 epochs, as the paper");
+        assertEquals(dev.perennial.cluster.KMeans.DEFAULT_N_INIT, ((AdaptInfStrategy.Settings) plan.strategies().get(2).settings()).nInit());
+        example.putObject("adapt_inf").put("n_init", 3);
+        assertEquals(3, ((AdaptInfStrategy.Settings) RunPlan.parse(example, dir).strategies().get(2).settings()).nInit());
         assertEquals(dir.resolve("runs/coin-llava-7b"), plan.out(), "relative to the file's folder");
         assertEquals(List.of("Colour", "Digit"), plan.tasks().stream().map(Task::name).toList());
     }
@@ -109,6 +112,8 @@ class RunPlanTest {
                 {"\"test_limit\": -2", "\"test_limit\" must be at least 0, got -2"},
                 {"\"max_length\": 0", "\"max_length\" must be at least 1, got 0"},
                 {"\"adapt_inf\": {\"pool_cap\": 0}", "\"adapt_inf.pool_cap\" must be at least 1, got 0"},
+                {"\"adapt_inf\": {\"n_init\": 0}", "\"adapt_inf.n_init\" must be at least 1, got 0"},
+                {"\"adapt_inf\": {\"n_init\": 2.5}", "\"adapt_inf.n_init\" must be an integer"},
                 {"\"replay\": {\"fraction\": 1}", "\"replay.fraction\" must be in [0, 1), got 1.0"},
                 {"\"modalprompt\": {\"prompts\": 0}", "\"modalprompt.prompts\" must be at least 1, got 0"},
                 {"\"strategies\": [\"sequential\", 3]", "\"strategies\" must be a list of names, got 3"},
@@ -143,7 +148,7 @@ class RunPlanTest {
         assertEquals(256f / 128, c.lora().scaling());
         assertFalse(c.trainProjector(), "the projector stays frozen unless asked");
         assertEquals(2e-5, c.projectorLr());
-        assertEquals(new AdaptInfStrategy.Settings(10, 8192, 5000, true), plan.strategies().get(1).settings());
+        assertEquals(new AdaptInfStrategy.Settings(10, 8192, 5000, true, dev.perennial.cluster.KMeans.DEFAULT_N_INIT), plan.strategies().get(1).settings());
         assertEquals(new SequentialFineTuning.Settings(false), plan.strategies().get(0).settings());
 
         Files.writeString(dir.resolve("e.json"), base + ", \"adapt_inf\": {\"merge_between_steps\": false}, \"sequential\": {\"merge_between_steps\": true}}");
