@@ -5,7 +5,7 @@
  *    projector_hidden_act; defaults are transformers' (values equal to a default are omitted from the file);
  *  - haotian-liu/LLaVA (LlavaLlamaForCausalLM / model_type llava_llama): flat Llama fields plus mm_vision_tower,
  *    mm_projector_type, mm_vision_select_layer, mm_vision_select_feature, image_aspect_ratio; the CLIP config
- *    comes from a separate folder (mm_vision_tower when it is a local path, a vision_tower/ sub-folder, or one
+ *    comes from a separate folder (mm_vision_tower when it is a local path or a Hugging Face id in the local cache, a vision_tower/ sub-folder, or one
  *    given by the caller) — never downloaded.
  * Anything this library does not implement (other projectors, rope scaling, anyres, im_start/end tokens,
  * non-SiLU LLaMA, attention biases, multi-layer features) is refused with the key named, so an unsupported
@@ -109,7 +109,11 @@ final class LlavaConfigLoader {
                 json.integer("mm_vision_select_layer", -2), fs, pt, -100, json.integer("pad_token_id", 0), pad, towerDir));
     }
 
-    /** mm_vision_tower when it is a local folder (relative to the model), else vision_tower/, else the caller's. */
+    /**
+     * The caller's folder when given; else mm_vision_tower as a local folder (relative to the model, or as written),
+     * else the model's vision_tower/ folder, else mm_vision_tower as a Hugging Face id found in the local hub cache
+     * (HuggingFaceCache: "openai/clip-vit-large-patch14-336", as original LLaVA configs name it; never downloaded).
+     */
     private static Path visionTowerDir(JsonConfig json, Path modelDir, Path given) throws IOException {
         if (given != null) {
             if (!Files.isRegularFile(given.resolve("config.json"))) {
@@ -126,8 +130,17 @@ final class LlavaConfigLoader {
                 // not a usable path on this system: try the next candidate
             }
         }
+        String cacheNote = "";
+        try {
+            Path cached = dev.perennial.io.HuggingFaceCache.resolve(tower);
+            if (Files.isRegularFile(cached.resolve("config.json"))) return cached;
+        } catch (NoSuchFileException e) {
+            cacheNote = ", nor a model in the Hugging Face cache (" + e.getReason() + ")";
+        } catch (java.nio.file.InvalidPathException ignored) {
+            // not a usable path either: reported below
+        }
         throw json.error("mm_vision_tower", "'" + tower + "' is not a local folder with a config.json (and the model has no "
-                + "vision_tower/ folder); download that CLIP checkpoint and pass its folder explicitly");
+                + "vision_tower/ folder" + cacheNote + "); download that CLIP checkpoint and pass its folder explicitly");
     }
 
     // ------------------------------------------------------------------------------------------- parts

@@ -120,6 +120,42 @@ class ModelLoadingTest {
         }
     }
 
+    // An original config names its CLIP tower by Hugging Face id ("openai/clip-vit-large-patch14-336"): with no local
+    // folder of that name and no vision_tower/, the id is looked up in the local hub cache (here under a temporary
+    // user.home), and a missing id names the cache folders searched.
+    @Test
+    void originalCheckpointFindsItsVisionTowerByIdInTheHuggingFaceCache() throws IOException {
+        Path dir = Files.createDirectories(tmp.resolve("orig-id"));
+        Files.writeString(dir.resolve("config.json"), Files.readString(Goldens.tinyOriginal().resolve("config.json"))
+                .replace("\"./vision_tower\"", "\"perennial-test/tiny-clip-tower\""));
+        Map<String, Tensor> w = new LinkedHashMap<>();
+        tensors(Goldens.tinyOriginal().resolve("model.safetensors")).forEach((k, v) -> {
+            if (!k.startsWith("model.vision_tower.")) w.put(k, v);
+        });
+        SafetensorsWriter.write(dir.resolve("model.safetensors"), w, Map.of());
+        long[] originalIds = ids.clone();
+        for (int i = 0; i < originalIds.length; i++) if (originalIds[i] == 300) originalIds[i] = -200;
+        Path home = tmp.resolve("home"), repo = home.resolve(".cache/huggingface/hub/models--perennial-test--tiny-clip-tower");
+        String saved = System.getProperty("user.home");
+        try {
+            System.setProperty("user.home", home.toString());
+            ModelConfigException missing = assertThrows(ModelConfigException.class, () -> LlavaModel.load(dir));
+            assertEquals("mm_vision_tower", missing.key());
+            assertTrue(missing.getMessage().contains("models--perennial-test--tiny-clip-tower"), missing.getMessage());
+            Path snapshot = Files.createDirectories(repo.resolve("snapshots/0123abcd"));
+            Files.createDirectories(repo.resolve("refs"));
+            Files.writeString(repo.resolve("refs/main"), "0123abcd");
+            try (var files = Files.list(Goldens.tinyOriginal().resolve("vision_tower"))) {
+                for (Path f : files.toList()) Files.copy(f, snapshot.resolve(f.getFileName().toString()));
+            }
+            try (LlavaModel m = LlavaModel.load(dir)) {
+                assertTrue(maxAbsDiff(logits(m, originalIds), goldenLogits) <= 1e-4);
+            }
+        } finally {
+            System.setProperty("user.home", saved);
+        }
+    }
+
     @Test
     void originalLinearProjector() throws IOException {
         Path dir = Files.createDirectories(tmp.resolve("linear"));
