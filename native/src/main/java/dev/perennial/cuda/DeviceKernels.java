@@ -834,6 +834,37 @@ public final class DeviceKernels {
         return t == null ? null : new BytePointer(t.storage().pointer()).position(t.offset());
     }
 
+    // ------------------------------------------------------------------------------------- bf16x3 (bf16x3.h)
+
+    /**
+     * The exact three-term bfloat16 split of x (bf16x3.h), for GEMMs with BF16 inputs: a new contiguous BF16 tensor
+     * [3, ...x's shape] with x = parts[0] + parts[1] + parts[2] exactly (for |x| >= 2^-110; below, |error| < 2^-133).
+     * Inf and NaN go to parts[0] alone.
+     */
+    public Tensor bf16x3Split(Tensor x) {
+        Tensor in = f32(x);
+        int[] shape = new int[x.rank() + 1];
+        shape[0] = 3;
+        System.arraycopy(x.shape(), 0, shape, 1, x.rank());
+        Tensor parts = memory.empty(DType.BF16, shape);
+        check("pn_bf16x3_split", abi.bf16x3Split(floats(in), in.numel(), bytesAt(parts), memory.stream()));
+        return parts;
+    }
+
+    /**
+     * The sum of the three products of a split (bf16x3.h): products [3, ...] -> a new contiguous F32 [...] tensor
+     * (products[2] + products[1]) + products[0], the smallest terms first.
+     */
+    public Tensor bf16x3Sum(Tensor products) {
+        if (products.rank() < 1 || products.size(0) != 3) {
+            throw new IllegalArgumentException("bf16x3Sum expects [3, ...] products, got " + Arrays.toString(products.shape()));
+        }
+        Tensor in = f32(products);
+        Tensor out = memory.empty(DType.F32, Arrays.copyOfRange(products.shape(), 1, products.rank()));
+        check("pn_bf16x3_sum", abi.bf16x3Sum(floats(in), out.numel(), floats(out), memory.stream()));
+        return out;
+    }
+
     // ------------------------------------------------- ADAPT-∞ sample vectors and clustering (docs/methods/adapt-inf.md §2.4-3)
 
     /**
