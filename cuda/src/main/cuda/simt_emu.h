@@ -425,6 +425,22 @@ inline cudaError_t cudaMemsetAsync(void* device_ptr, int value, std::size_t coun
     return cudaSuccess;
 }
 
+// The device the emulated launches run on, as cudaDeviceGetAttribute reports it: an H100 SXM's 132 SMs, so
+// launchers that size their grids by the SM count (decode_attention.cu) take the decisions they would take on the
+// GPU the bounds in docs/kernels.md are written for. Only the multiprocessor count is known.
+enum cudaDeviceAttr { cudaDevAttrMultiProcessorCount = 16 };
+
+inline cudaError_t cudaGetDevice(int* device) {
+    *device = 0;
+    return cudaSuccess;
+}
+
+inline cudaError_t cudaDeviceGetAttribute(int* value, cudaDeviceAttr attr, int device) {
+    if (attr != cudaDevAttrMultiProcessorCount || device != 0) return cudaErrorInvalidValue;
+    *value = 132;
+    return cudaSuccess;
+}
+
 inline cudaError_t cudaGetLastError() {
     cudaError_t e = simt::t_last_error;
     simt::t_last_error = cudaSuccess;

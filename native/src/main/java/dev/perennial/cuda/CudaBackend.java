@@ -267,6 +267,8 @@ public final class CudaBackend implements Backend, FusedAttention {
     }
 
     // Fused attention (attention.cu): no [T, Tk] score matrix; the backward reruns from the saved log-sum-exp.
+    // One query row per head (a decode step against the KV cache) goes to the split-K kernel (decode_attention.cu),
+    // which spreads the keys over many blocks instead of giving each head one block; same result and lse.
     @Override
     public Tensor attention(Tensor q, Tensor k, Tensor v, AttentionMask mask, float scale) {
         return attentionForward(q, k, v, mask, scale).out();
@@ -275,8 +277,10 @@ public final class CudaBackend implements Backend, FusedAttention {
     @Override
     public Forward attentionForward(Tensor q, Tensor k, Tensor v, AttentionMask mask, float scale) {
         AttentionMask m = mask == null ? AttentionMask.none() : mask;
-        DeviceKernels.AttentionResult r = this.k.attentionForward(q, k, v, m.keyValidTensor(q.size(0), k.size(2)),
-                m.isCausal(), m.start(), scale);
+        Tensor keyValid = m.keyValidTensor(q.size(0), k.size(2));
+        DeviceKernels.AttentionResult r = q.rank() == 4 && q.size(2) == 1
+                ? this.k.decodeAttention(q, k, v, keyValid, m.isCausal(), m.start(), scale)
+                : this.k.attentionForward(q, k, v, keyValid, m.isCausal(), m.start(), scale);
         return new Forward(r.out(), r.lse());
     }
 

@@ -719,12 +719,65 @@ public final class DeviceKernels {
         return new AttentionGrads(dq, dk, dv);
     }
 
+    /**
+     * Split-K ("flash-decoding") attention for one query row per head (decode_attention.cu): the result of
+     * {@link #attentionForward} for q [B, H, 1, hd] — out [B, H, 1, hd] and lse [B, H, 1] — with the keys cut into
+     * chunks that independent blocks handle, chosen for this device by the launcher's heuristic
+     * (pn_decode_attention_chunk). k and v are read in their precision when both are F32, both F16 or both BF16
+     * (views with contiguous rows evenly strided by hd, such as a KV cache narrowed to Tk rows, in place);
+     * otherwise they are converted to F32 first. Accumulation is float32.
+     */
+    public AttentionResult decodeAttention(Tensor q, Tensor k, Tensor v, Tensor keyValid, boolean causal, int start,
+                                           float scale) {
+        return decodeAttention(q, k, v, keyValid, causal, start, scale, 0);
+    }
+
+    /** {@link #decodeAttention} with {@code chunk} keys per split; 0 = the launcher's heuristic for this device. */
+    public AttentionResult decodeAttention(Tensor q, Tensor k, Tensor v, Tensor keyValid, boolean causal, int start,
+                                           float scale, int chunk) {
+        if (q.rank() == 4 && q.size(2) != 1) {
+            throw new IllegalArgumentException("decodeAttention takes one query row per head, q [B, H, 1, hd], got "
+                    + Arrays.toString(q.shape()));
+        }
+        if (chunk < 0) throw new IllegalArgumentException("chunk must be >= 0 (0 = heuristic), got " + chunk);
+        AttentionOperands a = attentionOperands(q, k, v, keyValid, true);
+        if (chunk == 0) chunk = decodeChunk(a.b(), a.h(), a.kv(), a.tk());
+        long splits = (a.tk() + (long) chunk - 1) / chunk;
+        long workspace = (long) a.b() * a.h() * splits * (a.hd() + 2);   // decode_attention.h: [B, H, S, hd + 2]
+        if (workspace > Integer.MAX_VALUE) throw new IllegalArgumentException("decode workspace of " + workspace + " floats");
+        Tensor out = memory.empty(DType.F32, a.b(), a.h(), 1, a.hd());
+        Tensor lse = memory.empty(DType.F32, a.b(), a.h(), 1);
+        Tensor partial = memory.empty(DType.F32, (int) workspace);
+        try {
+            check("pn_decode_attention", abi.decodeAttention(floats(a.q()), bytesAt(a.k()), bytesAt(a.v()),
+                    dtypeCode(a.k()), bytes(a.keyValid()), a.b(), a.h(), a.kv(), a.tk(), a.hd(), a.qBatchStride(),
+                    a.qHeadStride(), a.kvBatchStride(), a.kvHeadStride(), causal ? 1 : 0, start, scale, chunk,
+                    floats(partial), floats(out), floats(lse), memory.stream()));
+        } finally {
+            partial.close();
+        }
+        return new AttentionResult(out, lse);
+    }
+
+    /** Keys per split that pn_decode_attention_chunk picks for this problem on the current device. */
+    int decodeChunk(int b, int h, int kv, int tk) {
+        try (IntPointer chunk = new IntPointer(1)) {
+            check("pn_decode_attention_chunk", abi.decodeAttentionChunk(b, h, kv, tk, 0, chunk));
+            return chunk.get();
+        }
+    }
+
     // q, k, v and the key mask as the attention launchers read them, with the sizes and batch/head strides.
     private record AttentionOperands(Tensor q, Tensor k, Tensor v, Tensor keyValid, int b, int h, int kv, int t,
                                      int tk, int hd, long qBatchStride, long qHeadStride, long kvBatchStride,
                                      long kvHeadStride) {}
 
     private AttentionOperands attentionOperands(Tensor q, Tensor k, Tensor v, Tensor keyValid) {
+        return attentionOperands(q, k, v, keyValid, false);
+    }
+
+    // halfKv: k and v may stay F16/BF16 when both have that dtype (the decode kernel widens them as it loads).
+    private AttentionOperands attentionOperands(Tensor q, Tensor k, Tensor v, Tensor keyValid, boolean halfKv) {
         if (q.rank() != 4 || k.rank() != 4 || !Arrays.equals(k.shape(), v.shape()) || k.size(0) != q.size(0)
                 || k.size(3) != q.size(3)) {
             throw new IllegalArgumentException("attention expects q [B, H, T, hd] and k, v [B, KV, Tk, hd], got "
@@ -738,10 +791,11 @@ public final class DeviceKernels {
             throw new IllegalArgumentException("keyValid must be a [" + b + ", " + tk + "] BOOL/U8/I32/I64 tensor, got "
                     + keyValid.dtype() + " " + Arrays.toString(keyValid.shape()));
         }
-        Tensor qd = rowsOperand(q), kd = rowsOperand(k), vd = rowsOperand(v);
+        boolean half = halfKv && k.dtype() == v.dtype() && (k.dtype() == DType.F16 || k.dtype() == DType.BF16);
+        Tensor qd = rowsOperand(q, false), kd = rowsOperand(k, half), vd = rowsOperand(v, half);
         if (headStride(kd, 0) != headStride(vd, 0) || headStride(kd, 1) != headStride(vd, 1)) {
-            kd = f32(k);   // one stride pair serves k and v: both contiguous
-            vd = f32(v);
+            kd = half ? denseCopy(k) : f32(k);   // one stride pair serves k and v: both contiguous
+            vd = half ? denseCopy(v) : f32(v);
         }
         Tensor valid = keyValid == null ? null : memory.input(keyValid, DType.BOOL);
         return new AttentionOperands(qd, kd, vd, valid, b, h, kv, t, tk, hd, headStride(qd, 0), headStride(qd, 1),
@@ -749,13 +803,19 @@ public final class DeviceKernels {
     }
 
     // t [.., .., rows, hd] as the attention kernels can read it: the same view on device-accessible storage
-    // (DeviceMemory.resident) when it is F32 with rows contiguous and evenly strided by hd and non-negative
-    // batch/head strides, else a contiguous F32 copy.
-    private Tensor rowsOperand(Tensor t) {
+    // (DeviceMemory.resident) when it is F32 (or, with half, t's F16/BF16) with rows contiguous and evenly strided
+    // by hd and non-negative batch/head strides, else a contiguous copy (F32, or t's dtype with half).
+    private Tensor rowsOperand(Tensor t, boolean half) {
         int rows = t.size(2), hd = t.size(3);
-        boolean readable = t.dtype() == DType.F32 && (hd <= 1 || t.stride(3) == 1) && (rows <= 1 || t.stride(2) == hd)
-                && t.stride(0) >= 0 && t.stride(1) >= 0;
-        return readable ? memory.resident(t) : f32(t);
+        boolean layout = (hd <= 1 || t.stride(3) == 1) && (rows <= 1 || t.stride(2) == hd) && t.stride(0) >= 0
+                && t.stride(1) >= 0;
+        if (half) return layout ? memory.resident(t) : denseCopy(t);
+        return layout && t.dtype() == DType.F32 ? memory.resident(t) : f32(t);
+    }
+
+    // A contiguous device tensor with t's dtype and values (t itself when it already is one).
+    private Tensor denseCopy(Tensor t) {
+        return memory.holds(t) ? contiguous(t) : memory.input(t, t.dtype());
     }
 
     // Stride of dim 0 (batch) or 1 (head) in elements; 0 for a size-1 dim, whose stride is never used.
@@ -772,6 +832,37 @@ public final class DeviceKernels {
 
     private static BytePointer bytes(Tensor t) {
         return t == null ? null : new BytePointer(t.storage().pointer()).position(t.offset());
+    }
+
+    // ------------------------------------------------------------------------------------- bf16x3 (bf16x3.h)
+
+    /**
+     * The exact three-term bfloat16 split of x (bf16x3.h), for GEMMs with BF16 inputs: a new contiguous BF16 tensor
+     * [3, ...x's shape] with x = parts[0] + parts[1] + parts[2] exactly (for |x| >= 2^-110; below, |error| < 2^-133).
+     * Inf and NaN go to parts[0] alone.
+     */
+    public Tensor bf16x3Split(Tensor x) {
+        Tensor in = f32(x);
+        int[] shape = new int[x.rank() + 1];
+        shape[0] = 3;
+        System.arraycopy(x.shape(), 0, shape, 1, x.rank());
+        Tensor parts = memory.empty(DType.BF16, shape);
+        check("pn_bf16x3_split", abi.bf16x3Split(floats(in), in.numel(), bytesAt(parts), memory.stream()));
+        return parts;
+    }
+
+    /**
+     * The sum of the three products of a split (bf16x3.h): products [3, ...] -> a new contiguous F32 [...] tensor
+     * (products[2] + products[1]) + products[0], the smallest terms first.
+     */
+    public Tensor bf16x3Sum(Tensor products) {
+        if (products.rank() < 1 || products.size(0) != 3) {
+            throw new IllegalArgumentException("bf16x3Sum expects [3, ...] products, got " + Arrays.toString(products.shape()));
+        }
+        Tensor in = f32(products);
+        Tensor out = memory.empty(DType.F32, Arrays.copyOfRange(products.shape(), 1, products.rank()));
+        check("pn_bf16x3_sum", abi.bf16x3Sum(floats(in), out.numel(), floats(out), memory.stream()));
+        return out;
     }
 
     // ------------------------------------------------- ADAPT-∞ sample vectors and clustering (docs/methods/adapt-inf.md §2.4-3)

@@ -78,6 +78,44 @@ class CudaBackendGoldenTest {
         assertOnlyAllowedFallbacks(be);
     }
 
+    /**
+     * The decode steps of the same generation run the split-K decode kernel (decode_attention.cu) in every LLM layer,
+     * counted through a recording launcher table, and still give the golden tokens and step logits.
+     */
+    @Test
+    void decodeStepsUseTheSplitKernelAndKeepTheGoldenTokens() throws IOException {
+        Map<String, Integer> calls = new java.util.concurrent.ConcurrentHashMap<>();
+        CudaBackend be = recording(calls);
+        long[] prompt = npy("generate_prompt_ids").toLongArray();
+        Generator.Result r = new Generator(model, be).generate(List.of(prompt), pixels, GenerationConfig.greedy(8, 2), null);
+        assertArrayEquals(npy("generate_new_tokens").toLongArray(), r.tokens().get(0));
+        Tensor golden = npy("generate_step_logits");                                   // [8, 320]
+        for (int s = 0; s < 8; s++) {
+            double d = maxAbsDiff(r.stepLogits().get(s).reshape(320), golden.select(0, s));
+            assertTrue(d <= 1e-4, "step " + s + " logits differ by " + d);
+        }
+        // 8 new tokens: the prompt's forward gives the first, 7 one-token decode steps the others
+        assertEquals(7 * model.config().text().numLayers(), calls.getOrDefault("decodeAttention", 0),
+                "split-K launches: one per layer and decode step");
+    }
+
+    // A CudaBackend on the emulated device whose launches are counted by launcher name.
+    private static CudaBackend recording(Map<String, Integer> calls) {
+        KernelAbi emu = EmulatedDevice.abi();
+        KernelAbi abi = (KernelAbi) java.lang.reflect.Proxy.newProxyInstance(KernelAbi.class.getClassLoader(),
+                new Class<?>[]{KernelAbi.class}, (proxy, method, args) -> {
+                    calls.merge(method.getName(), 1, Integer::sum);
+                    try {
+                        return method.invoke(emu, args);
+                    } catch (java.lang.reflect.InvocationTargetException e) {
+                        throw e.getCause();
+                    }
+                });
+        CudaDevice device = CudaDevice.emulated();
+        return new CudaBackend(new CudaDevice("emulated, recording", new DeviceKernels(abi, device.kernels().memory()),
+                device.gemm()));
+    }
+
     @Test
     void backwardMatchesTheReferenceGradients() throws IOException {
         CudaBackend be = CudaBackend.emulated();

@@ -1,5 +1,6 @@
 /*
- * "cuda": the CUDA backend on the first GPU — nvcc-built kernels (CudaKernels), CUDA managed memory, cuBLAS.
+ * "cuda": the CUDA backend on the first GPU — nvcc-built kernels (CudaKernels), CUDA managed memory, cuBLAS GemmEx
+ * behind the shared GEMM plan (PlannedGemm; TF32 for F32 products only with -Dperennial.cuda.tf32=true).
  * Chosen by "auto" whenever GpuProbe finds a device (priority 10 > the CPU backend's 0). create() is the first
  * place that touches the org.bytedeco CUDA preset.
  */
@@ -8,6 +9,7 @@ package dev.perennial.cuda.gpu;
 import dev.perennial.cuda.CudaBackend;
 import dev.perennial.cuda.CudaDevice;
 import dev.perennial.cuda.DeviceKernels;
+import dev.perennial.cuda.PlannedGemm;
 import dev.perennial.cuda.PooledDeviceMemory;
 import dev.perennial.cuda.StaticBindingAbi;
 import dev.perennial.tensor.Backend;
@@ -29,7 +31,8 @@ public final class GpuCudaProvider implements BackendProvider {
     public Backend create() {
         if (!GpuProbe.available()) throw new IllegalStateException("no usable GPU: " + GpuProbe.reason());
         PooledDeviceMemory memory = ManagedMemory.create();
-        return new CudaBackend(new CudaDevice("gpu0", new DeviceKernels(StaticBindingAbi.of(CudaKernels.class, () -> ""), memory),
-                new CublasGemm(memory)));
+        DeviceKernels kernels = new DeviceKernels(StaticBindingAbi.of(CudaKernels.class, () -> ""), memory);
+        return new CudaBackend(new CudaDevice("gpu0", kernels,
+                new PlannedGemm(kernels, new CublasGemm(memory), CudaDevice.tf32FromProperties())));
     }
 }
