@@ -16,7 +16,7 @@
  *    one start recovered 11 of 30 sets, 10 restarts 30 of 30; KMeansTest). Restarting the whole fit would multiply
  *    its cost, so the restarts are cheap: on one seeded sample of min(N, 256·K) points (RESTART_POINTS_PER_CLUSTER),
  *    restart r = 0..nInit−1 runs greedy k-means++ on the sample and at most RESTART_ITERATIONS = 10 Lloyd iterations
- *    there, seeded with the r-th nextLong of SplittableRandom(seed) drawn after the sample; the restart with the
+ *    there (whatever maxIterations, which bounds the fit on all points), seeded with the r-th nextLong of SplittableRandom(seed) drawn after the sample; the restart with the
  *    lowest inertia on the sample (ties: the earlier restart) gives the centroids the fit on all N points starts
  *    from, in place of its own k-means++. Restarts run one after the other, each on the chunked parallel code, so
  *    the result does not depend on the thread count. Cost at N = 100k, d = 8192, K = 10: docs/performance.md.
@@ -228,8 +228,7 @@ public final class KMeans {
             @Override public int dim() { return data.dim(); }
             @Override public void read(int index, float[] dst) { data.read(sample[index], dst); }
         };
-        Config restart = config.withVariant(Variant.LLOYD).withMaxIterations(Math.min(RESTART_ITERATIONS, config.maxIterations()))
-                .withInitSampleSize(0).withNInit(1);
+        Config restart = config.withVariant(Variant.LLOYD).withMaxIterations(RESTART_ITERATIONS).withInitSampleSize(0).withNInit(1);
         Result best = null;
         int winner = -1;
         for (int r = 0; r < config.nInit(); r++) {

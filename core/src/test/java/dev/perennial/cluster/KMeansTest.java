@@ -265,12 +265,17 @@ public class KMeansTest {
         assertThrows(IllegalArgumentException.class, () -> KMeans.lloydIteration(v, new float[][]{new float[3]}, KMeans.Assignment.EXACT));
     }
 
+    /**
+     * One update per iteration of the fit on all points, bounded by maxIterations. From a single k-means++ start
+     * (nInit = 1): with restarts on these 400 points (fewer than 256·K, so the restart sample is every point) the
+     * winning restart has already converged and the fit stops after one iteration.
+     */
     @Test
     void progressIsReportedAfterEveryIteration() {
         VectorSource v = new InMemoryVectors(blobs(400, 5, 8, 0.4, 9));
         for (int max : new int[]{50, 2}) {
             java.util.List<KMeans.Status> calls = new java.util.ArrayList<>();
-            KMeans.Result r = KMeans.fit(v, lloyd(5).withMaxIterations(max), calls::add);
+            KMeans.Result r = KMeans.fit(v, lloyd(5).withMaxIterations(max).withNInit(1), calls::add);
             assertEquals(r.iterations(), calls.size());
             for (int i = 0; i < calls.size(); i++) {
                 KMeans.Status s = calls.get(i);
