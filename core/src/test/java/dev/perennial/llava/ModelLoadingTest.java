@@ -101,17 +101,30 @@ class ModelLoadingTest {
         }
     }
 
-    @Test
-    void originalCheckpointWithoutClipWeightsUsesTheVisionTowerFolder() throws IOException {
-        Path dir = Files.createDirectories(tmp.resolve("orig"));
-        Files.copy(Goldens.tinyOriginal().resolve("config.json"), dir.resolve("config.json"));
+    /** The tiny original checkpoint without its CLIP weights, its config naming {@code tower} as mm_vision_tower. */
+    private Path withoutClipWeights(String name, String tower) throws IOException {
+        Path dir = Files.createDirectories(tmp.resolve(name));
+        Files.writeString(dir.resolve("config.json"), Files.readString(Goldens.tinyOriginal().resolve("config.json"))
+                .replace("\"./vision_tower\"", "\"" + tower + "\""));
         Map<String, Tensor> w = new LinkedHashMap<>();
         tensors(Goldens.tinyOriginal().resolve("model.safetensors")).forEach((k, v) -> {
             if (!k.startsWith("model.vision_tower.")) w.put(k, v);
         });
         SafetensorsWriter.write(dir.resolve("model.safetensors"), w, Map.of());
-        long[] originalIds = ids.clone();
-        for (int i = 0; i < originalIds.length; i++) if (originalIds[i] == 300) originalIds[i] = -200;
+        return dir;
+    }
+
+    /** The golden ids with the original dialect's image marker (-200) in place of llava-hf's. */
+    private long[] originalIds() {
+        long[] out = ids.clone();
+        for (int i = 0; i < out.length; i++) if (out[i] == 300) out[i] = -200;
+        return out;
+    }
+
+    @Test
+    void originalCheckpointWithoutClipWeightsUsesTheVisionTowerFolder() throws IOException {
+        Path dir = withoutClipWeights("orig", "./vision_tower");
+        long[] originalIds = originalIds();
         // mm_vision_tower is "./vision_tower", which this folder lacks: it must be given explicitly
         ModelConfigException e = assertThrows(ModelConfigException.class, () -> LlavaModel.load(dir));
         assertEquals("mm_vision_tower", e.key());
@@ -125,16 +138,8 @@ class ModelLoadingTest {
     // user.home), and a missing id names the cache folders searched.
     @Test
     void originalCheckpointFindsItsVisionTowerByIdInTheHuggingFaceCache() throws IOException {
-        Path dir = Files.createDirectories(tmp.resolve("orig-id"));
-        Files.writeString(dir.resolve("config.json"), Files.readString(Goldens.tinyOriginal().resolve("config.json"))
-                .replace("\"./vision_tower\"", "\"perennial-test/tiny-clip-tower\""));
-        Map<String, Tensor> w = new LinkedHashMap<>();
-        tensors(Goldens.tinyOriginal().resolve("model.safetensors")).forEach((k, v) -> {
-            if (!k.startsWith("model.vision_tower.")) w.put(k, v);
-        });
-        SafetensorsWriter.write(dir.resolve("model.safetensors"), w, Map.of());
-        long[] originalIds = ids.clone();
-        for (int i = 0; i < originalIds.length; i++) if (originalIds[i] == 300) originalIds[i] = -200;
+        Path dir = withoutClipWeights("orig-id", "perennial-test/tiny-clip-tower");
+        long[] originalIds = originalIds();
         Path home = tmp.resolve("home"), repo = home.resolve(".cache/huggingface/hub/models--perennial-test--tiny-clip-tower");
         String saved = System.getProperty("user.home");
         try {

@@ -82,6 +82,15 @@ class PromptCommandsTest {
         return run(a.toArray(String[]::new));
     }
 
+    /** prompt-eval of the state folder on {@code test}, predictions to {@code out} (batches of 4, 3 new tokens). */
+    private CliRun eval(Path clip, Path test, Path out) throws IOException {
+        Files.createDirectories(out.getParent());
+        List<String> args = new ArrayList<>(List.of("prompt-eval"));
+        args.addAll(Arrays.asList(common(clip, "--state", dir.resolve("state").toString(), "--data", test.toString(), "--out", out.toString(),
+                "--batch", "4", "--max-new-tokens", "3")));
+        return run(args.toArray(String[]::new));
+    }
+
     private static Map<String, byte[]> files(Path folder) throws IOException {
         Map<String, byte[]> m = new TreeMap<>();
         try (Stream<Path> s = Files.walk(folder)) {
@@ -113,11 +122,7 @@ class PromptCommandsTest {
                 .addAll((com.fasterxml.jackson.databind.node.ArrayNode) JSON.readTree(b.toFile()));
         Path test = Files.writeString(dir.resolve("test.json"), both.toString());
         Path out = dir.resolve("out/predictions.jsonl");
-        Files.createDirectories(out.getParent());
-        List<String> args = new ArrayList<>(List.of("prompt-eval"));
-        args.addAll(Arrays.asList(common(clip, "--state", dir.resolve("state").toString(), "--data", test.toString(), "--out", out.toString(),
-                "--batch", "4", "--max-new-tokens", "3")));
-        CliRun e = run(args.toArray(String[]::new));
+        CliRun e = eval(clip, test, out);
         assertEquals(0, e.exitCode(), e.err());
         assertTrue(e.out().contains("12 answered, 0 skipped"), e.out());
         List<String> lines = Files.readAllLines(out);
@@ -150,12 +155,8 @@ class PromptCommandsTest {
         }
         JsonNode pool = JSON.readTree(dir.resolve("state/pool.json").toFile());
         assertEquals("s-prompts", pool.get("config").get("method").asText());
-        Path test = task("colour", "test", 4), out = dir.resolve("sp/predictions.jsonl");
-        Files.createDirectories(out.getParent());
-        List<String> args = new ArrayList<>(List.of("prompt-eval"));
-        args.addAll(Arrays.asList(common(clip, "--state", dir.resolve("state").toString(), "--data", test.toString(), "--out", out.toString(),
-                "--batch", "4", "--max-new-tokens", "3")));
-        CliRun e = run(args.toArray(String[]::new));
+        Path out = dir.resolve("sp/predictions.jsonl");
+        CliRun e = eval(clip, task("colour", "test", 4), out);
         assertEquals(0, e.exitCode(), e.err());
         for (String line : Files.readAllLines(out)) assertEquals(1, JSON.readTree(line).get("selected_tasks").size(), "argmax: one prompt, " + line);
     }
