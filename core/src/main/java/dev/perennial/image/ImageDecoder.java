@@ -25,7 +25,12 @@
  * Every failure is an ImageDecodeException naming the file and the reason. Decoder warnings (javax.imageio
  * reports a truncated JPEG as a warning and fills the rest with grey) are failures too, like PIL's
  * "image file is truncated". Images above PIL's decompression-bomb limit (2 * 89,478,485 pixels) are refused
- * before any pixel is decoded.
+ * before any pixel is decoded, and so are images whose header claims more pixels than the file can encode
+ * (MAX_PIXELS_PER_BYTE): a 50-byte JPEG header claiming 10000 x 10000 pixels used to make javax.imageio allocate
+ * its 300 MB raster before it found the data missing (found by fuzzing, docs/reliability.md, "Fuzzing the file
+ * parsers"). The bound is PNG's (1-bit samples, deflate's best ratio of 1032:1); baseline and progressive JPEG need
+ * at least one bit per 8 x 8 block and GIF's LZW one 12-bit code per 4096 pixels, so no complete file of those
+ * exceeds it. Only a BMP whose RLE escapes leave most pixels undefined could, and is refused.
  */
 package dev.perennial.image;
 
@@ -68,6 +73,8 @@ import java.util.List;
 public final class ImageDecoder {
     /** PIL's Image.MAX_IMAGE_PIXELS; above twice this PIL raises DecompressionBombError. */
     static final long PIL_MAX_IMAGE_PIXELS = 1024L * 1024 * 1024 / 4 / 3;
+    /** Most pixels one byte of an image file can encode (PNG: 8 one-bit samples, deflated 1032:1); see the class comment. */
+    public static final long MAX_PIXELS_PER_BYTE = 8 * 1032;
 
     private ImageDecoder() {}
 
@@ -84,7 +91,7 @@ public final class ImageDecoder {
             ImageReader reader = readers.next();
             try {
                 reader.setInput(in, true, false);
-                return decode(file, reader);
+                return decode(file, reader, in.length());
             } finally {
                 reader.dispose();
             }
@@ -99,11 +106,22 @@ public final class ImageDecoder {
         }
     }
 
-    private static RgbImage decode(Path file, ImageReader reader) throws IOException {
-        long pixels = (long) reader.getWidth(0) * reader.getHeight(0);
+    private static RgbImage decode(Path file, ImageReader reader, long fileBytes) throws IOException {
+        int width, height;
+        try {
+            width = reader.getWidth(0);
+            height = reader.getHeight(0);
+        } catch (RuntimeException e) {   // header parsers throw too: a BMP with a negative data offset, NegativeArraySize
+            throw new ImageDecodeException(file, Reason.DAMAGED, e.toString(), e);
+        }
+        long pixels = (long) width * height;
         if (pixels > 2 * PIL_MAX_IMAGE_PIXELS) {
-            throw new ImageDecodeException(file, Reason.TOO_LARGE, reader.getWidth(0) + "x" + reader.getHeight(0)
+            throw new ImageDecodeException(file, Reason.TOO_LARGE, width + "x" + height
                     + " is more than " + 2 * PIL_MAX_IMAGE_PIXELS + " pixels (PIL's decompression-bomb limit)");
+        }
+        if (fileBytes >= 0 && pixels > MAX_PIXELS_PER_BYTE * fileBytes) {
+            throw new ImageDecodeException(file, Reason.DAMAGED, "the header says " + width + "x" + height
+                    + " pixels, more than a file of " + fileBytes + " bytes can encode (" + MAX_PIXELS_PER_BYTE + " pixels a byte)");
         }
         List<String> warnings = new ArrayList<>();
         reader.addIIOReadWarningListener((source, warning) -> warnings.add(warning));
@@ -133,7 +151,12 @@ public final class ImageDecoder {
     /** Attribute {@code attribute} of the first node called {@code node} in the image metadata tree, or null. */
     private static String metadataAttribute(ImageReader reader, String format, String node, String attribute)
             throws IOException {
-        IIOMetadata meta = reader.getImageMetadata(0);
+        IIOMetadata meta;
+        try {
+            meta = reader.getImageMetadata(0);
+        } catch (RuntimeException e) {   // as for the header (decode)
+            throw new IIOException("corrupt image metadata: " + e, e);
+        }
         String[] formats = meta == null ? null : meta.getMetadataFormatNames();
         if (formats == null || !Arrays.asList(formats).contains(format)) return null;
         Deque<Node> pending = new ArrayDeque<>(List.of(meta.getAsTree(format)));
