@@ -97,10 +97,20 @@ class ParserFuzzTest {
      * best compression ratio, see ImageDecoder), never by a number written in it.
      */
     private static void withinBudget(byte[] input, long perInputByte, Body body) throws IOException {
+        long budget = (64L << 20) + perInputByte * input.length;
+        long used = allocatedBy(body);
+        // The first run of a code path also pays for loading its classes, which Jazzer's agent instruments in this
+        // thread (97 MB once on JDK 25, where instrumenting the JDK's own classes fails with long stack traces); a
+        // parser's allocations repeat, so a second run over budget is a finding.
+        if (used > budget) used = allocatedBy(body);
+        long second = used;
+        assertTrue(second <= budget, () -> "allocated " + second + " bytes for an input of " + input.length + " bytes (budget " + budget + ")");
+    }
+
+    private static long allocatedBy(Body body) throws IOException {
         long before = THREADS.getCurrentThreadAllocatedBytes();
         body.run();
-        long used = THREADS.getCurrentThreadAllocatedBytes() - before, budget = (64L << 20) + perInputByte * input.length;
-        assertTrue(used <= budget, () -> "allocated " + used + " bytes for an input of " + input.length + " bytes (budget " + budget + ")");
+        return THREADS.getCurrentThreadAllocatedBytes() - before;
     }
 
     /** Heap per input byte for the text and container formats: generous for parse trees, far below a size field's reach. */
