@@ -23,6 +23,7 @@ import org.slf4j.LoggerFactory;
 import java.io.Closeable;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.PushbackInputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
@@ -48,7 +49,38 @@ public final class LlavaJsonReader implements Closeable {
     private LlavaJsonReader(InputStream in, String source, InvalidSamples policy) throws IOException {
         this.source = source;
         this.policy = policy;
-        this.parser = JSON.createParser(in);
+        PushbackInputStream head = new PushbackInputStream(in, 4);
+        try {
+            requireUtf8(head, source);
+            this.parser = JSON.createParser(head);
+        } catch (LlavaDataException e) {
+            head.close();
+            throw e;
+        } catch (IOException e) {
+            head.close();
+            throw new LlavaDataException(source, LlavaDataException.Kind.MALFORMED_JSON, -1, null, 1, 1, 0, "cannot be read: " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Refuses a file whose first bytes are a UTF-16/32 byte-order mark or hold a zero byte, from which Jackson would
+     * decode UTF-16 or UTF-32: LLaVA JSON is UTF-8 (as JSON itself), and SampleIndex keeps byte offsets, which only
+     * the UTF-8 parser reports. Without this, such a file escaped as a bare CharConversionException (found by fuzzing,
+     * docs/reliability.md, "Fuzzing the file parsers").
+     */
+    private static void requireUtf8(PushbackInputStream in, String source) throws IOException {
+        byte[] b = new byte[4];
+        int n = 0;
+        for (int r; n < 4 && (r = in.read(b, n, 4 - n)) > 0; ) n += r;
+        in.unread(b, 0, n);
+        boolean bom16 = n >= 2 && ((b[0] & 0xff) == 0xFE && (b[1] & 0xff) == 0xFF || (b[0] & 0xff) == 0xFF && (b[1] & 0xff) == 0xFE);
+        boolean zero = false;
+        for (int i = 0; i < n; i++) zero |= b[i] == 0;
+        if (bom16 || zero) {
+            throw new LlavaDataException(source, LlavaDataException.Kind.MALFORMED_JSON, -1, null, 1, 1, 0,
+                    "not UTF-8 (the first bytes are " + (bom16 ? "a UTF-16/32 byte-order mark" : "a zero byte, as in UTF-16/32")
+                            + "); LLaVA JSON files are UTF-8", null);
+        }
     }
 
     /** A reader over the LLaVA JSON file. */

@@ -1,5 +1,6 @@
 /*
- * Decodes an image file (JPEG, PNG; GIF and BMP come along with javax.imageio) into an RgbImage the way LLaVA
+ * Decodes an image file (JPEG, PNG; GIF and BMP come along with javax.imageio, its TIFF and WBMP readers are not used;
+ * BMPs with an embedded JPEG or PNG are refused, as by PIL) into an RgbImage the way LLaVA
  * and transformers' CLIPImageProcessor see it: `PIL.Image.open(f).convert("RGB")` (docs/methods/llava-numerics.md,
  * "Real LLaVA-1.5 preprocessing", step 1). The PIL rules, checked against Pillow by the goldens in
  * core/src/test/resources/golden/pillow:
@@ -25,7 +26,12 @@
  * Every failure is an ImageDecodeException naming the file and the reason. Decoder warnings (javax.imageio
  * reports a truncated JPEG as a warning and fills the rest with grey) are failures too, like PIL's
  * "image file is truncated". Images above PIL's decompression-bomb limit (2 * 89,478,485 pixels) are refused
- * before any pixel is decoded.
+ * before any pixel is decoded, and so are images whose header claims more pixels than the file can encode
+ * (MAX_PIXELS_PER_BYTE): a 330-byte JPEG whose header claims 10000 x 10000 grey pixels made javax.imageio allocate
+ * a 100 MB raster before it found the data missing (the fuzz tests' allocation check, docs/reliability.md, "Fuzzing
+ * the file parsers"). The bound is PNG's (1-bit samples, deflate's best ratio of 1032:1); baseline and progressive JPEG need
+ * at least one bit per 8 x 8 block and GIF's LZW one 12-bit code per 4096 pixels, so no complete file of those
+ * exceeds it. Only a BMP whose RLE escapes leave most pixels undefined could, and is refused.
  */
 package dev.perennial.image;
 
@@ -49,6 +55,7 @@ import java.awt.image.Raster;
 import java.awt.image.SampleModel;
 import java.io.FileNotFoundException;
 import java.io.IOException;
+import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayDeque;
@@ -57,6 +64,8 @@ import java.util.Arrays;
 import java.util.Deque;
 import java.util.Iterator;
 import java.util.List;
+import java.util.Locale;
+import java.util.Set;
 
 /**
  * Decodes an image file (JPEG, PNG, GIF, BMP) into an 8-bit RGB {@code RgbImage} exactly as PIL's
@@ -68,23 +77,59 @@ import java.util.List;
 public final class ImageDecoder {
     /** PIL's Image.MAX_IMAGE_PIXELS; above twice this PIL raises DecompressionBombError. */
     static final long PIL_MAX_IMAGE_PIXELS = 1024L * 1024 * 1024 / 4 / 3;
+    /** Most pixels one byte of an image file can encode (PNG: 8 one-bit samples, deflated 1032:1); see the class comment. */
+    public static final long MAX_PIXELS_PER_BYTE = 8 * 1032;
+
+    /** The formats read (javax.imageio format names): those of the class comment. */
+    private static final Set<String> FORMATS = Set.of("jpeg", "png", "gif", "bmp");
 
     private ImageDecoder() {}
+
+    /**
+     * Refuses a BMP whose compression is BI_JPEG (4) or BI_PNG (5), an embedded JPEG or PNG, as PIL does ("Unsupported
+     * BMP compression"). javax.imageio reads them, allocating the header's image size first: a 66-byte file claiming
+     * 1.8 GB took 1.8 GB (found by fuzzing, docs/reliability.md, "Fuzzing the file parsers"). The compression field
+     * is at byte 30 of the file in every info header of 40 bytes or more; the 12-byte OS/2 header has none.
+     */
+    private static void refuseEmbeddedBmp(Path file, ImageInputStream in) throws IOException {
+        long at = in.getStreamPosition();
+        ByteOrder order = in.getByteOrder();
+        try {
+            in.setByteOrder(ByteOrder.LITTLE_ENDIAN);
+            if (in.length() < 34) return;   // too short for a compression field: javax.imageio reports the truncation
+            in.seek(14);
+            long headerSize = in.readUnsignedInt();
+            in.seek(30);
+            long compression = in.readUnsignedInt();
+            if (headerSize >= 40 && (compression == 4 || compression == 5)) {
+                throw new ImageDecodeException(file, Reason.UNSUPPORTED, "BMP with an embedded " + (compression == 4 ? "JPEG" : "PNG")
+                        + " (compression " + compression + "), which PIL does not open either");
+            }
+        } finally {
+            in.seek(at);
+            in.setByteOrder(order);
+        }
+    }
 
     /** Decodes the first image in {@code file} and converts it to RGB as PIL's convert("RGB") does. */
     public static RgbImage read(Path file) throws ImageDecodeException {
         if (Files.isDirectory(file)) throw new ImageDecodeException(file, Reason.UNREADABLE, "is a folder");
         if (!Files.exists(file)) throw new ImageDecodeException(file, Reason.NOT_FOUND, null);
         try (ImageInputStream in = new FileImageInputStream(file.toFile())) {
-            Iterator<ImageReader> readers = ImageIO.getImageReaders(in);
-            if (!readers.hasNext()) {
+            ImageReader reader = null;
+            for (Iterator<ImageReader> readers = ImageIO.getImageReaders(in); readers.hasNext() && reader == null; ) {
+                ImageReader r = readers.next();   // only these four: javax.imageio also has TIFF and WBMP readers
+                if (FORMATS.contains(r.getFormatName().toLowerCase(Locale.ROOT))) reader = r;
+                else r.dispose();
+            }
+            if (reader == null) {
                 throw new ImageDecodeException(file, Reason.UNKNOWN_FORMAT, in.length() == 0 ? "empty file"
                         : "the first bytes match no JPEG, PNG, GIF or BMP signature");
             }
-            ImageReader reader = readers.next();
             try {
+                if (reader.getFormatName().equalsIgnoreCase("bmp")) refuseEmbeddedBmp(file, in);
                 reader.setInput(in, true, false);
-                return decode(file, reader);
+                return decode(file, reader, in.length());
             } finally {
                 reader.dispose();
             }
@@ -99,11 +144,22 @@ public final class ImageDecoder {
         }
     }
 
-    private static RgbImage decode(Path file, ImageReader reader) throws IOException {
-        long pixels = (long) reader.getWidth(0) * reader.getHeight(0);
+    private static RgbImage decode(Path file, ImageReader reader, long fileBytes) throws IOException {
+        int width, height;
+        try {
+            width = reader.getWidth(0);
+            height = reader.getHeight(0);
+        } catch (RuntimeException e) {   // header parsers throw too: a BMP with a negative data offset, NegativeArraySize
+            throw new ImageDecodeException(file, Reason.DAMAGED, e.toString(), e);
+        }
+        long pixels = (long) width * height;
         if (pixels > 2 * PIL_MAX_IMAGE_PIXELS) {
-            throw new ImageDecodeException(file, Reason.TOO_LARGE, reader.getWidth(0) + "x" + reader.getHeight(0)
+            throw new ImageDecodeException(file, Reason.TOO_LARGE, width + "x" + height
                     + " is more than " + 2 * PIL_MAX_IMAGE_PIXELS + " pixels (PIL's decompression-bomb limit)");
+        }
+        if (fileBytes >= 0 && pixels > MAX_PIXELS_PER_BYTE * fileBytes) {
+            throw new ImageDecodeException(file, Reason.DAMAGED, "the header says " + width + "x" + height
+                    + " pixels, more than a file of " + fileBytes + " bytes can encode (" + MAX_PIXELS_PER_BYTE + " pixels a byte)");
         }
         List<String> warnings = new ArrayList<>();
         reader.addIIOReadWarningListener((source, warning) -> warnings.add(warning));
@@ -133,7 +189,12 @@ public final class ImageDecoder {
     /** Attribute {@code attribute} of the first node called {@code node} in the image metadata tree, or null. */
     private static String metadataAttribute(ImageReader reader, String format, String node, String attribute)
             throws IOException {
-        IIOMetadata meta = reader.getImageMetadata(0);
+        IIOMetadata meta;
+        try {
+            meta = reader.getImageMetadata(0);
+        } catch (RuntimeException e) {   // as for the header (decode)
+            throw new IIOException("corrupt image metadata: " + e, e);
+        }
         String[] formats = meta == null ? null : meta.getMetadataFormatNames();
         if (formats == null || !Arrays.asList(formats).contains(format)) return null;
         Deque<Node> pending = new ArrayDeque<>(List.of(meta.getAsTree(format)));

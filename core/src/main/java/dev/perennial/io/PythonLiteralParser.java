@@ -13,7 +13,8 @@
  *
  * Results: Map<String, Object> (insertion ordered), List<Object> for lists, Tuple for tuples, String, Long,
  * Boolean. Errors are BAD_HEADER TensorFormatExceptions, and a key repeated in a dict is DUPLICATE_NAME
- * (Python would silently keep the last value).
+ * (Python would silently keep the last value). Nesting is limited to MAX_DEPTH levels (a numpy header has two): the
+ * parser recurses once per level, and a 1 MB header of '[' used to end in a StackOverflowError.
  */
 package dev.perennial.io;
 
@@ -31,9 +32,13 @@ final class PythonLiteralParser {
     /** A Python tuple (kept apart from lists because numpy requires the shape to be a tuple). */
     record Tuple(List<Object> items) {}
 
+    /** Deepest nesting of dicts, lists and tuples accepted. */
+    static final int MAX_DEPTH = 32;
+
     private final String text;
     private final Path file;
     private int pos;
+    private int depth;
 
     private PythonLiteralParser(String text, Path file) {
         this.text = text;
@@ -54,9 +59,13 @@ final class PythonLiteralParser {
         if (pos >= text.length()) throw error("unexpected end of header");
         char c = text.charAt(pos);
         switch (c) {
-            case '{': return dict();
-            case '[': pos++; return Collections.unmodifiableList(rest(new ArrayList<>(), ']'));
-            case '(': return tuple();
+            case '{': case '[': case '(':
+                if (++depth > MAX_DEPTH) throw error("values nested more than " + MAX_DEPTH + " levels deep");
+                try {
+                    return c == '{' ? dict() : c == '(' ? tuple() : list();
+                } finally {
+                    depth--;
+                }
             case '\'': case '"': return string();
             default:
                 if (c == '-' || Character.isDigit(c)) return integer();
@@ -92,6 +101,11 @@ final class PythonLiteralParser {
                 return Collections.unmodifiableMap(m);
             }
         }
+    }
+
+    private List<Object> list() throws TensorFormatException {
+        pos++;                                              // '['
+        return Collections.unmodifiableList(rest(new ArrayList<>(), ']'));
     }
 
     private Object tuple() throws TensorFormatException {

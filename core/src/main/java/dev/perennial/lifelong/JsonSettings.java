@@ -82,7 +82,11 @@ public final class JsonSettings {
     public int integer(String key, int def) {
         JsonNode n = node.get(key);
         if (n == null) return def;
-        if (!n.isIntegralNumber()) throw new IllegalArgumentException("\"" + path + key + "\" must be an integer");
+        // canConvertToInt: asInt() of 4294967297 is 1, which a run used to take without a word
+        if (!n.isIntegralNumber() || !n.canConvertToInt()) {
+            throw new IllegalArgumentException("\"" + path + key + "\" must be an integer in " + Integer.MIN_VALUE + ".." + Integer.MAX_VALUE
+                    + ", got " + n);
+        }
         return n.asInt();
     }
 

@@ -72,15 +72,24 @@ public record RunPlan(Path model, Path tokenizer, String template, int maxLength
         JsonNode r;
         try {
             r = new ObjectMapper().readTree(file.toFile());
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            com.fasterxml.jackson.core.JsonLocation at = e.getLocation();
+            throw failure(file, "not valid JSON" + (at == null ? "" : " at line " + at.getLineNr() + ", column " + at.getColumnNr())
+                    + ": " + e.getOriginalMessage(), e);
         } catch (IOException e) {
-            throw new IOException(file + ": not valid JSON: " + e.getMessage(), e);
+            throw failure(file, "not valid JSON: " + e.getMessage(), e);
         }
         if (r == null || !r.isObject()) throw new IOException(file + ": a run file is a JSON object");
         try {
             return parse(r, file.toAbsolutePath().getParent(), registry);
-        } catch (IllegalArgumentException e) {
-            throw new IOException(file + ": " + e.getMessage(), e);
+        } catch (IllegalArgumentException | IOException e) {   // IOException: a task folder that is not there
+            throw failure(file, e.getMessage(), e);
         }
+    }
+
+    /** The one-line error about run file {@code file}: keys and values quoted from it may hold line breaks. */
+    private static IOException failure(Path file, String detail, Exception cause) {
+        return new IOException((file + ": " + detail).replaceAll("\\p{Cntrl}+", " "), cause);
     }
 
     static RunPlan parse(JsonNode node, Path base) throws IOException {

@@ -52,6 +52,8 @@ public final class JsonConfig {
             JsonLocation at = e.getLocation();
             String where = at == null ? "" : " at line " + at.getLineNr() + ", column " + at.getColumnNr();
             throw new ModelConfigException(file, null, "invalid JSON" + where + ": " + e.getOriginalMessage(), e);
+        } catch (java.io.CharConversionException e) {   // Jackson guessed UTF-16/32 from the first bytes and failed
+            throw new ModelConfigException(file, null, "invalid JSON: " + e.getMessage(), e);
         }
         if (root == null || !root.isObject()) throw new ModelConfigException(file, null, "not a JSON object");
         return new JsonConfig(file, "", root);

@@ -123,8 +123,9 @@ final class LlavaConfigLoader {
         }
         String tower = json.string("mm_vision_tower", null);
         if (tower == null) throw json.error("mm_vision_tower", "is required for an original LLaVA checkpoint");
-        for (Path candidate : new Path[]{modelDir.resolve(tower), Path.of(tower), modelDir.resolve("vision_tower")}) {
-            try {
+        for (int i = 0; i < 3; i++) {
+            try {   // resolving is inside the try: a name with a NUL character is no path here (InvalidPathException)
+                Path candidate = i == 0 ? modelDir.resolve(tower) : i == 1 ? Path.of(tower) : modelDir.resolve("vision_tower");
                 if (Files.isRegularFile(candidate.resolve("config.json"))) return candidate.normalize();
             } catch (java.nio.file.InvalidPathException ignored) {
                 // not a usable path on this system: try the next candidate

@@ -11,7 +11,7 @@ import java.nio.file.Path;
 
 /**
  * The {@code IOException} for a model configuration that is malformed or asks for something this library does not
- * implement, naming the file and the dotted key (and, for JSON syntax errors, the line and column).
+ * implement, naming the file and the dotted key (and, for JSON syntax errors, the line and column), in one line.
  * <p>Thread-safe: its own fields (file, key) are final and immutable, and the state it inherits from
  * {@code Throwable} is synchronized there.
  */
@@ -24,7 +24,8 @@ public final class ModelConfigException extends IOException {
     }
 
     public ModelConfigException(Path file, String key, String message, Throwable cause) {
-        super(file + (key == null ? "" : ": " + key) + ": " + message, cause);
+        // one line: keys and values quoted from the file may hold line breaks
+        super((file + (key == null ? "" : ": " + key) + ": " + message).replaceAll("\\p{Cntrl}+", " "), cause);
         this.file = file;
         this.key = key;
     }

@@ -21,6 +21,8 @@ package dev.perennial.text;
 import dev.perennial.tensor.Tensor;
 
 import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -106,7 +108,13 @@ public final class ClipTokenizer {
     }
 
     private static List<String[]> merges(Path file) throws IOException {
-        List<String> lines = Files.readAllLines(file, StandardCharsets.UTF_8);
+        String text;
+        try {   // Files.readAllLines would throw a bare MalformedInputException ("Input length = 1") naming no file
+            text = StandardCharsets.UTF_8.newDecoder().decode(ByteBuffer.wrap(Files.readAllBytes(file))).toString();
+        } catch (CharacterCodingException e) {
+            throw new TokenizerFormatException(file, "not valid UTF-8", e);
+        }
+        List<String> lines = text.lines().toList();
         List<String[]> pairs = new ArrayList<>(lines.size());
         for (int i = 0; i < lines.size(); i++) {
             String line = lines.get(i);

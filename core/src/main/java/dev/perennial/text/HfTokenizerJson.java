@@ -130,6 +130,12 @@ final class HfTokenizerJson {
         for (JsonNode t : added) {
             int id = id(t.path("id"), "added_tokens[].id");
             String content = text(t, "content", "added_tokens[" + id + "].content");
+            // ids beyond the model continue it without gaps, so every valid id is below this; checked before the id
+            // sizes anything (a bit set sized by id 2147483647 took 256 MB)
+            if (id >= modelSize + added.size()) {
+                throw fail("added token " + id + " '" + content + "' lies beyond the " + modelSize + " model pieces and "
+                        + added.size() + " added tokens");
+            }
             if (t.path("special").asBoolean(false)) special.set(id);
             if (id < modelSize) {
                 if (!pieces.get(id).equals(content)) {

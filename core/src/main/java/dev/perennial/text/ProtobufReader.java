@@ -3,7 +3,7 @@
  * SentencePieceModel): varints, 32-bit floats, length-delimited strings/bytes/sub-messages, and skipping
  * fields it does not need. Written by hand so that core needs no protobuf runtime or generated classes.
  *
- * Every defect (a varint running past 10 bytes or the end, a length beyond the enclosing message, an unknown
+ * Every defect (a varint running past 10 bytes or the end, a length beyond the enclosing message or negative, an unknown
  * or group wire type, a field with an unexpected wire type, a string that is not UTF-8) is a
  * TokenizerFormatException naming the file and the byte offset.
  */
@@ -106,7 +106,10 @@ final class ProtobufReader {
         expect(tag, LENGTH_DELIMITED);
         int at = pos;
         long length = varint();
-        if (length > limit - pos) throw fail(at, "field " + field(tag) + " declares " + length + " bytes, only " + (limit - pos) + " remain");
+        // a 10-byte varint can be negative as a long: it must not move the reader backwards (that looped for ever)
+        if (length < 0 || length > limit - pos) {
+            throw fail(at, "field " + field(tag) + " declares " + Long.toUnsignedString(length) + " bytes, only " + (limit - pos) + " remain");
+        }
         return (int) length;
     }
 

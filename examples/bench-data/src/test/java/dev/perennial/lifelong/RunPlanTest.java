@@ -111,6 +111,9 @@ class RunPlanTest {
                 {"\"lora\": {\"dropout\": 1.5}", "\"lora.dropout\" must be in [0, 1), got 1.5"},
                 {"\"test_limit\": -2", "\"test_limit\" must be at least 0, got -2"},
                 {"\"max_length\": 0", "\"max_length\" must be at least 1, got 0"},
+                // an integer beyond int used to wrap without a word (4294967297 -> 1): found while writing the run-file fuzz test
+                {"\"max_length\": 4294967297", "\"max_length\" must be an integer in -2147483648..2147483647, got 4294967297"},
+                {"\"lora\": {\"rank\": -4294967288}", "\"lora.rank\" must be an integer in"},
                 {"\"adapt_inf\": {\"pool_cap\": 0}", "\"adapt_inf.pool_cap\" must be at least 1, got 0"},
                 {"\"adapt_inf\": {\"n_init\": 0}", "\"adapt_inf.n_init\" must be at least 1, got 0"},
                 {"\"adapt_inf\": {\"n_init\": 2.5}", "\"adapt_inf.n_init\" must be an integer"},
