@@ -21,6 +21,7 @@ import java.util.Set;
  * @param equalBudget  use the run's budget and epochs instead of the fraction and epochs below
  * @param dataFraction fraction of the task's training samples, in (0, 1]
  * @param epochs       passes over them
+ * <p>Immutable; safe to share between threads.
  */
 public record PromptProtocol(boolean equalBudget, double dataFraction, int epochs) {
     /** The settings keys this record reads, beside each plug-in's own. */

@@ -40,7 +40,7 @@ class ReadmeDemoTableTest {
         assertEquals(recorded, shown, "README's table differs from docs/results/demo/report.md: run scripts/record-demo");
         String run = Files.readString(ROOT.resolve("docs/results/demo/RUN.md"));
         for (String field : new String[]{"* commit: ", "* date: ", "* command: `java -jar examples/target/perennial.jar demo"}) {
-            assertTrue(run.contains(field), "RUN.md names " + field.trim());
+            assertTrue(run.contains(field), "docs/results/demo/RUN.md names " + field.trim());
         }
     }
 }
