@@ -353,7 +353,9 @@ public final class LlavaModel implements AutoCloseable {
         }
         if (count == 0) return new Output(in, hidden, null, null, null, Double.NaN, 0);
         Tensor flat = hidden.normed().reshape(b * t, d);                             // [B*T, D]
-        Tensor picked = be.embedding(flat, be.place(Tensor.ofLongs(java.util.Arrays.copyOf(rows, count), count)));   // [N, D]
+        // the row ids stay host tensors: the recorded gather's backward reads them on the host, so a device backend
+        // copies them in once and nothing is read back (DeviceResidencyTest)
+        Tensor picked = be.embedding(flat, Tensor.ofLongs(java.util.Arrays.copyOf(rows, count), count));             // [N, D]
         Tensor logits = decoder.logits(be, picked);                                  // [N, V]
         Tensor perToken = be.crossEntropy(logits, be.place(Tensor.ofLongs(java.util.Arrays.copyOf(targets, count), count)),
                 config.ignoreIndex());                                               // [N]

@@ -3,7 +3,7 @@
  * emulated device, whose memory is kept apart from the host's and counted like a GPU's (PooledDeviceMemory):
  *  - a LoRA training step of the tiny golden model through the real Trainer (gradient accumulation over two
  *    micro-batches, clipping, AdamW), after warm-up: no new device allocation (the caching allocator reuses
- *    every block), only the micro-batches' inputs are copied in, and only the loss and the gradient norm come
+ *    every block), only the micro-batches' inputs are copied in (with the supervised rows' indices and targets), and only the loss and the gradient norm come
  *    out (host reads of device memory: one loss scalar per micro-batch and the clipping's per-gradient sums,
  *    read in one array). LoRA dropout is on: its masks are made on the device (Backend.dropoutMask);
  *  - a greedy decoding step after warm-up: no new allocation, only the new token and its position go in, only
@@ -73,12 +73,14 @@ class DeviceResidencyTest {
             });
             assertEquals(12, r.losses().size());
             // what one micro-batch must send: the image, the text ids before and after the image token (embedded on
-            // both sides of the image features), the merged sequence's positions (I32 on the device) and its targets
+            // both sides of the image features), the merged sequence's positions (I32 on the device), and for the
+            // loss-only head (LlavaModel.forwardLoss) the supervised rows' indices and their targets
             int at = 0;
             while (ids[at] != model.config().imageTokenIndex()) at++;
-            int merged = ids.length - 1 + model.config().imageFeatureCount();
+            int merged = ids.length - 1 + model.config().imageFeatureCount(), supervised = 0;
+            for (int j = 1; j < labels.length; j++) if (labels[j] != model.config().ignoreIndex()) supervised++;
             List<String> perMicroBatch = List.of("F32[" + pixels.numel() + "]", "I64[" + at + "]", "I64[" + (ids.length - at - 1) + "]",
-                    "I32[1, " + merged + "]", "I32[" + (merged - 1) + "]");
+                    "I32[1, " + merged + "]", "I64[" + supervised + "]", "I32[" + supervised + "]");
             List<String> expected = new ArrayList<>(perMicroBatch);
             expected.addAll(perMicroBatch);
             java.util.Collections.sort(expected);
