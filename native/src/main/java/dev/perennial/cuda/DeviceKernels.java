@@ -838,7 +838,7 @@ public final class DeviceKernels {
 
     /**
      * The exact three-term bfloat16 split of x (bf16x3.h), for GEMMs with BF16 inputs: a new contiguous BF16 tensor
-     * [3, ...x's shape] with x = parts[0] + parts[1] + parts[2] exactly (for |x| >= 2^-110; below, |error| < 2^-133).
+     * [3, ...x's shape] with x = parts[0] + parts[1] + parts[2] exactly (for |x| {@literal >=} 2^-110; below, |error| {@literal <} 2^-133).
      * Inf and NaN go to parts[0] alone.
      */
     public Tensor bf16x3Split(Tensor x) {
