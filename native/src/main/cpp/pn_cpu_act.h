@@ -28,6 +28,10 @@
 namespace pn_cpu_act {
 
 #if defined(__x86_64__)
+// GCC 12's _mm512_min_ps/_max_ps/_roundscale_ps pass an undefined vector as the masked-off source, which
+// -Wmaybe-uninitialized reports inside ours (as in pn_cpu.h): silenced for these two functions only.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 __attribute__((target("avx512f"))) inline __m512 exp512(__m512 x) {
     x = _mm512_min_ps(_mm512_set1_ps(88.8f), x);                 // second operand kept when NaN
     x = _mm512_max_ps(_mm512_set1_ps(-104.0f), x);
@@ -55,6 +59,7 @@ __attribute__((target("avx512f"))) inline void swiglu_avx512(const float* g, con
         _mm512_mask_storeu_ps(out + i, m, y);
     }
 }
+#pragma GCC diagnostic pop
 #endif
 
 inline int swiglu(long long g_addr, long long u_addr, long long out_addr, long long n) {
