@@ -13,11 +13,17 @@
  * over kv heads × batch (a task owns its kv head's dK and dV, summing its grouped query heads); the block's score
  * matrix lives in a per-task buffer. GEMMs inside a task run on that task's thread (Parallel does not nest).
  * A query that sees no key gets a zero output row, lse = -inf and no gradient, as in the composition.
+ *
+ * Decode steps (runs of at most ROW_KERNEL_ROWS query rows, no padding) go row by row to the native kernel of
+ * CpuKernels.attendRow when perennial-native provides it: one pass over the cached keys and values per row, instead
+ * of two one-row GEMMs and a scalar softmax in Java.
  */
 package dev.perennial.tensor;
 
 final class CpuAttention {
     private static final int BLOCK = 64;
+    /** Query runs up to this long (decode steps) take the native row kernel when there is one. */
+    private static final int ROW_KERNEL_ROWS = 4;
 
     private final Gemm gemm;
 
@@ -88,6 +94,7 @@ final class CpuAttention {
     }
 
     private void forwardHead(Problem p, int bi, int hi, int ki, Storage scores, float[] s, Tensor out, Tensor lse) {
+        if (p.t <= ROW_KERNEL_ROWS && !p.padded() && forwardRows(p, bi, hi, ki, scores, out, lse)) return;
         java.nio.FloatBuffer sf = scores.floats(), lf = lse.storage().floats(), of = out.storage().floats();
         int oRow = (bi * p.h + hi) * p.t;                                   // row index into out [B*H*T, hd]
         for (int i0 = 0; i0 < p.t; i0 += BLOCK) {
@@ -129,6 +136,28 @@ final class CpuAttention {
             gemm.sgemm(false, false, rows, p.hd, end, 1f, scores, 0, end, p.v.storage(), p.vAt(bi, ki, 0), p.v.stride(2),
                     0f, out.storage(), (oRow + i0) * p.hd, p.hd);
         }
+    }
+
+    /**
+     * A short run of query rows (a decode step's one) through the native row kernel (CpuKernels.attendRow), each row
+     * over the keys it sees: the whole run is a stream over the cached K and V rows. False without the kernel.
+     */
+    private static boolean forwardRows(Problem p, int bi, int hi, int ki, Storage scores, Tensor out, Tensor lse) {
+        CpuKernels kernels = CpuKernels.available();
+        if (kernels == null) return false;
+        int end = p.keyEnd(p.t), oRow = (bi * p.h + hi) * p.t;
+        long qa = p.q.storage().address(), ka = p.k.storage().address(), va = p.v.storage().address();
+        long oa = out.storage().address(), la = lse.storage().address(), sa = scores.address();
+        for (int i = 0; i < p.t; i++) {
+            int lim = p.rowEnd(i, end);
+            if (!kernels.attendRow(DType.F32, qa + 4L * p.qAt(bi, hi, i), ka + 4L * p.kAt(bi, ki, 0), p.k.stride(2),
+                    va + 4L * p.vAt(bi, ki, 0), p.v.stride(2), lim, p.hd, p.scale, sa, oa + 4L * (oRow + i) * p.hd,
+                    la + 4L * (oRow + i))) {
+                if (i == 0) return false;
+                throw new IllegalStateException(kernels.name() + " refused an attention row it accepted before");
+            }
+        }
+        return true;
     }
 
     FusedAttention.Gradients backward(Tensor q, Tensor k, Tensor v, AttentionMask mask, float scale,

@@ -1,11 +1,12 @@
 /*
  * Optional native kernels of the CPU backend, found through java.util.ServiceLoader so that perennial-core stays
  * pure Java: perennial-native provides them (dev.perennial.cpu.NativeCpuKernels, AVX-512 with run-time dispatch),
- * and without it every product takes the OpenBLAS path. Two kernels: the one-row product of a decode step,
+ * and without it every product takes the OpenBLAS path. Three kernels: the one-row product of a decode step,
  * y = W·x with the weight W [rows, k] read in its stored precision (F32, BF16 or F16), which OpenBLAS's sgemv
  * streams more slowly and which for half weights otherwise needs a widened F32 copy of every tile
- * (docs/performance.md, "Decode kernels"; docs/architecture.md, "Tensors"); and SiLU/SwiGLU, whose scalar e^x is the
- * costliest element-wise work of a small model's pass in Java ("Scoring throughput").
+ * (docs/performance.md, "Decode kernels"; docs/architecture.md, "Tensors"); SiLU/SwiGLU, whose scalar e^x is the
+ * costliest element-wise work of a small model's pass in Java ("Scoring throughput"); and one query row's attention
+ * over the KV cache, the rest of a decode step's memory traffic (docs/kernels.md, "Attention on the CPU").
  *
  * -Dperennial.cpuKernels=none (or the environment variable PERENNIAL_CPU_KERNELS=none) turns them off, for
  * comparisons.
@@ -41,6 +42,19 @@ public interface CpuKernels {
      * @return false when this provider has no such kernel (the caller computes it in Java)
      */
     default boolean swiglu(long g, long u, long out, long n) {
+        return false;
+    }
+
+    /**
+     * Attention of one query row over n cached keys (a decode step): with s_j = scale · q·K[j], out = Σ_j
+     * softmax(s)_j · V[j] and lse = log Σ_j e^(s_j). q, out, lse and scratch ([n], overwritten) are float32; K and V
+     * rows are read in place in {@code kvType} (F32, BF16 or F16), row j at k + j·kLd (v + j·vLd) elements. n = 0
+     * gives a zero row and lse = −∞. Within the attention test's bound of the double-precision reference
+     * (CpuAttentionTest).
+     * @return false when this provider has no such kernel (the caller uses its blocked path)
+     */
+    default boolean attendRow(DType kvType, long q, long k, long kLd, long v, long vLd, int n, int hd, float scale,
+                              long scratch, long out, long lse) {
         return false;
     }
 

@@ -8,8 +8,8 @@
  * not be scheduled for milliseconds; with a fixed split (one chunk per thread, as before) every parallel op then
  * waited for it, and a scoring run beside two busy loops ran 6× slower instead of 2×. Here the caller simply takes
  * the worker's chunks, and a worker that runs late finds nothing left to do. The caller waits only for chunks a
- * worker is running at that moment (parked, not spinning). Idle workers poll for new work for 50 µs before they
- * park (see Worker): waking a parked thread took long enough to cost a quarter of a 256³ product's time.
+ * worker is running at that moment: it polls for 50 µs, then parks. Idle workers likewise poll for new work for 50 µs
+ * before they park (see Worker): waking a parked thread took long enough to cost a quarter of a 256³ product's time.
  *
  * A loop started inside a chunk (on a worker or on the calling thread) runs serially on that chunk's thread, which
  * rules out pool starvation from nested parallel ops and lets a chunk call GEMM as a serial kernel.
@@ -168,8 +168,14 @@ public final class Parallel {
             }
         }
 
-        /** Returns when every chunk has finished (the caller has claimed all that were left). */
+        /**
+         * Returns when every chunk has finished (the caller has claimed all that were left). Polls for SPIN_NANOS
+         * first, as an idle worker does: the chunk a worker is still running usually ends within microseconds (a
+         * decode step's products are ≈ 0.1 ms each, split in chunks), and a parked caller takes tens of them to wake.
+         */
         void await() {
+            long deadline = System.nanoTime() + SPIN_NANOS;
+            while (finished.get() < chunks && System.nanoTime() < deadline) Thread.onSpinWait();
             while (finished.get() < chunks) LockSupport.park(this);
         }
     }

@@ -1,5 +1,5 @@
 /*
- * JavaCPP binding of the native CPU kernels (native/src/main/cpp/pn_cpu.h and pn_cpu_act.h, header-only, compiled into
+ * JavaCPP binding of the native CPU kernels (native/src/main/cpp/pn_cpu.h, pn_cpu_act.h and pn_cpu_attn.h, header-only, compiled into
  * libjniCpuKernelsBinding by native/pom.xml's JavaCPP build). Addresses travel as integers: the Java side owns the
  * memory (tensor storages) and the kernels only read W and x and write y.
  */
@@ -9,12 +9,13 @@ import org.bytedeco.javacpp.Loader;
 import org.bytedeco.javacpp.annotation.Platform;
 
 /**
- * The raw C functions of pn_cpu.h and pn_cpu_act.h: {@code pn_cpu_gemv} (rows [r0, r1) of y = W·x; dtype 0 F32, 1 BF16,
- * 2 F16; returns 0, or 1 for bad arguments), {@code pn_cpu_swiglu} (SwiGLU or SiLU over float32 arrays) and
+ * The raw C functions of pn_cpu.h, pn_cpu_act.h and pn_cpu_attn.h: {@code pn_cpu_gemv} (rows [r0, r1) of y = W·x;
+ * dtype 0 F32, 1 BF16, 2 F16; returns 0, or 1 for bad arguments), {@code pn_cpu_swiglu} (SwiGLU or SiLU over float32
+ * arrays), {@code pn_cpu_attend_row} (one query row's attention over cached keys and values) and
  * {@code pn_cpu_path} (the path a dtype takes on this CPU).
  * <p>Thread-safe: the functions keep no state beyond a CPU-feature check computed once.
  */
-@Platform(value = "linux-x86_64", include = {"pn_cpu.h", "pn_cpu_act.h"})
+@Platform(value = "linux-x86_64", include = {"pn_cpu.h", "pn_cpu_act.h", "pn_cpu_attn.h"})
 public final class CpuKernelsBinding {
     static { Loader.load(); }
 
@@ -25,6 +26,10 @@ public final class CpuKernelsBinding {
 
     /** pn_cpu_swiglu (pn_cpu_act.h): out[i] = g[i]·σ(g[i])·u[i] for i in [0, n), or SiLU when u is 0. */
     public static native int pn_cpu_swiglu(long g, long u, long out, long n);
+
+    /** pn_cpu_attend_row (pn_cpu_attn.h): softmax(scale·q·Kᵀ)·V of one query row over n keys, and its log-sum-exp. */
+    public static native int pn_cpu_attend_row(int dtype, long q, long k, long kLd, long v, long vLd, int n, int hd,
+                                               float scale, long scratch, long out, long lse);
 
     /** pn_cpu_path: "avx512", "avx512-bf16-dot" or "scalar". */
     public static native String pn_cpu_path(int dtype);

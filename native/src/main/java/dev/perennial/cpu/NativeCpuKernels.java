@@ -1,7 +1,8 @@
 /*
  * The CPU backend's native kernels (core's CpuKernels SPI, registered in META-INF/services): the one-row product of a
  * decode step in the weight's stored precision (pn_cpu.h; docs/performance.md, "Decode kernels") and SiLU/SwiGLU
- * (pn_cpu_act.h; "Scoring throughput"), AVX-512 with run-time dispatch. Loading the JNI library happens when ServiceLoader instantiates this class; where it cannot
+ * (pn_cpu_act.h; "Scoring throughput") and one query row's attention over a KV cache (pn_cpu_attn.h; docs/kernels.md,
+ * "Attention on the CPU"), AVX-512 with run-time dispatch. Loading the JNI library happens when ServiceLoader instantiates this class; where it cannot
  * load (another platform), core's lookup skips the provider and keeps its Java/OpenBLAS paths.
  */
 package dev.perennial.cpu;
@@ -10,7 +11,8 @@ import dev.perennial.tensor.CpuKernels;
 import dev.perennial.tensor.DType;
 
 /**
- * {@link CpuKernels} over {@link CpuKernelsBinding}: one-row products of F32, BF16 and F16 weights; SiLU and SwiGLU.
+ * {@link CpuKernels} over {@link CpuKernelsBinding}: one-row products of F32, BF16 and F16 weights; SiLU and SwiGLU;
+ * decode attention rows.
  * <p>Thread-safe: stateless; calls on disjoint output rows may run concurrently.
  */
 public final class NativeCpuKernels implements CpuKernels {
@@ -36,6 +38,22 @@ public final class NativeCpuKernels implements CpuKernels {
         if (r0 == r1) return true;
         int err = CpuKernelsBinding.pn_cpu_gemv(code, w, ld, x, y, r0, r1, k);
         if (err != 0) throw new IllegalArgumentException("pn_cpu_gemv refused rows [" + r0 + ", " + r1 + ") of a [" + k + "]-wide " + wType + " product");
+        return true;
+    }
+
+    @Override
+    public boolean attendRow(DType kvType, long q, long k, long kLd, long v, long vLd, int n, int hd, float scale,
+                             long scratch, long out, long lse) {
+        int code = switch (kvType) {
+            case F32 -> 0;
+            case BF16 -> 1;
+            case F16 -> 2;
+            default -> -1;
+        };
+        if (code < 0) return false;
+        if (CpuKernelsBinding.pn_cpu_attend_row(code, q, k, kLd, v, vLd, n, hd, scale, scratch, out, lse) != 0) {
+            throw new IllegalArgumentException("pn_cpu_attend_row refused " + n + " keys of head dim " + hd);
+        }
         return true;
     }
 

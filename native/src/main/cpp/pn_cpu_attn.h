@@ -1,0 +1,183 @@
+/*
+ * pn_cpu_attn.h — attention of one query row over a run of cached keys, for the CPU backend's decode steps.
+ * Header-only: compiled into the same JNI library as pn_cpu.h by JavaCPP (native/pom.xml).
+ *
+ *   pn_cpu_attend_row(dtype, q, k, k_ld, v, v_ld, n, hd, scale, scratch, out, lse):
+ *       s_j   = scale · Σ_c q[c] · K[j, c]                  for j in [0, n)      (K row j at k + j · k_ld elements)
+ *       m     = max_j s_j,  Z = Σ_j e^(s_j − m)
+ *       out_c = Σ_j e^(s_j − m) · V[j, c] / Z                for c in [0, hd)     (V row j at v + j · v_ld)
+ *       lse   = m + ln Z
+ *   q, out, lse and scratch ([n] floats, overwritten) are float32; K and V are float32 (dtype 0), bfloat16 (1) or
+ *   float16 (2), read in place. n = 0 gives a zero row and lse = −∞ (a query that sees no key). Returns 0, or 1 for
+ *   bad arguments. A NaN score makes the row NaN, as the composition that defines attention does; scores that are all
+ *   −∞ give the zero row and lse = −∞, as CpuAttention does.
+ *
+ * Why: a decode step (one new token, T = 1) attends over every cached position of every layer. On the 221M bench
+ * model after a 707-position prompt that is 12 layers × 12 heads × ≈ 770 keys × 64 × 2 floats ≈ 57 MB per token,
+ * read once: a memory-bound stream, like the weights'. The blocked fused attention of the CPU backend
+ * (CpuAttention) spends it in two one-row OpenBLAS products and a scalar softmax in Java per head; here the scores,
+ * the exponentials (pn_cpu_act's exp512) and the weighted sum of V rows are 16-lane AVX-512 loops over the
+ * cache (docs/kernels.md, "Attention on the CPU"). Accumulation is float32 except Z, whose 16 lane sums are added
+ * in double; the test bound is the reference's (docs/kernels.md).
+ */
+#ifndef PN_CPU_ATTN_H
+#define PN_CPU_ATTN_H
+
+#include <math.h>
+#include <stdint.h>
+#include "pn_cpu.h"
+#include "pn_cpu_act.h"
+
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
+
+namespace pn_cpu_attn {
+
+/** The plain loops: any CPU (and the reference the vector path is tested against, with the Java reference). */
+template <int DT>
+inline void attend_scalar(const float* q, const void* k, long long k_ld, const void* v, long long v_ld, int n, int hd,
+                          float scale, float* s, float* out, float* lse) {
+    float m = -INFINITY;
+    bool nan = false;
+    for (int j = 0; j < n; j++) {
+        float acc = 0;
+        for (int c = 0; c < hd; c++) acc += q[c] * pn_cpu::load<DT>(k, (long long) j * k_ld + c);
+        s[j] = scale * acc;
+        if (s[j] != s[j]) nan = true;
+        else if (s[j] > m) m = s[j];
+    }
+    if (!nan && m == -INFINITY) {                                  // every score −∞: the row sees no key
+        for (int c = 0; c < hd; c++) out[c] = 0;
+        *lse = -INFINITY;
+        return;
+    }
+    double z = 0;
+    for (int j = 0; j < n; j++) z += s[j] = expf(s[j] - m);
+    for (int c = 0; c < hd; c++) out[c] = 0;
+    for (int j = 0; j < n; j++)
+        for (int c = 0; c < hd; c++) out[c] += s[j] * pn_cpu::load<DT>(v, (long long) j * v_ld + c);
+    float inv = (float) (1 / z);
+    for (int c = 0; c < hd; c++) out[c] = nan ? NAN : out[c] * inv;
+    *lse = nan ? NAN : (float) (m + log(z));
+}
+
+#if defined(__x86_64__)
+/** 16-lane loops; head dims up to 256 (16 accumulators), any n. */
+template <int DT>
+__attribute__((target("avx512f,avx512bw,avx512vl"))) inline void attend_avx512(
+        const float* q, const void* k, long long k_ld, const void* v, long long v_ld, int n, int hd, float scale,
+        float* s, float* out, float* lse) {
+    const int chunks = (hd + 15) / 16;
+    const __mmask16 last = (__mmask16) (hd % 16 == 0 ? 0xffff : (1u << (hd % 16)) - 1);
+    __m512 qv[16];
+    for (int c = 0; c < chunks; c++) qv[c] = _mm512_maskz_loadu_ps(c == chunks - 1 ? last : 0xffff, q + 16 * c);
+    // scores, four keys per step so that four independent FMA chains hide the latency
+    int j = 0;
+    for (; j + 4 <= n; j += 4) {
+        long long b0 = (long long) j * k_ld, b1 = b0 + k_ld, b2 = b1 + k_ld, b3 = b2 + k_ld;
+        __m512 a0 = _mm512_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
+        for (int c = 0; c < chunks; c++) {
+            __mmask16 m = c == chunks - 1 ? last : 0xffff;
+            a0 = _mm512_fmadd_ps(pn_cpu::wload<DT>(k, b0 + 16 * c, m), qv[c], a0);
+            a1 = _mm512_fmadd_ps(pn_cpu::wload<DT>(k, b1 + 16 * c, m), qv[c], a1);
+            a2 = _mm512_fmadd_ps(pn_cpu::wload<DT>(k, b2 + 16 * c, m), qv[c], a2);
+            a3 = _mm512_fmadd_ps(pn_cpu::wload<DT>(k, b3 + 16 * c, m), qv[c], a3);
+        }
+        s[j] = scale * _mm512_reduce_add_ps(a0);
+        s[j + 1] = scale * _mm512_reduce_add_ps(a1);
+        s[j + 2] = scale * _mm512_reduce_add_ps(a2);
+        s[j + 3] = scale * _mm512_reduce_add_ps(a3);
+    }
+    for (; j < n; j++) {
+        __m512 a = _mm512_setzero_ps();
+        for (int c = 0; c < chunks; c++)
+            a = _mm512_fmadd_ps(pn_cpu::wload<DT>(k, (long long) j * k_ld + 16 * c, c == chunks - 1 ? last : 0xffff), qv[c], a);
+        s[j] = scale * _mm512_reduce_add_ps(a);
+    }
+    // the maximum, and whether some score is NaN (max_ps would drop it)
+    __m512 mx = _mm512_set1_ps(-INFINITY);
+    __mmask16 nan = 0;
+    for (j = 0; j < n; j += 16) {
+        __mmask16 m = n - j >= 16 ? (__mmask16) 0xffff : (__mmask16) ((1u << (n - j)) - 1);
+        __m512 x = _mm512_mask_loadu_ps(_mm512_set1_ps(-INFINITY), m, s + j);
+        nan |= _mm512_cmp_ps_mask(x, x, _CMP_UNORD_Q);
+        mx = _mm512_max_ps(mx, x);
+    }
+    float m = _mm512_reduce_max_ps(mx);
+    if (!nan && m == -INFINITY) {                                  // every score −∞: the row sees no key
+        for (int c = 0; c < hd; c++) out[c] = 0;
+        *lse = -INFINITY;
+        return;
+    }
+    // p_j = e^(s_j − m) in place, Z in 16 float lanes
+    __m512 zv = _mm512_setzero_ps(), mv = _mm512_set1_ps(m);
+    for (j = 0; j < n; j += 16) {
+        __mmask16 msk = n - j >= 16 ? (__mmask16) 0xffff : (__mmask16) ((1u << (n - j)) - 1);
+        __m512 p = pn_cpu_act::exp512(_mm512_sub_ps(_mm512_maskz_loadu_ps(msk, s + j), mv));
+        p = _mm512_maskz_mov_ps(msk, p);
+        _mm512_mask_storeu_ps(s + j, msk, p);
+        zv = _mm512_add_ps(zv, p);
+    }
+    float lanes[16];
+    _mm512_storeu_ps(lanes, zv);
+    double z = 0;
+    for (int l = 0; l < 16; l++) z += lanes[l];
+    // out = Σ_j p_j · V[j] / Z
+    __m512 acc[16];
+    for (int c = 0; c < chunks; c++) acc[c] = _mm512_setzero_ps();
+    for (j = 0; j < n; j++) {
+        __m512 p = _mm512_set1_ps(s[j]);
+        long long b = (long long) j * v_ld;
+        for (int c = 0; c < chunks; c++)
+            acc[c] = _mm512_fmadd_ps(p, pn_cpu::wload<DT>(v, b + 16 * c, c == chunks - 1 ? last : 0xffff), acc[c]);
+    }
+    __m512 inv = _mm512_set1_ps(nan ? NAN : (float) (1 / z));
+    for (int c = 0; c < chunks; c++) _mm512_mask_storeu_ps(out + 16 * c, c == chunks - 1 ? last : 0xffff, _mm512_mul_ps(acc[c], inv));
+    *lse = nan ? NAN : (float) (m + log(z));
+}
+#endif
+
+inline int attend_row(int dtype, long long q_addr, long long k_addr, long long k_ld, long long v_addr, long long v_ld,
+                      int n, int hd, float scale, long long scratch_addr, long long out_addr, long long lse_addr) {
+    if (dtype < 0 || dtype > 2 || n < 0 || hd <= 0 || q_addr == 0 || out_addr == 0 || lse_addr == 0) return 1;
+    if (n > 0 && (k_addr == 0 || v_addr == 0 || scratch_addr == 0 || k_ld < hd || v_ld < hd)) return 1;
+    const float* q = (const float*) (uintptr_t) q_addr;
+    const void* k = (const void*) (uintptr_t) k_addr;
+    const void* v = (const void*) (uintptr_t) v_addr;
+    float* s = (float*) (uintptr_t) scratch_addr;
+    float* out = (float*) (uintptr_t) out_addr;
+    float* lse = (float*) (uintptr_t) lse_addr;
+    if (n == 0) {
+        for (int c = 0; c < hd; c++) out[c] = 0;
+        *lse = -INFINITY;
+        return 0;
+    }
+#if defined(__x86_64__)
+    static const int avx512 = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl");
+    if (avx512 && hd <= 256) {
+        if (dtype == 0) attend_avx512<0>(q, k, k_ld, v, v_ld, n, hd, scale, s, out, lse);
+        else if (dtype == 1) attend_avx512<1>(q, k, k_ld, v, v_ld, n, hd, scale, s, out, lse);
+        else attend_avx512<2>(q, k, k_ld, v, v_ld, n, hd, scale, s, out, lse);
+        return 0;
+    }
+#endif
+    if (dtype == 0) attend_scalar<0>(q, k, k_ld, v, v_ld, n, hd, scale, s, out, lse);
+    else if (dtype == 1) attend_scalar<1>(q, k, k_ld, v, v_ld, n, hd, scale, s, out, lse);
+    else attend_scalar<2>(q, k, k_ld, v, v_ld, n, hd, scale, s, out, lse);
+    return 0;
+}
+
+}  // namespace pn_cpu_attn
+
+inline int pn_cpu_attend_row(int dtype, long long q, long long k, long long k_ld, long long v, long long v_ld, int n, int hd,
+                             float scale, long long scratch, long long out, long long lse) {
+    return pn_cpu_attn::attend_row(dtype, q, k, k_ld, v, v_ld, n, hd, scale, scratch, out, lse);
+}
+
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic pop
+#endif
+
+#endif
