@@ -107,6 +107,25 @@ public final class LlamaDecoder {
         return be.embedding(embedTokens, ids);
     }
 
+    /**
+     * The keys and values that rows {@code x [L, D]} (L even) would have in layer {@code layer} at position 0 (where
+     * RoPE is the identity): rows [0, L/2) through the layer's input norm and K projection, rows [L/2, L) through
+     * its V projection -> [L, Dkv]. A prefix prompt initialised so starts where real tokens' keys and values are
+     * (PromptComposer.LayerPrefix initialises DualPrompt's prompts from vocabulary rows this way).
+     */
+    public Tensor keysAndValuesOf(Backend be, int layer, Tensor x) {
+        if (layer < 0 || layer >= layers.size()) {
+            throw new IllegalArgumentException("decoder layer " + layer + " outside the model's " + layers.size() + " layers (0-" + (layers.size() - 1) + ")");
+        }
+        if (x.rank() != 2 || x.size(0) % 2 != 0 || x.size(1) != cfg.hiddenSize()) {
+            throw new IllegalArgumentException("rows must be [L, " + cfg.hiddenSize() + "] with L even, got " + java.util.Arrays.toString(x.shape()));
+        }
+        int half = x.size(0) / 2;
+        Layer l = layers.get(layer);
+        Tensor y = l.inputNorm.forward(be, x);                                                       // [L, D]
+        return be.concat(List.of(l.k.forward(be, y.narrow(0, 0, half)), l.v.forward(be, y.narrow(0, half, half))), 0);   // [L, Dkv]
+    }
+
     /** Hidden states of one forward pass: after each layer, and after the final norm. */
     public record Hidden(List<Tensor> layerOutputs, Tensor normed) {}
 

@@ -202,7 +202,7 @@ public final class LlavaModel implements AutoCloseable {
         }
         for (int s = 0; prompts != null && s < b; s++) {
             PromptInsertion prompt = prompts.get(s);
-            if (prompt != null && prompt.embeddings().size(1) != d) {
+            if (prompt != null && prompt.length() > 0 && prompt.embeddings().size(1) != d) {
                 throw new IllegalArgumentException("prompt embeddings have width " + prompt.embeddings().size(1) + ", the model " + d);
             }
             // inference only: in training they are parameters, whose divergence the trainer's non-finite loss check names

@@ -24,7 +24,7 @@ import java.util.TreeMap;
  * where), and per decoder layer a prefix prompt {@code [L, Dkv]} (L even; keys then values) for that layer's attention.
  * <p>A value carrier: its arrays, lists and tensors are not copied; do not modify them while another thread reads.
  *
- * @param embeddings [P, D] prompt embeddings (watch them on a Tape to train them); P may be 0
+ * @param embeddings [P, D] prompt embeddings (watch them on a Tape to train them); P may be 0 (then D may be 0 too)
  * @param placement  where they go
  * @param prefixes   decoder layer index -> [L, Dkv] prefix prompt (Dkv = kv heads × head size); empty for none
  */
@@ -55,9 +55,9 @@ public record PromptInsertion(Tensor embeddings, Placement placement, SortedMap<
         this(embeddings, placement, new TreeMap<>());
     }
 
-    /** Attention prefixes only (prefix tuning): no input rows. */
-    public static PromptInsertion prefixOnly(int hidden, SortedMap<Integer, Tensor> prefixes) {
-        return new PromptInsertion(Tensor.zeros(0, hidden), Placement.AFTER_BOS, prefixes);
+    /** Attention prefixes only (prefix tuning): no input rows ([0, 0] embeddings). */
+    public static PromptInsertion prefixOnly(SortedMap<Integer, Tensor> prefixes) {
+        return new PromptInsertion(Tensor.zeros(0, 0), Placement.AFTER_BOS, prefixes);
     }
 
     /** P, the input rows inserted. */

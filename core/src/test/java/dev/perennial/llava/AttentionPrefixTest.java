@@ -66,7 +66,7 @@ class AttentionPrefixTest {
     static PromptInsertion prefixes(Object... layerAndPrompt) {
         SortedMap<Integer, Tensor> m = new TreeMap<>();
         for (int i = 0; i < layerAndPrompt.length; i += 2) m.put((Integer) layerAndPrompt[i], (Tensor) layerAndPrompt[i + 1]);
-        return PromptInsertion.prefixOnly(HIDDEN, m);
+        return PromptInsertion.prefixOnly(m);
     }
 
     /** Labels: every text token supervised, the image marker ignored. */
