@@ -16,7 +16,7 @@ import java.util.TreeSet;
 
 /**
  * Strict reading of one JSON object of a run file: {@code known} rejects unknown keys, the typed getters
- * ({@code integer}, {@code number}, {@code bool}, {@code string}, {@code path}) reject values of the wrong type, and
+ * ({@code integer}, {@code integers}, {@code number}, {@code bool}, {@code string}, {@code path}) reject values of the wrong type, and
  * every error names the key with its path (e.g. {@code lora.rank}); relative paths resolve against the run file's
  * folder.
  * <p>Thread-safe for reads: its fields are final and its methods only read the JSON tree ({@code object} returns a new
@@ -88,6 +88,21 @@ public final class JsonSettings {
                     + ", got " + n);
         }
         return n.asInt();
+    }
+
+    /** A list of integers (e.g. decoder layers); {@code def} when absent. */
+    public java.util.List<Integer> integers(String key, java.util.List<Integer> def) {
+        JsonNode n = node.get(key);
+        if (n == null) return def;
+        if (!n.isArray()) throw new IllegalArgumentException("\"" + path + key + "\" must be a list of integers, got " + n);
+        java.util.List<Integer> out = new java.util.ArrayList<>();
+        for (JsonNode e : n) {
+            if (!e.isIntegralNumber() || !e.canConvertToInt()) {
+                throw new IllegalArgumentException("\"" + path + key + "\" must be a list of integers, got " + n);
+            }
+            out.add(e.asInt());
+        }
+        return java.util.List.copyOf(out);
     }
 
     public double number(String key, double def) {

@@ -1,8 +1,8 @@
 /*
  * A prompt pool as a lifelong strategy (dev.perennial.prompt): the backbone stays frozen, each step trains the pool
  * on the task's samples as its PromptProtocol says (all of them for the method's own epochs, or the run's budget; no
- * rehearsal) as its configuration says (ModalPrompt, L2P, S-Prompts: the
- * PromptPoolConfig presets; the plug-ins ModalPromptStrategy, L2pStrategy and SPromptsStrategy choose one), and
+ * rehearsal) as its configuration says (ModalPrompt, L2P, DualPrompt, S-Prompts: the PromptPoolConfig presets;
+ * the plug-ins ModalPromptStrategy, L2pStrategy, DualPromptStrategy and SPromptsStrategy choose one), and
  * answers come from task-agnostic prompt selection with CLIP queries. The pool's state folder lives in the
  * strategy's working folder; save() records how many tasks it held, and restore() rolls the pool back to that count
  * (a step interrupted after its task was committed is retrained from the start). The prompts selected at test time
@@ -43,7 +43,7 @@ import java.util.Map;
 import java.util.SplittableRandom;
 
 /**
- * A prompt pool (ModalPrompt, L2P, S-Prompts, ...) as a lifelong strategy: the backbone stays frozen, each step trains
+ * A prompt pool (ModalPrompt, L2P, DualPrompt, S-Prompts, ...) as a lifelong strategy: the backbone stays frozen, each step trains
  * the pool on {@code budget} samples of the task, and answers use task-agnostic prompt selection from CLIP queries;
  * {@code selections()} counts the prompts selected per evaluated task.
  * <p>Not thread-safe: confine an instance to one thread (or synchronise externally); its prompt-pool state, selection
@@ -87,8 +87,9 @@ public final class PromptPoolStrategy implements Strategy {
         this.seed = seed;
         this.answerBatch = answerBatch;
         this.maxNewTokens = maxNewTokens;
+        config.checkModel(session.model().config().text());
         this.state = PromptPoolState.exists(stateDir) ? PromptPoolState.open(stateDir)
-                : PromptPoolState.create(stateDir, config, session.model().config().text().hiddenSize());
+                : PromptPoolState.create(stateDir, config, config.promptWidth(session.model().config().text()));
     }
 
     @Override public String name() { return name; }

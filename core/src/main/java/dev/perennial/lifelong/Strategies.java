@@ -1,7 +1,7 @@
 /*
- * The strategies a run plan can name, by name (like select.ScorerRegistry for scorers): standard() holds the seven
+ * The strategies a run plan can name, by name (like select.ScorerRegistry for scorers): standard() holds the eight
  * of this project — sequential fine-tuning, random replay, multi-task training (the upper bound), ADAPT-∞,
- * ModalPrompt and the prompt baselines L2P and S-Prompts; register() adds a user's own StrategyType. Order of registration is the order names are listed in.
+ * ModalPrompt and the prompt baselines L2P, DualPrompt and S-Prompts; register() adds a user's own StrategyType. Order of registration is the order names are listed in.
  */
 package dev.perennial.lifelong;
 
@@ -12,7 +12,7 @@ import java.util.Map;
 
 /**
  * The strategy types a run plan can name, by name: {@code standard()} registers sequential fine-tuning, random replay,
- * multi-task training, ADAPT-∞, ModalPrompt, L2P and S-Prompts, and {@code register} adds a user's own {@code StrategyType}; names are
+ * multi-task training, ADAPT-∞, ModalPrompt, L2P, DualPrompt and S-Prompts, and {@code register} adds a user's own {@code StrategyType}; names are
  * listed in registration order.
  * <p>Not thread-safe: confine an instance to one thread (or synchronise externally); its types are an unsynchronized
  * {@code LinkedHashMap} that {@code register} changes.
@@ -20,11 +20,11 @@ import java.util.Map;
 public final class Strategies {
     private final Map<String, StrategyType<?>> types = new LinkedHashMap<>();
 
-    /** The seven standard strategies. */
+    /** The eight standard strategies. */
     public static Strategies standard() {
         return new Strategies().register(SequentialFineTuning.TYPE).register(RandomReplay.TYPE).register(MultiTaskTraining.TYPE)
                 .register(AdaptInfStrategy.TYPE).register(ModalPromptStrategy.TYPE).register(L2pStrategy.TYPE)
-                .register(SPromptsStrategy.TYPE);
+                .register(DualPromptStrategy.TYPE).register(SPromptsStrategy.TYPE);
     }
 
     /** The strategies a run runs when it names none: every standard one but multi-task training. */

@@ -1,7 +1,7 @@
 /*
  * A lifelong strategy as a plug-in (docs/architecture.md, "How to add …"): its name in run files and on the command
  * line, its typed settings with their defaults and their strict JSON form, and how to build it for one run. The
- * standard five are registered in Strategies.standard(); a user registers their own the same way.
+ * standard ones are registered in Strategies.standard(); a user registers their own the same way.
  */
 package dev.perennial.lifelong;
 
@@ -11,7 +11,7 @@ import java.io.IOException;
  * A lifelong strategy as a plug-in: its name in run files and on the command line, its run-file settings key, its typed
  * settings with their defaults and strict JSON parsing, and how to create it for one run; register it with
  * {@code Strategies.register}.
- * <p>Thread-safety is the implementation's; the standard types (the five strategies' {@code TYPE} constants, and
+ * <p>Thread-safety is the implementation's; the standard types (the standard strategies' {@code TYPE} constants, and
  * {@code withoutSettings}) hold no mutable state and are safe to share.
  */
 public interface StrategyType<S> {

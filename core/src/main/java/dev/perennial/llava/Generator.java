@@ -58,8 +58,8 @@ public final class Generator {
     }
 
     /**
-     * As generate(), with prompt embeddings inserted into each sample (ModalPrompt): they enter the prefill pass
-     * only; decode steps see them through the KV cache.
+     * As generate(), with prompt embeddings inserted into each sample (ModalPrompt) and attention prefixes
+     * (DualPrompt): they enter the prefill pass only; decode steps see them through the KV cache.
      * @param inserts one insertion per sample (null elements: none), or null
      */
     public Result generate(List<long[]> prompts, Tensor pixels, GenerationConfig cfg, Function<long[], String> decoder,
@@ -92,11 +92,14 @@ public final class Generator {
         boolean[] done = new boolean[b];
         List<Tensor> stepLogits = new ArrayList<>();
         if (maxNew == 0) return new Result(toArrays(out), stepLogits);
-        try (KvCache cache = new KvCache(be, model.config().text(), b, t + maxNew)) {
+        AttentionPrefix prefix = AttentionPrefix.of(inserts, model.config().text());
+        int[] prefixPositions = prefix == null ? new int[model.config().text().numLayers()] : prefix.positionsPerLayer(model.config().text().numLayers());
+        try (KvCache cache = new KvCache(be, model.config().text(), b, t + maxNew, prefixPositions)) {
             LlamaDecoder dec = model.decoder();
             Tensor logits;
             try (TensorScope scope = TensorScope.open()) {
-                Tensor hidden = dec.forward(be, in.embeds(), in.positions(), in.valid(), cache).normed();
+                // the prefill pass writes each layer's attention prefix (if any) into the cache's first slots
+                Tensor hidden = dec.forward(be, in.embeds(), in.positions(), in.valid(), cache, prefix).normed();
                 logits = scope.keep(dec.logits(be, hidden.narrow(1, t - 1, 1)).reshape(b, -1));   // [B, V]
             }
             long[] nextPos = new long[b];

@@ -11,6 +11,14 @@
  * input and parameters (LoRA adapters included) require no gradient — e.g. the layers below the last one when
  * ADAPT-∞ scores a sample by its last layer's LoRA gradient (docs/performance.md, "7B on a 24 GiB CPU machine"). Such a
  * layer records nothing, so only its output can matter afterwards.
+ *
+ * Attention prefixes (prefix tuning, AttentionPrefix): a layer with a prefix of P positions attends over
+ * [prefix keys; token keys] with the mask causal(start + P) and P valid keys in front, i.e. as if P positions were
+ * already cached — the fused CPU and CUDA kernels take that mask as it is. Without a cache the prefix is
+ * concatenated to the layer's keys and values (recorded, so gradients reach the prompts); with a cache the first
+ * pass writes it into the cache's first P slots of that layer and later steps read it from there. A prefixed layer
+ * is never gradient-checkpointed (it runs recorded as usual): the prefix may come from recorded ops outside the
+ * segment, which GradBackend.checkpoint does not allow.
  */
 package dev.perennial.llava;
 
@@ -99,6 +107,25 @@ public final class LlamaDecoder {
         return be.embedding(embedTokens, ids);
     }
 
+    /**
+     * The keys and values that rows {@code x [L, D]} (L even) would have in layer {@code layer} at position 0 (where
+     * RoPE is the identity): rows [0, L/2) through the layer's input norm and K projection, rows [L/2, L) through
+     * its V projection -> [L, Dkv]. A prefix prompt initialised so starts where real tokens' keys and values are
+     * (PromptComposer.LayerPrefix initialises DualPrompt's prompts from vocabulary rows this way).
+     */
+    public Tensor keysAndValuesOf(Backend be, int layer, Tensor x) {
+        if (layer < 0 || layer >= layers.size()) {
+            throw new IllegalArgumentException("decoder layer " + layer + " outside the model's " + layers.size() + " layers (0-" + (layers.size() - 1) + ")");
+        }
+        if (x.rank() != 2 || x.size(0) % 2 != 0 || x.size(1) != cfg.hiddenSize()) {
+            throw new IllegalArgumentException("rows must be [L, " + cfg.hiddenSize() + "] with L even, got " + java.util.Arrays.toString(x.shape()));
+        }
+        int half = x.size(0) / 2;
+        Layer l = layers.get(layer);
+        Tensor y = l.inputNorm.forward(be, x);                                                       // [L, D]
+        return be.concat(List.of(l.k.forward(be, y.narrow(0, 0, half)), l.v.forward(be, y.narrow(0, half, half))), 0);   // [L, Dkv]
+    }
+
     /** Hidden states of one forward pass: after each layer, and after the final norm. */
     public record Hidden(List<Tensor> layerOutputs, Tensor normed) {}
 
@@ -110,8 +137,30 @@ public final class LlamaDecoder {
      * @param cache     null for a plain forward pass
      */
     public Hidden forward(Backend be, Tensor embeds, Tensor positions, boolean[][] keyValid, KvCache cache) {
+        return forward(be, embeds, positions, keyValid, cache, null);
+    }
+
+    /**
+     * As forward(), with attention prefixes (prefix tuning).
+     * @param prefix the batch's per-layer prefixes, or null; with a cache, only on its first pass (the cache must have
+     *               been made with {@code prefix.positionsPerLayer(numLayers)}): later steps read the prefix from the cache
+     */
+    public Hidden forward(Backend be, Tensor embeds, Tensor positions, boolean[][] keyValid, KvCache cache, AttentionPrefix prefix) {
         int b = embeds.size(0), t = embeds.size(1);
         int start = cache == null ? 0 : cache.length();
+        int[] prefixPositions = prefix == null ? new int[layers.size()] : prefix.positionsPerLayer(layers.size());
+        if (cache != null) {
+            if (prefix != null && (start != 0 || !java.util.Arrays.equals(prefixPositions, cache.prefixPositions()))) {
+                throw new IllegalArgumentException("an attention prefix enters with the first pass over a cache made for it (prefix positions "
+                        + java.util.Arrays.toString(prefixPositions) + ", the cache's " + java.util.Arrays.toString(cache.prefixPositions())
+                        + ", cached positions " + start + ")");
+            }
+            if (prefix == null && !cache.prefixFilled()) {
+                throw new IllegalArgumentException("the cache reserves attention-prefix slots " + java.util.Arrays.toString(cache.prefixPositions())
+                        + " that no pass has filled: give the prefix to the first pass");
+            }
+            prefixPositions = cache.prefixPositions();
+        }
         boolean[][] valid = keyValid;
         if (valid == null) {
             valid = new boolean[b][t];
@@ -121,22 +170,31 @@ public final class LlamaDecoder {
             cache.reserve(valid);
             valid = cache.keyValid(start + t);
         }
-        AttentionMask mask = AttentionMask.causal(start, allTrue(valid) ? null : valid);   // keys [B, start+T]
+        boolean allValid = allTrue(valid);
+        AttentionMask plain = AttentionMask.causal(start, allValid ? null : valid);   // keys [B, start+T]
+        // a layer with a prefix of P positions: P always-valid keys in front, seen by every query
+        java.util.Map<Integer, AttentionMask> masks = new java.util.HashMap<>();
+        masks.put(0, plain);
+        for (int p : prefixPositions) {
+            if (p > 0 && !masks.containsKey(p)) masks.put(p, AttentionMask.causal(start + p, allValid ? null : AttentionPrefix.withPrefix(valid, p)));
+        }
         Tensor pos = be.place(positions);         // once for all layers (a device copies it in here, not per rope)
         Tensor x = embeds;
         List<Tensor> outputs = new ArrayList<>(layers.size());
         for (int i = 0; i < layers.size(); i++) {
-            if (cache == null && checkpointing && be instanceof dev.perennial.autograd.GradBackend gb) {
+            AttentionMask mask = masks.get(prefixPositions[i]);
+            AttentionPrefix layerPrefix = prefix != null && prefix.has(i) ? prefix : null;
+            if (cache == null && checkpointing && layerPrefix == null && be instanceof dev.perennial.autograd.GradBackend gb) {
                 int index = i;
                 Tensor in = x;
-                x = gb.checkpoint(in, seg -> layer(seg, index, layers.get(index), in, pos, mask, null));
-            } else if (cache == null && recorded(be, layers.get(i), x)) {
-                x = layer(be, i, layers.get(i), x, pos, mask, null);
+                x = gb.checkpoint(in, seg -> layer(seg, index, layers.get(index), in, pos, mask, null, null));
+            } else if (cache == null && recorded(be, layers.get(i), x, layerPrefix, i)) {
+                x = layer(be, i, layers.get(i), x, pos, mask, null, layerPrefix);
             } else {
                 // inference (the KV-cache path never records for backward), or a layer backward will not visit:
                 // free each layer's temporaries at once
                 try (TensorScope scope = TensorScope.open()) {
-                    x = scope.keep(layer(be, i, layers.get(i), x, pos, mask, cache));
+                    x = scope.keep(layer(be, i, layers.get(i), x, pos, mask, cache, layerPrefix));
                 }
             }
             outputs.add(x);
@@ -150,11 +208,15 @@ public final class LlamaDecoder {
         return lmHead.forward(be, normed);
     }
 
-    /** True when a GradBackend will record this layer: its input or one of its parameters requires a gradient. */
-    private static boolean recorded(Backend be, Layer l, Tensor x) {
+    /**
+     * True when a GradBackend will record this layer: its input, one of its parameters or its attention prefix
+     * requires a gradient.
+     */
+    private static boolean recorded(Backend be, Layer l, Tensor x, AttentionPrefix prefix, int index) {
         if (!(be instanceof dev.perennial.autograd.GradBackend gb)) return false;
         var tape = gb.tape();
         if (tape.requiresGrad(x) || tape.requiresGrad(l.inputNorm().weight()) || tape.requiresGrad(l.postNorm().weight())) return true;
+        if (prefix != null) for (Tensor p : prefix.tensors(index)) if (tape.requiresGrad(p)) return true;
         for (Linear lin : new Linear[]{l.q(), l.k(), l.v(), l.o(), l.gate(), l.up(), l.down()}) {
             if (tape.requiresGrad(lin.weight()) || tape.requiresGrad(lin.bias())) return true;
             var ad = lin.adapter();
@@ -168,13 +230,23 @@ public final class LlamaDecoder {
         return true;
     }
 
+    /** One decoder layer; {@code prefix} (null: none) has a prefix for this layer, {@code mask} accounts for it. */
     private Tensor layer(Backend be, int index, Layer l, Tensor x, Tensor positions, AttentionMask mask,
-                         KvCache cache) {
+                         KvCache cache, AttentionPrefix prefix) {
         int b = x.size(0), t = x.size(1), h = cfg.numHeads(), kvh = cfg.numKvHeads(), hd = cfg.headDim();
         Tensor y = l.inputNorm.forward(be, x);
         Tensor q = be.rope(l.q.forward(be, y).reshape(b, t, h, hd).transpose(1, 2), positions, cfg.ropeTheta());    // [B, H, T, hd]
         Tensor k = be.rope(l.k.forward(be, y).reshape(b, t, kvh, hd).transpose(1, 2), positions, cfg.ropeTheta()); // [B, KV, T, hd]
         Tensor v = l.v.forward(be, y).reshape(b, t, kvh, hd).transpose(1, 2);                                      // [B, KV, T, hd]
+        if (prefix != null) {
+            Tensor[] p = prefix.keysValues(be, index, b, kvh, hd);                                                // 2 x [B, KV, P, hd]
+            if (cache != null) {
+                cache.putPrefix(index, p[0], p[1]);                                                              // its first P slots
+            } else {
+                k = be.concat(List.of(p[0], k), 2);                                                              // [B, KV, P+T, hd]
+                v = be.concat(List.of(p[1], v), 2);
+            }
+        }
         if (cache != null) {
             cache.put(index, k, v);
             k = cache.keys(index, t);

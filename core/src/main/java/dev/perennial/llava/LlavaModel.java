@@ -202,13 +202,18 @@ public final class LlavaModel implements AutoCloseable {
         }
         for (int s = 0; prompts != null && s < b; s++) {
             PromptInsertion prompt = prompts.get(s);
-            if (prompt != null && prompt.embeddings().size(1) != d) {
+            if (prompt != null && prompt.length() > 0 && prompt.embeddings().size(1) != d) {
                 throw new IllegalArgumentException("prompt embeddings have width " + prompt.embeddings().size(1) + ", the model " + d);
             }
             // inference only: in training they are parameters, whose divergence the trainer's non-finite loss check names
             if (prompt != null && !(be instanceof dev.perennial.autograd.GradBackend) && !prompt.embeddings().storage().isDeviceMemory()
                     && (s == 0 || prompt != prompts.get(s - 1))) {
                 requireFinite(prompt.embeddings(), "prompt embeddings (sample " + s + ")", "row");
+                for (var e : prompt.prefixes().entrySet()) {
+                    if (!e.getValue().storage().isDeviceMemory()) {
+                        requireFinite(e.getValue(), "the layer-" + e.getKey() + " prefix (sample " + s + ")", "row");
+                    }
+                }
             }
         }
         int images = features == null ? 0 : features.size(0);
@@ -241,7 +246,7 @@ public final class LlavaModel implements AutoCloseable {
             }
             Tensor row = parts.isEmpty() ? Tensor.zeros(0, d) : be.concat(parts, 0);
             PromptInsertion prompt = prompts == null ? null : prompts.get(s);
-            if (prompt != null) {
+            if (prompt != null && prompt.length() > 0) {
                 int at = prompt.placement() == PromptInsertion.Placement.AFTER_BOS && seq.length > 0
                         && seq[0] == config.text().bosTokenId() ? 1 : 0;
                 row = be.concat(List.of(row.narrow(0, 0, at), prompt.embeddings(), row.narrow(0, at, row.size(0) - at)), 0);
@@ -337,7 +342,8 @@ public final class LlavaModel implements AutoCloseable {
         if (labels == null) throw new IllegalArgumentException("forwardLoss needs labels");
         Tensor features = pixels == null ? null : imageFeatures(be, pixels);
         MergedInputs in = merge(be, ids, features, labels, false, prompts);
-        LlamaDecoder.Hidden hidden = decoder.forward(be, in.embeds(), in.positions(), in.valid(), null);
+        LlamaDecoder.Hidden hidden = decoder.forward(be, in.embeds(), in.positions(), in.valid(), null,
+                AttentionPrefix.of(prompts, config.text()));
         int b = in.batch(), t = in.length(), d = hidden.normed().size(2);
         long[] all = in.labels().toLongArray();                                     // [B, T] merged labels
         int v = config.text().vocabSize(), count = 0;
@@ -366,7 +372,8 @@ public final class LlavaModel implements AutoCloseable {
     private Output forwardPass(Backend be, List<long[]> ids, Tensor pixels, List<long[]> labels, List<PromptInsertion> prompts) {
         Tensor features = pixels == null ? null : imageFeatures(be, pixels);
         MergedInputs in = merge(be, ids, features, labels, false, prompts);
-        LlamaDecoder.Hidden hidden = decoder.forward(be, in.embeds(), in.positions(), in.valid(), null);
+        LlamaDecoder.Hidden hidden = decoder.forward(be, in.embeds(), in.positions(), in.valid(), null,
+                AttentionPrefix.of(prompts, config.text()));
         Tensor logits = decoder.logits(be, hidden.normed());                                   // [B, T, V]
         if (labels == null) return new Output(in, hidden, logits, null, null, Double.NaN, 0);
         int b = in.batch(), t = in.length(), v = logits.size(2);

@@ -4,7 +4,12 @@
  *   concat-after-bos  the selected prompts concatenated in selection order, inserted right after BOS (ModalPrompt
  *                     §2.4, L2P, DualPrompt's E-prompts, S-Prompts at the input);
  *   prefix            the same concatenation before BOS;
- *   weighted-sum      Σ_j α_j P_j with the selector's weights (CODA-Prompt style; goes with a weighted selector).
+ *   weighted-sum      Σ_j α_j P_j with the selector's weights (CODA-Prompt style; goes with a weighted selector);
+ *   layer-prefix      no input rows: the selected prompt and the pool's shared prompt are prefix-tuned into decoder
+ *                     layers' attention (DualPrompt's E- and G-prompts, LayerPrefixComposer).
+ * A composer may ask the pool for a shared prompt (sharedRows() > 0: one tensor trained with every task, handed to
+ * compose()), for prompts of another width than the model's hidden size (promptWidth) and for another
+ * initialisation than vocabulary rows (initialPrompt).
  * A new composer implements this interface and registers a JSON name in PromptParts.
  */
 package dev.perennial.prompt;
@@ -42,6 +47,36 @@ public interface PromptComposer {
      * @param weights one weight per prompt (weighted selectors), else null
      */
     PromptInsertion compose(Backend be, List<Tensor> prompts, float[] weights);
+
+    /**
+     * As compose(), with the pool's shared prompt {@code [sharedRows(), width]} (null when sharedRows() is 0). The
+     * default ignores it.
+     */
+    default PromptInsertion compose(Backend be, List<Tensor> prompts, float[] weights, Tensor shared) {
+        return compose(be, prompts, weights);
+    }
+
+    /** Rows of the pool's shared prompt (trained with every task, saved with each); 0 (the default) for none. */
+    default int sharedRows() { return 0; }
+
+    /** The prompts' width for a model of hidden size {@code hidden} and key/value width {@code kvWidth}: hidden by default. */
+    default int promptWidth(int hidden, int kvWidth) { return hidden; }
+
+    /**
+     * The initial value of a new entry's prompt ({@code shared} false, {@code rows} = the pool's prompt length) or of
+     * the shared prompt: float32 [rows, promptWidth]. By default {@code rows} rows of the input embedding table of
+     * uniformly drawn vocabulary ids (PromptPool.vocabularyInit).
+     * @param vocab ids [0, vocab) that rows may be drawn from
+     */
+    default Tensor initialPrompt(dev.perennial.llava.LlamaDecoder decoder, Backend be, int vocab, int rows, boolean shared, long seed) {
+        return PromptPool.vocabularyInit(decoder.embeddingTable(), vocab, rows, seed);
+    }
+
+    /** Refuses a model the composer cannot work with (e.g. prefix layers beyond its depth); none by default. */
+    default void checkModel(dev.perennial.llava.LlamaConfig text) {}
+
+    /** Refuses combinations with the other parts of {@code config} this composer cannot work with (none by default). */
+    default void validate(PromptPoolConfig config) {}
 
     /** The prompts concatenated along the token axis ([|sel| Lp, D]) at {@code placement}. */
     record Concat(PromptInsertion.Placement placement) implements PromptComposer {

@@ -60,6 +60,19 @@ public final class PromptParts {
             return n.floatValue();
         }
 
+        /** A list of integers. */
+        public List<Integer> integers(String key) {
+            if (!(get(key) instanceof List<?> l)) throw new IllegalArgumentException(path(key) + " must be a list of integers, got " + values.get(key));
+            List<Integer> out = new ArrayList<>(l.size());
+            for (Object o : l) {
+                if (!(o instanceof Number n) || n.doubleValue() != Math.rint(n.doubleValue())) {
+                    throw new IllegalArgumentException(path(key) + " must be a list of integers, got " + values.get(key));
+                }
+                out.add(n.intValue());
+            }
+            return out;
+        }
+
         /** A boolean setting. */
         public boolean bool(String key) {
             if (!(get(key) instanceof Boolean b)) throw new IllegalArgumentException(path(key) + " must be true or false, got " + values.get(key));
@@ -91,6 +104,8 @@ public final class PromptParts {
         registerComposer("concat-after-bos", s -> PromptComposer.AFTER_BOS);
         registerComposer("prefix", s -> PromptComposer.PREFIX);
         registerComposer("weighted-sum", s -> PromptComposer.WEIGHTED_SUM);
+        registerComposer("layer-prefix", s -> new LayerPrefixComposer(s.integers("gLayers"), s.integer("gLength"), s.integers("eLayers"),
+                s.integer("eLength")));
         registerKeyLoss("none", s -> KeyLoss.NONE);
         registerKeyLoss("current", s -> new CurrentKeyLoss(s.number("weight")));
         registerKeyLoss("selected", s -> new SelectedKeyLoss(s.number("weight")));

@@ -3,8 +3,9 @@
  * KeySource makes and checks them), selection of entries per sample from its queries (the PromptSelector, built on
  * the primitives below), composition of the selected prompts into the embeddings inserted into the LLM input (the
  * PromptComposer) and the key loss (the KeyLoss). ModalPrompt is the configuration PromptPoolConfig.modalPrompt;
- * L2P, DualPrompt's task prompts and S-Prompts are the other presets. The pool itself holds no method-specific
- * branch: a new method is a new combination of parts.
+ * L2P, DualPrompt and S-Prompts are the other presets. The pool itself holds no method-specific branch: a new
+ * method is a new combination of parts. When its composer asks for one (sharedRows() > 0: DualPrompt's G-prompt),
+ * the pool also holds a shared prompt [rows, width], handed to every composition and trained with every task.
  *
  * Selection primitives (indices are 0-based entry positions; "task t" of the spec is entry t - 1):
  *   ranked  the k best of entries [0, count) per sample (optionally masked), ascending by score (§5.3: most
@@ -48,6 +49,7 @@ public final class PromptPool {
     private final PromptPoolConfig config;
     private final int hidden;
     private final List<PromptEntry> entries = new ArrayList<>();
+    private Tensor shared;                  // [composer.sharedRows(), hidden] float32, or null
 
     /** An empty pool for a model of width {@code hidden} (D). */
     public PromptPool(PromptPoolConfig config, int hidden) {
@@ -58,6 +60,24 @@ public final class PromptPool {
 
     public PromptPoolConfig config() { return config; }
     public int hidden() { return hidden; }
+
+    /** The name of the shared prompt in the trainer's parameter map and in task files ("~shared/prompt"). */
+    public static final String SHARED = "~shared";
+
+    /** The shared prompt [composer.sharedRows(), width] (DualPrompt's G-prompt), or null before it exists. */
+    public Tensor shared() { return shared; }
+
+    /** Sets the shared prompt (a new one, or one loaded from a task folder); null forgets it. */
+    public void setShared(Tensor prompt) {
+        if (prompt != null) {
+            int rows = config.composer().sharedRows();
+            if (rows == 0) throw new IllegalArgumentException("the " + config.composer().type() + " composer has no shared prompt");
+            if (prompt.rank() != 2 || prompt.dtype() != DType.F32 || prompt.size(0) != rows || prompt.size(1) != hidden) {
+                throw new IllegalArgumentException("the shared prompt must be F32 [" + rows + ", " + hidden + "], got " + prompt);
+            }
+        }
+        this.shared = prompt;
+    }
     public int size() { return entries.size(); }
     public PromptEntry entry(int i) { return entries.get(i); }
     public List<PromptEntry> entries() { return Collections.unmodifiableList(entries); }
@@ -276,6 +296,7 @@ public final class PromptPool {
 
     /** The prompt embeddings each sample gets (§2.4, §5.4): differentiable in the prompts on a GradBackend. */
     public List<PromptInsertion> compose(Backend be, PromptSelection sel) {
+        if (config.composer().sharedRows() > 0 && shared == null) throw new IllegalStateException("the pool's shared prompt does not exist yet (no task trained)");
         List<PromptInsertion> out = new ArrayList<>(sel.batch());
         for (int b = 0; b < sel.batch(); b++) {
             int[] e = sel.entries()[b];
@@ -285,7 +306,7 @@ public final class PromptPool {
             }
             List<Tensor> prompts = new ArrayList<>(e.length);
             for (int i : e) prompts.add(entries.get(i).prompt());
-            out.add(config.composer().compose(be, prompts, sel.weights() == null ? null : sel.weights()[b]));
+            out.add(config.composer().compose(be, prompts, sel.weights() == null ? null : sel.weights()[b], shared));
         }
         return out;
     }
@@ -333,7 +354,7 @@ public final class PromptPool {
 
     /**
      * The tensors that train while entry {@code current} is trained, named "{entry}/{tensor}" (CURRENT_ENTRY: the
-     * current entry's prompt and key tensors; ALL_ENTRIES: every entry's).
+     * current entry's prompt and key tensors; ALL_ENTRIES: every entry's), and the shared prompt when there is one.
      */
     public Map<String, Tensor> trainable(int current) {
         Map<String, Tensor> out = new LinkedHashMap<>();
@@ -342,6 +363,7 @@ public final class PromptPool {
             PromptEntry e = entries.get(i);
             e.trainableTensors().forEach((n, t) -> out.put(e.name() + "/" + n, t));
         }
+        if (shared != null) out.put(SHARED + "/" + PromptEntry.PROMPT, shared);         // trains with every task
         return out;
     }
 

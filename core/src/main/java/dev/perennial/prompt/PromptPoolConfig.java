@@ -4,7 +4,8 @@
  * sample brings one or more frozen queries (PromptQueries: e.g. a CLIP image and a CLIP text feature, all of width
  * d, with weights); a score (PromptScore) compares a query with a key; a selector (PromptSelector) picks entries;
  * a composer (PromptComposer) turns the picked prompts into the embeddings inserted into the LLM input; a key
- * source (KeySource) says where keys come from; a key loss (KeyLoss) pulls keys towards the queries. Two pool
+ * source (KeySource) says where keys come from; a key loss (KeyLoss) pulls keys towards the queries (DualPrompt's
+ * composer also prefix-tunes a pool-wide shared G-prompt into decoder layers, LayerPrefixComposer). Two pool
  * policies complete it:
  *   Growth    PER_TASK: one entry per task, added when the task starts (ModalPrompt, DualPrompt's E-prompts,
  *             S-Prompts); SHARED: a fixed pool of poolSize entries created at the start (L2P, CODA-Prompt).
@@ -33,7 +34,7 @@ import java.util.Set;
  * <p>Immutable; safe to share between threads (every part is an immutable value).
  *
  * @param method       a name for the configuration (the preset's, e.g. "modalprompt")
- * @param promptLength Lp, prompt tokens per entry (ModalPrompt L = 10)
+ * @param promptLength Lp, prompt rows per entry (ModalPrompt L = 10; DualPrompt |E layers| · Le)
  * @param keyDim       d, the width of keys and of every query (768 for CLIP ViT-L/14-336)
  * @param queries      the query modalities, in the order of the queries tensor [M, B, d], and their weights
  * @param poolSize     entries of a SHARED pool (ignored for PER_TASK)
@@ -69,6 +70,17 @@ public record PromptPoolConfig(String method, int promptLength, int keyDim, Prom
         }
         keys.validate(this);
         keyLoss.validate(this);
+        composer.validate(this);
+    }
+
+    /** The width of the pool's prompts for a model with this text config (the composer's: D, or Dkv for prefixes). */
+    public int promptWidth(dev.perennial.llava.LlamaConfig text) {
+        return composer.promptWidth(text.hiddenSize(), text.numKvHeads() * text.headDim());
+    }
+
+    /** Refuses a model the pool cannot work with, naming why (e.g. prefix layers beyond its depth). */
+    public void checkModel(dev.perennial.llava.LlamaConfig text) {
+        composer.checkModel(text);
     }
 
     /** M, the number of query modalities. */
@@ -117,9 +129,22 @@ public record PromptPoolConfig(String method, int promptLength, int keyDim, Prom
     }
 
     /**
-     * DualPrompt's task prompts (E-prompts) at the LLM input: one prompt and free key per task, the true task's prompt
-     * in training with key loss (1 - cos) to it, the best key at test. DualPrompt's shared G-prompt and its
-     * prefix-tuning of middle layers are not part of this preset (prompts enter at the input only).
+     * DualPrompt (Wang et al., ECCV 2022) in the LLaVA decoder (docs/methods/modalprompt.md §14.2): a G-prompt shared
+     * by every task, prefix-tuned into {@code gLayers} ({@code gLength} rows per layer), and per task an E-prompt with
+     * a free key, prefix-tuned into {@code eLayers} ({@code eLength} rows per layer); the query is the frozen CLIP
+     * feature {@code query}; training uses the true task's E-prompt with the key loss 1 - cos(query, its key), test
+     * time the E-prompt of the nearest key; the G-prompt and the current E-prompt with its key train.
+     */
+    public static PromptPoolConfig dualPrompt(List<Integer> gLayers, int gLength, List<Integer> eLayers, int eLength, int keyDim, String query) {
+        LayerPrefixComposer composer = new LayerPrefixComposer(gLayers, gLength, eLayers, eLength);
+        return new PromptPoolConfig("dualprompt", composer.entryRows(), keyDim, PromptQueries.single(query), Growth.PER_TASK, 0,
+                new FreeKeys(), PromptScore.COSINE, new ArgmaxSelector(true), composer, new CurrentKeyLoss(1f), Trainable.CURRENT_ENTRY);
+    }
+
+    /**
+     * DualPrompt's task prompts (E-prompts) at the LLM input only, the preset before dualPrompt(): one prompt and free
+     * key per task, the true task's prompt in training with key loss (1 - cos) to it, the best key at test; no
+     * G-prompt and no prefix tuning (prompts concatenated after BOS).
      */
     public static PromptPoolConfig dualPromptTaskPrompts(int promptLength, int keyDim, String query) {
         return new PromptPoolConfig("dualprompt-e", promptLength, keyDim, PromptQueries.single(query), Growth.PER_TASK, 0,

@@ -4,7 +4,8 @@
  *   pool.json                      format, the PromptPoolConfig (its toMap(): policies and parts), the model width D,
  *                                  and the committed tasks in order
  *   tasks/001-<name>/entries.safetensors   the entries this task trained, "<entry>/<tensor>" (prompt, key_mlp.*, key,
- *                                          centroids) + "<entry>/key_cache" (the key [d] selection uses)
+ *                                          centroids) + "<entry>/key_cache" (the key [d] selection uses), and the
+ *                                          pool's shared prompt after the task ("~shared/prompt", DualPrompt's G)
  *   tasks/001-<name>/task.json     what the task was trained on and how (free-form metadata from the caller)
  *   tasks/001-<name>/checkpoints/  the trainer's checkpoints while the task trains (resume)
  *
@@ -13,7 +14,8 @@
  * either the old pool.json or the new one. A task folder that pool.json does not list is pending: training it
  * again (same name) resumes from its checkpoints. For PER_TASK pools a task folder holds its one new entry; for
  * SHARED pools (L2P: every entry trains every task) it holds a snapshot of the whole pool after the task, and
- * loading takes, for every entry, its latest saved version.
+ * loading takes, for every entry, its latest saved version; likewise the shared prompt (trained by every task) is
+ * saved by every task and loaded from the latest.
  *
  * Loading restores every tensor bit for bit and takes the cached keys from the files, so a fresh process selects
  * exactly as the one that trained (§12.22), whatever backend computes the keys.
@@ -55,6 +57,7 @@ public final class PromptPoolState {
     /** The first format: the configuration's parts were enum constants in flat fields (still read). */
     static final String FORMAT_1 = "perennial-prompt-pool/1";
     static final String ENTRIES = "entries.safetensors", TASK_JSON = "task.json", KEY_CACHE = "key_cache";
+    static final String SHARED_PROMPT = PromptPool.SHARED + "/" + PromptEntry.PROMPT;
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
     /** A committed task: its name and folder (relative to the state folder). */
@@ -130,6 +133,19 @@ public final class PromptPoolState {
             for (PromptEntry e : readEntries(dir.resolve(task.folder()).resolve(ENTRIES), config)) latest.put(e.name(), e);
         }
         latest.values().forEach(pool::add);
+        for (int i = tasks.size() - 1; i >= 0 && config.composer().sharedRows() > 0; i--) {
+            Tensor shared = readShared(dir.resolve(tasks.get(i).folder()).resolve(ENTRIES));
+            if (shared == null) continue;
+            try {
+                pool.setShared(shared);
+            } catch (IllegalArgumentException e) {
+                throw new IOException(dir.resolve(tasks.get(i).folder()).resolve(ENTRIES) + ": " + e.getMessage(), e);
+            }
+            break;
+        }
+        if (config.composer().sharedRows() > 0 && !tasks.isEmpty() && pool.shared() == null) {
+            throw new IOException(dir + ": no task folder holds the pool's shared prompt (" + SHARED_PROMPT + ")");
+        }
         return new PromptPoolState(dir, pool, tasks);
     }
 
@@ -185,6 +201,7 @@ public final class PromptPoolState {
                 tensors.put(e.name() + "/" + KEY_CACHE, Tensor.of(k.clone(), k.length));
             }
         }
+        if (pool.shared() != null) tensors.put(SHARED_PROMPT, pool.shared());
         Map<String, String> meta = new LinkedHashMap<>();
         meta.put("format", FORMAT);
         meta.put("entries", String.join(",", saved.stream().map(PromptEntry::name).toList()));
@@ -221,6 +238,20 @@ public final class PromptPoolState {
         ArrayNode list = root.putArray("tasks");
         for (Task t : tasks) list.addObject().put("name", t.name()).put("folder", t.folder());
         AtomicFiles.write(dir.resolve(POOL_JSON), JSON.writeValueAsBytes(root));
+    }
+
+    /** The shared prompt a task file holds (a float32 copy), or null. */
+    private static Tensor readShared(Path file) throws IOException {
+        try (SafetensorsFile f = SafetensorsFile.open(file)) {
+            if (!f.names().contains(SHARED_PROMPT)) return null;
+            Tensor t = copy(f.tensor(SHARED_PROMPT));
+            try {
+                LlavaModel.requireFinite(t, file + ": the shared prompt", "row");
+            } catch (IllegalArgumentException bad) {
+                throw new IOException(bad.getMessage(), bad);
+            }
+            return t;
+        }
     }
 
     private static List<PromptEntry> readEntries(Path file, PromptPoolConfig config) throws IOException {

@@ -1,7 +1,8 @@
 /*
  * Trains one task of a prompt pool and commits it to the state folder (docs/methods/modalprompt.md §6, §8): adds the task's
- * entry (PER_TASK: a prompt of L vocabulary rows and a fresh key MLP, both seeded by (seed, task number); SHARED:
- * the pool's entries once, at the first task), fits centroid keys where the pool uses them, trains with Trainer
+ * entry (PER_TASK: a prompt of L vocabulary rows — or what the composer initialises it to — and a fresh key MLP,
+ * both seeded by (seed, task number); SHARED: the pool's entries once, at the first task), creates the composer's
+ * shared prompt at the first task (DualPrompt's G-prompt), fits centroid keys where the pool uses them, trains with Trainer
  * (AdamW, warm-up + cosine schedule, checkpoints, resume) on PromptObjective, then commits the task. Only the
  * pool's trainable tensors are handed to the optimizer: the model is never written.
  *
@@ -61,20 +62,24 @@ public final class PromptTaskTrainer {
             throw new IllegalArgumentException("queries have width " + data.queries().size(2) + ", the pool's keys " + pool.config().keyDim());
         }
         int index = state.tasks().size();
-        var table = model.decoder().embeddingTable();
+        PromptComposer composer = pool.config().composer();
+        composer.checkModel(model.config().text());
         int current;
         if (pool.config().growth() == PromptPoolConfig.Growth.PER_TASK) {
             long entrySeed = mix(seed, index);
-            pool.add(task, PromptPool.vocabularyInit(table, vocab, pool.config().promptLength(), entrySeed), entrySeed ^ 0x5DEECE66DL);
+            pool.add(task, composer.initialPrompt(model.decoder(), be, vocab, pool.config().promptLength(), false, entrySeed), entrySeed ^ 0x5DEECE66DL);
             current = pool.size() - 1;
             pool.prepareEntry(current, data.queries(), entrySeed);                             // e.g. S-Prompts' centroids
         } else {
             for (int i = pool.size(); i < pool.config().poolSize(); i++) {
                 long entrySeed = mix(seed, -1 - i);
-                pool.add("p" + i, PromptPool.vocabularyInit(table, vocab, pool.config().promptLength(), entrySeed), entrySeed ^ 0x5DEECE66DL);
+                pool.add("p" + i, composer.initialPrompt(model.decoder(), be, vocab, pool.config().promptLength(), false, entrySeed),
+                        entrySeed ^ 0x5DEECE66DL);
             }
             current = -1;
         }
+        boolean newShared = composer.sharedRows() > 0 && pool.shared() == null;
+        if (newShared) pool.setShared(composer.initialPrompt(model.decoder(), be, vocab, composer.sharedRows(), true, mix(seed, Long.MIN_VALUE)));
         SelectionStats stats = new SelectionStats(pool.entries().stream().map(PromptEntry::name).toList());
         PromptObjective objective = new PromptObjective(model, be, pool, current, data.queries(), stats);
         Trainer trainer = new Trainer(model, objective.parameters(), objective, List.of(), cfg);
@@ -83,6 +88,7 @@ public final class PromptTaskTrainer {
             r = trainer.train(data.examples(), state.taskFolder(index, task).resolve("checkpoints"), true, progress);
         } catch (RuntimeException | IOException e) {
             if (pool.config().growth() == PromptPoolConfig.Growth.PER_TASK) pool.removeLast();      // keep the pool as committed
+            if (newShared) pool.setShared(null);
             throw e;
         }
         pool.invalidateKeys(current);

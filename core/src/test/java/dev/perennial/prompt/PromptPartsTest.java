@@ -32,6 +32,7 @@ class PromptPartsTest {
     static List<PromptPoolConfig> presets() {
         return List.of(PromptPoolConfig.modalPrompt(3, 10, 0.3f, 8), PromptPoolConfig.l2p(6, 2, 5, 8, "image", 0.5f),
                 PromptPoolConfig.dualPromptTaskPrompts(4, 8, "text"), PromptPoolConfig.sPrompts(4, 8, "image", 3),
+                PromptPoolConfig.dualPrompt(List.of(0, 1), 6, List.of(2, 3, 4), 20, 8, "image"),
                 new PromptPoolConfig("neg-l2-prefix", 2, 8, PromptQueries.single("image"), PromptPoolConfig.Growth.SHARED, 4,
                         new FreeKeys(), PromptScore.NEG_L2, new TopKSelector(2, false), PromptComposer.PREFIX, KeyLoss.NONE,
                         PromptPoolConfig.Trainable.ALL_ENTRIES),
@@ -117,6 +118,20 @@ class PromptPartsTest {
                 PromptPoolConfig.Growth.SHARED, 3, new FreeKeys(), PromptScore.COSINE, new TopKSelector(2, false),
                 PromptComposer.WEIGHTED_SUM, KeyLoss.NONE, PromptPoolConfig.Trainable.ALL_ENTRIES));
         assertTrue(e.getMessage().contains("weighted"), e.getMessage());
+        // DualPrompt's layer-prefix composer: one prompt per sample, |E layers| × Le rows, even lengths, disjoint layers
+        LayerPrefixComposer prefix = new LayerPrefixComposer(List.of(0), 2, List.of(1, 2), 4);
+        e = assertThrows(IllegalArgumentException.class, () -> new PromptPoolConfig("x", 8, 8, PromptQueries.single("image"),
+                PromptPoolConfig.Growth.PER_TASK, 0, new FreeKeys(), PromptScore.COSINE, new TopKSelector(2, true),
+                prefix, KeyLoss.NONE, PromptPoolConfig.Trainable.CURRENT_ENTRY));
+        assertTrue(e.getMessage().contains("argmax"), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> new PromptPoolConfig("x", 5, 8, PromptQueries.single("image"),
+                PromptPoolConfig.Growth.PER_TASK, 0, new FreeKeys(), PromptScore.COSINE, new ArgmaxSelector(true),
+                prefix, KeyLoss.NONE, PromptPoolConfig.Trainable.CURRENT_ENTRY));
+        assertTrue(e.getMessage().contains("= 8, got 5"), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> new LayerPrefixComposer(List.of(0), 5, List.of(1), 4));
+        assertTrue(e.getMessage().contains("even"), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> new LayerPrefixComposer(List.of(0, 1), 2, List.of(1), 4));
+        assertTrue(e.getMessage().contains("layer 1 is listed twice"), e.getMessage());
         assertThrows(IllegalArgumentException.class, () -> new SelectedKeyLoss(0f));
         assertThrows(IllegalArgumentException.class, () -> new TopKSelector(0, false));
     }

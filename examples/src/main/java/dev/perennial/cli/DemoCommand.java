@@ -15,6 +15,7 @@ import dev.perennial.benchdata.SyntheticClip;
 import dev.perennial.io.Fingerprint;
 import dev.perennial.io.OutputFolder;
 import dev.perennial.lifelong.AdaptInfStrategy;
+import dev.perennial.lifelong.DualPromptStrategy;
 import dev.perennial.lifelong.L2pStrategy;
 import dev.perennial.lifelong.ModalPromptStrategy;
 import dev.perennial.lifelong.PromptProtocol;
@@ -168,6 +169,10 @@ final class DemoCommand implements Callable<Integer> {
                 ModalPromptStrategy.TYPE.with(new ModalPromptStrategy.Settings(clip, prompts, promptLength, ModalPromptStrategy.Settings.LAMBDA,
                         promptLr, PromptProtocol.sharedBudget())),
                 L2pStrategy.TYPE.with(new L2pStrategy.Settings(clip, 10, 5, promptLength, 0.5f, promptLr, PromptProtocol.sharedBudget())),
+                // DualPrompt's layers cut to the demo model's 4 decoder layers: G in 0-1 (the paper's), E in 2-3
+                // (the paper's 2-4 less the missing layer 4); the run-file defaults' lengths Lg = 6, Le = 20
+                DualPromptStrategy.TYPE.with(new DualPromptStrategy.Settings(clip, List.of(0, 1), 6, List.of(2, 3), 20, promptLr,
+                        PromptProtocol.sharedBudget())),
                 SPromptsStrategy.TYPE.with(new SPromptsStrategy.Settings(clip, promptLength, 5, promptLr, PromptProtocol.sharedBudget())))) {
             preset.put(s.name(), s);
         }

@@ -95,9 +95,11 @@ final class PromptEvalCommand implements Callable<Integer> {
         Backend be = options.model.backend();
         String groupName = group != null ? group : data.getFileName().toString();
         try (LlavaModel m = options.model.load(); ClipModel clip = ClipModel.load(options.clip())) {
-            if (st.pool().hidden() != m.config().text().hiddenSize()) {
-                throw new IllegalArgumentException(state + " holds prompts of width " + st.pool().hidden() + ", the model's is " + m.config().text().hiddenSize());
+            int width = st.pool().config().promptWidth(m.config().text());     // D, or the kv width of DualPrompt's prefixes
+            if (st.pool().hidden() != width) {
+                throw new IllegalArgumentException(state + " holds prompts of width " + st.pool().hidden() + ", this model's are " + width);
             }
+            st.pool().config().checkModel(m.config().text());
             ClipQueries queries = options.queries(clip, mode);
             if (queries.dim() != st.pool().config().keyDim()) {
                 throw new IllegalArgumentException(state + " has keys of width " + st.pool().config().keyDim() + ", this CLIP model's queries " + queries.dim());

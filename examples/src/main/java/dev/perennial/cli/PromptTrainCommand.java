@@ -49,9 +49,9 @@ import java.util.Set;
 import java.util.concurrent.Callable;
 
 @Command(name = "prompt-train", mixinStandardHelpOptions = true,
-        description = "Train one task of a ModalPrompt (or L2P) prompt pool on a frozen LLaVA model.")
+        description = "Train one task of a ModalPrompt (or L2P, DualPrompt, S-Prompts) prompt pool on a frozen LLaVA model.")
 final class PromptTrainCommand implements Callable<Integer> {
-    enum Method { modalprompt, l2p, s_prompts }
+    enum Method { modalprompt, l2p, dualprompt, s_prompts }
 
     /** --method accepts the strategies' names ("s-prompts") as well as the enum's. */
     static final class MethodConverter implements picocli.CommandLine.ITypeConverter<Method> {
@@ -60,7 +60,7 @@ final class PromptTrainCommand implements Callable<Integer> {
             try {
                 return Method.valueOf(value.replace('-', '_'));
             } catch (IllegalArgumentException e) {
-                throw new picocli.CommandLine.TypeConversionException("expected one of modalprompt, l2p, s-prompts but was '" + value + "'");
+                throw new picocli.CommandLine.TypeConversionException("expected one of modalprompt, l2p, dualprompt, s-prompts but was '" + value + "'");
             }
         }
     }
@@ -87,7 +87,7 @@ final class PromptTrainCommand implements Callable<Integer> {
 
     // pool settings: used when the state is created, checked against it afterwards
     @Option(names = "--method", defaultValue = "modalprompt", converter = MethodConverter.class,
-            description = "modalprompt (default), l2p or s-prompts; new state only.") Method method;
+            description = "modalprompt (default), l2p, dualprompt or s-prompts; new state only.") Method method;
     @Option(names = "--prompts", defaultValue = "3", description = "K, prompts inserted per sample (ModalPrompt; default 3).") int prompts;
     @Option(names = "--prompt-length", defaultValue = "10", description = "L, tokens per prompt (default 10).") int promptLength;
     @Option(names = "--lambda", defaultValue = "0.5", description = "Image weight of the score; text gets 1 - lambda (default 0.5).") float lambda;
@@ -96,6 +96,14 @@ final class PromptTrainCommand implements Callable<Integer> {
     @Option(names = "--selected", defaultValue = "5", description = "L2P: prompts selected per sample (default 5).") int selected;
     @Option(names = "--key-loss-weight", defaultValue = "0.5", description = "L2P: weight of the key loss (default 0.5).") float keyLossWeight;
     @Option(names = "--centroids", defaultValue = "5", description = "S-Prompts: k-means centroids of the task's image embeddings kept as its keys (default 5).") int centroids;
+    @Option(names = "--g-layers", defaultValue = "0,1", split = ",",
+            description = "DualPrompt: decoder layers the shared G-prompt is prefix-tuned into (default ${DEFAULT-VALUE}).") List<Integer> gLayers;
+    @Option(names = "--g-length", defaultValue = "6",
+            description = "DualPrompt: G-prompt rows per layer, even: half keys, half values (default ${DEFAULT-VALUE}).") int gLength;
+    @Option(names = "--e-layers", defaultValue = "2,3,4", split = ",",
+            description = "DualPrompt: decoder layers the task's E-prompt is prefix-tuned into (default ${DEFAULT-VALUE}).") List<Integer> eLayers;
+    @Option(names = "--e-length", defaultValue = "20",
+            description = "DualPrompt: E-prompt rows per layer, even: half keys, half values (default ${DEFAULT-VALUE}).") int eLength;
 
     @Option(names = "--epochs", defaultValue = "10", description = "Passes over the task's data (default ${DEFAULT-VALUE}).") int epochs;
 
@@ -103,7 +111,7 @@ final class PromptTrainCommand implements Callable<Integer> {
     TrainingOptions training;
 
     private static final List<String> POOL_OPTIONS = List.of("--method", "--prompts", "--prompt-length", "--lambda", "--pool-size",
-            "--selected", "--key-loss-weight", "--centroids");
+            "--selected", "--key-loss-weight", "--centroids", "--g-layers", "--g-length", "--e-layers", "--e-length");
 
     @Override
     public Integer call() throws Exception {
@@ -126,6 +134,7 @@ final class PromptTrainCommand implements Callable<Integer> {
 
     private int train() throws Exception {
         PrintWriter stdout = spec.commandLine().getOut(), stderr = spec.commandLine().getErr();
+        if (!PromptPoolState.exists(state)) config(1);                 // bad pool options fail before anything loads
         Fingerprint settings = settings();
         if (PromptPoolState.exists(state)) {
             PromptPoolState existing = PromptPoolState.open(state);
@@ -162,14 +171,16 @@ final class PromptTrainCommand implements Callable<Integer> {
                     throw new IllegalArgumentException(state + " was created with " + st.pool().config() + "; " + String.join(", ", given)
                             + " would change it (a state keeps its pool settings)");
                 }
-                if (st.pool().hidden() != m.config().text().hiddenSize()) {
-                    throw new IllegalArgumentException(state + " holds prompts of width " + st.pool().hidden() + ", the model's is " + m.config().text().hiddenSize());
+                int width = st.pool().config().promptWidth(m.config().text());
+                if (st.pool().hidden() != width) {
+                    throw new IllegalArgumentException(state + " holds prompts of width " + st.pool().hidden() + ", this model's are " + width);
                 }
                 if (st.pool().config().keyDim() != queries.dim()) {
                     throw new IllegalArgumentException(state + " has keys of width " + st.pool().config().keyDim() + ", this CLIP model's queries " + queries.dim());
                 }
             }
             PromptPoolConfig poolConfig = st != null ? st.pool().config() : config(queries.dim());
+            poolConfig.checkModel(m.config().text());                     // e.g. DualPrompt's layers within the model's depth
             ImageStore llava = options.llavaImages(m), clipImages = options.clipImages(queries);
             SampleEncoder encoder = new SampleEncoder(tok, tpl, m.config().imageTokenIndex(), llava, options.maxLength);
             List<LlavaSample> samples = new ArrayList<>();
@@ -185,7 +196,7 @@ final class PromptTrainCommand implements Callable<Integer> {
             } catch (IllegalArgumentException e) {
                 throw new IllegalArgumentException(data + ": " + e.getMessage(), e);
             }
-            if (st == null) st = PromptPoolState.create(state, poolConfig, m.config().text().hiddenSize());
+            if (st == null) st = PromptPoolState.create(state, poolConfig, poolConfig.promptWidth(m.config().text()));
             stdout.printf(Locale.ROOT, "%d samples (%d skipped, %d truncated)%s%n", taskData.size(), encoder.skippedCount(),
                     encoder.truncatedCount(), llava == null ? "" : "; images: " + llava.summary());
             Map<String, Object> meta = new LinkedHashMap<>();
@@ -217,6 +228,7 @@ final class PromptTrainCommand implements Callable<Integer> {
         return switch (method) {
             case modalprompt -> PromptPoolConfig.modalPrompt(prompts, promptLength, lambda, keyDim);
             case l2p -> PromptPoolConfig.l2p(poolSize, selected, promptLength, keyDim, "image", keyLossWeight);
+            case dualprompt -> PromptPoolConfig.dualPrompt(gLayers, gLength, eLayers, eLength, keyDim, "image");
             case s_prompts -> PromptPoolConfig.sPrompts(promptLength, keyDim, "image", centroids);
         };
     }

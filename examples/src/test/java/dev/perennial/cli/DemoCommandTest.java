@@ -38,12 +38,12 @@ class DemoCommandTest {
     /** The prompt baselines are strategies of the demo (and so of `run`, whose plans the demo builds). */
     @Test
     void runsThePromptBaselines() throws IOException {
-        CliRun r = run("demo", "--quick", "--out", dir.toString(), "--strategies", "l2p,s-prompts", "--train-per-task", "8",
+        CliRun r = run("demo", "--quick", "--out", dir.toString(), "--strategies", "l2p,dualprompt,s-prompts", "--train-per-task", "8",
                 "--test-per-task", "4", "--budget", "4", "--epochs", "1");
         assertEquals(0, r.exitCode(), r.err());
-        assertTrue(r.out().contains("| l2p |") && r.out().contains("| s-prompts |"), r.out());
+        assertTrue(r.out().contains("| l2p |") && r.out().contains("| dualprompt |") && r.out().contains("| s-prompts |"), r.out());
         JsonNode metrics = new ObjectMapper().readTree(dir.resolve("run/metrics.json").toFile());
-        for (String s : new String[]{"l2p", "s-prompts"}) {
+        for (String s : new String[]{"l2p", "dualprompt", "s-prompts"}) {
             assertEquals(12, metrics.get("strategies").get(s).get("train_samples").asInt(), s);
             JsonNode pool = new ObjectMapper().readTree(dir.resolve("run/strategies/" + s + "/work/prompts/pool.json").toFile());
             assertEquals(s, pool.get("config").get("method").asText());

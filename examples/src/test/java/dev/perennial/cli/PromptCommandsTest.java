@@ -161,6 +161,51 @@ class PromptCommandsTest {
         for (String line : Files.readAllLines(out)) assertEquals(1, JSON.readTree(line).get("selected_tasks").size(), "argmax: one prompt, " + line);
     }
 
+    // DualPrompt through prompt-train on the tiny model (2 decoder layers): the G-prompt prefix-tuned into layer 0 and
+    // shared by both tasks, an E-prompt with its key per task in layer 1; prompt-eval picks one E-prompt per sample.
+    // Layers beyond the model are refused before training, naming the model's depth.
+    @Test
+    void dualPromptTrainsASharedGPromptAndPerTaskEPrompts() throws IOException {
+        Path clip = clip();
+        CliRun deep = train(clip, "colour", task("colour", "train", 8), "--method", "dualprompt");
+        assertNotEquals(0, deep.exitCode());
+        assertTrue(deep.err().contains("prompt layer 2") && deep.err().contains("2 decoder layers (0-1)"), deep.err());
+        assertFalse(Files.exists(dir.resolve("state/tasks/001-colour/entries.safetensors")), "nothing was trained");
+        CliRun odd = train(clip, "colour", task("colour", "train", 8), "--method", "dualprompt", "--g-layers", "0", "--e-layers", "1",
+                "--e-length", "5");
+        assertNotEquals(0, odd.exitCode());
+        assertTrue(odd.err().contains("E-prompt length must be even"), odd.err());
+        deleteState();
+        for (String t : new String[]{"colour", "count"}) {
+            CliRun r = train(clip, t, task(t, "train", 8), "--method", "dualprompt", "--g-layers", "0", "--g-length", "4", "--e-layers", "1",
+                    "--e-length", "6");
+            assertEquals(0, r.exitCode(), r.err());
+        }
+        JsonNode pool = JSON.readTree(dir.resolve("state/pool.json").toFile());
+        assertEquals("dualprompt", pool.get("config").get("method").asText());
+        assertEquals("layer-prefix", pool.get("config").get("composer").get("type").asText());
+        assertEquals(32, pool.get("hidden").asInt(), "prompts have the kv width");
+        Path test = task("colour", "test", 4), out = dir.resolve("dp/predictions.jsonl");
+        Files.createDirectories(out.getParent());
+        List<String> args = new ArrayList<>(List.of("prompt-eval"));
+        args.addAll(Arrays.asList(common(clip, "--state", dir.resolve("state").toString(), "--data", test.toString(), "--out", out.toString(),
+                "--batch", "4", "--max-new-tokens", "3")));
+        CliRun e = run(args.toArray(String[]::new));
+        assertEquals(0, e.exitCode(), e.err());
+        List<String> lines = Files.readAllLines(out);
+        assertEquals(4, lines.size());
+        for (String line : lines) assertEquals(1, JSON.readTree(line).get("selected_tasks").size(), "one E-prompt per sample, " + line);
+    }
+
+    /** Removes the prompt state folder (a test that trains several pools in turn). */
+    private void deleteState() throws IOException {
+        Path s = dir.resolve("state");
+        if (!Files.exists(s)) return;
+        try (var walk = Files.walk(s)) {
+            for (Path p : walk.sorted(java.util.Comparator.reverseOrder()).toList()) Files.delete(p);
+        }
+    }
+
     @Test
     void badInputIsOneLine() throws IOException {
         Path clip = clip();

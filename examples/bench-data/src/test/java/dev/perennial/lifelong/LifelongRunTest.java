@@ -86,6 +86,10 @@ class LifelongRunTest {
                     work.resolve("prompts"), TRAIN, PromptProtocol.sharedBudget(), 6, 1, 4, 3);
             case "l2p" -> new PromptPoolStrategy(name, session(), clip(), dev.perennial.prompt.PromptPoolConfig.l2p(4, 2, 2, 16, "image", 0.5f),
                     work.resolve("prompts"), TRAIN, PromptProtocol.sharedBudget(), 6, 1, 4, 3);
+            // the synthetic model has 2 decoder layers: G in layer 0, E in layer 1, 2 prefix positions each
+            case "dualprompt" -> new PromptPoolStrategy(name, session(), clip(),
+                    dev.perennial.prompt.PromptPoolConfig.dualPrompt(List.of(0), 4, List.of(1), 4, 16, "image"),
+                    work.resolve("prompts"), TRAIN, PromptProtocol.sharedBudget(), 6, 1, 4, 3);
             case "s-prompts" -> new PromptPoolStrategy(name, session(), clip(), dev.perennial.prompt.PromptPoolConfig.sPrompts(2, 16, "image", 2),
                     work.resolve("prompts"), TRAIN, PromptProtocol.sharedBudget(), 6, 1, 4, 3);
             default -> throw new IllegalArgumentException(name);
@@ -153,7 +157,7 @@ class LifelongRunTest {
     // The prompt baselines run as strategies of a lifelong run (frozen backbone, the pool trained per step), report
     // their test-time selections and resume after an interruption with the same accuracy matrix.
     @org.junit.jupiter.params.ParameterizedTest
-    @org.junit.jupiter.params.provider.ValueSource(strings = {"l2p", "s-prompts"})
+    @org.junit.jupiter.params.provider.ValueSource(strings = {"l2p", "dualprompt", "s-prompts"})
     void promptBaselinesRunAsStrategiesAndResume(String name) throws IOException {
         LifelongRun whole = new LifelongRun(tasks, dir.resolve(name + "-whole"), new LifelongRun.Settings(0, false), AnswerScorers.standard(), this::base);
         LifelongRun.Result expected = whole.run(name, factory(name, whole), null);

@@ -72,6 +72,27 @@ class RunPlanTest {
         assertEquals(PromptProtocol.sharedBudget(), ((ModalPromptStrategy.Settings) plan.strategies().get(0).settings()).protocol());
         assertEquals(new PromptProtocol(false, 0.25, 3), ((L2pStrategy.Settings) plan.strategies().get(1).settings()).protocol());
         assertEquals(PromptProtocol.paper(), ((SPromptsStrategy.Settings) plan.strategies().get(2).settings()).protocol());
+        // DualPrompt's settings: layers as lists, even lengths, disjoint layers; every key checked
+        String dual = "{\"model\": \"m\", \"out\": \"o\", \"tasks\": {\"shapes\": \"bench\"}, \"strategies\": [\"dualprompt\"]";
+        Files.writeString(dir.resolve("d.json"), dual + ", \"dualprompt\": {\"clip\": \"c\", "
+                + "\"g_layers\": [0], \"g_length\": 4, \"e_layers\": [1, 2], \"e_length\": 8, \"lr\": 0.01}}");
+        DualPromptStrategy.Settings dp = (DualPromptStrategy.Settings) RunPlan.read(dir.resolve("d.json")).strategies().get(0).settings();
+        assertEquals(List.of(0), dp.gLayers());
+        assertEquals(List.of(1, 2), dp.eLayers());
+        assertEquals(4, dp.gLength());
+        assertEquals(8, dp.eLength());
+        assertEquals(PromptProtocol.paper(), dp.protocol());
+        String[][] bad = {
+                {"\"g_layers\": [0, 1], \"e_layers\": [1]", "layer 1 is in both \"dualprompt.g_layers\""},
+                {"\"e_length\": 5", "\"dualprompt.e_length\" must be even"},
+                {"\"g_layers\": 0", "\"dualprompt.g_layers\" must be a list of integers"},
+                {"\"e_layers\": []", "\"dualprompt.e_layers\" must list at least one"},
+                {"\"e_lenght\": 4", "unknown key \"dualprompt.e_lenght\""}};
+        for (String[] c : bad) {
+            Files.writeString(dir.resolve("d.json"), dual + ", \"dualprompt\": {\"clip\": \"c\", " + c[0] + "}}");
+            String m = assertThrows(IOException.class, () -> RunPlan.read(dir.resolve("d.json"))).getMessage();
+            assertTrue(m.contains(c[1]), c[0] + ": " + m);
+        }
         Files.writeString(dir.resolve("q.json"), base + ", \"modalprompt\": {\"clip\": \"c\", \"protocol\": \"budget\"}}");
         assertTrue(assertThrows(IOException.class, () -> RunPlan.read(dir.resolve("q.json"))).getMessage().contains("\"modalprompt.protocol\" must be"));
         Files.writeString(dir.resolve("r.json"), base + ", \"s_prompts\": {\"clip\": \"c\", \"data_fraction\": 0}}");
