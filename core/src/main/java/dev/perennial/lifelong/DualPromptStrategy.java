@@ -97,6 +97,11 @@ public final class DualPromptStrategy {
         }
 
         @Override
+        public void checkModel(Settings s, dev.perennial.llava.LlavaConfig model) {
+            s.checkDepth(model.text());
+        }
+
+        @Override
         public Strategy create(StrategyContext c, Settings s) throws IOException {
             s.checkDepth(c.session().model().config().text());
             RunSettings r = c.common();

@@ -151,6 +151,8 @@ public record RunPlan(Path model, Path tokenizer, String template, int maxLength
 
     /** Runs (or resumes) every strategy and writes the report; returns the comparison lines. */
     public List<RunReport.Line> run(Backend be, LifelongRun.Listener listener) throws IOException {
+        dev.perennial.llava.LlavaConfig base = dev.perennial.llava.LlavaConfig.load(model);
+        for (StrategySpec<?> spec : strategies) spec.checkModel(base);     // before any strategy (or the zero-shot row) runs
         Tokenizer tok = Tokenizer.load(tokenizer != null ? tokenizer : model);
         ConversationTemplate tpl = ConversationTemplate.named(template);
         LifelongRun run = new LifelongRun(tasks, out, new LifelongRun.Settings(common.testLimit(), common.evaluateFuture()),

@@ -16,5 +16,8 @@ public record StrategySpec<S>(StrategyType<S> type, S settings) {
 
     public String name() { return type.name(); }
 
+    /** The type's checks of these settings against the run's base model (StrategyType.checkModel). */
+    public void checkModel(dev.perennial.llava.LlavaConfig model) { type.checkModel(settings, model); }
+
     Strategy create(StrategyContext context) throws IOException { return type.create(context, settings); }
 }

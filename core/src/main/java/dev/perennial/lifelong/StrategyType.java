@@ -30,6 +30,12 @@ public interface StrategyType<S> {
     /** Checks settings that only matter when the strategy runs (e.g. a required model folder); throws naming the key. */
     default void validate(S settings) {}
 
+    /**
+     * Checks settings against the run's base model (e.g. decoder layers they name); RunPlan.run calls it for every
+     * strategy before any work starts, so a mistake is not found after other strategies have trained for hours.
+     */
+    default void checkModel(S settings, dev.perennial.llava.LlavaConfig model) {}
+
     /** The strategy for one run, with its settings. */
     Strategy create(StrategyContext context, S settings) throws IOException;
 

@@ -134,6 +134,14 @@ class RunCommandTest {
                 .replace("[\"sequential\", \"replay\"]", "[\"modalprompt\"]"));
         CliRun mp = run("run", "--config", dir.resolve("mp.json").toString());
         assertTrue(mp.exitCode() == 1 && mp.err().contains("needs \"modalprompt\": {\"clip\": DIR}"), mp.err());
+        Files.writeString(dir.resolve("dp.json"), Files.readString(dir.resolve("run.json")).replace(", \"epoch\": 3", "")
+                .replace("[\"sequential\", \"replay\"]", "[\"sequential\", \"dualprompt\"]")
+                .replace("\"replay\": {", "\"dualprompt\": {\"clip\": \"model\", \"e_layers\": [7]}, \"replay\": {"));
+        CliRun deep = run("run", "--config", dir.resolve("dp.json").toString());
+        assertEquals(1, deep.exitCode(), deep.err());
+        assertTrue(deep.err().contains("\"dualprompt.e_layers\" holds layer 7 but the model has 2 decoder layers"), deep.err());
+        assertFalse(Files.exists(dir.resolve("out").resolve("strategies")), "checked before the first strategy trains");
+        assertFalse(Files.exists(dir.resolve("out").resolve("zero_shot")), "checked before the zero-shot row");
         CliRun demo = run("demo", "--out", dir.resolve("demo").toString(), "--base", dir.resolve("no-base").toString());
         assertEquals(1, demo.exitCode());
         assertTrue(demo.err().contains("perennial demo --build-base"), demo.err());
