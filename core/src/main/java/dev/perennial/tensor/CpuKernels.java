@@ -1,12 +1,13 @@
 /*
  * Optional native kernels of the CPU backend, found through java.util.ServiceLoader so that perennial-core stays
  * pure Java: perennial-native provides them (dev.perennial.cpu.NativeCpuKernels, AVX-512 with run-time dispatch),
- * and without it every product takes the OpenBLAS path. Three kernels: the one-row product of a decode step,
+ * and without it every product takes the OpenBLAS path. Four kernels: the one-row product of a decode step,
  * y = W·x with the weight W [rows, k] read in its stored precision (F32, BF16 or F16), which OpenBLAS's sgemv
  * streams more slowly and which for half weights otherwise needs a widened F32 copy of every tile
  * (docs/performance.md, "Decode kernels"; docs/architecture.md, "Tensors"); SiLU/SwiGLU, whose scalar e^x is the
  * costliest element-wise work of a small model's pass in Java ("Scoring throughput"); and one query row's attention
- * over the KV cache, the rest of a decode step's memory traffic (docs/kernels.md, "Attention on the CPU").
+ * over the KV cache, the rest of a decode step's memory traffic (docs/kernels.md, "Attention on the CPU"); and products
+ * of many rows with BF16 weights on AMX tiles (docs/kernels.md, "BF16 products on AMX tiles").
  *
  * -Dperennial.cpuKernels=none (or the environment variable PERENNIAL_CPU_KERNELS=none) turns them off, for
  * comparisons.
@@ -55,6 +56,22 @@ public interface CpuKernels {
      */
     default boolean attendRow(DType kvType, long q, long k, long kLd, long v, long vLd, int n, int hd, float scale,
                               long scratch, long out, long lse) {
+        return false;
+    }
+
+    /** Whether {@code gemmBf16Nt} runs here (e.g. the CPU has AMX tiles and the OS granted them). */
+    default boolean hasBf16Gemm() {
+        return false;
+    }
+
+    /**
+     * Y[i, j] = Σ_c bf16(X[i, c]) · W[j, c] for i in [0, m), j in [j0, j1): X float32 [m, k] (row stride ldx) rounded to
+     * bfloat16, W bfloat16 [n, k] (row stride ldw, a weight [out, in] as stored), Y float32 (row stride ldy);
+     * products exact, accumulated in float32, so within 2⁻⁹·Σ|X W| plus float32 accumulation of X·Wᵀ. Only W rows
+     * [j0, j1) are read and only Y columns [j0, j1) written.
+     * @return false when this provider has no such kernel
+     */
+    default boolean gemmBf16Nt(long x, long ldx, long w, long ldw, long y, long ldy, int m, int k, int j0, int j1) {
         return false;
     }
 

@@ -9,7 +9,10 @@
  *    and multiplied tile by tile, so a weight matrix is never up-cast whole;
  *  - a one-row product against a weight read as Wᵀ (a decode step: x [1, k] · W [n, k]ᵀ) goes to the native
  *    CpuKernels.gemv when perennial-native provides it, in any storage precision, rows split across Parallel's
- *    threads (docs/performance.md, "Decode kernels").
+ *    threads (docs/performance.md, "Decode kernels");
+ *  - a product of 16 or more rows against a BF16 weight read as Wᵀ (prefill, training forward) goes to the native
+ *    CpuKernels.gemmBf16Nt when it exists (AMX tiles; x rounded to bfloat16 once, float32 accumulation), columns
+ *    split across threads (docs/kernels.md, "BF16 products on AMX tiles").
  */
 package dev.perennial.tensor;
 
@@ -117,6 +120,7 @@ final class CpuMatmul {
             return;
         }
         boolean bf16 = b.dtype() == DType.BF16;
+        if (bf16 && lb.trans && !transA && m >= BF16_TILE_ROWS && bf16Tiles(m, n, k, sa, aOff, lda, sb, bOff, lb.ld, sc, cOff, ldc)) return;
         ShortBuffer bits = sb.shorts();
         if (lb.trans) {
             // B = Wᵀ with W [n, k] stored row-major (ld = lb.ld): widen blocks of W rows, C[:, n0:n1] = A x blockᵀ
@@ -141,6 +145,31 @@ final class CpuMatmul {
                 }
             }
         }
+    }
+
+    /** Rows of x from which a BF16 product goes to the tile kernel (fewer: the one-row kernel or widening is as fast). */
+    private static final int BF16_TILE_ROWS = 16;
+
+    /**
+     * C [m, n] = A [m, k] · Wᵀ with W [n, k] in BF16, through the native tile kernel (CpuKernels.gemmBf16Nt, AMX where the
+     * CPU has it): A is rounded to bfloat16 once, products accumulate in float32. Columns split across Parallel's
+     * threads in multiples of the kernel's 32-column panels. False without such a kernel.
+     */
+    private static boolean bf16Tiles(int m, int n, int k, Storage a, int aOff, int lda, Storage w, int wOff, int ldw,
+                                     Storage c, int cOff, int ldc) {
+        CpuKernels kernels = CpuKernels.available();
+        if (kernels == null || !kernels.hasBf16Gemm()) return false;
+        long xa = a.address() + 4L * aOff, wa = w.address() + 2L * wOff, ya = c.address() + 4L * cOff;
+        int panels = (n + 31) / 32;
+        if (Parallel.threads() == 1 || Parallel.inParallelLoop() || panels == 1) {
+            return kernels.gemmBf16Nt(xa, lda, wa, ldw, ya, ldc, m, k, 0, n);
+        }
+        boolean[] ok = {true};
+        Parallel.forRows(panels, 64L * m * k, (p0, p1) -> {
+            if (!kernels.gemmBf16Nt(xa, lda, wa, ldw, ya, ldc, m, k, 32 * p0, Math.min(n, 32 * p1))) ok[0] = false;
+        });
+        if (!ok[0]) throw new IllegalStateException(kernels.name() + " refused BF16 columns after accepting others");
+        return true;
     }
 
     /** Rows below which a one-row product runs on one thread (a [768, 768] product streams 2.4 MB in ≈ 0.1 ms). */

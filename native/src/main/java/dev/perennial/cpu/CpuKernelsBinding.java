@@ -1,5 +1,6 @@
 /*
- * JavaCPP binding of the native CPU kernels (native/src/main/cpp/pn_cpu.h, pn_cpu_act.h and pn_cpu_attn.h, header-only, compiled into
+ * JavaCPP binding of the native CPU kernels (native/src/main/cpp/pn_cpu.h, pn_cpu_act.h, pn_cpu_attn.h and pn_cpu_amx.h,
+ * header-only, compiled into
  * libjniCpuKernelsBinding by native/pom.xml's JavaCPP build). Addresses travel as integers: the Java side owns the
  * memory (tensor storages) and the kernels only read W and x and write y.
  */
@@ -11,11 +12,12 @@ import org.bytedeco.javacpp.annotation.Platform;
 /**
  * The raw C functions of pn_cpu.h, pn_cpu_act.h and pn_cpu_attn.h: {@code pn_cpu_gemv} (rows [r0, r1) of y = W·x;
  * dtype 0 F32, 1 BF16, 2 F16; returns 0, or 1 for bad arguments), {@code pn_cpu_swiglu} (SwiGLU or SiLU over float32
- * arrays), {@code pn_cpu_attend_row} (one query row's attention over cached keys and values) and
+ * arrays), {@code pn_cpu_attend_row} (one query row's attention over cached keys and values), {@code pn_cpu_gemm_bf16_nt}
+ * (products with BF16 weights on AMX tiles) and
  * {@code pn_cpu_path} (the path a dtype takes on this CPU).
  * <p>Thread-safe: the functions keep no state beyond a CPU-feature check computed once.
  */
-@Platform(value = "linux-x86_64", include = {"pn_cpu.h", "pn_cpu_act.h", "pn_cpu_attn.h"})
+@Platform(value = "linux-x86_64", include = {"pn_cpu.h", "pn_cpu_act.h", "pn_cpu_attn.h", "pn_cpu_amx.h"})
 public final class CpuKernelsBinding {
     static { Loader.load(); }
 
@@ -30,6 +32,12 @@ public final class CpuKernelsBinding {
     /** pn_cpu_attend_row (pn_cpu_attn.h): softmax(scale·q·Kᵀ)·V of one query row over n keys, and its log-sum-exp. */
     public static native int pn_cpu_attend_row(int dtype, long q, long k, long kLd, long v, long vLd, int n, int hd,
                                                float scale, long scratch, long out, long lse);
+
+    /** pn_cpu_amx_available (pn_cpu_amx.h): 1 when AMX-BF16 tiles can run in this process. */
+    public static native int pn_cpu_amx_available();
+
+    /** pn_cpu_gemm_bf16_nt (pn_cpu_amx.h): Y[:, j0:j1] = bf16(X) · W[j0:j1]ᵀ with W bfloat16 [n, k]. */
+    public static native int pn_cpu_gemm_bf16_nt(long x, long ldx, long w, long ldw, long y, long ldy, int m, int k, int j0, int j1);
 
     /** pn_cpu_path: "avx512", "avx512-bf16-dot" or "scalar". */
     public static native String pn_cpu_path(int dtype);

@@ -2,7 +2,8 @@
  * The CPU backend's native kernels (core's CpuKernels SPI, registered in META-INF/services): the one-row product of a
  * decode step in the weight's stored precision (pn_cpu.h; docs/performance.md, "Decode kernels") and SiLU/SwiGLU
  * (pn_cpu_act.h; "Scoring throughput") and one query row's attention over a KV cache (pn_cpu_attn.h; docs/kernels.md,
- * "Attention on the CPU"), AVX-512 with run-time dispatch. Loading the JNI library happens when ServiceLoader instantiates this class; where it cannot
+ * "Attention on the CPU") and products with BF16 weights on AMX tiles (pn_cpu_amx.h; "BF16 products on AMX tiles"),
+ * AVX-512 and AMX with run-time dispatch. Loading the JNI library happens when ServiceLoader instantiates this class; where it cannot
  * load (another platform), core's lookup skips the provider and keeps its Java/OpenBLAS paths.
  */
 package dev.perennial.cpu;
@@ -23,7 +24,7 @@ public final class NativeCpuKernels implements CpuKernels {
 
     @Override
     public String name() {
-        return "native " + CpuKernelsBinding.pn_cpu_path(0) + " (bf16: " + CpuKernelsBinding.pn_cpu_path(1) + ")";
+        return "native " + CpuKernelsBinding.pn_cpu_path(0) + " (bf16: " + CpuKernelsBinding.pn_cpu_path(1) + (AMX ? ", amx" : "") + ")";
     }
 
     @Override
@@ -53,6 +54,22 @@ public final class NativeCpuKernels implements CpuKernels {
         if (code < 0) return false;
         if (CpuKernelsBinding.pn_cpu_attend_row(code, q, k, kLd, v, vLd, n, hd, scale, scratch, out, lse) != 0) {
             throw new IllegalArgumentException("pn_cpu_attend_row refused " + n + " keys of head dim " + hd);
+        }
+        return true;
+    }
+
+    private static final boolean AMX = CpuKernelsBinding.pn_cpu_amx_available() == 1;
+
+    @Override
+    public boolean hasBf16Gemm() {
+        return AMX;
+    }
+
+    @Override
+    public boolean gemmBf16Nt(long x, long ldx, long w, long ldw, long y, long ldy, int m, int k, int j0, int j1) {
+        if (!AMX) return false;
+        if (CpuKernelsBinding.pn_cpu_gemm_bf16_nt(x, ldx, w, ldw, y, ldy, m, k, j0, j1) != 0) {
+            throw new IllegalArgumentException("pn_cpu_gemm_bf16_nt refused [" + m + ", " + k + "] x columns [" + j0 + ", " + j1 + ")");
         }
         return true;
     }
