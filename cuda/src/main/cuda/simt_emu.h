@@ -11,8 +11,12 @@
  *    system call on every switch: the tiny-LLaVA backward through the CUDA backend took 115 s with it, 9 s
  *    without). The scheduler runs each ready
  *    fiber until it finishes or blocks at __syncthreads() or a warp collective (__syncwarp, __shfl_*_sync),
- *    then releases: first any warp collective whose named lanes have all arrived (computing the shuffle results
- *    for all of them at once), otherwise the whole block at a barrier when every live thread is waiting there.
+ *    then releases: first one warp collective whose named lanes have all arrived (computing the shuffle results
+ *    for all of them at once; the first such warp in fiber order), otherwise the whole block at a barrier when
+ *    every live thread is waiting there. Releasing one warp at a time lets that warp run on to its next
+ *    collective or barrier while the others wait, so warps drift apart between barriers as on hardware (warp 0
+ *    runs ahead in the forward order, the last warp in the reverse order): a kernel that overwrites shared memory
+ *    another warp may still read, without a __syncthreads() between, reads the wrong data in one of the orders.
  *  - __shared__ is `static thread_local`: one copy per OS thread, reused by consecutive blocks (CUDA shared
  *    memory is uninitialised at block start, so kernels may not rely on its contents either way).
  *  - Strict errors instead of hangs or silent garbage: a barrier reached after some threads of the block exited,
@@ -215,12 +219,15 @@ inline void block_here(State state) {
     pn_simt_switch(&f.sp, b->main_sp);
 }
 
-// Releases every warp collective whose named lanes have all arrived. Returns true if one was released;
-// records an error (and returns false) for collectives that can never complete.
+// Releases the first warp collective (in fiber order: lowest warp forward, highest reverse) whose named lanes have
+// all arrived. Returns true if one was released; records an error (and returns false) for collectives that can
+// never complete.
 inline bool release_warps(Block& b, bool& error) {
-    bool released = false;
     const int n = static_cast<int>(b.fibers.size());
-    for (int w = 0; w * warpSize < n; w++) {
+    const int warps = (n + warpSize - 1) / warpSize;
+    const bool reverse = g_order.load() == 1;
+    for (int k = 0; k < warps; k++) {
+        const int w = reverse ? warps - 1 - k : k;
         const int base = w * warpSize;
         int first = -1;
         for (int l = 0; l < warpSize && base + l < n; l++) {
@@ -245,8 +252,7 @@ inline bool release_warps(Block& b, bool& error) {
             for (int l = 0; l < warpSize; l++) io[l] = b.fibers[base + l].io;
             b.fibers[first].exchange(io);
             for (int l = 0; l < warpSize; l++) b.fibers[base + l].state = State::ready;
-            released = true;
-            continue;
+            return true;
         }
         std::uint64_t in[warpSize];
         for (int l = 0; l < warpSize; l++) in[l] = (mask >> l & 1u) ? b.fibers[base + l].value : 0;
@@ -261,9 +267,9 @@ inline bool release_warps(Block& b, bool& error) {
             f.value = in[src];
             f.state = State::ready;
         }
-        released = true;
+        return true;
     }
-    return released;
+    return false;
 }
 
 // Runs one block to completion; false if it failed (the error is recorded).
