@@ -11,8 +11,12 @@
  *    system call on every switch: the tiny-LLaVA backward through the CUDA backend took 115 s with it, 9 s
  *    without). The scheduler runs each ready
  *    fiber until it finishes or blocks at __syncthreads() or a warp collective (__syncwarp, __shfl_*_sync),
- *    then releases: first any warp collective whose named lanes have all arrived (computing the shuffle results
- *    for all of them at once), otherwise the whole block at a barrier when every live thread is waiting there.
+ *    then releases: first one warp collective whose named lanes have all arrived (computing the shuffle results
+ *    for all of them at once; the first such warp in fiber order), otherwise the whole block at a barrier when
+ *    every live thread is waiting there. Releasing one warp at a time lets that warp run on to its next
+ *    collective or barrier while the others wait, so warps drift apart between barriers as on hardware (warp 0
+ *    runs ahead in the forward order, the last warp in the reverse order): a kernel that overwrites shared memory
+ *    another warp may still read, without a __syncthreads() between, reads the wrong data in one of the orders.
  *  - __shared__ is `static thread_local`: one copy per OS thread, reused by consecutive blocks (CUDA shared
  *    memory is uninitialised at block start, so kernels may not rely on its contents either way).
  *  - Strict errors instead of hangs or silent garbage: a barrier reached after some threads of the block exited,
@@ -21,7 +25,10 @@
  *    returns cudaErrorLaunchFailure (719); simt::last_message() says why.
  *  - Fiber run order between synchronisation points is forward (thread 0 first) or reverse (simt::set_order),
  *    so one test suite can run both orders and catch a missing __syncthreads()/__syncwarp().
- * Not emulated: lock-step warps, weak memory, grid sync, cooperative groups, tensor cores, textures, fp16
+ *  - Warp-wide instructions that need every lane's operands at once (the tensor-core mma.sync and ldmatrix of
+ *    simt_mma.cuh) are a warp exchange: each of the 32 lanes posts a pointer to its operands and blocks; when all
+ *    32 have arrived, one function computes every lane's result from all the operands (warp_exchange below).
+ * Not emulated: lock-step warps, weak memory, grid sync, cooperative groups, wmma/wgmma, textures, fp16
  * intrinsics, occupancy/register limits (ptxas checks those, cuda/pom.xml). __expf is expf and the float math
  * functions (expf, erfcf, tanhf, ...) are glibc's, so results are close to, not bitwise equal with, a GPU.
  * Streams are not emulated: launches and cudaMemsetAsync complete before they return.
@@ -50,6 +57,7 @@
 #define __forceinline__ inline
 #define __shared__ static thread_local
 #define __launch_bounds__(...)
+#define __align__(n) __attribute__((aligned(n)))
 
 struct uint3 { unsigned x, y, z; };
 
@@ -97,7 +105,7 @@ inline thread_local std::string t_message;
 inline const char* last_message() { return t_message.c_str(); }
 
 // One pending warp collective: what a lane asked for. Values travel as 64-bit patterns.
-enum class Op { none, syncwarp, shfl_down, shfl_xor };
+enum class Op { none, syncwarp, shfl_down, shfl_xor, exchange };
 
 enum class State { ready, at_barrier, at_warp, done };
 
@@ -144,6 +152,8 @@ struct Fiber {
     int arg = 0;                 // delta or lane mask of the shuffle
     int width = warpSize;
     std::uint64_t value = 0;     // in: the lane's value; out: the shuffle result
+    void (*exchange)(void* const* io) = nullptr;   // Op::exchange: computes all 32 lanes' results
+    void* io = nullptr;          // Op::exchange: this lane's operands and result slots
 };
 
 constexpr std::size_t kStackBytes = 64 * 1024;
@@ -209,12 +219,15 @@ inline void block_here(State state) {
     pn_simt_switch(&f.sp, b->main_sp);
 }
 
-// Releases every warp collective whose named lanes have all arrived. Returns true if one was released;
-// records an error (and returns false) for collectives that can never complete.
+// Releases the first warp collective (in fiber order: lowest warp forward, highest reverse) whose named lanes have
+// all arrived. Returns true if one was released; records an error (and returns false) for collectives that can
+// never complete.
 inline bool release_warps(Block& b, bool& error) {
-    bool released = false;
     const int n = static_cast<int>(b.fibers.size());
-    for (int w = 0; w * warpSize < n; w++) {
+    const int warps = (n + warpSize - 1) / warpSize;
+    const bool reverse = g_order.load() == 1;
+    for (int k = 0; k < warps; k++) {
+        const int w = reverse ? warps - 1 - k : k;
         const int base = w * warpSize;
         int first = -1;
         for (int l = 0; l < warpSize && base + l < n; l++) {
@@ -230,9 +243,17 @@ inline bool release_warps(Block& b, bool& error) {
             const Fiber& f = b.fibers[base + l];
             if (f.state == State::done) { fail("warp collective names lane " + std::to_string(l) + " of warp " + std::to_string(w) + " that has exited"); error = true; return false; }
             if (f.state != State::at_warp) { complete = false; continue; }
-            if (f.mask != mask || f.op != op) { fail("lanes of warp " + std::to_string(w) + " wait at different collectives"); error = true; return false; }
+            if (f.mask != mask || f.op != op || f.exchange != b.fibers[first].exchange) { fail("lanes of warp " + std::to_string(w) + " wait at different collectives"); error = true; return false; }
         }
         if (!complete) continue;
+        if (op == Op::exchange) {
+            if (mask != 0xffffffffu) { fail("a warp-wide instruction (mma/ldmatrix) needs all 32 lanes of warp " + std::to_string(w)); error = true; return false; }
+            void* io[warpSize];
+            for (int l = 0; l < warpSize; l++) io[l] = b.fibers[base + l].io;
+            b.fibers[first].exchange(io);
+            for (int l = 0; l < warpSize; l++) b.fibers[base + l].state = State::ready;
+            return true;
+        }
         std::uint64_t in[warpSize];
         for (int l = 0; l < warpSize; l++) in[l] = (mask >> l & 1u) ? b.fibers[base + l].value : 0;
         for (int l = 0; l < warpSize; l++) {
@@ -246,9 +267,9 @@ inline bool release_warps(Block& b, bool& error) {
             f.value = in[src];
             f.state = State::ready;
         }
-        released = true;
+        return true;
     }
-    return released;
+    return false;
 }
 
 // Runs one block to completion; false if it failed (the error is recorded).
@@ -360,12 +381,25 @@ T collective(Op op, unsigned mask, T value, int arg, int width) {
     f.mask = mask;
     f.arg = arg;
     f.width = width;
+    f.exchange = nullptr;
     f.value = 0;
     std::memcpy(&f.value, &value, sizeof(T));
     block_here(State::at_warp);
     T out;
     std::memcpy(&out, &t_block->fibers[t_block->current].value, sizeof(T));
     return out;
+}
+
+// A warp-wide instruction from the calling fiber: posts `io` (this lane's operands and result slots, alive on the
+// fiber's stack while it is blocked) and blocks until all 32 lanes of the warp have posted the same function, which
+// then runs once with the 32 pointers, lane order, and must write every lane's results.
+inline void warp_exchange(void (*fn)(void* const* io), void* io) {
+    Fiber& f = t_block->fibers[t_block->current];
+    f.op = Op::exchange;
+    f.mask = 0xffffffffu;
+    f.exchange = fn;
+    f.io = io;
+    block_here(State::at_warp);
 }
 
 }  // namespace simt

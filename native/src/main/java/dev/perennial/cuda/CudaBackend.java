@@ -269,6 +269,9 @@ public final class CudaBackend implements Backend, FusedAttention {
     // Fused attention (attention.cu): no [T, Tk] score matrix; the backward reruns from the saved log-sum-exp.
     // One query row per head (a decode step against the KV cache) goes to the split-K kernel (decode_attention.cu),
     // which spreads the keys over many blocks instead of giving each head one block; same result and lse.
+    // BF16 q, k and v (all three) with more than one query row go to the tensor-core kernels (attention_bf16.cu),
+    // forward and backward alike (the backward follows the forward's dtype rule, so it gets that kernel's out/lse);
+    // F32 operands keep the fp32 kernel, which stays the reference for the BF16 one.
     @Override
     public Tensor attention(Tensor q, Tensor k, Tensor v, AttentionMask mask, float scale) {
         return attentionForward(q, k, v, mask, scale).out();
@@ -280,6 +283,8 @@ public final class CudaBackend implements Backend, FusedAttention {
         Tensor keyValid = m.keyValidTensor(q.size(0), k.size(2));
         DeviceKernels.AttentionResult r = q.rank() == 4 && q.size(2) == 1
                 ? this.k.decodeAttention(q, k, v, keyValid, m.isCausal(), m.start(), scale)
+                : DeviceKernels.bf16Attention(q, k, v)
+                ? this.k.attentionBf16Forward(q, k, v, keyValid, m.isCausal(), m.start(), scale)
                 : this.k.attentionForward(q, k, v, keyValid, m.isCausal(), m.start(), scale);
         return new Forward(r.out(), r.lse());
     }
@@ -288,8 +293,12 @@ public final class CudaBackend implements Backend, FusedAttention {
     public Gradients attentionBackward(Tensor q, Tensor k, Tensor v, AttentionMask mask, float scale, Forward forward,
                                        Tensor dOut) {
         AttentionMask m = mask == null ? AttentionMask.none() : mask;
-        DeviceKernels.AttentionGrads g = this.k.attentionBackward(q, k, v, m.keyValidTensor(q.size(0), k.size(2)),
-                m.isCausal(), m.start(), scale, forward.out(), forward.lse(), dOut);
+        Tensor keyValid = m.keyValidTensor(q.size(0), k.size(2));
+        DeviceKernels.AttentionGrads g = DeviceKernels.bf16Attention(q, k, v) && !(q.rank() == 4 && q.size(2) == 1)
+                ? this.k.attentionBf16Backward(q, k, v, keyValid, m.isCausal(), m.start(), scale, forward.out(),
+                        forward.lse(), dOut)
+                : this.k.attentionBackward(q, k, v, keyValid, m.isCausal(), m.start(), scale, forward.out(),
+                        forward.lse(), dOut);
         return new Gradients(g.dq(), g.dk(), g.dv());
     }
 

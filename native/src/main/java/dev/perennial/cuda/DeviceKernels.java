@@ -720,6 +720,54 @@ public final class DeviceKernels {
     }
 
     /**
+     * {@link #attentionForward} on BF16 tensor cores (attention_bf16.cu): q, k, v must all be BF16 (read in place
+     * when their rows are contiguous and evenly strided by hd, e.g. a BF16 KV cache narrowed to Tk rows; otherwise
+     * copied contiguous); the scores, softmax and output accumulate in float32, and the probabilities are rounded to
+     * bf16 for the P·V product. Returns F32 out [B, H, T, hd] and lse [B, H, T] like attentionForward; the error
+     * bound against exact attention on the same bf16 inputs is derived in docs/kernels.md ("attention_bf16").
+     */
+    public AttentionResult attentionBf16Forward(Tensor q, Tensor k, Tensor v, Tensor keyValid, boolean causal,
+                                                int start, float scale) {
+        AttentionOperands a = bf16AttentionOperands(q, k, v, keyValid);
+        Tensor out = memory.empty(DType.F32, a.b(), a.h(), a.t(), a.hd());
+        Tensor lse = memory.empty(DType.F32, a.b(), a.h(), a.t());
+        check("pn_attention_bf16_forward", abi.attentionBf16Forward(bytesAt(a.q()), bytesAt(a.k()), bytesAt(a.v()),
+                bytes(a.keyValid()), a.b(), a.h(), a.kv(), a.t(), a.tk(), a.hd(), a.qBatchStride(), a.qHeadStride(),
+                a.kvBatchStride(), a.kvHeadStride(), causal ? 1 : 0, start, scale, floats(out), floats(lse),
+                memory.stream()));
+        return new AttentionResult(out, lse);
+    }
+
+    /**
+     * Gradients of {@link #attentionBf16Forward} (same operands; out and lse from that call; dout [B, H, T, hd] of any
+     * floating dtype, rounded to bf16 by the kernels as they read it): F32 dq [B, H, T, hd], dk and dv
+     * [B, KV, Tk, hd], the exact-math gradients for dout rounded to bf16 up to the bound in docs/kernels.md.
+     * Deterministic (no atomics).
+     */
+    public AttentionGrads attentionBf16Backward(Tensor q, Tensor k, Tensor v, Tensor keyValid, boolean causal,
+                                                int start, float scale, Tensor out, Tensor lse, Tensor dout) {
+        AttentionOperands a = bf16AttentionOperands(q, k, v, keyValid);
+        int[] rows = {a.b(), a.h(), a.t(), a.hd()};
+        requireShape("out", out, rows);
+        requireShape("dout", dout, rows);
+        requireShape("lse", lse, a.b(), a.h(), a.t());
+        Tensor o = f32(out), l = f32(lse), g = f32(dout);
+        Tensor dq = memory.empty(DType.F32, rows);
+        Tensor dk = memory.empty(DType.F32, a.b(), a.kv(), a.tk(), a.hd());
+        Tensor dv = memory.empty(DType.F32, a.b(), a.kv(), a.tk(), a.hd());
+        check("pn_attention_bf16_backward", abi.attentionBf16Backward(bytesAt(a.q()), bytesAt(a.k()), bytesAt(a.v()),
+                bytes(a.keyValid()), floats(o), floats(l), floats(g), a.b(), a.h(), a.kv(), a.t(), a.tk(), a.hd(),
+                a.qBatchStride(), a.qHeadStride(), a.kvBatchStride(), a.kvHeadStride(), causal ? 1 : 0, start, scale,
+                floats(dq), floats(dk), floats(dv), memory.stream()));
+        return new AttentionGrads(dq, dk, dv);
+    }
+
+    /** True when {@link #attentionBf16Forward} takes these operands: q, k and v all BF16. */
+    public static boolean bf16Attention(Tensor q, Tensor k, Tensor v) {
+        return q.dtype() == DType.BF16 && k.dtype() == DType.BF16 && v.dtype() == DType.BF16;
+    }
+
+    /**
      * Split-K ("flash-decoding") attention for one query row per head (decode_attention.cu): the result of
      * {@link #attentionForward} for q [B, H, 1, hd] — out [B, H, 1, hd] and lse [B, H, 1] — with the keys cut into
      * chunks that independent blocks handle, chosen for this device by the launcher's heuristic
@@ -740,7 +788,7 @@ public final class DeviceKernels {
                     + Arrays.toString(q.shape()));
         }
         if (chunk < 0) throw new IllegalArgumentException("chunk must be >= 0 (0 = heuristic), got " + chunk);
-        AttentionOperands a = attentionOperands(q, k, v, keyValid, true);
+        AttentionOperands a = attentionOperands(q, k, v, keyValid, true, false);
         if (chunk == 0) chunk = decodeChunk(a.b(), a.h(), a.kv(), a.tk());
         long splits = (a.tk() + (long) chunk - 1) / chunk;
         long workspace = (long) a.b() * a.h() * splits * (a.hd() + 2);   // decode_attention.h: [B, H, S, hd + 2]
@@ -767,17 +815,28 @@ public final class DeviceKernels {
         }
     }
 
+    // BF16 q, k, v (each in place or a contiguous BF16 copy) for the tensor-core kernels; k and v share strides.
+    private AttentionOperands bf16AttentionOperands(Tensor q, Tensor k, Tensor v, Tensor keyValid) {
+        if (!bf16Attention(q, k, v)) {
+            throw new IllegalArgumentException("the BF16 attention kernels take BF16 q, k, v, got " + q.dtype() + ", "
+                    + k.dtype() + ", " + v.dtype());
+        }
+        return attentionOperands(q, k, v, keyValid, true, true);
+    }
+
     // q, k, v and the key mask as the attention launchers read them, with the sizes and batch/head strides.
     private record AttentionOperands(Tensor q, Tensor k, Tensor v, Tensor keyValid, int b, int h, int kv, int t,
                                      int tk, int hd, long qBatchStride, long qHeadStride, long kvBatchStride,
                                      long kvHeadStride) {}
 
     private AttentionOperands attentionOperands(Tensor q, Tensor k, Tensor v, Tensor keyValid) {
-        return attentionOperands(q, k, v, keyValid, false);
+        return attentionOperands(q, k, v, keyValid, false, false);
     }
 
-    // halfKv: k and v may stay F16/BF16 when both have that dtype (the decode kernel widens them as it loads).
-    private AttentionOperands attentionOperands(Tensor q, Tensor k, Tensor v, Tensor keyValid, boolean halfKv) {
+    // halfKv: k and v may stay F16/BF16 when both have that dtype (the decode kernel widens them as it loads);
+    // halfQ: q likewise stays in its half dtype (the BF16 tensor-core kernels).
+    private AttentionOperands attentionOperands(Tensor q, Tensor k, Tensor v, Tensor keyValid, boolean halfKv,
+                                                boolean halfQ) {
         if (q.rank() != 4 || k.rank() != 4 || !Arrays.equals(k.shape(), v.shape()) || k.size(0) != q.size(0)
                 || k.size(3) != q.size(3)) {
             throw new IllegalArgumentException("attention expects q [B, H, T, hd] and k, v [B, KV, Tk, hd], got "
@@ -792,7 +851,8 @@ public final class DeviceKernels {
                     + keyValid.dtype() + " " + Arrays.toString(keyValid.shape()));
         }
         boolean half = halfKv && k.dtype() == v.dtype() && (k.dtype() == DType.F16 || k.dtype() == DType.BF16);
-        Tensor qd = rowsOperand(q, false), kd = rowsOperand(k, half), vd = rowsOperand(v, half);
+        Tensor qd = rowsOperand(q, halfQ && (q.dtype() == DType.F16 || q.dtype() == DType.BF16));
+        Tensor kd = rowsOperand(k, half), vd = rowsOperand(v, half);
         if (headStride(kd, 0) != headStride(vd, 0) || headStride(kd, 1) != headStride(vd, 1)) {
             kd = half ? denseCopy(k) : f32(k);   // one stride pair serves k and v: both contiguous
             vd = half ? denseCopy(v) : f32(v);
