@@ -10,7 +10,7 @@
  * "perennial_source" = its file's name).
  *
  * Inputs: --vectors V.npy, f32/f16 [N, k] (memory-mapped, any size); --scores DIR, every *.npy in it except the
- * vectors file itself is a scorer named after the file, f32 (or f64, converted) [N], in file-name order (the expert
+ * vectors file itself, the --labels file and a step's labels.npy, centroids.npy and redundancy.npy is a scorer named after the file, f32 (or f64, converted) [N], in file-name order (the expert
  * order: ties go to the earlier name); --data FILE.json[,FILE2.json], whose records, concatenated in order, are the N
  * rows. Bad input is one line on stderr and exit code 1: a missing file or folder, a malformed .npy, a score file of
  * another shape or dtype, scores and vectors of different lengths, a --data record count other than N, K (or the top
@@ -227,7 +227,10 @@ final class SelectCommand implements Callable<Integer> {
         throw new IllegalArgumentException("--choose-k expects MIN:MAX (two integers), got '" + text + "'");
     }
 
-    /** Every *.npy in --scores except the vectors file, by file name: name → [N] scores. */
+    /** The .npy files a step writes beside the scores (perennial-spark's output folder holds both). */
+    private static final java.util.Set<String> STEP_OUTPUTS = java.util.Set.of(StepFolder.LABELS, StepFolder.CENTROIDS, StepFolder.REDUNDANCY);
+
+    /** Every *.npy in --scores except the vectors file, the labels file and a step's own outputs, by file name: name → [N] scores. */
     private Map<String, float[]> readScores(int n) throws IOException {
         if (!Files.isDirectory(scores)) {
             if (!Files.exists(scores)) throw new NoSuchFileException(scores.toString());
@@ -239,7 +242,8 @@ final class SelectCommand implements Callable<Integer> {
         }
         Map<String, float[]> out = new LinkedHashMap<>();
         for (Path f : files) {
-            if (Files.isSameFile(f, vectors)) continue;
+            if (Files.isSameFile(f, vectors) || (labels != null && Files.isSameFile(f, labels))) continue;
+            if (STEP_OUTPUTS.contains(f.getFileName().toString())) continue;      // a step's own files (the Spark job's output folder)
             String name = f.getFileName().toString();
             name = name.substring(0, name.length() - ".npy".length());
             try (Tensor t = Npy.read(f)) {
