@@ -32,6 +32,8 @@ public final class PerennialSpark implements Runnable {
     }
 
     public static void main(String[] args) {
+        // what spark-submit passes as -D (java -jar has no such manifest entry); before Netty's classes load
+        System.setProperty("io.netty.tryReflectionSetAccessible", "true");
         System.exit(execute(args));
     }
 
