@@ -43,7 +43,10 @@ final class MllibClustering {
      * @param pool table with columns row (0..n−1) and vector
      */
     static PoolStep.Clustering fit(Dataset<Row> pool, int n, int clusters, long seed, int maxIter) {
-        Dataset<Row> features = features(pool).cache();
+        // k-means|| draws per partition: a partitioning that depends only on N (hash of the row, sorted within) makes
+        // the labels independent of how many executors read pool.parquet (measured: they differed between 1 and 2)
+        int partitions = (int) Math.min(64, Math.max(1, (n + 4095L) / 4096));
+        Dataset<Row> features = features(pool).repartition(partitions, col(PoolRows.ROW)).sortWithinPartitions(PoolRows.ROW).cache();
         try {
             long valid = features.count();
             if (valid == 0) throw new IllegalArgumentException("every one of the " + n + " vectors is invalid (NaN or infinite): nothing to cluster");
