@@ -76,7 +76,7 @@ class DocumentationReferencesTest {
 
     private static List<Path> sources() throws IOException {
         List<Path> out = new ArrayList<>();
-        for (String module : List.of("core", "native", "cuda", "examples", "examples/bench-data", "benchmarks")) {
+        for (String module : List.of("core", "native", "cuda", "examples", "examples/bench-data", "benchmarks", "spark")) {
             Path src = ROOT.resolve(module).resolve("src");
             if (Files.isDirectory(src)) {
                 try (Stream<Path> s = Files.walk(src)) {

@@ -118,7 +118,6 @@ public final class MultiWaySelection {
             nonFinite.put(name, bad);
             if (bad > 0) log.warn("scorer '{}': {} of {} scores are NaN or infinite", name, bad, n);
         }
-        boolean scoreBased = config.strategy() == Strategy.MULTI_WAY || config.strategy() == Strategy.SINGLE_SCORE;
         if (config.strategy() == Strategy.MULTI_WAY && names.isEmpty()) {
             throw new IllegalArgumentException("MULTI_WAY needs at least one scorer");
         }
@@ -143,35 +142,62 @@ public final class MultiWaySelection {
             List<Integer> chosen = new ArrayList<>();
             for (int k = 0; k < clusters; k++) {
                 int[] member = members[k];
-                SplittableRandom rng = new SplittableRandom(mix(config.seed(), k));
-                if (!scoreBased || member.length == 0) {
-                    int[] pick = scoreBased ? new int[0] : CoverageCentricSampling.draw(member, budgets[k], rng);
-                    for (int p : pick) chosen.add(p);
-                    reports.add(new Selection.ClusterReport(k, member.length, budgets[k], null, Map.of(), member.length, pick.length));
-                    continue;
-                }
-                Map<String, Double> entropies = new LinkedHashMap<>();
-                double[] h = new double[names.size()];
-                for (int e = 0; e < names.size(); e++) {
-                    h[e] = ExpertEntropy.entropyBits(gather(scores.get(names.get(e)), member), config.entropy());
-                    entropies.put(names.get(e), h[e]);
-                }
-                String expert = config.strategy() == Strategy.SINGLE_SCORE ? config.scorer()
-                        : names.get(ExpertEntropy.chooseExpert(h, config.entropy()));
-                float[] clusterScores = gather(scores.get(expert), member);
-                int[] local = CoverageCentricSampling.sample(clusterScores, budgets[k], config.sampling(), rng);
-                for (int p : local) chosen.add(member[p]);
-                int eligible = CoverageCentricSampling.eligible(clusterScores, config.sampling()).length;
-                reports.add(new Selection.ClusterReport(k, member.length, budgets[k], expert,
-                        Collections.unmodifiableMap(entropies), eligible, local.length));
-                log.debug("cluster {}: size {}, budget {}, expert {} (entropies {}), selected {}", k, member.length,
-                        budgets[k], expert, entropies, local.length);
+                Map<String, float[]> memberScores = new LinkedHashMap<>();
+                for (String name : names) memberScores.put(name, gather(scores.get(name), member));
+                ClusterPick pick = selectCluster(k, member, memberScores, budgets[k], config);
+                for (int p : pick.selected()) chosen.add(p);
+                reports.add(pick.report());
             }
             selected = chosen.stream().mapToInt(Integer::intValue).sorted().toArray();
         }
         log.info("{} selection: {} of {} samples in {} clusters for a budget of {}", config.strategy(), selected.length, n,
                 clusters, budget);
         return new Selection(selected, budget, Collections.unmodifiableList(reports), Collections.unmodifiableMap(nonFinite));
+    }
+
+    /**
+     * One cluster's part of a MULTI_WAY, SINGLE_SCORE or RANDOM_PER_CLUSTER selection.
+     * @param selected the chosen members' pool positions (members[i] for the chosen i, in sampling order)
+     */
+    public record ClusterPick(int[] selected, Selection.ClusterReport report) {}
+
+    /**
+     * Cluster k's expert, entropies and sample of its budget share, as {@link #select} computes it: the result depends
+     * only on these arguments (its random draws come from mix(config.seed(), k)), so a cluster selected on another
+     * machine (perennial-spark's executors) gives the same pick.
+     * @param member  the cluster's pool positions, ascending (pool order)
+     * @param scores  scorer name → the members' scores (aligned with member); iteration order = expert order
+     * @param budget  B_k, the cluster's share of the budget (BudgetSplit over all clusters' sizes)
+     */
+    public static ClusterPick selectCluster(int k, int[] member, Map<String, float[]> scores, int budget, Config config) {
+        if (config.strategy() == Strategy.RANDOM) throw new IllegalArgumentException("RANDOM selection is not per cluster");
+        boolean scoreBased = config.strategy() != Strategy.RANDOM_PER_CLUSTER;
+        SplittableRandom rng = new SplittableRandom(mix(config.seed(), k));
+        if (!scoreBased || member.length == 0) {
+            int[] pick = scoreBased ? new int[0] : CoverageCentricSampling.draw(member, budget, rng);
+            return new ClusterPick(pick, new Selection.ClusterReport(k, member.length, budget, null, Map.of(), member.length, pick.length));
+        }
+        List<String> names = new ArrayList<>(scores.keySet());
+        Map<String, Double> entropies = new LinkedHashMap<>();
+        double[] h = new double[names.size()];
+        for (int e = 0; e < names.size(); e++) {
+            float[] s = scores.get(names.get(e));
+            if (s.length != member.length) {
+                throw new IllegalArgumentException("scorer '" + names.get(e) + "' has " + s.length + " scores for cluster " + k
+                        + "'s " + member.length + " members");
+            }
+            h[e] = ExpertEntropy.entropyBits(s, config.entropy());
+            entropies.put(names.get(e), h[e]);
+        }
+        String expert = config.strategy() == Strategy.SINGLE_SCORE ? config.scorer() : names.get(ExpertEntropy.chooseExpert(h, config.entropy()));
+        float[] clusterScores = scores.get(expert);
+        int[] local = CoverageCentricSampling.sample(clusterScores, budget, config.sampling(), rng);
+        int[] picked = new int[local.length];
+        for (int i = 0; i < local.length; i++) picked[i] = member[local[i]];
+        int eligible = CoverageCentricSampling.eligible(clusterScores, config.sampling()).length;
+        log.debug("cluster {}: size {}, budget {}, expert {} (entropies {}), selected {}", k, member.length, budget, expert, entropies, local.length);
+        return new ClusterPick(picked, new Selection.ClusterReport(k, member.length, budget, expert,
+                Collections.unmodifiableMap(entropies), eligible, local.length));
     }
 
     /** Members of each cluster, in pool order. */

@@ -98,17 +98,46 @@ public final class PermanentPruning {
         int filled = 0;
         for (int k = 0; k < clusters; k++) {
             int[] member = members[k];
-            float[] m = redundancy(member, vectors);
-            for (int j = 0; j < member.length; j++) redundancy[member[j]] = m[j];
-            Integer[] order = IntStream.range(0, member.length).boxed()
-                    .sorted(Comparator.<Integer>comparingDouble(j -> m[j]).thenComparingInt(j -> j)).toArray(Integer[]::new);
-            for (int j = 0; j < keep[k]; j++) kept[filled++] = member[order[j]];
+            ClusterKeep c = pruneCluster(member, vectors, keep[k]);
+            for (int j = 0; j < member.length; j++) redundancy[member[j]] = c.redundancy()[j];
+            for (int p : c.kept()) kept[filled++] = p;
             log.debug("pruning cluster {}: {} -> {}", k, member.length, keep[k]);
         }
         Arrays.sort(kept);
         log.info("permanent pruning: pool {} -> {} (P_max {}, {} clusters)", n, kept.length, poolCap, clusters);
         return new Result(true, kept, redundancy, keep);
     }
+
+    /**
+     * One cluster's pruning.
+     * @param kept       the kept members' positions (values of {@code member}), least redundant first
+     * @param redundancy M of each member, aligned with {@code member}
+     */
+    public record ClusterKeep(int[] kept, float[] redundancy) {}
+
+    /**
+     * Keeps the {@code keep} members of one cluster that are least redundant with earlier members (ties by position),
+     * as {@link #prune} does for each cluster: the result depends only on the members' vectors in this order, so a
+     * cluster pruned on another machine (perennial-spark's executors, reading {@code vectors} from its rows) keeps
+     * the same members.
+     * @param member  the cluster's positions in pool order; {@code vectors.read(member[j])} is member j's vector
+     * @param keep    keep_k, the cluster's share of P_max (BudgetSplit over all clusters' sizes)
+     */
+    public ClusterKeep pruneCluster(int[] member, VectorSource vectors, int keep) {
+        if (keep < 0 || keep > member.length) throw new IllegalArgumentException("keep " + keep + " of " + member.length + " members");
+        float[] m = redundancy(member, vectors);
+        Integer[] order = IntStream.range(0, member.length).boxed()
+                .sorted(Comparator.<Integer>comparingDouble(j -> m[j]).thenComparingInt(j -> j)).toArray(Integer[]::new);
+        int[] kept = new int[keep];
+        for (int j = 0; j < keep; j++) kept[j] = member[order[j]];
+        return new ClusterKeep(kept, m);
+    }
+
+    /** The pool cap P_max this pruning splits. */
+    public int poolCap() { return poolCap; }
+
+    /** How P_max is split over the clusters. */
+    public BudgetSplit.Mode split() { return split; }
 
     /** M_j = max(0, max_{i&lt;j} cos(v_{members[i]}, v_{members[j]})) for members in the given order. */
     public float[] redundancy(int[] members, VectorSource vectors) {

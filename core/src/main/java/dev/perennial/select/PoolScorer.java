@@ -36,13 +36,11 @@ package dev.perennial.select;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.perennial.data.ImagePathException;
 import dev.perennial.data.ImageStore;
 import dev.perennial.data.InvalidSamples;
 import dev.perennial.data.LlavaJsonReader;
 import dev.perennial.data.LlavaSample;
 import dev.perennial.data.SampleEncoder;
-import dev.perennial.data.TrainingExample;
 import dev.perennial.io.AtomicFiles;
 import dev.perennial.io.Fingerprint;
 import dev.perennial.io.Npy;
@@ -75,7 +73,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Optional;
 import java.util.Set;
 
 /**
@@ -133,9 +130,9 @@ public final class PoolScorer {
     private final int batchSize, group, commitEvery;
     private final Duration logInterval;
     private final boolean resume;
-    private final ImageStore images;
     private final SampleEncoder encoder;
     private final ScoringPass pass;
+    private final RowScorer rows;
     private final Builder settings;
     private Fingerprint fingerprint;
 
@@ -150,7 +147,6 @@ public final class PoolScorer {
         this.commitEvery = b.commitEvery;
         this.logInterval = b.logInterval;
         this.resume = b.resume;
-        this.images = b.images;
         this.encoder = new SampleEncoder(b.tokenizer, b.template, model.config().imageTokenIndex(), b.images, b.maxLength);
         Set<Scorer.Requirement> needs = EnumSet.noneOf(Scorer.Requirement.class);
         scorers.values().forEach(s -> needs.addAll(s.requirements()));
@@ -158,6 +154,7 @@ public final class PoolScorer {
         this.pass = b.parallelSamples == null ? new ScoringPass(model, b.backend, vectorConfig, needs, projection, b.batchSize)
                 : new ScoringPass(model, b.backend, vectorConfig, needs, projection, b.batchSize, b.parallelSamples);
         this.group = b.group > 0 ? b.group : pass.defaultGroup();
+        this.rows = new RowScorer(model, encoder, b.images, pass, scorers.values());
         this.settings = b;
     }
 
@@ -197,12 +194,12 @@ public final class PoolScorer {
             if (resumedFrom > 0) log.info("{}: resuming at sample {} of {}", out, resumedFrom, total);
             else writeProgress(state, false, 0);
             long row = 0, skippedJson = 0, lastLog = System.nanoTime();
-            List<Pending> pending = new ArrayList<>(group);
+            List<RowScorer.Pending> pending = new ArrayList<>(group);
             for (Path file : datasets) {
                 try (LlavaJsonReader reader = LlavaJsonReader.open(file, InvalidSamples.SKIP)) {
                     for (LlavaSample s = reader.read(); s != null; s = reader.read()) {
                         if (row++ < resumedFrom) continue;
-                        pending.add(new Pending(file.toString(), s));
+                        pending.add(new RowScorer.Pending(file.toString(), s));
                         if (pending.size() < group) continue;
                         score(pending, sink, state);
                         pending.clear();
@@ -244,51 +241,21 @@ public final class PoolScorer {
         return n;
     }
 
-    /** Encodes, runs and appends one projection group of rows. */
-    private void score(List<Pending> batch, Sink sink, State state) throws IOException {
-        List<TrainingExample> rows = new ArrayList<>();
-        Object[] outcome = new Object[batch.size()];                    // TrainingExample or Rejected
-        for (int i = 0; i < batch.size(); i++) {
-            outcome[i] = encode(batch.get(i).sample());
-            rows.add(outcome[i] instanceof TrainingExample e ? e : null);
-        }
-        List<ScoringPass.ScoredRow> scored = pass.scoreGroup(rows, scorers.values());
-        for (int i = 0; i < batch.size(); i++) {
-            Pending p = batch.get(i);
-            ObjectNode rec = JSON.createObjectNode().put("source", p.source()).put("record", p.sample().index());
-            if (p.sample().id() == null) rec.putNull("id");
-            else rec.put("id", p.sample().id());
-            if (outcome[i] instanceof Rejected r) {
-                rec.put("invalid", r.reason().description() + (r.detail() == null ? "" : ": " + r.detail()));
-                state.invalid.merge(r.reason(), 1L, Long::sum);
+    /** Scores and appends one projection group of rows (RowScorer). */
+    private void score(List<RowScorer.Pending> batch, Sink sink, State state) throws IOException {
+        for (RowScorer.Row row : rows.score(batch)) {
+            ObjectNode rec = JSON.createObjectNode().put("source", row.source()).put("record", row.record());
+            if (row.id() == null) rec.putNull("id");
+            else rec.put("id", row.id());
+            if (row.invalid() != null) {
+                rec.put("invalid", row.invalidText());
+                state.invalid.merge(row.invalid(), 1L, Long::sum);
             }
-            sink.vectors.append(scored.get(i).vector());
-            if (!scorers.isEmpty()) sink.scores.append(scored.get(i).scores());
+            sink.vectors.append(row.vector());
+            if (!scorers.isEmpty()) sink.scores.append(row.scores());
             sink.appendRecord(rec);
             state.rows++;
         }
-    }
-
-    private record Pending(String source, LlavaSample sample) {}
-
-    private record Rejected(Invalid reason, String detail) {}
-
-    private Object encode(LlavaSample sample) {
-        long missing = images == null ? 0 : images.missingCount();
-        Optional<TrainingExample> e;
-        try {
-            e = encoder.encode(sample);
-        } catch (ImagePathException ex) {
-            return new Rejected(Invalid.IMAGE_OUTSIDE_ROOT, ex.getMessage());
-        } catch (IllegalArgumentException ex) {
-            return new Rejected(Invalid.UNSUPPORTED, ex.getMessage());
-        }
-        if (e.isEmpty()) {
-            return new Rejected(images != null && images.missingCount() > missing ? Invalid.MISSING_IMAGE : Invalid.UNREADABLE_IMAGE, null);
-        }
-        int ignore = model.config().ignoreIndex();
-        for (long l : e.get().labels()) if (l != ignore) return e.get();
-        return new Rejected(Invalid.NO_RESPONSE_TOKENS, null);
     }
 
     private void commit(Sink sink, State state, long skippedJson) throws IOException {

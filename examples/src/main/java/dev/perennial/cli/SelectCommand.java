@@ -10,7 +10,7 @@
  * "perennial_source" = its file's name).
  *
  * Inputs: --vectors V.npy, f32/f16 [N, k] (memory-mapped, any size); --scores DIR, every *.npy in it except the
- * vectors file itself is a scorer named after the file, f32 (or f64, converted) [N], in file-name order (the expert
+ * vectors file itself, the --labels file and a step's labels.npy, centroids.npy and redundancy.npy is a scorer named after the file, f32 (or f64, converted) [N], in file-name order (the expert
  * order: ties go to the earlier name); --data FILE.json[,FILE2.json], whose records, concatenated in order, are the N
  * rows. Bad input is one line on stderr and exit code 1: a missing file or folder, a malformed .npy, a score file of
  * another shape or dtype, scores and vectors of different lengths, a --data record count other than N, K (or the top
@@ -19,6 +19,11 @@
  * larger than N selects what the modes allow from every cluster; a vector row with NaN or ±∞ is an invalid sample
  * (PoolStep): left out of clustering and selection, counted in report.json (non_finite_vectors) and on stdout, warned
  * about once.
+ *
+ * --labels F.npy takes the clusters from a file instead of k-means (perennial-spark's labels.npy; GivenLabels): the
+ * selection and pruning then run cluster by cluster (ClusterwiseStep, the code the Spark job runs on its executors),
+ * so the same labels, vectors, scores and settings give the Spark job's selected_ids.json exactly; centroids.npy
+ * holds the clusters' means.
  */
 package dev.perennial.cli;
 
@@ -26,6 +31,7 @@ import dev.perennial.io.Fingerprint;
 import dev.perennial.io.Npy;
 import dev.perennial.io.OutputFolder;
 import dev.perennial.cluster.KMeans;
+import dev.perennial.select.ClusterwiseStep;
 import dev.perennial.select.NpyVectors;
 import dev.perennial.select.PoolStep;
 import dev.perennial.select.SampleId;
@@ -85,8 +91,13 @@ final class SelectCommand implements Callable<Integer> {
         String range;
     }
 
-    @ArgGroup(exclusive = true, multiplicity = "1")
+    @ArgGroup(exclusive = true, multiplicity = "0..1")
     KOption k;
+
+    @Option(names = "--labels", paramLabel = "F.npy",
+            description = "Cluster labels (int32/int64 [N]; -1 = invalid sample) used instead of k-means, e.g. perennial-spark's labels.npy; "
+                    + "K is --clusters, else the largest label + 1.")
+    Path labels;
 
     @Option(names = "--seed", defaultValue = "0", description = "Seed of k-means and sampling (default 0).")
     long seed;
@@ -124,9 +135,19 @@ final class SelectCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        if (k == null && labels == null) {
+            throw new picocli.CommandLine.ParameterException(spec.commandLine(), "Missing required argument: --clusters=<clusters> or --choose-k=<range> (or --labels)");
+        }
+        if (labels != null && k != null && k.range != null) {
+            throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--labels gives the clusters: --choose-k does not apply");
+        }
+        if (labels != null && pruneBefore) {
+            throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--labels selects cluster by cluster, which does not support --prune-before-selection");
+        }
         try (OutputFolder folder = OutputFolder.lock(out, "select")) {
             Fingerprint settings = Fingerprint.builder().put("vectors", Fingerprint.fileDigest(vectors)).put("scores", scoreFiles())
-                    .put("budget", budget).put("clusters", k.clusters).put("choose-k", k.range).put("seed", seed).put("compat", compat)
+                    .put("budget", budget).put("clusters", k == null ? null : k.clusters).put("choose-k", k == null ? null : k.range)
+                    .put("labels", labels == null ? null : Fingerprint.fileDigest(labels)).put("seed", seed).put("compat", compat)
                     .put("prune-to", pruneTo).put("prune-before-selection", pruneBefore).put("data", OutputGuard.files(data))
                     .put("kmeans", kmeans).put("kmeans-assign", assign).put("n-init", nInit).build();
             folder.start(settings, false, guard.overwrite);
@@ -149,16 +170,28 @@ final class SelectCommand implements Callable<Integer> {
         int n = v.size();
         Map<String, float[]> scoreMap = readScores(n);
         List<Source> sources = data == null ? List.of() : sources(n);
-        StepConfig config = config();
+        int[] given = labels == null ? null : GivenLabels.read(labels, n, k == null ? null : k.clusters);
+        StepConfig config = config(given == null ? null : GivenLabels.clusters(given, k == null ? null : k.clusters));
 
         StepFolder folder = new StepFolder(out);
-        ProgressReporter progress = ProgressReporter.on(stderr, "k-means",
-                config.kmeans().variant() == KMeans.Variant.LLOYD ? "iterations" : "epochs");
-        PoolStep.Outcome outcome = PoolStep.run(v, scoreMap, config, 0, folder, false, s -> {
-            progress.update(s.finished() ? s.max() : s.done(), s.max(),
-                    String.format(Locale.ROOT, "shift %.3g %.0f points/s ETA <= %.0fs", s.shift(), s.pointsPerSecond(), s.etaSeconds()));
-            if (s.finished()) progress.finish();
-        }, backendOption.backend());
+        PoolStep.Outcome outcome;
+        if (given != null) {
+            // the clusters as given (perennial-spark's labels): selection and pruning cluster by cluster, as the Spark job does
+            PoolStep.Clustering clustering = GivenLabels.clustering(given, config.kmeans().clusters(), v);
+            folder.saveClustering(clustering);
+            outcome = ClusterwiseStep.run(clustering, scoreMap, config, 0,
+                    ClusterwiseStep.local(v, given, clustering.clusters(), scoreMap, config, 0, backendOption.backend()));
+            folder.saveSelection(outcome.selection());
+            folder.savePruning(outcome.pruning());
+        } else {
+            ProgressReporter progress = ProgressReporter.on(stderr, "k-means",
+                    config.kmeans().variant() == KMeans.Variant.LLOYD ? "iterations" : "epochs");
+            outcome = PoolStep.run(v, scoreMap, config, 0, folder, false, s -> {
+                progress.update(s.finished() ? s.max() : s.done(), s.max(),
+                        String.format(Locale.ROOT, "shift %.3g %.0f points/s ETA <= %.0fs", s.shift(), s.pointsPerSecond(), s.etaSeconds()));
+                if (s.finished()) progress.finish();
+            }, backendOption.backend());
+        }
         StepReport report = StepReport.of(outcome, config, List.copyOf(scoreMap.keySet()), null);
         folder.saveReport(report);
         if (!sources.isEmpty()) writeSelectedRecords(sources, outcome.selection().selected());
@@ -172,10 +205,12 @@ final class SelectCommand implements Callable<Integer> {
         stdout.printf("wrote %s%n", out);
     }
 
-    private StepConfig config() {
+    /** The step's settings; {@code givenClusters}: K of --labels, or null. */
+    private StepConfig config(Integer givenClusters) {
         if (nInit < 1) throw new IllegalArgumentException("--n-init must be at least 1, got " + nInit);
-        StepConfig.KRange range = k.range == null ? null : parseRange(k.range);
-        StepConfig c = StepConfig.defaults(budget, range == null ? k.clusters : range.min()).withChooseK(range);
+        StepConfig.KRange range = k == null || k.range == null ? null : parseRange(k.range);
+        int clusters = givenClusters != null ? givenClusters : range == null ? k.clusters : range.min();
+        StepConfig c = StepConfig.defaults(budget, clusters).withChooseK(range);
         c = c.withKMeans(c.kmeans().withVariant(kmeans == KMeansKind.full ? KMeans.Variant.LLOYD : KMeans.Variant.MINI_BATCH)
                         .withAssignment(assign == Assign.gemm ? KMeans.Assignment.GEMM : KMeans.Assignment.EXACT).withNInit(nInit))
                 .withPoolCap(pruneTo).withPruneBeforeSelection(pruneBefore).withSeed(seed);
@@ -192,7 +227,10 @@ final class SelectCommand implements Callable<Integer> {
         throw new IllegalArgumentException("--choose-k expects MIN:MAX (two integers), got '" + text + "'");
     }
 
-    /** Every *.npy in --scores except the vectors file, by file name: name → [N] scores. */
+    /** The .npy files a step writes beside the scores (perennial-spark's output folder holds both). */
+    private static final java.util.Set<String> STEP_OUTPUTS = java.util.Set.of(StepFolder.LABELS, StepFolder.CENTROIDS, StepFolder.REDUNDANCY);
+
+    /** Every *.npy in --scores except the vectors file, the labels file and a step's own outputs, by file name: name → [N] scores. */
     private Map<String, float[]> readScores(int n) throws IOException {
         if (!Files.isDirectory(scores)) {
             if (!Files.exists(scores)) throw new NoSuchFileException(scores.toString());
@@ -204,7 +242,8 @@ final class SelectCommand implements Callable<Integer> {
         }
         Map<String, float[]> out = new LinkedHashMap<>();
         for (Path f : files) {
-            if (Files.isSameFile(f, vectors)) continue;
+            if (Files.isSameFile(f, vectors) || (labels != null && Files.isSameFile(f, labels))) continue;
+            if (STEP_OUTPUTS.contains(f.getFileName().toString())) continue;      // a step's own files (the Spark job's output folder)
             String name = f.getFileName().toString();
             name = name.substring(0, name.length() - ".npy".length());
             try (Tensor t = Npy.read(f)) {

@@ -114,6 +114,49 @@ class SelectCommandTest {
         for (int i = 0; i < a.length; i++) assertEquals(a[i], b[i], 1e-5, "centroid element " + i);
     }
 
+    /** --labels: another run's labels.npy given back selects and prunes exactly as that run did (cluster by cluster). */
+    @Test
+    void givenLabelsReproduceTheRunThatMadeThem() throws IOException {
+        String[] common = {"--budget", "24", "--seed", "3", "--prune-to", "100"};
+        CliRun first = select("first", concat(common, "--clusters", "4"));
+        assertEquals(0, first.exitCode(), first.err());
+        CliRun again = select("again", concat(common, "--labels", dir.resolve("first/labels.npy").toString()));
+        assertEquals(0, again.exitCode(), again.err());
+        assertTrue(again.out().contains("in K = 4 clusters"), again.out());
+        assertArrayEquals(Npy.read(dir.resolve("first/labels.npy")).toLongArray(), Npy.read(dir.resolve("again/labels.npy")).toLongArray());
+        for (String f : List.of("selected_ids.json", "kept_ids.json")) {
+            assertArrayEquals(ints(dir.resolve("first").resolve(f)), ints(dir.resolve("again").resolve(f)), f);
+        }
+        JsonNode a = JSON.readTree(dir.resolve("first/report.json").toFile()), b = JSON.readTree(dir.resolve("again/report.json").toFile());
+        assertEquals(a.get("clusters"), b.get("clusters"), "per-cluster experts, entropies and counts");
+    }
+
+    /** --labels of the wrong length, dtype or range, or with --choose-k: one line, exit 1 (or 2 for a usage error). */
+    @Test
+    void badLabelsAreOneLineErrors() throws IOException {
+        Path shortLabels = dir.resolve("short.npy"), floats = dir.resolve("floats.npy"), big = dir.resolve("big.npy");
+        Npy.write(shortLabels, Tensor.ofInts(new int[N - 1], N - 1));
+        Npy.write(floats, Tensor.of(new float[N], N));
+        int[] l = new int[N];
+        l[7] = 9;
+        Npy.write(big, Tensor.ofInts(l, N));
+        CliRun r = select("o1", "--budget", "10", "--labels", shortLabels.toString());
+        assertEquals(1, r.exitCode());
+        assertTrue(r.err().contains("has 119 labels, the vectors have 120 rows"), r.err());
+        r = select("o2", "--budget", "10", "--labels", floats.toString());
+        assertEquals(1, r.exitCode());
+        assertTrue(r.err().contains("expected cluster labels as int32 or int64 [N]"), r.err());
+        r = select("o3", "--budget", "10", "--clusters", "4", "--labels", big.toString());
+        assertEquals(1, r.exitCode());
+        assertTrue(r.err().contains("label 9 of row 7 is not −1 (invalid) nor in [0, 4)"), r.err());
+        r = select("o4", "--budget", "10", "--choose-k", "2:4", "--labels", big.toString());
+        assertEquals(2, r.exitCode());
+        assertTrue(r.err().contains("--choose-k does not apply"), r.err());
+        r = select("o5", "--budget", "10");
+        assertEquals(2, r.exitCode());
+        assertTrue(r.err().contains("--clusters"), r.err());
+    }
+
     private static String[] concat(String[] a, String... b) {
         String[] out = Arrays.copyOf(a, a.length + b.length);
         System.arraycopy(b, 0, out, a.length, b.length);
