@@ -4,10 +4,12 @@
  *
  *   pn_cpu_amx_available():  1 when the CPU has AMX-TILE and AMX-BF16 and the kernel granted this process the tile
  *                            state (Linux arch_prctl(ARCH_REQ_XCOMP_PERM, XTILEDATA)), else 0
- *   pn_cpu_gemm_bf16_nt(x, ldx, w, ldw, y, ldy, m, k, n0, n1):
- *       Y[i, j] = Σ_c bf16(X[i, c]) · W[j, c]   for i in [0, m), j in [n0, n1), c in [0, k)
- *       X float32 [m, k] (row stride ldx), W bfloat16 [n, k] as checkpoints store a weight [out, in] (row stride ldw),
- *       Y float32 (row stride ldy). Returns 0, or 1 for bad arguments or without AMX.
+ *   pn_cpu_gemm_bf16(w_trans, x, ldx, w, ldw, y, ldy, m, k, n0, n1):
+ *       w_trans = 1:  Y[i, j] = Σ_c bf16(X[i, c]) · W[j, c]   W bfloat16 [n, k], a weight [out, in] as checkpoints store
+ *                     it, read as Wᵀ (a linear layer's forward, y = x·Wᵀ)
+ *       w_trans = 0:  Y[i, j] = Σ_c bf16(X[i, c]) · W[c, j]   W bfloat16 [k, n] (backward's dx = dy·W)
+ *       for i in [0, m), j in [n0, n1), c in [0, k); X float32 [m, k] (row stride ldx), W row stride ldw, Y float32 (row
+ *       stride ldy). Returns 0, or 1 for bad arguments or without AMX.
  *
  * Numerics: X is rounded to bfloat16 (round to nearest even) once, as the one-row BF16 kernel of pn_cpu.h and
  * llama.cpp/oneDNN do; products of two bfloat16 values are exact in float32, and tdpbf16ps accumulates them in
@@ -19,11 +21,13 @@
  * (16,384 flops); a loop of them ran at ≈ 3.6 TFLOP/s on one core of this machine.
  *
  * Blocking: the caller's range [n0, n1) is cut into panels of 32 columns; each panel of W is packed once into the
- * tiles' VNNI layout (row kk of a B tile holds, for 16 columns, the pairs W[j, 2kk], W[j, 2kk + 1]) and then
+ * tiles' VNNI layout (row kk of a B tile holds, for 16 columns j, the pair of reduction indices 2kk, 2kk + 1: W[j, 2kk],
+ * W[j, 2kk + 1] from a [n, k] weight, W[2kk, j], W[2kk + 1, j] from a [k, n] one) and then
  * multiplied by every 32-row block of X: 2 × 2 accumulator tiles (C 0–3), two A tiles (4, 5) and two B tiles (6, 7)
  * per step of 32 along k. X is converted to bfloat16 once per call into a per-thread buffer padded to whole tiles
  * (zero rows and columns), as is the panel, so tails need no special case beyond the final store (whole C tiles are
- * stored straight into Y, partial ones through a staging tile). Only W rows [n0, n1) and columns [0, k) are read.
+ * stored straight into Y, partial ones through a staging tile). Only W's columns (or rows) [n0, n1) and its reduction
+ * indices [0, k) are read.
  */
 #ifndef PN_CPU_AMX_H
 #define PN_CPU_AMX_H
@@ -133,6 +137,31 @@ inline void pack_panel(const uint16_t* w, long long ldw, int j0, int cols, int k
     }
 }
 
+/**
+ * The same panel from W stored [k, n] (Y = X·W, backward's dX = dY·W of a linear layer): the pair of tile row kk,
+ * column col is W[32s + 2kk + {0, 1}, j0 + 16t + col], two consecutive rows interleaved (zeros past k and past cols).
+ */
+inline void pack_panel_nn(const uint16_t* w, long long ldw, int j0, int cols, int k, int kp, uint32_t* panel) {
+    int steps = kp / 32;
+    for (int s = 0; s < steps; s++) {
+        for (int t = 0; t < 2; t++) {
+            uint32_t* tile = panel + ((long long) s * 2 + t) * 256;
+            int c0 = 16 * t, n = cols - c0 < 0 ? 0 : (cols - c0 > 16 ? 16 : cols - c0);
+            for (int kk = 0; kk < 16; kk++) {
+                int r = 32 * s + 2 * kk;
+                const uint16_t* lo = r < k ? w + (long long) r * ldw + j0 + c0 : nullptr;
+                const uint16_t* hi = r + 1 < k ? w + (long long) (r + 1) * ldw + j0 + c0 : nullptr;
+                uint32_t* out = tile + kk * 16;
+                for (int col = 0; col < 16; col++) {
+                    uint32_t a = lo && col < n ? lo[col] : 0, b = hi && col < n ? hi[col] : 0;
+                    out[col] = a | (b << 16);
+                }
+            }
+        }
+    }
+}
+
+template <bool W_TRANS>
 __attribute__((target("amx-tile,amx-bf16,avx512f"))) inline void gemm_nt(const float* x, long long ldx, const uint16_t* w, long long ldw,
                                                                   float* y, long long ldy, int m, int k, int n0, int n1) {
     static thread_local Scratch xs, ps;
@@ -153,7 +182,8 @@ __attribute__((target("amx-tile,amx-bf16,avx512f"))) inline void gemm_nt(const f
     alignas(64) float c[16 * 16];
     for (int j0 = n0; j0 < n1; j0 += 32) {
         int cols = n1 - j0 < 32 ? n1 - j0 : 32;
-        pack_panel(w, ldw, j0, cols, k, kp, panel);
+        if (W_TRANS) pack_panel(w, ldw, j0, cols, k, kp, panel);
+        else pack_panel_nn(w, ldw, j0, cols, k, kp, panel);
         for (int i0 = 0; i0 < mp; i0 += 32) {
             _tile_zero(0);
             _tile_zero(1);
@@ -195,9 +225,10 @@ __attribute__((target("amx-tile,amx-bf16,avx512f"))) inline void gemm_nt(const f
 }
 #endif
 
-inline int gemm_bf16_nt(long long x_addr, long long ldx, long long w_addr, long long ldw, long long y_addr, long long ldy,
-                        int m, int k, int n0, int n1) {
-    if (m < 0 || k < 0 || n0 < 0 || n1 < n0 || ldx < k || ldw < k || ldy < n1 || x_addr == 0 || w_addr == 0 || y_addr == 0) return 1;
+inline int gemm_bf16(int w_trans, long long x_addr, long long ldx, long long w_addr, long long ldw, long long y_addr, long long ldy,
+                     int m, int k, int n0, int n1) {
+    if (m < 0 || k < 0 || n0 < 0 || n1 < n0 || ldx < k || ldy < n1 || x_addr == 0 || w_addr == 0 || y_addr == 0) return 1;
+    if (w_trans ? ldw < k : ldw < n1) return 1;
 #if defined(PN_AMX)
     if (!available()) return 1;
     if (m == 0 || n1 == n0) return 0;
@@ -205,10 +236,14 @@ inline int gemm_bf16_nt(long long x_addr, long long ldx, long long w_addr, long 
         for (int i = 0; i < m; i++) for (int j = n0; j < n1; j++) ((float*) (uintptr_t) y_addr)[(long long) i * ldy + j] = 0;
         return 0;
     }
-    gemm_nt((const float*) (uintptr_t) x_addr, ldx, (const uint16_t*) (uintptr_t) w_addr, ldw, (float*) (uintptr_t) y_addr, ldy,
-            m, k, n0, n1);
+    const float* x = (const float*) (uintptr_t) x_addr;
+    const uint16_t* w = (const uint16_t*) (uintptr_t) w_addr;
+    float* y = (float*) (uintptr_t) y_addr;
+    if (w_trans) gemm_nt<true>(x, ldx, w, ldw, y, ldy, m, k, n0, n1);
+    else gemm_nt<false>(x, ldx, w, ldw, y, ldy, m, k, n0, n1);
     return 0;
 #else
+    (void) w_trans;
     return 1;
 #endif
 }
@@ -225,9 +260,9 @@ inline int amx_available() {
 
 inline int pn_cpu_amx_available() { return pn_cpu_amx::amx_available(); }
 
-inline int pn_cpu_gemm_bf16_nt(long long x, long long ldx, long long w, long long ldw, long long y, long long ldy, int m, int k,
-                               int n0, int n1) {
-    return pn_cpu_amx::gemm_bf16_nt(x, ldx, w, ldw, y, ldy, m, k, n0, n1);
+inline int pn_cpu_gemm_bf16(int w_trans, long long x, long long ldx, long long w, long long ldw, long long y, long long ldy, int m,
+                            int k, int n0, int n1) {
+    return pn_cpu_amx::gemm_bf16(w_trans, x, ldx, w, ldw, y, ldy, m, k, n0, n1);
 }
 
 #endif

@@ -59,19 +59,20 @@ public interface CpuKernels {
         return false;
     }
 
-    /** Whether {@code gemmBf16Nt} runs here (e.g. the CPU has AMX tiles and the OS granted them). */
+    /** Whether {@code gemmBf16} runs here (e.g. the CPU has AMX tiles and the OS granted them). */
     default boolean hasBf16Gemm() {
         return false;
     }
 
     /**
-     * Y[i, j] = Σ_c bf16(X[i, c]) · W[j, c] for i in [0, m), j in [j0, j1): X float32 [m, k] (row stride ldx) rounded to
-     * bfloat16, W bfloat16 [n, k] (row stride ldw, a weight [out, in] as stored), Y float32 (row stride ldy);
-     * products exact, accumulated in float32, so within 2⁻⁹·Σ|X W| plus float32 accumulation of X·Wᵀ. Only W rows
-     * [j0, j1) are read and only Y columns [j0, j1) written.
+     * Columns [j0, j1) of Y = bf16(X)·Wᵀ ({@code wTransposed}: W bfloat16 [n, k], a weight [out, in] as stored, as in a
+     * linear layer's forward) or Y = bf16(X)·W (W bfloat16 [k, n], as in its input gradient dy·W): X float32 [m, k]
+     * (row stride ldx) rounded to bfloat16, W row stride ldw, Y float32 (row stride ldy); products exact, accumulated
+     * in float32, so within 2⁻⁹·Σ|X W| plus float32 accumulation of the product with X as given. Only W's columns
+     * [j0, j1) of the product are read and only Y columns [j0, j1) written.
      * @return false when this provider has no such kernel
      */
-    default boolean gemmBf16Nt(long x, long ldx, long w, long ldw, long y, long ldy, int m, int k, int j0, int j1) {
+    default boolean gemmBf16(boolean wTransposed, long x, long ldx, long w, long ldw, long y, long ldy, int m, int k, int j0, int j1) {
         return false;
     }
 

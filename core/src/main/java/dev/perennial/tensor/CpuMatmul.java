@@ -10,9 +10,9 @@
  *  - a one-row product against a weight read as Wᵀ (a decode step: x [1, k] · W [n, k]ᵀ) goes to the native
  *    CpuKernels.gemv when perennial-native provides it, in any storage precision, rows split across Parallel's
  *    threads (docs/performance.md, "Decode kernels");
- *  - a product of 16 or more rows against a BF16 weight read as Wᵀ (prefill, training forward) goes to the native
- *    CpuKernels.gemmBf16Nt when it exists (AMX tiles; x rounded to bfloat16 once, float32 accumulation), columns
- *    split across threads (docs/kernels.md, "BF16 products on AMX tiles").
+ *  - a product of 16 or more rows against a BF16 weight, read as Wᵀ (prefill, training forward) or as W (the input
+ *    gradient dy·W), goes to the native CpuKernels.gemmBf16 when it exists (AMX tiles; x rounded to bfloat16 once,
+ *    float32 accumulation), columns split across threads (docs/kernels.md, "BF16 products on AMX tiles").
  */
 package dev.perennial.tensor;
 
@@ -120,7 +120,7 @@ final class CpuMatmul {
             return;
         }
         boolean bf16 = b.dtype() == DType.BF16;
-        if (bf16 && lb.trans && !transA && m >= BF16_TILE_ROWS && bf16Tiles(m, n, k, sa, aOff, lda, sb, bOff, lb.ld, sc, cOff, ldc)) return;
+        if (bf16 && !transA && m >= BF16_TILE_ROWS && bf16Tiles(lb.trans, m, n, k, sa, aOff, lda, sb, bOff, lb.ld, sc, cOff, ldc)) return;
         ShortBuffer bits = sb.shorts();
         if (lb.trans) {
             // B = Wᵀ with W [n, k] stored row-major (ld = lb.ld): widen blocks of W rows, C[:, n0:n1] = A x blockᵀ
@@ -151,22 +151,23 @@ final class CpuMatmul {
     private static final int BF16_TILE_ROWS = 16;
 
     /**
-     * C [m, n] = A [m, k] · Wᵀ with W [n, k] in BF16, through the native tile kernel (CpuKernels.gemmBf16Nt, AMX where the
-     * CPU has it): A is rounded to bfloat16 once, products accumulate in float32. Columns split across Parallel's
-     * threads in multiples of the kernel's 32-column panels. False without such a kernel.
+     * C [m, n] = A [m, k] · B with B = Wᵀ (W [n, k], {@code wTrans}) or B = W [k, n] in BF16, through the native tile
+     * kernel (CpuKernels.gemmBf16, AMX where the CPU has it): A is rounded to bfloat16 once, products accumulate in
+     * float32. Columns split across Parallel's threads in multiples of the kernel's 32-column panels. False without
+     * such a kernel.
      */
-    private static boolean bf16Tiles(int m, int n, int k, Storage a, int aOff, int lda, Storage w, int wOff, int ldw,
+    private static boolean bf16Tiles(boolean wTrans, int m, int n, int k, Storage a, int aOff, int lda, Storage w, int wOff, int ldw,
                                      Storage c, int cOff, int ldc) {
         CpuKernels kernels = CpuKernels.available();
         if (kernels == null || !kernels.hasBf16Gemm()) return false;
         long xa = a.address() + 4L * aOff, wa = w.address() + 2L * wOff, ya = c.address() + 4L * cOff;
         int panels = (n + 31) / 32;
         if (Parallel.threads() == 1 || Parallel.inParallelLoop() || panels == 1) {
-            return kernels.gemmBf16Nt(xa, lda, wa, ldw, ya, ldc, m, k, 0, n);
+            return kernels.gemmBf16(wTrans, xa, lda, wa, ldw, ya, ldc, m, k, 0, n);
         }
         boolean[] ok = {true};
         Parallel.forRows(panels, 64L * m * k, (p0, p1) -> {
-            if (!kernels.gemmBf16Nt(xa, lda, wa, ldw, ya, ldc, m, k, 32 * p0, Math.min(n, 32 * p1))) ok[0] = false;
+            if (!kernels.gemmBf16(wTrans, xa, lda, wa, ldw, ya, ldc, m, k, 32 * p0, Math.min(n, 32 * p1))) ok[0] = false;
         });
         if (!ok[0]) throw new IllegalStateException(kernels.name() + " refused BF16 columns after accepting others");
         return true;

@@ -12,7 +12,7 @@ import org.bytedeco.javacpp.annotation.Platform;
 /**
  * The raw C functions of pn_cpu.h, pn_cpu_act.h and pn_cpu_attn.h: {@code pn_cpu_gemv} (rows [r0, r1) of y = W·x;
  * dtype 0 F32, 1 BF16, 2 F16; returns 0, or 1 for bad arguments), {@code pn_cpu_swiglu} (SwiGLU or SiLU over float32
- * arrays), {@code pn_cpu_attend_row} (one query row's attention over cached keys and values), {@code pn_cpu_gemm_bf16_nt}
+ * arrays), {@code pn_cpu_attend_row} (one query row's attention over cached keys and values), {@code pn_cpu_gemm_bf16}
  * (products with BF16 weights on AMX tiles) and
  * {@code pn_cpu_path} (the path a dtype takes on this CPU).
  * <p>Thread-safe: the functions keep no state beyond a CPU-feature check computed once.
@@ -36,8 +36,8 @@ public final class CpuKernelsBinding {
     /** pn_cpu_amx_available (pn_cpu_amx.h): 1 when AMX-BF16 tiles can run in this process. */
     public static native int pn_cpu_amx_available();
 
-    /** pn_cpu_gemm_bf16_nt (pn_cpu_amx.h): Y[:, j0:j1] = bf16(X) · W[j0:j1]ᵀ with W bfloat16 [n, k]. */
-    public static native int pn_cpu_gemm_bf16_nt(long x, long ldx, long w, long ldw, long y, long ldy, int m, int k, int j0, int j1);
+    /** pn_cpu_gemm_bf16 (pn_cpu_amx.h): Y[:, j0:j1] = bf16(X) · W[j0:j1]ᵀ (wTrans 1, W bfloat16 [n, k]) or bf16(X) · W[:, j0:j1] (0, W [k, n]). */
+    public static native int pn_cpu_gemm_bf16(int wTrans, long x, long ldx, long w, long ldw, long y, long ldy, int m, int k, int j0, int j1);
 
     /** pn_cpu_path: "avx512", "avx512-bf16-dot" or "scalar". */
     public static native String pn_cpu_path(int dtype);

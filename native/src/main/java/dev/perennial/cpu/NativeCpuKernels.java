@@ -66,10 +66,10 @@ public final class NativeCpuKernels implements CpuKernels {
     }
 
     @Override
-    public boolean gemmBf16Nt(long x, long ldx, long w, long ldw, long y, long ldy, int m, int k, int j0, int j1) {
+    public boolean gemmBf16(boolean wTransposed, long x, long ldx, long w, long ldw, long y, long ldy, int m, int k, int j0, int j1) {
         if (!AMX) return false;
-        if (CpuKernelsBinding.pn_cpu_gemm_bf16_nt(x, ldx, w, ldw, y, ldy, m, k, j0, j1) != 0) {
-            throw new IllegalArgumentException("pn_cpu_gemm_bf16_nt refused [" + m + ", " + k + "] x columns [" + j0 + ", " + j1 + ")");
+        if (CpuKernelsBinding.pn_cpu_gemm_bf16(wTransposed ? 1 : 0, x, ldx, w, ldw, y, ldy, m, k, j0, j1) != 0) {
+            throw new IllegalArgumentException("pn_cpu_gemm_bf16 refused [" + m + ", " + k + "] x columns [" + j0 + ", " + j1 + ")");
         }
         return true;
     }

@@ -1,6 +1,7 @@
 /*
- * The BF16 tile product (pn_cpu_amx.h through NativeCpuKernels.gemmBf16Nt) against its definition in double, and
- * through CpuBackend.matmul (a BF16 weight read as Wᵀ, columns split across threads).
+ * The BF16 tile product (pn_cpu_amx.h through NativeCpuKernels.gemmBf16) against its definition in double, for both
+ * orientations of the weight (x·Wᵀ with W [n, k], a linear layer's forward; x·W with W [k, n], its input gradient),
+ * and through CpuBackend.matmul (columns split across threads).
  *
  * Bounds from the format (docs/kernels.md, "BF16 products on AMX tiles"): the kernel rounds x to bfloat16 once and
  * accumulates exact bf16 products in float32, so against the sum over the rounded x in double the error is float32
@@ -37,28 +38,28 @@ class NativeAmxGemmTest {
         int[][] s = {            // m, k, n, j0, j1
                 {16, 32, 32, 0, 32}, {17, 33, 45, 0, 45}, {31, 64, 64, 5, 60}, {32, 100, 96, 0, 96}, {70, 768, 200, 32, 200},
                 {33, 1100, 17, 0, 17}, {64, 48, 130, 7, 129}, {1, 40, 40, 0, 40}};
-        for (int[] x : s) out.add(Arguments.of(x[0], x[1], x[2], x[3], x[4]));
+        for (boolean wTrans : new boolean[]{true, false}) for (int[] x : s) out.add(Arguments.of(wTrans, x[0], x[1], x[2], x[3], x[4]));
         return out;
     }
 
-    @ParameterizedTest(name = "m {0}, k {1}, n {2}, columns [{3}, {4})")
+    @ParameterizedTest(name = "W transposed {0}: m {1}, k {2}, n {3}, columns [{4}, {5})")
     @MethodSource("shapes")
-    void productIsTheDefinition(int m, int k, int n, int j0, int j1) {
+    void productIsTheDefinition(boolean wTrans, int m, int k, int n, int j0, int j1) {
         CpuKernels kernels = CpuKernels.available();
         assertNotNull(kernels, "perennial-native registers its kernels");
         assumeTrue(kernels.hasBf16Gemm(), "no AMX-BF16 on this CPU (" + kernels.name() + ")");
-        SplittableRandom r = new SplittableRandom(1000L * m + 10L * k + n);
-        int ldx = k + 3, ldw = k + 5, ldy = n + 2;
+        SplittableRandom r = new SplittableRandom(1000L * m + 10L * k + n + (wTrans ? 0 : 7));
+        int ldx = k + 3, ldw = (wTrans ? k : n) + 5, ldy = n + 2, wRows = wTrans ? n : k;
         float[] x = new float[m * ldx];
         for (int i = 0; i < x.length; i++) x[i] = (float) (r.nextDouble() * 4 - 2);
-        float[] wf = new float[n * ldw];
+        float[] wf = new float[wRows * ldw];
         for (int i = 0; i < wf.length; i++) wf[i] = (float) (r.nextDouble() * 2 - 1);
-        Tensor w = Tensor.of(wf, n, ldw).to(DType.BF16);
+        Tensor w = Tensor.of(wf, wRows, ldw).to(DType.BF16);
         float[] ws = w.to(DType.F32).toFloatArray();
         float[] sentinel = new float[m * ldy];
         java.util.Arrays.fill(sentinel, -7f);
         Tensor xt = Tensor.of(x, m, ldx), y = Tensor.of(sentinel, m, ldy);
-        assertTrue(kernels.gemmBf16Nt(xt.storage().address(), ldx, w.storage().address(), ldw, y.storage().address(), ldy, m, k, j0, j1));
+        assertTrue(kernels.gemmBf16(wTrans, xt.storage().address(), ldx, w.storage().address(), ldw, y.storage().address(), ldy, m, k, j0, j1));
         float[] got = y.toFloatArray(), xr = Tensor.of(x, x.length).to(DType.BF16).to(DType.F32).toFloatArray();   // x as bfloat16
         for (int i = 0; i < m; i++) {
             for (int j = 0; j < ldy; j++) {
@@ -69,7 +70,7 @@ class NativeAmxGemmTest {
                 }
                 double rounded = 0, given = 0, abs = 0;
                 for (int c = 0; c < k; c++) {
-                    double wv = ws[j * ldw + c];
+                    double wv = wTrans ? ws[j * ldw + c] : ws[c * ldw + j];
                     rounded += xr[i * ldx + c] * wv;
                     given += x[i * ldx + c] * wv;
                     abs += Math.abs(x[i * ldx + c] * wv);
@@ -86,13 +87,14 @@ class NativeAmxGemmTest {
         assumeTrue(kernels != null && kernels.hasBf16Gemm(), "no AMX-BF16 on this CPU");
         SplittableRandom r = new SplittableRandom(3);
         int m = 40, k = 97, n = 301;                                    // 10 panels, the last one partial
-        float[] x = new float[m * k], wf = new float[n * k];
+        float[] x = new float[m * k], wf = new float[n * k], dy = new float[m * n];
         for (int i = 0; i < x.length; i++) x[i] = (float) (r.nextDouble() * 2 - 1);
         for (int i = 0; i < wf.length; i++) wf[i] = (float) (r.nextDouble() * 2 - 1);
+        for (int i = 0; i < dy.length; i++) dy[i] = (float) (r.nextDouble() * 2 - 1);
         Tensor w = Tensor.of(wf, n, k).to(DType.BF16);                   // a weight [out, in] as checkpoints store it
         float[] ws = w.to(DType.F32).toFloatArray();
-        float[] got = new CpuBackend().matmul(Tensor.of(x, 1, m, k), w.transpose(0, 1)).toFloatArray();
-        assertEquals(m * n, got.length);
+        float[] fwd = new CpuBackend().matmul(Tensor.of(x, 1, m, k), w.transpose(0, 1)).toFloatArray();   // x·Wᵀ [m, n]
+        float[] back = new CpuBackend().matmul(Tensor.of(dy, m, n), w).toFloatArray();                     // dy·W [m, k]
         for (int i = 0; i < m; i++) {
             for (int j = 0; j < n; j++) {
                 double sum = 0, abs = 0;
@@ -100,7 +102,15 @@ class NativeAmxGemmTest {
                     sum += (double) x[i * k + c] * ws[j * k + c];
                     abs += Math.abs((double) x[i * k + c] * ws[j * k + c]);
                 }
-                assertEquals(sum, got[i * n + j], (Math.scalb(1.0, -9) + 1e-6) * abs + 1e-7, "row " + i + " column " + j);
+                assertEquals(sum, fwd[i * n + j], (Math.scalb(1.0, -9) + 1e-6) * abs + 1e-7, "x·Wᵀ row " + i + " column " + j);
+            }
+            for (int c = 0; c < k; c++) {
+                double sum = 0, abs = 0;
+                for (int j = 0; j < n; j++) {
+                    sum += (double) dy[i * n + j] * ws[j * k + c];
+                    abs += Math.abs((double) dy[i * n + j] * ws[j * k + c]);
+                }
+                assertEquals(sum, back[i * k + c], (Math.scalb(1.0, -9) + 1e-6) * abs + 1e-7, "dy·W row " + i + " column " + c);
             }
         }
     }
@@ -110,9 +120,9 @@ class NativeAmxGemmTest {
         CpuKernels kernels = CpuKernels.available();
         assumeTrue(kernels != null && kernels.hasBf16Gemm(), "no AMX-BF16 on this CPU");
         Tensor x = Tensor.zeros(64), w = Tensor.zeros(DType.BF16, 64), y = Tensor.zeros(64);
-        assertThrows(IllegalArgumentException.class, () -> kernels.gemmBf16Nt(x.storage().address(), 4, w.storage().address(), 8,
+        assertThrows(IllegalArgumentException.class, () -> kernels.gemmBf16(true, x.storage().address(), 4, w.storage().address(), 8,
                 y.storage().address(), 8, 2, 8, 0, 8), "a row stride of x below k");
-        assertThrows(IllegalArgumentException.class, () -> kernels.gemmBf16Nt(x.storage().address(), 8, w.storage().address(), 8,
+        assertThrows(IllegalArgumentException.class, () -> kernels.gemmBf16(true, x.storage().address(), 8, w.storage().address(), 8,
                 y.storage().address(), 4, 2, 8, 0, 8), "a row stride of y below the last column");
     }
 }
