@@ -1,9 +1,12 @@
 /*
- * What keeping checkpoint weights in F16/BF16 costs the CPU backend: x [64, K] · Wᵀ for the three LLaMA-7B layer
- * shapes with W stored as F32, BF16 or F16. Half weights are widened tile by tile inside CpuMatmul (never up-cast
- * whole), so the extra work is one conversion pass over W per call; this measures it against the F32 GEMM in the
- * same run. The "gflop" aux counter reports GFLOP/s of the product (2·M·N·K per call).
- * Run: java -cp benchmarks/target/benchmarks.jar org.openjdk.jmh.Main HalfWeightGemmBenchmark
+ * What keeping checkpoint weights in F16/BF16 costs (or saves) the CPU backend: a linear layer's forward product
+ * x [M, K] · Wᵀ and its input gradient dy [M, N] · W, for a LLaMA-7B layer shape and the 221M bench model's MLP, with
+ * W stored as F32, BF16 or F16, M = 64 or 707 rows (a prompt's positions). F32 runs OpenBLAS's sgemm; BF16 goes to the
+ * AMX tile kernel where the CPU has it (docs/kernels.md, "BF16 products on AMX tiles"; activations rounded to
+ * bfloat16), else half weights are widened tile by tile inside CpuMatmul. The F32 rows are the GEMM reference of
+ * each shape; run it with STREAM triad in the same JMH run (docs/performance.md). The "gflop" aux counter reports
+ * GFLOP/s (2·M·N·K per call).
+ * Run: java -cp benchmarks/target/benchmarks.jar org.openjdk.jmh.Main "HalfWeightGemmBenchmark|StreamTriadBenchmark"
  */
 package dev.perennial.bench;
 
@@ -36,15 +39,23 @@ import java.util.concurrent.TimeUnit;
 @State(Scope.Benchmark)
 public class HalfWeightGemmBenchmark {
 
-    /** N x K of the weight; M = 64 tokens. */
-    @Param({"4096x4096", "11008x4096", "4096x11008"})
+    /** N x K of the weight [out, in]. */
+    @Param({"4096x4096", "2048x768"})
     public String weight;
 
     @Param({"F32", "BF16", "F16"})
     public String dtype;
 
-    int m = 64, n, k;
-    Tensor x, w;
+    /** Rows of x (tokens). */
+    @Param({"64", "707"})
+    public int m;
+
+    /** forward: x [M, K] · Wᵀ; backward: dy [M, N] · W. */
+    @Param({"forward", "backward"})
+    public String pass;
+
+    int n, k;
+    Tensor x, dy, w;
     final CpuBackend backend = new CpuBackend(OpenBlasGemm.INSTANCE);
 
     @Setup(Level.Trial)
@@ -54,6 +65,7 @@ public class HalfWeightGemmBenchmark {
         k = Integer.parseInt(nk[1]);
         Random rng = new Random(3);
         x = GemmBenchmark.uniform(rng, m, k);
+        dy = GemmBenchmark.uniform(rng, m, n);
         Tensor w32 = GemmBenchmark.uniform(rng, n, k);
         w = DType.valueOf(dtype) == DType.F32 ? w32 : w32.to(DType.valueOf(dtype));
     }
@@ -61,12 +73,14 @@ public class HalfWeightGemmBenchmark {
     @TearDown(Level.Trial)
     public void tearDown() {
         x.close();
+        dy.close();
         w.close();
     }
 
     @Benchmark
     public Object linear(GemmBenchmark.Flops flops) {
-        Tensor y = backend.matmul(x, w.transpose(0, 1));   // [64, N]
+        Tensor y = pass.equals("forward") ? backend.matmul(x, w.transpose(0, 1))   // [M, N]
+                : backend.matmul(dy, w);                                           // [M, K]
         y.close();
         flops.gflop += 2.0 * m * n * k / 1e9;
         return y;
