@@ -140,7 +140,12 @@ final class PromptTrainCommand implements Callable<Integer> {
             PromptPoolState existing = PromptPoolState.open(state);
             for (int i = 0; i < existing.tasks().size(); i++) {
                 if (!existing.tasks().get(i).name().equals(task)) continue;
-                Fingerprint stored = Fingerprint.of(existing.taskMetadata(i).get("settings") instanceof Map<?, ?> s ? (Map<String, ?>) s : null);
+                Map<String, Object> storedEntries = null;
+                if (existing.taskMetadata(i).get("settings") instanceof Map<?, ?> s) {
+                    storedEntries = new java.util.LinkedHashMap<>();
+                    for (Map.Entry<?, ?> e : s.entrySet()) storedEntries.put(String.valueOf(e.getKey()), e.getValue());
+                }
+                Fingerprint stored = Fingerprint.of(storedEntries);
                 if (!stored.equals(settings)) {
                     throw new IllegalArgumentException("task " + task + " is already trained in " + state + " with other data or settings ("
                             + settings.describeDifferences(stored, 6) + "); train it under another name or use another state folder");
