@@ -74,6 +74,9 @@ public final class Fingerprint {
         return keys;
     }
 
+    /** Jackson's type for reading stored entries back: {@code JSON.convertValue(node, Fingerprint.ENTRIES)}. */
+    public static final com.fasterxml.jackson.core.type.TypeReference<Map<String, Object>> ENTRIES = new com.fasterxml.jackson.core.type.TypeReference<>() {};
+
     /**
      * The fingerprint of stored entries, e.g. a JSON object read back as a map; values become their text, and a null
      * or empty map gives an empty fingerprint.

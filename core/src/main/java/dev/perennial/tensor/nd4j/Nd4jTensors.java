@@ -69,15 +69,15 @@ public final class Nd4jTensors {
             }
             case I64: {
                 LongPointer lp = new LongPointer(p).capacity(n).limit(n);
-                return create(lp, DataType.LONG, n, LongIndexer.create(lp));
+                return create(lp, DataType.INT64, n, LongIndexer.create(lp));
             }
             case I32: {
                 IntPointer ip = new IntPointer(p).capacity(n).limit(n);
-                return create(ip, DataType.INT, n, IntIndexer.create(ip));
+                return create(ip, DataType.INT32, n, IntIndexer.create(ip));
             }
             case F16: {
                 ShortPointer sp = new ShortPointer(p).capacity(n).limit(n);
-                return create(sp, DataType.HALF, n, HalfIndexer.create(sp));
+                return create(sp, DataType.FLOAT16, n, HalfIndexer.create(sp));
             }
             case BF16: {
                 ShortPointer sp = new ShortPointer(p).capacity(n).limit(n);

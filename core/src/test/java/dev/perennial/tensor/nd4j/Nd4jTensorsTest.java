@@ -56,7 +56,7 @@ class Nd4jTensorsTest {
         INDArray col = a.getColumn(2);
         Tensor t = Nd4jTensors.fromINDArray(col);
         assertArrayEquals(col.toFloatVector(), t.toFloatArray());
-        Tensor l = Nd4jTensors.fromINDArray(Nd4j.create(new long[]{7, -2}, new long[]{2}, DataType.LONG));
+        Tensor l = Nd4jTensors.fromINDArray(Nd4j.create(new long[]{7, -2}, new long[]{2}, DataType.INT64));
         assertArrayEquals(new long[]{7, -2}, l.toLongArray());
     }
 
