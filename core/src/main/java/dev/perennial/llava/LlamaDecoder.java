@@ -235,9 +235,10 @@ public final class LlamaDecoder {
                          KvCache cache, AttentionPrefix prefix) {
         int b = x.size(0), t = x.size(1), h = cfg.numHeads(), kvh = cfg.numKvHeads(), hd = cfg.headDim();
         Tensor y = l.inputNorm.forward(be, x);
-        Tensor q = be.rope(l.q.forward(be, y).reshape(b, t, h, hd).transpose(1, 2), positions, cfg.ropeTheta());    // [B, H, T, hd]
-        Tensor k = be.rope(l.k.forward(be, y).reshape(b, t, kvh, hd).transpose(1, 2), positions, cfg.ropeTheta()); // [B, KV, T, hd]
-        Tensor v = l.v.forward(be, y).reshape(b, t, kvh, hd).transpose(1, 2);                                      // [B, KV, T, hd]
+        Tensor[] qkv = Linear.forwardShared(be, y, l.q, l.k, l.v);                                     // [B, T, *]: one job
+        Tensor q = be.rope(qkv[0].reshape(b, t, h, hd).transpose(1, 2), positions, cfg.ropeTheta());    // [B, H, T, hd]
+        Tensor k = be.rope(qkv[1].reshape(b, t, kvh, hd).transpose(1, 2), positions, cfg.ropeTheta()); // [B, KV, T, hd]
+        Tensor v = qkv[2].reshape(b, t, kvh, hd).transpose(1, 2);                                      // [B, KV, T, hd]
         if (prefix != null) {
             Tensor[] p = prefix.keysValues(be, index, b, kvh, hd);                                                // 2 x [B, KV, P, hd]
             if (cache != null) {
@@ -255,7 +256,8 @@ public final class LlamaDecoder {
         Tensor a = be.attention(q, k, v, mask, (float) (1 / Math.sqrt(hd)));                                   // [B, H, T, hd]
         x = be.add(x, l.o.forward(be, be.contiguous(a.transpose(1, 2)).reshape(b, t, h * hd)));
         y = l.postNorm.forward(be, x);
-        Tensor mlp = l.down.forward(be, be.swiglu(l.gate.forward(be, y), l.up.forward(be, y)));
+        Tensor[] gateUp = Linear.forwardShared(be, y, l.gate, l.up);
+        Tensor mlp = l.down.forward(be, be.swiglu(gateUp[0], gateUp[1]));
         return be.add(x, mlp);
     }
 }

@@ -76,10 +76,28 @@ public final class Linear {
         return p;
     }
 
+    /**
+     * forward(be, x) of several layers that read the same input (q, k and v; gate and up): their weight products go to
+     * the backend as one SharedInputProducts job (one parallel hand-over instead of one per layer in a decode step),
+     * then each layer adds its bias and adapter as forward does. Same values as separate forward calls.
+     */
+    public static Tensor[] forwardShared(Backend be, Tensor x, Linear... layers) {
+        Tensor[] wt = new Tensor[layers.length];
+        for (int i = 0; i < layers.length; i++) wt[i] = layers[i].weight.transpose(0, 1);
+        Tensor[] y = dev.perennial.tensor.SharedInputProducts.OP.on(be).products(x, wt);
+        for (int i = 0; i < layers.length; i++) y[i] = layers[i].finish(be, x, y[i]);
+        return y;
+    }
+
     /** x [..., in] -> [..., out] */
     public Tensor forward(Backend be, Tensor x) {
-        Tensor y = be.matmul(x, weight.transpose(0, 1));
+        return finish(be, x, be.matmul(x, weight.transpose(0, 1)));
+    }
+
+    /** The bias and the adapter's output added to the weight product y = x·Wᵀ. */
+    private Tensor finish(Backend be, Tensor x, Tensor y) {
         if (bias != null) y = be.add(y, bias);
         return adapter == null ? y : be.add(y, adapter.forward(be, x));
     }
+
 }

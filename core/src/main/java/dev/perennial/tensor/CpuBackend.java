@@ -37,9 +37,10 @@ public final class CpuBackend implements Backend, FusedAttention {
         this.matmul = new CpuMatmul(gemm);
         this.attention = new CpuAttention(gemm);
         ops.register(FusedAttention.OP, this);
+        ops.register(SharedInputProducts.OP, matmul::shared);
     }
 
-    /** Fused attention (CpuAttention); the backward row kernels and the optimizer's host loops are the fallbacks of
+    /** Fused attention (CpuAttention), one-row products against several weights as one job (CpuMatmul.shared); the backward row kernels and the optimizer's host loops are the fallbacks of
      *  autograd.FusedBackward and train.FusedOptimizer, declared with those ops. */
     @Override
     public OpTable ops() { return ops; }

@@ -173,6 +173,56 @@ final class CpuMatmul {
         return true;
     }
 
+    /**
+     * SharedInputProducts on the CPU: when x holds one row and every b is a weight read as Wᵀ that the native one-row
+     * kernel takes, the rows of all the products are split across Parallel's threads as one job (the same kernel per
+     * row as matmul, so the same values); otherwise one matmul per b.
+     */
+    Tensor[] shared(Tensor x, Tensor... bs) {
+        Tensor[] out = new Tensor[bs.length];
+        CpuKernels kernels = CpuKernels.available();
+        boolean oneJob = kernels != null && x.dtype() == DType.F32 && x.size(-1) > 0 && x.numel() == x.size(-1) && x.stride(-1) == 1
+                && bs.length > 1 && Parallel.threads() > 1 && !Parallel.inParallelLoop();
+        int k = x.size(-1);
+        for (Tensor b : bs) {
+            if (!oneJob) break;
+            Layout lb = b.rank() == 2 ? layout(b) : null;
+            oneJob = lb != null && lb.trans && b.size(0) == k && b.size(1) > 0 && kernels.gemv(b.dtype(), 0, 0, 0, 0, 0, 0, k)
+                    && (b.dtype() == DType.F32 || b.dtype() == DType.BF16 || b.dtype() == DType.F16);
+        }
+        if (!oneJob) {
+            for (int i = 0; i < bs.length; i++) out[i] = matmul(x, bs[i]);
+            return out;
+        }
+        // blocks of rows (multiples of the kernel's 4-row step) over all products, numbered product by product
+        int[] first = new int[bs.length + 1], rows = new int[bs.length];
+        long[] wa = new long[bs.length], ld = new long[bs.length], ya = new long[bs.length];
+        int[] outShape = x.shape().clone();
+        long xa = x.storage().address() + 4L * x.offset();
+        for (int i = 0; i < bs.length; i++) {
+            Tensor b = bs[i];
+            int n = b.size(1);
+            outShape[outShape.length - 1] = n;
+            out[i] = Tensor.empty(DType.F32, outShape.clone());
+            rows[i] = ((n + 4 * Parallel.threads() - 1) / (4 * Parallel.threads()) + 3) & ~3;
+            first[i + 1] = first[i] + (n + rows[i] - 1) / rows[i];
+            wa[i] = b.storage().address() + (long) b.offset() * b.dtype().byteSize();
+            ld[i] = layout(b).ld;
+            ya[i] = out[i].storage().address();
+        }
+        boolean[] ok = {true};
+        Parallel.forRows(first[bs.length], (long) rows[0] * k, (b0, b1) -> {
+            for (int blk = b0; blk < b1; blk++) {
+                int i = 0;
+                while (blk >= first[i + 1]) i++;
+                int n = bs[i].size(1), r0 = (blk - first[i]) * rows[i];
+                if (!kernels.gemv(bs[i].dtype(), wa[i], ld[i], xa, ya[i], r0, Math.min(n, r0 + rows[i]), k)) ok[0] = false;
+            }
+        });
+        if (!ok[0]) throw new IllegalStateException(kernels.name() + " refused a product it accepted for other rows");
+        return out;
+    }
+
     /** Rows below which a one-row product runs on one thread (a [768, 768] product streams 2.4 MB in ≈ 0.1 ms). */
     private static final int MATVEC_SPLIT_ROWS = 256;
 

@@ -90,6 +90,31 @@ class NativeCpuKernelsTest {
         }
     }
 
+    /**
+     * SharedInputProducts on the CPU backend (one job over the rows of several one-row products, as a decode step's q,
+     * k and v): the same bits as one matmul per weight, for F32 and BF16 weights of unequal, odd heights; and x with
+     * more than one row takes the matmul path.
+     */
+    @Test
+    void sharedInputProductsAreTheMatmuls() {
+        SplittableRandom r = new SplittableRandom(11);
+        int k = 97;
+        CpuBackend be = new CpuBackend();
+        dev.perennial.tensor.SharedInputProducts shared = dev.perennial.tensor.SharedInputProducts.OP.on(be);
+        for (DType dt : new DType[]{DType.F32, DType.BF16}) {
+            Tensor[] wt = {Tensor.of(random(r, 301 * k), 301, k).to(dt).transpose(0, 1), Tensor.of(random(r, 33 * k), 33, k).to(dt).transpose(0, 1),
+                    Tensor.of(random(r, 1027 * k), 1027, k).to(dt).transpose(0, 1)};
+            for (int rows : new int[]{1, 3}) {
+                Tensor x = Tensor.of(random(r, rows * k), 1, rows, k);
+                Tensor[] got = shared.products(x, wt);
+                for (int i = 0; i < wt.length; i++) {
+                    assertArrayEquals(be.matmul(x, wt[i]).toFloatArray(), got[i].toFloatArray(), 0f, dt + " product " + i + ", " + rows + " rows");
+                    assertArrayEquals(new int[]{1, rows, wt[i].size(1)}, got[i].shape());
+                }
+            }
+        }
+    }
+
     /** g·σ(g)·u (u null: g·σ(g)) in double. */
     static double swigluDefinition(float g, Float u) {
         double s = g * (1 / (1 + Math.exp(-(double) g)));
