@@ -74,16 +74,13 @@ public final class Fingerprint {
         return keys;
     }
 
-    /** Jackson's type for reading stored entries back: {@code JSON.convertValue(node, Fingerprint.ENTRIES)}. */
-    public static final com.fasterxml.jackson.core.type.TypeReference<Map<String, Object>> ENTRIES = new com.fasterxml.jackson.core.type.TypeReference<>() {};
-
     /**
      * The fingerprint of stored entries, e.g. a JSON object read back as a map; values become their text, and a null
      * or empty map gives an empty fingerprint.
      */
-    public static Fingerprint of(Map<String, ?> entries) {
+    public static Fingerprint of(Map<?, ?> entries) {
         Map<String, String> m = new LinkedHashMap<>();
-        if (entries != null) entries.forEach((k, v) -> m.put(k, String.valueOf(v)));
+        if (entries != null) entries.forEach((k, v) -> m.put(String.valueOf(k), String.valueOf(v)));
         return new Fingerprint(m);
     }
 

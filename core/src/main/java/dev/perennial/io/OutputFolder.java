@@ -181,7 +181,7 @@ public final class OutputFolder implements AutoCloseable {
         }
         String before = m.path("command").asText("?");
         boolean finished = m.path("finished").asBoolean(false);
-        Fingerprint stored = Fingerprint.of(m.path("settings").isObject() ? JSON.convertValue(m.get("settings"), Fingerprint.ENTRIES) : null);
+        Fingerprint stored = Fingerprint.of(m.path("settings").isObject() ? JSON.convertValue(m.get("settings"), java.util.Map.class) : null);
         String problem = null;
         if (!before.equals(command)) problem = "holds the output of `perennial " + before + "`, not `" + command + "`";
         else if (!stored.equals(settings)) problem = "holds " + (finished ? "a finished" : "an interrupted") + " run with other settings ("

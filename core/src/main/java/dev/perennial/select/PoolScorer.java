@@ -173,7 +173,7 @@ public final class PoolScorer {
         if (Files.exists(progressFile)) {
             if (!resume) throw new IOException(out + " already holds a scoring run (" + PROGRESS + "); resume it or use an empty folder");
             JsonNode p = JSON.readTree(progressFile.toFile());
-            Fingerprint stored = Fingerprint.of(p.path("settings").isObject() ? JSON.convertValue(p.get("settings"), Fingerprint.ENTRIES) : null);
+            Fingerprint stored = Fingerprint.of(p.path("settings").isObject() ? JSON.convertValue(p.get("settings"), java.util.Map.class) : null);
             if (!fingerprint.equals(stored)) {
                 throw new IOException(out + ": the scoring run there used other settings (" + fingerprint.describeDifferences(stored, 6)
                         + "); use an empty folder");

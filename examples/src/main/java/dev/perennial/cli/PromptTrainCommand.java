@@ -140,12 +140,7 @@ final class PromptTrainCommand implements Callable<Integer> {
             PromptPoolState existing = PromptPoolState.open(state);
             for (int i = 0; i < existing.tasks().size(); i++) {
                 if (!existing.tasks().get(i).name().equals(task)) continue;
-                Map<String, Object> storedEntries = null;
-                if (existing.taskMetadata(i).get("settings") instanceof Map<?, ?> s) {
-                    storedEntries = new java.util.LinkedHashMap<>();
-                    for (Map.Entry<?, ?> e : s.entrySet()) storedEntries.put(String.valueOf(e.getKey()), e.getValue());
-                }
-                Fingerprint stored = Fingerprint.of(storedEntries);
+                Fingerprint stored = Fingerprint.of(existing.taskMetadata(i).get("settings") instanceof Map<?, ?> s ? s : null);
                 if (!stored.equals(settings)) {
                     throw new IllegalArgumentException("task " + task + " is already trained in " + state + " with other data or settings ("
                             + settings.describeDifferences(stored, 6) + "); train it under another name or use another state folder");
