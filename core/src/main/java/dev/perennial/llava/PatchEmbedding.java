@@ -10,7 +10,10 @@ package dev.perennial.llava;
 import dev.perennial.tensor.Op;
 import dev.perennial.tensor.Tensor;
 
-/** The patch-embedding convolution: pixels [B, C, S, S] and weight [D, C, p, p] to float32 [B, (S/p)^2, D]. */
+/**
+ * The patch-embedding convolution: pixels [B, C, S, S] and weight [D, C, p, p] to float32 [B, (S/p)^2, D].
+ * <p>Thread-safety is the implementation's: the CUDA backend's serialises its cuDNN calls, so it is thread-safe.
+ */
 public interface PatchEmbedding {
 
     /** Declared with no fallback: a backend without its own implementation gets the composed path. */

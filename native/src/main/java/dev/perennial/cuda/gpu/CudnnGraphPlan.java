@@ -56,49 +56,49 @@ public record CudnnGraphPlan(List<Descriptor> descriptors, Map<Long, Integer> te
         List<Integer> ops = new ArrayList<>();
         for (DnnOp op : g.ops()) {
             if (op instanceof DnnOp.Matmul m) {
-                    List<Attribute> md = new ArrayList<>();
-                    md.add(ints(CUDNN_ATTR_MATMUL_COMP_TYPE, CUDNN_TYPE_DATA_TYPE, CUDNN_DATA_FLOAT));
-                    boolean overrides = m.mOverride() != 0 || m.nOverride() != 0 || m.kOverride() != 0;
-                    if (overrides) md.add(new Attribute(CUDNN_ATTR_MATMUL_PADDING_VALUE, CUDNN_TYPE_DOUBLE, null, new double[]{0}, null));
-                    int desc = add(ds, CUDNN_BACKEND_MATMUL_DESCRIPTOR, m.name() + " (matmul)", md);
-                    List<Attribute> oa = new ArrayList<>();
-                    oa.add(refs(CUDNN_ATTR_OPERATION_MATMUL_ADESC, index.get(m.a())));
-                    oa.add(refs(CUDNN_ATTR_OPERATION_MATMUL_BDESC, index.get(m.b())));
-                    oa.add(refs(CUDNN_ATTR_OPERATION_MATMUL_CDESC, index.get(m.output())));
-                    oa.add(refs(CUDNN_ATTR_OPERATION_MATMUL_DESC, desc));
-                    if (m.mOverride() != 0) oa.add(refs(CUDNN_ATTR_OPERATION_MATMUL_GEMM_M_OVERRIDE_DESC, index.get(m.mOverride())));
-                    if (m.nOverride() != 0) oa.add(refs(CUDNN_ATTR_OPERATION_MATMUL_GEMM_N_OVERRIDE_DESC, index.get(m.nOverride())));
-                    if (m.kOverride() != 0) oa.add(refs(CUDNN_ATTR_OPERATION_MATMUL_GEMM_K_OVERRIDE_DESC, index.get(m.kOverride())));
-                    ops.add(add(ds, CUDNN_BACKEND_OPERATION_MATMUL_DESCRIPTOR, m.name(), oa));
+                List<Attribute> md = new ArrayList<>();
+                md.add(ints(CUDNN_ATTR_MATMUL_COMP_TYPE, CUDNN_TYPE_DATA_TYPE, CUDNN_DATA_FLOAT));
+                boolean overrides = m.mOverride() != 0 || m.nOverride() != 0 || m.kOverride() != 0;
+                if (overrides) md.add(new Attribute(CUDNN_ATTR_MATMUL_PADDING_VALUE, CUDNN_TYPE_DOUBLE, null, new double[]{0}, null));
+                int desc = add(ds, CUDNN_BACKEND_MATMUL_DESCRIPTOR, m.name() + " (matmul)", md);
+                List<Attribute> oa = new ArrayList<>();
+                oa.add(refs(CUDNN_ATTR_OPERATION_MATMUL_ADESC, index.get(m.a())));
+                oa.add(refs(CUDNN_ATTR_OPERATION_MATMUL_BDESC, index.get(m.b())));
+                oa.add(refs(CUDNN_ATTR_OPERATION_MATMUL_CDESC, index.get(m.output())));
+                oa.add(refs(CUDNN_ATTR_OPERATION_MATMUL_DESC, desc));
+                if (m.mOverride() != 0) oa.add(refs(CUDNN_ATTR_OPERATION_MATMUL_GEMM_M_OVERRIDE_DESC, index.get(m.mOverride())));
+                if (m.nOverride() != 0) oa.add(refs(CUDNN_ATTR_OPERATION_MATMUL_GEMM_N_OVERRIDE_DESC, index.get(m.nOverride())));
+                if (m.kOverride() != 0) oa.add(refs(CUDNN_ATTR_OPERATION_MATMUL_GEMM_K_OVERRIDE_DESC, index.get(m.kOverride())));
+                ops.add(add(ds, CUDNN_BACKEND_OPERATION_MATMUL_DESCRIPTOR, m.name(), oa));
             } else if (op instanceof DnnOp.Pointwise p) {
-                    List<Attribute> pd = new ArrayList<>();
-                    pd.add(ints(CUDNN_ATTR_POINTWISE_MODE, CUDNN_TYPE_POINTWISE_MODE, pointwiseMode(p.mode())));
-                    pd.add(ints(CUDNN_ATTR_POINTWISE_MATH_PREC, CUDNN_TYPE_DATA_TYPE, dataType(p.math())));
-                    if (p.axis() >= 0) pd.add(ints(CUDNN_ATTR_POINTWISE_AXIS, CUDNN_TYPE_INT64, p.axis()));
-                    int desc = add(ds, CUDNN_BACKEND_POINTWISE_DESCRIPTOR, p.name() + " (pointwise)", pd);
-                    List<Attribute> oa = new ArrayList<>();
-                    oa.add(refs(CUDNN_ATTR_OPERATION_POINTWISE_PW_DESCRIPTOR, desc));
-                    oa.add(refs(CUDNN_ATTR_OPERATION_POINTWISE_XDESC, index.get(p.x())));
-                    if (p.b() != 0) oa.add(refs(CUDNN_ATTR_OPERATION_POINTWISE_BDESC, index.get(p.b())));
-                    if (p.t() != 0) oa.add(refs(CUDNN_ATTR_OPERATION_POINTWISE_TDESC, index.get(p.t())));
-                    oa.add(refs(CUDNN_ATTR_OPERATION_POINTWISE_YDESC, index.get(p.output())));
-                    ops.add(add(ds, CUDNN_BACKEND_OPERATION_POINTWISE_DESCRIPTOR, p.name(), oa));
+                List<Attribute> pd = new ArrayList<>();
+                pd.add(ints(CUDNN_ATTR_POINTWISE_MODE, CUDNN_TYPE_POINTWISE_MODE, pointwiseMode(p.mode())));
+                pd.add(ints(CUDNN_ATTR_POINTWISE_MATH_PREC, CUDNN_TYPE_DATA_TYPE, dataType(p.math())));
+                if (p.axis() >= 0) pd.add(ints(CUDNN_ATTR_POINTWISE_AXIS, CUDNN_TYPE_INT64, p.axis()));
+                int desc = add(ds, CUDNN_BACKEND_POINTWISE_DESCRIPTOR, p.name() + " (pointwise)", pd);
+                List<Attribute> oa = new ArrayList<>();
+                oa.add(refs(CUDNN_ATTR_OPERATION_POINTWISE_PW_DESCRIPTOR, desc));
+                oa.add(refs(CUDNN_ATTR_OPERATION_POINTWISE_XDESC, index.get(p.x())));
+                if (p.b() != 0) oa.add(refs(CUDNN_ATTR_OPERATION_POINTWISE_BDESC, index.get(p.b())));
+                if (p.t() != 0) oa.add(refs(CUDNN_ATTR_OPERATION_POINTWISE_TDESC, index.get(p.t())));
+                oa.add(refs(CUDNN_ATTR_OPERATION_POINTWISE_YDESC, index.get(p.output())));
+                ops.add(add(ds, CUDNN_BACKEND_OPERATION_POINTWISE_DESCRIPTOR, p.name(), oa));
             } else if (op instanceof DnnOp.Reduction r) {
-                    List<Attribute> rd = new ArrayList<>();
-                    rd.add(ints(CUDNN_ATTR_REDUCTION_OPERATOR, CUDNN_TYPE_REDUCTION_OPERATOR_TYPE,
-                            r.mode() == DnnOp.ReductionMode.MAX ? CUDNN_REDUCE_TENSOR_MAX : CUDNN_REDUCE_TENSOR_ADD));
-                    rd.add(ints(CUDNN_ATTR_REDUCTION_COMP_TYPE, CUDNN_TYPE_DATA_TYPE, CUDNN_DATA_FLOAT));
-                    int desc = add(ds, CUDNN_BACKEND_REDUCTION_DESCRIPTOR, r.name() + " (reduction)", rd);
-                    List<Attribute> oa = new ArrayList<>();
-                    oa.add(refs(CUDNN_ATTR_OPERATION_REDUCTION_XDESC, index.get(r.x())));
-                    oa.add(refs(CUDNN_ATTR_OPERATION_REDUCTION_YDESC, index.get(r.output())));
-                    oa.add(refs(CUDNN_ATTR_OPERATION_REDUCTION_DESC, desc));
-                    ops.add(add(ds, CUDNN_BACKEND_OPERATION_REDUCTION_DESCRIPTOR, r.name(), oa));
+                List<Attribute> rd = new ArrayList<>();
+                rd.add(ints(CUDNN_ATTR_REDUCTION_OPERATOR, CUDNN_TYPE_REDUCTION_OPERATOR_TYPE,
+                        r.mode() == DnnOp.ReductionMode.MAX ? CUDNN_REDUCE_TENSOR_MAX : CUDNN_REDUCE_TENSOR_ADD));
+                rd.add(ints(CUDNN_ATTR_REDUCTION_COMP_TYPE, CUDNN_TYPE_DATA_TYPE, CUDNN_DATA_FLOAT));
+                int desc = add(ds, CUDNN_BACKEND_REDUCTION_DESCRIPTOR, r.name() + " (reduction)", rd);
+                List<Attribute> oa = new ArrayList<>();
+                oa.add(refs(CUDNN_ATTR_OPERATION_REDUCTION_XDESC, index.get(r.x())));
+                oa.add(refs(CUDNN_ATTR_OPERATION_REDUCTION_YDESC, index.get(r.output())));
+                oa.add(refs(CUDNN_ATTR_OPERATION_REDUCTION_DESC, desc));
+                ops.add(add(ds, CUDNN_BACKEND_OPERATION_REDUCTION_DESCRIPTOR, r.name(), oa));
             } else {
                 DnnOp.Reshape r = (DnnOp.Reshape) op;
                 ops.add(add(ds, CUDNN_BACKEND_OPERATION_RESHAPE_DESCRIPTOR, r.name(), List.of(
-                        refs(CUDNN_ATTR_OPERATION_RESHAPE_XDESC, index.get(r.x())),
-                        refs(CUDNN_ATTR_OPERATION_RESHAPE_YDESC, index.get(r.output())))));
+                    refs(CUDNN_ATTR_OPERATION_RESHAPE_XDESC, index.get(r.x())),
+                    refs(CUDNN_ATTR_OPERATION_RESHAPE_YDESC, index.get(r.output())))));
             }
         }
         int[] opRefs = ops.stream().mapToInt(Integer::intValue).toArray();
