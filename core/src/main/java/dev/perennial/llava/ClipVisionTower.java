@@ -1,7 +1,7 @@
 /*
  * The CLIP ViT vision tower (HF CLIPVisionTransformer; docs/methods/llava-numerics.md "Formats and tensor layouts",
- * "Numerics"): patch embedding (a Conv2d with stride = kernel = patch, computed as one matmul over flattened
- * patches taken row-major), class token prepended, learned position embeddings added, pre-LayerNorm
+ * "Numerics"): patch embedding (a Conv2d with stride = kernel = patch: the backend's PatchEmbedding op when it offers
+ * one, e.g. cuDNN's convolution, else one matmul over flattened patches taken row-major), class token prepended, learned position embeddings added, pre-LayerNorm
  * ("pre_layrnorm", HF's spelling), then ClipEncoderLayers with full attention. hidden_states[0] is the embedding
  * output after pre_layrnorm, hidden_states[i] the output of layer i; only the layers up to the requested hidden
  * state are computed (LLaVA's feature layer -2 never runs the last layer).
@@ -81,10 +81,16 @@ public final class ClipVisionTower {
         if (pixels.rank() != 4 || pixels.size(1) != ch || pixels.size(2) != s || pixels.size(3) != s) {
             throw new IllegalArgumentException("pixel values must be [B, " + ch + ", " + s + ", " + s + "], got " + pixels);
         }
-        // [B, C, g, p, g, p] -> [B, g, g, C, p, p] -> [B, P, C*p*p]: patches row-major, each flattened like the conv kernel
-        Tensor patches = be.contiguous(pixels.reshape(b, ch, g, ps, g, ps).permute(0, 2, 4, 1, 3, 5))
-                .reshape(b, g * g, ch * ps * ps);
-        Tensor embeds = patchEmbedding.forward(be, patches);                               // [B, P, D]
+        Tensor embeds;                                                                     // [B, P, D]
+        PatchEmbedding conv = patchEmbedding.adapter() == null ? PatchEmbedding.OP.on(be) : null;
+        if (conv != null) {                      // the backend's convolution (cuDNN on the CUDA backend)
+            embeds = conv.embed(pixels, patchEmbedding.weight().reshape(cfg.hiddenSize(), ch, ps, ps), ps);
+        } else {
+            // [B, C, g, p, g, p] -> [B, g, g, C, p, p] -> [B, P, C*p*p]: patches row-major, each flattened like the conv kernel
+            Tensor patches = be.contiguous(pixels.reshape(b, ch, g, ps, g, ps).permute(0, 2, 4, 1, 3, 5))
+                    .reshape(b, g * g, ch * ps * ps);
+            embeds = patchEmbedding.forward(be, patches);
+        }
         Tensor cls = classEmbedding.reshape(1, 1, cfg.hiddenSize()).expand(b, 1, cfg.hiddenSize());
         Tensor x = be.add(be.concat(List.of(cls, embeds), 1), positionEmbedding);           // [B, 1+P, D]
         x = preLayerNorm.forward(be, x);

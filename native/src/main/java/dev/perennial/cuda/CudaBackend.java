@@ -1,5 +1,6 @@
 /*
  * Backend on a CUDA device: GEMM through the device's DeviceGemm (cuBLAS, or OpenBLAS on the emulated device),
+ * with the device's cuDNN route (when on) the CLIP patch embedding and BF16 attention through cuDNN (PlannedDnn),
  * the other hot ops through the hand-written kernels of cuda/ (DeviceKernels), and the few ops without a kernel
  * on the host (HostFallback, logged once per op). Tensors are ordinary Tensors whose storage the device can
  * address (host memory when emulated, CUDA managed memory on a GPU), so model code runs unchanged
@@ -10,6 +11,8 @@
  */
 package dev.perennial.cuda;
 
+import dev.perennial.cuda.dnn.SdpaProblem;
+import dev.perennial.llava.PatchEmbedding;
 import dev.perennial.tensor.AttentionMask;
 import dev.perennial.tensor.CpuBackend;
 import dev.perennial.tensor.DType;
@@ -52,6 +55,7 @@ public final class CudaBackend implements Backend, FusedAttention {
      */
     private void registerOps() {
         ops.register(FusedAttention.OP, this);
+        if (device.dnn() != null) ops.register(PatchEmbedding.OP, device.dnn()::patchEmbedding);
         ops.register(FusedBackward.OP, new FusedBackward() {
             @Override
             public NormGradients rmsNormBackward(Tensor dy, Tensor x, Tensor weight, float eps) { return k.rmsNormBackward(dy, x, weight, eps); }
@@ -277,8 +281,16 @@ public final class CudaBackend implements Backend, FusedAttention {
         return attentionForward(q, k, v, mask, scale).out();
     }
 
+    // With the device's cuDNN route on (CudaDevice.dnn), BF16 problems cuDNN's fused SDPA expresses exactly
+    // (PlannedDnn.sdpaProblem) go to cuDNN instead, forward and backward alike; the hand-written kernels stay the
+    // fallback for everything else and the reference the cuDNN route is tested against.
     @Override
     public Forward attentionForward(Tensor q, Tensor k, Tensor v, AttentionMask mask, float scale) {
+        SdpaProblem viaDnn = dnnProblem(q, k, v, mask, scale);
+        if (viaDnn != null) {
+            DeviceKernels.AttentionResult r = device.dnn().attentionForward(viaDnn, q, k, v);
+            return new Forward(r.out(), r.lse());
+        }
         AttentionMask m = mask == null ? AttentionMask.none() : mask;
         Tensor keyValid = m.keyValidTensor(q.size(0), k.size(2));
         DeviceKernels.AttentionResult r = q.rank() == 4 && q.size(2) == 1
@@ -292,6 +304,12 @@ public final class CudaBackend implements Backend, FusedAttention {
     @Override
     public Gradients attentionBackward(Tensor q, Tensor k, Tensor v, AttentionMask mask, float scale, Forward forward,
                                        Tensor dOut) {
+        SdpaProblem viaDnn = dnnProblem(q, k, v, mask, scale);
+        if (viaDnn != null) {
+            DeviceKernels.AttentionGrads g = device.dnn().attentionBackward(viaDnn, q, k, v, forward.out(),
+                    forward.lse(), dOut);
+            return new Gradients(g.dq(), g.dk(), g.dv());
+        }
         AttentionMask m = mask == null ? AttentionMask.none() : mask;
         Tensor keyValid = m.keyValidTensor(q.size(0), k.size(2));
         DeviceKernels.AttentionGrads g = DeviceKernels.bf16Attention(q, k, v) && !(q.rank() == 4 && q.size(2) == 1)
@@ -300,6 +318,11 @@ public final class CudaBackend implements Backend, FusedAttention {
                 : this.k.attentionBackward(q, k, v, keyValid, m.isCausal(), m.start(), scale, forward.out(),
                         forward.lse(), dOut);
         return new Gradients(g.dq(), g.dk(), g.dv());
+    }
+
+    // The cuDNN SDPA problem for these operands when the device has a cuDNN route and cuDNN takes them, else null.
+    private SdpaProblem dnnProblem(Tensor q, Tensor k, Tensor v, AttentionMask mask, float scale) {
+        return device.dnn() == null ? null : device.dnn().sdpaProblemFor(q, k, v, mask, scale);
     }
 
     @Override

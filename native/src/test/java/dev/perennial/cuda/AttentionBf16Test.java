@@ -89,10 +89,10 @@ class AttentionBf16Test {
     }
 
     /** BF16 operands of one case, the same values widened to F64, the mask and a bf16-valued dout (F32). */
-    private record Inputs(Tensor q, Tensor k, Tensor v, Tensor keyValid, boolean[][] valid, AttentionMask mask,
+    record Inputs(Tensor q, Tensor k, Tensor v, Tensor keyValid, boolean[][] valid, AttentionMask mask,
                           Tensor dout) {}
 
-    private static Inputs inputs(Case c) {
+    static Inputs inputs(Case c) {
         Random rnd = new Random(c.name().hashCode());
         Tensor q, k, v;
         if (c.cacheView()) {   // rows past Tk of the caches are NaN (also in bf16): reading them shows
@@ -294,7 +294,14 @@ class AttentionBf16Test {
     static final class BoundReference {
         final double[] out, tolOut, lse, tolLse, dq, tolDq, dk, tolDk, dv, tolDv;
 
-        BoundReference(Case c, Inputs in, float[] kernelOut) {
+        BoundReference(Case c, Inputs in, float[] kernelOut) { this(c, in, kernelOut, false); }
+
+        /**
+         * With bf16Outputs, out, dk and dv are also rounded to bf16 once at the end (cuDNN's BF16 O, dK, dV; dQ stays
+         * its float32 accumulator): each bound grows by 2^-8 (bf16's unit roundoff) of the value plus its own bound, and out's larger bound
+         * enters the backward through D.
+         */
+        BoundReference(Case c, Inputs in, float[] kernelOut, boolean bf16Outputs) {
             int b = c.b(), h = c.h(), kv = c.kv(), t = c.t(), tk = c.tk(), hd = c.hd(), group = h / kv;
             int hdp = hd <= 64 ? 64 : 128;                     // padded head dim: the mma sums HD products
             int tiles = (tk + 63) / 64;                        // forward key tiles: rescales per row
@@ -365,6 +372,7 @@ class AttentionBf16Test {
                             // P rounded to bf16 in the numerator, the weights' error in both sums, fp32 sums over
                             // Tk keys (numerator and denominator) and the final division
                             tolOut[qr + d] = 1.01 * (UB + 2 * eta + (2 * tk + 8) * U) * a;
+                            if (bf16Outputs) tolOut[qr + d] += 1.01 * UB * (Math.abs(o) + tolOut[qr + d]);
                         }
                         // backward of row i: D from the kernel's own out (its error enters), dP, dS and the bounds
                         double dd = 0, ddErr = 0;
@@ -400,11 +408,17 @@ class AttentionBf16Test {
                     }
                 }
             }
+            if (bf16Outputs) {
+                for (int i = 0; i < dk.length; i++) {
+                    tolDk[i] += 1.01 * UB * (Math.abs(dk[i]) + tolDk[i]);
+                    tolDv[i] += 1.01 * UB * (Math.abs(dv[i]) + tolDv[i]);
+                }
+            }
         }
     }
 
     // |actual - expected| <= tol elementwise (-inf must match exactly; NaN never passes); prints the worst ratio.
-    private static void assertWithin(String what, double[] expected, double[] tol, float[] actual) {
+    static void assertWithin(String what, double[] expected, double[] tol, float[] actual) {
         assertEquals(expected.length, actual.length, what + " length");
         double worst = 0;
         for (int i = 0; i < expected.length; i++) {

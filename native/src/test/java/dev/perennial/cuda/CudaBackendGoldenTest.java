@@ -64,6 +64,25 @@ class CudaBackendGoldenTest {
         assertOnlyAllowedFallbacks(be);
     }
 
+    /**
+     * The same forward with the device's cuDNN route on, cuDNN stood in for by EmulatedDnn: the CLIP patch embedding
+     * is one cuDNN convolution (recorded) and the logits and loss keep the golden values. (The golden model's
+     * attention is F32, which stays on the hand-written kernels: cuDNN's SDPA takes BF16 operands.)
+     */
+    @Test
+    void forwardThroughTheCudnnRouteMatchesTheReference() throws IOException {
+        dev.perennial.cuda.dnn.EmulatedDnn dnn = new dev.perennial.cuda.dnn.EmulatedDnn();
+        CudaBackend be = new CudaBackend(CudaDevice.emulated().withDnn(dnn));
+        LlavaModel.Output out = model.forward(be, List.of(ids), pixels, List.of(labels));
+        double d = maxAbsDiff(out.logits(), npy("logits"));
+        assertTrue(d <= 1e-4, "logits differ by " + d);
+        assertTrue(maxAbsDiff(out.perTokenLoss().reshape(47), npy("per_token_loss")) <= 2e-5);
+        assertEquals(9.329628944, out.loss(), 1e-5);
+        assertEquals(1, dnn.calls().size(), "one cuDNN call: the patch embedding");
+        assertNotNull(dnn.calls().get(0).conv());
+        assertOnlyAllowedFallbacks(be);
+    }
+
     @Test
     void greedyGenerationWithTheKvCacheMatchesTheReference() throws IOException {
         CudaBackend be = CudaBackend.emulated();

@@ -1,6 +1,8 @@
 /*
  * "cuda": the CUDA backend on the first GPU — nvcc-built kernels (CudaKernels), CUDA managed memory, cuBLAS GemmEx
- * behind the shared GEMM plan (PlannedGemm; TF32 for F32 products only with -Dperennial.cuda.tf32=true).
+ * behind the shared GEMM plan (PlannedGemm; TF32 for F32 products only with -Dperennial.cuda.tf32=true), and cuDNN
+ * for the patch-embedding convolution and BF16 attention when CudnnDnn's probe allows it (-Dperennial.cuda.dnn=off
+ * keeps the hand-written kernels).
  * Chosen by "auto" whenever GpuProbe finds a device (priority 10 > the CPU backend's 0). create() is the first
  * place that touches the org.bytedeco CUDA preset.
  */
@@ -32,7 +34,12 @@ public final class GpuCudaProvider implements BackendProvider {
         if (!GpuProbe.available()) throw new IllegalStateException("no usable GPU: " + GpuProbe.reason());
         PooledDeviceMemory memory = ManagedMemory.create();
         DeviceKernels kernels = new DeviceKernels(StaticBindingAbi.of(CudaKernels.class, () -> ""), memory);
-        return new CudaBackend(new CudaDevice("gpu0", kernels,
-                new PlannedGemm(kernels, new CublasGemm(memory), CudaDevice.tf32FromProperties())));
+        CudaDevice device = new CudaDevice("gpu0", kernels,
+                new PlannedGemm(kernels, new CublasGemm(memory), CudaDevice.tf32FromProperties()));
+        if (!CudaDevice.dnnFromProperties().equals("off")) {
+            CudnnDnn.Availability dnn = CudnnDnn.probe();           // logged at DEBUG; never throws
+            if (dnn.conv()) device = device.withDnn(new CudnnDnn(memory, dnn.sdpa(), CudaDevice.tf32FromProperties()));
+        }
+        return new CudaBackend(device);
     }
 }
