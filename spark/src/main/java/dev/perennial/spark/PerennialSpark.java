@@ -37,16 +37,8 @@ public final class PerennialSpark implements Runnable {
         System.exit(execute(args));
     }
 
-    /** The newest JDK feature release Spark 4.0 starts on (its Hadoop client needs Subject.getSubject, gone in 23). */
-    static final int NEWEST_JDK = 22;
-
     /** Runs the command line; returns the exit code. */
     static int execute(String... args) {
-        if (Runtime.version().feature() > NEWEST_JDK) {
-            System.err.println("perennial-spark: Spark 4.0 does not run on JDK " + Runtime.version().feature()
-                    + " (its Hadoop client calls Subject.getSubject, which JDK 23+ no longer supports): use JDK 17 to " + NEWEST_JDK);
-            return 1;
-        }
         CommandLine cli = new CommandLine(new PerennialSpark());
         cli.setExecutionExceptionHandler((e, line, parsed) -> {
             boolean verbose = List.of(args).contains("--verbose");
