@@ -3,10 +3,12 @@
  * this JVM, each worker starting its executor as a separate java process with this test's class path), with a
  * fault: the first attempt of score task 1 halts its executor JVM mid-task (Runtime.halt, as kill -9). The task is
  * retried on a new executor; pool.parquet then holds every pool row exactly once, the vectors and scores equal a
- * local[2] run's, and the selection is the same. Tasks ran on at least two executor JVMs (task-end events).
+ * local[2] run's (one executor, the driver's), and so do the MLlib labels, the selection and the pruning. Tasks ran
+ * on at least two executor JVMs (task-end events).
  */
 package dev.perennial.spark;
 
+import dev.perennial.io.Npy;
 import org.apache.spark.scheduler.SparkListener;
 import org.apache.spark.scheduler.SparkListenerTaskEnd;
 import org.apache.spark.sql.Row;
@@ -67,5 +69,10 @@ class AdaptStepClusterTest {
         assertEquals(0, PerennialSpark.execute(pool.adaptStep("local[2]", local)));
         AdaptStepLocalTest.assertClose(local.resolve("vectors.npy"), out.resolve("vectors.npy"), 1e-5);
         for (String s : SparkPool.SCORERS) AdaptStepLocalTest.assertClose(local.resolve(s + ".npy"), out.resolve(s + ".npy"), 1e-5);
+        // MLlib's partitioning depends only on N, not on the executors that read pool.parquet: same labels, same selection
+        assertArrayEquals(Npy.read(local.resolve("labels.npy")).toLongArray(), Npy.read(out.resolve("labels.npy")).toLongArray(), "labels");
+        for (String f : List.of("selected_ids.json", "kept_ids.json")) {
+            assertArrayEquals(AdaptStepLocalTest.ints(local.resolve(f)), AdaptStepLocalTest.ints(out.resolve(f)), f);
+        }
     }
 }
