@@ -12,6 +12,8 @@
  *   bad arguments. A NaN score makes the row NaN, as the composition that defines attention does; scores that are all
  *   −∞ give the zero row and lse = −∞, as CpuAttention does.
  *
+ *   pn_cpu_softmax_rows(s, ld, rows, causal, first_lim, scale, lse): the blocked path's row softmax in place (below).
+ *
  * Why: a decode step (one new token, T = 1) attends over every cached position of every layer. On the 221M bench
  * model after a 707-position prompt that is 12 layers × 12 heads × ≈ 770 keys × 64 × 2 floats ≈ 57 MB per token,
  * read once: a memory-bound stream, like the weights'. The blocked fused attention of the CPU backend
@@ -169,7 +171,78 @@ inline int attend_row(int dtype, long long q_addr, long long k_addr, long long k
     return 0;
 }
 
+#if defined(__x86_64__)
+/**
+ * Softmax of a block's score rows in place, as CpuAttention's blocked path does it: row r of [rows, ld] floats holds
+ * Q·Kᵀ for keys [0, ld); it sees keys [0, lim_r) with lim_r = min(ld, first_lim + r) when causal, else ld (at least
+ * 0). x_j = scale·s_j, p_j = e^(x_j − max) / Σ e^(x_k − max) for j < lim_r, 0 for the keys after; lse_r = max + ln Σ.
+ * A row that sees no key (or whose scores are all −∞) is zeros with lse −∞; a NaN score makes the row NaN.
+ */
+__attribute__((target("avx512f,avx512bw,avx512vl"))) inline void softmax_rows_avx512(float* s, int ld, int rows, int causal,
+                                                                             int first_lim, float scale, float* lse) {
+    const __m512 sc = _mm512_set1_ps(scale);
+    for (int r = 0; r < rows; r++) {
+        float* row = s + (long long) r * ld;
+        int lim = causal ? first_lim + r : ld;
+        if (lim > ld) lim = ld;
+        if (lim < 0) lim = 0;
+        __m512 mx = _mm512_set1_ps(-INFINITY);
+        __mmask16 nan = 0;
+        for (int j = 0; j < lim; j += 16) {
+            __mmask16 m = lim - j >= 16 ? (__mmask16) 0xffff : (__mmask16) ((1u << (lim - j)) - 1);
+            __m512 x = _mm512_mul_ps(_mm512_maskz_loadu_ps(m, row + j), sc);
+            x = _mm512_mask_mov_ps(_mm512_set1_ps(-INFINITY), m, x);
+            nan |= _mm512_cmp_ps_mask(x, x, _CMP_UNORD_Q);
+            mx = _mm512_max_ps(mx, x);
+        }
+        float m = _mm512_reduce_max_ps(mx);
+        for (int j = lim; j < ld; j++) row[j] = 0;
+        if (!nan && m == -INFINITY) {
+            for (int j = 0; j < lim; j++) row[j] = 0;
+            lse[r] = -INFINITY;
+            continue;
+        }
+        __m512 zv = _mm512_setzero_ps(), mv = _mm512_set1_ps(nan ? NAN : m);
+        for (int j = 0; j < lim; j += 16) {
+            __mmask16 msk = lim - j >= 16 ? (__mmask16) 0xffff : (__mmask16) ((1u << (lim - j)) - 1);
+            __m512 x = _mm512_mul_ps(_mm512_maskz_loadu_ps(msk, row + j), sc);
+            __m512 p = _mm512_maskz_mov_ps(msk, pn_cpu_act::exp512(_mm512_sub_ps(x, mv)));
+            _mm512_mask_storeu_ps(row + j, msk, p);
+            zv = _mm512_add_ps(zv, p);
+        }
+        float lanes[16];
+        _mm512_storeu_ps(lanes, zv);
+        double z = 0;
+        for (int l = 0; l < 16; l++) z += lanes[l];
+        __m512 inv = _mm512_set1_ps((float) (1 / z));
+        for (int j = 0; j < lim; j += 16) {
+            __mmask16 msk = lim - j >= 16 ? (__mmask16) 0xffff : (__mmask16) ((1u << (lim - j)) - 1);
+            _mm512_mask_storeu_ps(row + j, msk, _mm512_mul_ps(_mm512_maskz_loadu_ps(msk, row + j), inv));
+        }
+        lse[r] = nan ? NAN : (float) (m + log(z));
+    }
+}
+#endif
+
+/** softmax_rows: 0, or 1 for bad arguments or without AVX-512 (the caller keeps its own loop). */
+inline int softmax_rows(long long s_addr, int ld, int rows, int causal, int first_lim, float scale, long long lse_addr) {
+    if (s_addr == 0 || lse_addr == 0 || ld < 0 || rows < 0) return 1;
+#if defined(__x86_64__)
+    static const int avx512 = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl");
+    if (avx512) {
+        softmax_rows_avx512((float*) (uintptr_t) s_addr, ld, rows, causal, first_lim, scale, (float*) (uintptr_t) lse_addr);
+        return 0;
+    }
+#endif
+    (void) causal; (void) first_lim; (void) scale;
+    return 1;
+}
+
 }  // namespace pn_cpu_attn
+
+inline int pn_cpu_softmax_rows(long long s, int ld, int rows, int causal, int first_lim, float scale, long long lse) {
+    return pn_cpu_attn::softmax_rows(s, ld, rows, causal, first_lim, scale, lse);
+}
 
 inline int pn_cpu_attend_row(int dtype, long long q, long long k, long long k_ld, long long v, long long v_ld, int n, int hd,
                              float scale, long long scratch, long long out, long long lse) {

@@ -102,6 +102,14 @@ final class CpuAttention {
             if (end > 0) {
                 gemm.sgemm(false, true, rows, end, p.hd, 1f, p.q.storage(), p.qAt(bi, hi, i0), p.q.stride(2),
                         p.k.storage(), p.kAt(bi, ki, 0), p.k.stride(2), 0f, scores, 0, end);
+                CpuKernels kernels = CpuKernels.available();
+                boolean causal = p.mask != null && p.mask.isCausal();
+                if (kernels != null && !p.padded() && kernels.softmaxRows(scores.address(), end, rows, causal,
+                        causal ? p.mask.start() + i0 + 1 : end, p.scale, lse.storage().address() + 4L * (oRow + i0))) {
+                    gemm.sgemm(false, false, rows, p.hd, end, 1f, scores, 0, end, p.v.storage(), p.vAt(bi, ki, 0), p.v.stride(2),
+                            0f, out.storage(), (oRow + i0) * p.hd, p.hd);
+                    continue;                                                // the native row softmax (CpuKernels)
+                }
                 sf.get(0, s, 0, rows * end);
             }
             for (int r = 0; r < rows; r++) {

@@ -59,6 +59,16 @@ public interface CpuKernels {
         return false;
     }
 
+    /**
+     * CpuAttention's row softmax in place over a block's scores [rows, ld] (float32 at address s): row r sees keys
+     * [0, lim_r), lim_r = min(ld, firstLim + r) when causal, else ld; p_j = softmax(scale·s)_j there, 0 after; lse[r] =
+     * max + ln Σ (−∞ and a zero row when it sees no key; NaN propagates).
+     * @return false when this provider has no such kernel (the caller runs its Java loop)
+     */
+    default boolean softmaxRows(long s, int ld, int rows, boolean causal, int firstLim, float scale, long lse) {
+        return false;
+    }
+
     /** Whether {@code gemmBf16} runs here (e.g. the CPU has AMX tiles and the OS granted them). */
     default boolean hasBf16Gemm() {
         return false;

@@ -70,6 +70,12 @@ final class ElementwiseLoop {
             FloatBuffer f = s.floats();
             if (st == 1) f.get(p, dst, 0, len);
             else for (int j = 0; j < len; j++) dst[j] = f.get(p + j * st);
+        } else if (s.dtype() == DType.BF16 || s.dtype() == DType.F16) {
+            // one buffer view for the run (Storage.getFloat makes one per element): a BF16 model's biases and norm
+            // weights meet float activations in every layer
+            java.nio.ShortBuffer h = s.shorts();
+            if (s.dtype() == DType.BF16) for (int j = 0; j < len; j++) dst[j] = Half.bf16ToFloat(h.get(p + j * st));
+            else for (int j = 0; j < len; j++) dst[j] = Half.f16ToFloat(h.get(p + j * st));
         } else {
             for (int j = 0; j < len; j++) dst[j] = s.getFloat(p + j * st);
         }

@@ -33,6 +33,9 @@ public final class CpuKernelsBinding {
     public static native int pn_cpu_attend_row(int dtype, long q, long k, long kLd, long v, long vLd, int n, int hd,
                                                float scale, long scratch, long out, long lse);
 
+    /** pn_cpu_softmax_rows (pn_cpu_attn.h): a block's score rows to softmax in place, with their log-sum-exp. */
+    public static native int pn_cpu_softmax_rows(long s, int ld, int rows, int causal, int firstLim, float scale, long lse);
+
     /** pn_cpu_amx_available (pn_cpu_amx.h): 1 when AMX-BF16 tiles can run in this process. */
     public static native int pn_cpu_amx_available();
 

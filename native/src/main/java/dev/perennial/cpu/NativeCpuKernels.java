@@ -58,6 +58,11 @@ public final class NativeCpuKernels implements CpuKernels {
         return true;
     }
 
+    @Override
+    public boolean softmaxRows(long s, int ld, int rows, boolean causal, int firstLim, float scale, long lse) {
+        return CpuKernelsBinding.pn_cpu_softmax_rows(s, ld, rows, causal ? 1 : 0, firstLim, scale, lse) == 0;
+    }
+
     private static final boolean AMX = CpuKernelsBinding.pn_cpu_amx_available() == 1;
 
     @Override

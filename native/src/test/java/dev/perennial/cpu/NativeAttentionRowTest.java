@@ -8,7 +8,9 @@
  *   (docs/kernels.md, "Attention on the CPU");
  * - directly, with K and V stored as BF16 and F16 (read in place): against the same sums in double over the stored
  *   values, which are exact in float32, so the bound is float32 accumulation's, the same 1e-5 + 1e-4·|r|;
- * - the edge rows: no key (zero row, lse −∞), every score −∞ (the same), a NaN key (a NaN row).
+ * - the edge rows: no key (zero row, lse −∞), every score −∞ (the same), a NaN key (a NaN row);
+ * - longer query runs, whose blocks take the native row softmax (pn_cpu_softmax_rows): causal, full, after a cache,
+ *   GQA, wide scores, against the composition and the double log-sum-exp with the same bound.
  */
 package dev.perennial.cpu;
 
@@ -53,6 +55,32 @@ class NativeAttentionRowTest {
         Tensor[] qkv = AttentionReference.operands(rnd, Layout.CACHE_VIEW, b, h, kv, t, tk, hd);
         AttentionMask mask = AttentionMask.causal(tk - t, null);
         float scale = (float) (1 / Math.sqrt(hd));
+        FusedAttention.Forward f = new CpuBackend().attentionForward(qkv[0], qkv[1], qkv[2], mask, scale);
+        Tensor expected = ReferenceBackend.INSTANCE.attention(qkv[0], qkv[1], qkv[2], mask, scale);
+        assertClose("out", expected.toDoubleArray(), f.out().toFloatArray(), ATOL, RTOL);
+        assertClose("lse", AttentionReference.lse(qkv[0], qkv[1], mask, scale), f.lse().toFloatArray(), ATOL, RTOL);
+    }
+
+    static List<Arguments> blockCases() {
+        return List.of(                              // b, h, kv, t, tk, hd, causal, scale
+                Arguments.of("causal, hd 64, T=Tk=67", 1, 2, 2, 67, 67, 64, true, 0.125f),
+                Arguments.of("causal, three blocks, T=Tk=130", 1, 3, 3, 130, 130, 64, true, 0.125f),
+                Arguments.of("full, GQA 4/1, T 17 over Tk 67, hd 33", 1, 4, 1, 17, 67, 33, false, 0.174f),
+                Arguments.of("causal after a cache, T 70 over Tk 100", 1, 2, 1, 70, 100, 32, true, 0.177f),
+                Arguments.of("causal T 67 > Tk 5 (rows that see every key)", 1, 2, 1, 67, 5, 65, true, 0.124f),
+                Arguments.of("wide scores (scale 1), full, T=Tk=67", 2, 2, 1, 67, 67, 32, false, 1f));
+    }
+
+    /**
+     * Longer query runs take the blocked path, whose row softmax is the native softmaxRows kernel when present: out
+     * and lse against the composition and a double log-sum-exp, the same bound.
+     */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("blockCases")
+    void blockedRowsMatchTheComposition(String name, int b, int h, int kv, int t, int tk, int hd, boolean causal, float scale) {
+        Random rnd = new Random(name.hashCode());
+        Tensor[] qkv = AttentionReference.operands(rnd, Layout.CACHE_VIEW, b, h, kv, t, tk, hd);
+        AttentionMask mask = causal ? AttentionMask.causal(Math.max(0, tk - t), null) : AttentionMask.none();
         FusedAttention.Forward f = new CpuBackend().attentionForward(qkv[0], qkv[1], qkv[2], mask, scale);
         Tensor expected = ReferenceBackend.INSTANCE.attention(qkv[0], qkv[1], qkv[2], mask, scale);
         assertClose("out", expected.toDoubleArray(), f.out().toFloatArray(), ATOL, RTOL);
