@@ -14,7 +14,9 @@
  * matrix lives in a per-task buffer. GEMMs inside a task run on that task's thread (Parallel does not nest).
  * A query that sees no key gets a zero output row, lse = -inf and no gradient, as in the composition.
  *
- * Decode steps (runs of at most ROW_KERNEL_ROWS query rows, no padding) go row by row to the native kernel of
+ * Without padding, a block's row softmax runs in the native kernel of CpuKernels.softmaxRows when perennial-native
+ * provides it (in place in the block's buffer, the same semantics). Decode steps (runs of at most ROW_KERNEL_ROWS
+ * query rows, no padding) go row by row to the native kernel of
  * CpuKernels.attendRow when perennial-native provides it: one pass over the cached keys and values per row, instead
  * of two one-row GEMMs and a scalar softmax in Java.
  */
