@@ -96,6 +96,13 @@ __attribute__((target("avx512f,avx512bw,avx512vl"))) inline void gemv_avx512(con
         __m512 a0 = _mm512_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
         long long b0 = (long long) r * ld, b1 = b0 + ld, b2 = b1 + ld, b3 = b2 + ld;
         for (int j = 0; j < full; j += 16) {
+            if (DT != 0 && (j & 31) == 0) {              // half rows: the next group's lines, as in gemv_bf16_dp
+                const char* nb = (const char*) w + 2 * (b3 + ld + j);
+                _mm_prefetch(nb, _MM_HINT_T0);
+                _mm_prefetch(nb + 2 * ld, _MM_HINT_T0);
+                _mm_prefetch(nb + 4 * ld, _MM_HINT_T0);
+                _mm_prefetch(nb + 6 * ld, _MM_HINT_T0);
+            }
             __m512 xv = _mm512_loadu_ps(x + j);
             a0 = _mm512_fmadd_ps(wload<DT>(w, b0 + j, 0xffff), xv, a0);
             a1 = _mm512_fmadd_ps(wload<DT>(w, b1 + j, 0xffff), xv, a1);
@@ -140,6 +147,12 @@ __attribute__((target("avx512f,avx512bw,avx512vl,avx512bf16"))) inline void gemv
         __m512 a0 = _mm512_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
         const uint16_t *w0 = w + (long long) r * ld, *w1 = w0 + ld, *w2 = w1 + ld, *w3 = w2 + ld;
         for (int j = 0; j < full; j += 32) {
+            // the next group's rows, one line ahead per row: a one-row product is a stream bounded by the misses in
+            // flight, and the hardware prefetchers alone left a core at ≈ 8 GB/s (docs/kernels.md, "Decode kernels")
+            _mm_prefetch((const char*) (w3 + ld + j), _MM_HINT_T0);
+            _mm_prefetch((const char*) (w3 + 2 * ld + j), _MM_HINT_T0);
+            _mm_prefetch((const char*) (w3 + 3 * ld + j), _MM_HINT_T0);
+            _mm_prefetch((const char*) (w3 + 4 * ld + j), _MM_HINT_T0);
             __m512bh xv = (__m512bh) _mm512_loadu_si512(xb + j);
             a0 = _mm512_dpbf16_ps(a0, (__m512bh) _mm512_loadu_si512(w0 + j), xv);
             a1 = _mm512_dpbf16_ps(a1, (__m512bh) _mm512_loadu_si512(w1 + j), xv);
