@@ -5,6 +5,12 @@
  * counted, as STREAM reports). Decode streams every weight once per token, so its bytes per second divided by
  * this rate is how close it runs to the machine's bandwidth (docs/performance.md). Run it in the same JMH run
  * as the workload it is a reference for.
+ *
+ * "read" is the read-only reference: two equal int arrays of 128 MB compared with Arrays.mismatch, the JDK's vectorised
+ * intrinsic (a plain Java sum loop is not vectorised and would be compute-bound). A decode step only reads its
+ * weights, and on this machine a core's reads are bounded by the misses it can keep in flight rather than by the
+ * memory's bandwidth, so a read-only stream can run below the triad (docs/performance.md, "Decode's bandwidth
+ * ceiling"). Its "gb" counter adds 8 bytes per element.
  */
 package dev.perennial.bench;
 
@@ -43,7 +49,10 @@ public class StreamTriadBenchmark {
         public void reset() { gb = 0; }
     }
 
+    static final int R = 32 << 20;                         // 32M ints = 128 MB per array, read only
+
     private float[] a, b, c;
+    private int[] r, q;
 
     @Setup
     public void setUp() {
@@ -54,6 +63,9 @@ public class StreamTriadBenchmark {
             b[i] = i % 7;
             c[i] = i % 11;
         }
+        r = new int[R];
+        q = new int[R];
+        for (int i = 0; i < R; i++) r[i] = q[i] = i % 13;
     }
 
     @Benchmark
@@ -65,5 +77,20 @@ public class StreamTriadBenchmark {
         });
         bytes.gb += 12.0 * N / 1e9;
         return a[N - 1];
+    }
+
+    @Benchmark
+    public long read(Bytes bytes) {
+        long[] found = new long[64];
+        Parallel.forRows(64, R / 64, (r0, r1) -> {
+            for (int c0 = r0; c0 < r1; c0++) {
+                int from = (int) ((long) R * c0 / 64), to = (int) ((long) R * (c0 + 1) / 64);
+                found[c0] = java.util.Arrays.mismatch(r, from, to, q, from, to);     // -1: equal
+            }
+        });
+        bytes.gb += 8.0 * R / 1e9;
+        long total = 0;
+        for (long x : found) total += x;
+        return total;
     }
 }
