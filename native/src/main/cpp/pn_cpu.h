@@ -148,7 +148,7 @@ __attribute__((target("avx512f,avx512bw,avx512vl,avx512bf16"))) inline void gemv
         const uint16_t *w0 = w + (long long) r * ld, *w1 = w0 + ld, *w2 = w1 + ld, *w3 = w2 + ld;
         for (int j = 0; j < full; j += 32) {
             // the next group's rows, one line ahead per row: a one-row product is a stream bounded by the misses in
-            // flight, and the hardware prefetchers alone left a core at ≈ 8 GB/s (docs/kernels.md, "Decode kernels")
+            // flight, and the hardware prefetchers alone left a core at ≈ 8 GB/s (docs/kernels.md, "Decode rows and the row softmax")
             _mm_prefetch((const char*) (w3 + ld + j), _MM_HINT_T0);
             _mm_prefetch((const char*) (w3 + 2 * ld + j), _MM_HINT_T0);
             _mm_prefetch((const char*) (w3 + 3 * ld + j), _MM_HINT_T0);

@@ -11,6 +11,7 @@
 package dev.perennial.llava;
 
 import dev.perennial.tensor.Backend;
+import dev.perennial.tensor.DType;
 import dev.perennial.tensor.Tensor;
 import dev.perennial.tensor.TensorScope;
 
@@ -94,7 +95,12 @@ public final class Generator {
         if (maxNew == 0) return new Result(toArrays(out), stepLogits);
         AttentionPrefix prefix = AttentionPrefix.of(inserts, model.config().text());
         int[] prefixPositions = prefix == null ? new int[model.config().text().numLayers()] : prefix.positionsPerLayer(model.config().text().numLayers());
-        try (KvCache cache = new KvCache(be, model.config().text(), b, t + maxNew, prefixPositions)) {
+        // a half-precision model's cache in its dtype where the backend reads it in place; a padded batch keeps F32
+        // (the CPU row kernel takes unpadded rows, and the blocked path would widen the whole cache every step)
+        boolean padded = false;
+        for (int len : in.lengths()) padded |= len != t;
+        DType kvType = padded ? DType.F32 : model.decoder().kvCacheType(be);
+        try (KvCache cache = new KvCache(be, model.config().text(), b, t + maxNew, prefixPositions, kvType)) {
             LlamaDecoder dec = model.decoder();
             Tensor logits;
             try (TensorScope scope = TensorScope.open()) {

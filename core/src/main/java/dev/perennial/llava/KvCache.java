@@ -1,6 +1,8 @@
 /*
  * Keys and values of past positions for incremental decoding: per layer K and V [B, KV, capacity, hd],
- * allocated once for the whole generation. Attention reads the filled prefix as a strided view (no copies);
+ * allocated once for the whole generation, in float32 or, for a half-precision model on a backend that reads such a
+ * cache in place (Backend.kvCacheType), in the model's BF16/F16: a decode step reads every cached position of every
+ * layer, so that halves the cache's share of a step's memory traffic. Attention reads the filled prefix as a strided view (no copies);
  * each step writes the new positions in place. All rows of a batch share the length; rows shorter than the
  * longest prompt are left-padded and their padding keys stay masked through keyValid.
  * The cache lives in the backend's memory and new positions are written by the backend (copyInto), so on a
@@ -18,7 +20,7 @@ import dev.perennial.tensor.DType;
 import dev.perennial.tensor.Tensor;
 
 /**
- * The keys and values of past positions for incremental decoding: per layer float32 K and V
+ * The keys and values of past positions for incremental decoding: per layer K and V (float32, or BF16/F16)
  * {@code [B, KV, P_l + capacity, hd]} (P_l attention-prefix slots, usually 0) in the decoding backend's memory, allocated once per generation, with each row's key
  * validity and the filled length in positions.
  * <p>Not thread-safe: confine an instance to one thread (or synchronise externally); each decoding step writes its
@@ -48,6 +50,17 @@ public final class KvCache implements AutoCloseable {
      * of the tokens (AttentionPrefix.positions; the first pass fills them).
      */
     public KvCache(Backend be, LlamaConfig cfg, int batch, int capacity, int[] prefixPositions) {
+        this(be, cfg, batch, capacity, prefixPositions, DType.F32);
+    }
+
+    /**
+     * As above with the cache stored as {@code dtype}: F32, or BF16/F16 (new positions are rounded to it as they are
+     * written; LlamaDecoder.kvCacheType says what a backend reads in place).
+     */
+    public KvCache(Backend be, LlamaConfig cfg, int batch, int capacity, int[] prefixPositions, DType dtype) {
+        if (dtype != DType.F32 && dtype != DType.BF16 && dtype != DType.F16) {
+            throw new IllegalArgumentException("a KV cache is F32, BF16 or F16, not " + dtype);
+        }
         if (prefixPositions.length != cfg.numLayers()) {
             throw new IllegalArgumentException(prefixPositions.length + " prefix lengths for " + cfg.numLayers() + " layers");
         }
@@ -59,14 +72,17 @@ public final class KvCache implements AutoCloseable {
         this.values = new Tensor[cfg.numLayers()];
         for (int l = 0; l < cfg.numLayers(); l++) {
             if (prefix[l] < 0) throw new IllegalArgumentException("layer " + l + ": negative prefix length " + prefix[l]);
-            keys[l] = be.zeros(DType.F32, batch, cfg.numKvHeads(), prefix[l] + capacity, cfg.headDim());
-            values[l] = be.zeros(DType.F32, batch, cfg.numKvHeads(), prefix[l] + capacity, cfg.headDim());
+            keys[l] = be.zeros(dtype, batch, cfg.numKvHeads(), prefix[l] + capacity, cfg.headDim());
+            values[l] = be.zeros(dtype, batch, cfg.numKvHeads(), prefix[l] + capacity, cfg.headDim());
             prefixFilled[l] = prefix[l] == 0;
         }
         this.keyValid = new boolean[batch][capacity];
     }
 
     public int length() { return length; }
+
+    /** The dtype the keys and values are stored in. */
+    public DType dtype() { return keys.length == 0 ? DType.F32 : keys[0].dtype(); }
     public int capacity() { return capacity; }
 
     /** P_l, the attention-prefix slots of layer {@code layer} in front of its tokens. */

@@ -26,6 +26,7 @@ import dev.perennial.nn.Linear;
 import dev.perennial.nn.RmsNorm;
 import dev.perennial.tensor.AttentionMask;
 import dev.perennial.tensor.Backend;
+import dev.perennial.tensor.DType;
 import dev.perennial.tensor.Tensor;
 import dev.perennial.tensor.TensorScope;
 
@@ -85,6 +86,9 @@ public final class LlamaDecoder {
     }
 
     public LlamaConfig config() { return cfg; }
+
+    /** The dtype of a KV cache for this decoder on {@code be}: Backend.kvCacheType of its key projection's weights. */
+    public DType kvCacheType(Backend be) { return be.kvCacheType(layers.get(0).k().weight().dtype()); }
 
     private volatile boolean checkpointing;
 
@@ -250,8 +254,14 @@ public final class LlamaDecoder {
         }
         if (cache != null) {
             cache.put(index, k, v);
-            k = cache.keys(index, t);
-            v = cache.values(index, t);
+            // A first pass over a half-precision cache (no cached position, no prefix) attends over its own float32
+            // keys and values; the cache keeps their rounded copies for the decode steps. Reading them back would
+            // widen the whole cache once more in the prefill (docs/architecture.md, "KV cache precision").
+            boolean fresh = cache.dtype() != DType.F32 && cache.length() == 0 && cache.prefixPositions(index) == 0;
+            if (!fresh) {
+                k = cache.keys(index, t);
+                v = cache.values(index, t);
+            }
         }
         Tensor a = be.attention(q, k, v, mask, (float) (1 / Math.sqrt(hd)));                                   // [B, H, T, hd]
         x = be.add(x, l.o.forward(be, be.contiguous(a.transpose(1, 2)).reshape(b, t, h * hd)));

@@ -173,6 +173,14 @@ public interface Backend {
     default void copyInto(Tensor dst, Tensor src) { dst.copyFrom(src); }
 
     /**
+     * The dtype a KV cache keeps on this backend for a model whose key and value projections are stored as
+     * {@code weights}: float32, unless this backend's attention reads a half-precision cache in place; then a
+     * BF16/F16 model's cache takes the weights' dtype, as Hugging Face keeps a half model's cache, and a decode step
+     * reads half the bytes (docs/architecture.md, "KV cache precision").
+     */
+    default DType kvCacheType(DType weights) { return DType.F32; }
+
+    /**
      * An inverted-dropout mask [shape] in this backend's memory: 0 with probability p, else 1/(1 − p), drawn as
      * DropoutMask defines from {@code seed} (the same mask on every backend).
      */

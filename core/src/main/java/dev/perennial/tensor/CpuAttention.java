@@ -18,7 +18,8 @@
  * provides it (in place in the block's buffer, the same semantics). Decode steps (runs of at most ROW_KERNEL_ROWS
  * query rows, no padding) go row by row to the native kernel of
  * CpuKernels.attendRow when perennial-native provides it: one pass over the cached keys and values per row, instead
- * of two one-row GEMMs and a scalar softmax in Java.
+ * of two one-row GEMMs and a scalar softmax in Java. That kernel reads a BF16/F16 cache in place (a half-precision
+ * model's KV cache, docs/architecture.md "KV cache precision"); every other path widens half k and v to float32.
  */
 package dev.perennial.tensor;
 
@@ -69,14 +70,24 @@ final class CpuAttention {
     }
 
     private static Problem problem(Tensor q, Tensor k, Tensor v, AttentionMask mask, float scale) {
+        return problem(q, k, v, mask, scale, false);
+    }
+
+    /** With halfKv, F16/BF16 k and v (both the same dtype, unit last stride) are kept as they are (the row kernel). */
+    private static Problem problem(Tensor q, Tensor k, Tensor v, AttentionMask mask, float scale, boolean halfKv) {
         ScaledDotProductAttention.checkShapes(q, k, v);
-        Tensor q1 = rows(q), k1 = rows(k), v1 = rows(v);
+        boolean keep = halfKv && k.dtype() == v.dtype() && (k.dtype() == DType.BF16 || k.dtype() == DType.F16)
+                && k.stride(-1) == 1 && v.stride(-1) == 1;
+        Tensor q1 = rows(q), k1 = keep ? k : rows(k), v1 = keep ? v : rows(v);
         if (mask != null && mask.hasKeyValidity()) mask.checkShape(q.size(0), k.size(2));
         return new Problem(q1, k1, v1, mask, scale, q.size(0), q.size(1), k.size(1), q.size(2), k.size(2), q.size(3));
     }
 
     FusedAttention.Forward forward(Tensor q, Tensor k, Tensor v, AttentionMask mask, float scale) {
-        Problem p = problem(q, k, v, mask, scale);
+        // a decode step over a half-precision KV cache reads it in place through the row kernel (no F32 copy)
+        boolean rowKernel = q.rank() == 4 && q.size(2) <= ROW_KERNEL_ROWS && (mask == null || !mask.hasKeyValidity())
+                && CpuKernels.available() != null;
+        Problem p = problem(q, k, v, mask, scale, rowKernel);
         Tensor out = Tensor.empty(DType.F32, p.b, p.h, p.t, p.hd);        // [B, H, T, hd]
         Tensor lse = Tensor.empty(DType.F32, p.b, p.h, p.t);               // [B, H, T]
         long cost = (long) p.group() * p.t * p.tk * (2L * p.hd + 8);
@@ -158,13 +169,15 @@ final class CpuAttention {
         int end = p.keyEnd(p.t), oRow = (bi * p.h + hi) * p.t;
         long qa = p.q.storage().address(), ka = p.k.storage().address(), va = p.v.storage().address();
         long oa = out.storage().address(), la = lse.storage().address(), sa = scores.address();
+        DType kvType = p.k.dtype();                                          // F32, or a half cache read in place
+        long es = kvType.byteSize();
         for (int i = 0; i < p.t; i++) {
             int lim = p.rowEnd(i, end);
-            if (!kernels.attendRow(DType.F32, qa + 4L * p.qAt(bi, hi, i), ka + 4L * p.kAt(bi, ki, 0), p.k.stride(2),
-                    va + 4L * p.vAt(bi, ki, 0), p.v.stride(2), lim, p.hd, p.scale, sa, oa + 4L * (oRow + i) * p.hd,
+            if (!kernels.attendRow(kvType, qa + 4L * p.qAt(bi, hi, i), ka + es * p.kAt(bi, ki, 0), p.k.stride(2),
+                    va + es * p.vAt(bi, ki, 0), p.v.stride(2), lim, p.hd, p.scale, sa, oa + 4L * (oRow + i) * p.hd,
                     la + 4L * (oRow + i))) {
-                if (i == 0) return false;
-                throw new IllegalStateException(kernels.name() + " refused an attention row it accepted before");
+                if (i == 0 && kvType == DType.F32) return false;                // the blocked path takes it
+                throw new IllegalStateException(kernels.name() + " refused attention row " + i + " over a " + kvType + " cache");
             }
         }
         return true;

@@ -40,6 +40,15 @@ public final class CpuBackend implements Backend, FusedAttention {
         ops.register(SharedInputProducts.OP, matmul::shared);
     }
 
+    /**
+     * BF16/F16 for a BF16/F16 model when perennial-native's row kernel is present (it reads the cache in place, and a
+     * prefill's blocked attention widens it); float32 otherwise, where every step would widen the whole cache.
+     */
+    @Override
+    public DType kvCacheType(DType weights) {
+        return (weights == DType.BF16 || weights == DType.F16) && CpuKernels.available() != null ? weights : DType.F32;
+    }
+
     /** Fused attention (CpuAttention), one-row products against several weights as one job (CpuMatmul.shared); the backward row kernels and the optimizer's host loops are the fallbacks of
      *  autograd.FusedBackward and train.FusedOptimizer, declared with those ops. */
     @Override

@@ -55,12 +55,28 @@ public final class StridedLoop {
         RowCursor a = new RowCursor(shape, inStrides, inOffset, 0);
         RowCursor b = new RowCursor(shape, outStrides, outOffset, 0);
         boolean f32 = in.dtype() == DType.F32 && out.dtype() == DType.F32;
+        // float32 <-> F16/BF16 rows with unit strides (a half-precision KV cache's writes and reads) go through
+        // bulk array copies: the per-element path costs ≈ 10× as much per element
+        boolean widen = si == 1 && so == 1 && isHalf(in.dtype()) && out.dtype() == DType.F32;
+        boolean narrow = si == 1 && so == 1 && in.dtype() == DType.F32 && isHalf(out.dtype());
+        float[] fb = widen || narrow ? new float[n] : null;
+        short[] hb = widen || narrow ? new short[n] : null;
         for (int r = 0; r < rows; r++) {
             int pa = a.position(), pb = b.position();
             if (f32) {
                 var fi = in.floats();
                 var fo = out.floats();
                 for (int j = 0; j < n; j++) fo.put(pb + j * so, fi.get(pa + j * si));
+            } else if (narrow) {
+                in.floats().get(pa, fb, 0, n);
+                if (out.dtype() == DType.BF16) for (int j = 0; j < n; j++) hb[j] = Half.floatToBf16(fb[j]);
+                else for (int j = 0; j < n; j++) hb[j] = Half.floatToF16(fb[j]);
+                out.shorts().put(pb, hb, 0, n);
+            } else if (widen) {
+                in.shorts().get(pa, hb, 0, n);
+                if (in.dtype() == DType.BF16) for (int j = 0; j < n; j++) fb[j] = Half.bf16ToFloat(hb[j]);
+                else for (int j = 0; j < n; j++) fb[j] = Half.f16ToFloat(hb[j]);
+                out.floats().put(pb, fb, 0, n);
             } else {
                 for (int j = 0; j < n; j++) copyElement(in, pa + j * si, out, pb + j * so);
             }
@@ -68,6 +84,8 @@ public final class StridedLoop {
             b.next();
         }
     }
+
+    private static boolean isHalf(DType t) { return t == DType.BF16 || t == DType.F16; }
 
     private static void copyElement(Storage in, int i, Storage out, int o) {
         if (in.dtype().isFloating() || out.dtype().isFloating()) {

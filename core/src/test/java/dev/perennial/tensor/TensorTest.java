@@ -115,4 +115,40 @@ class TensorTest {
         Tensor ro = Tensor.of(Storage.wrap(DType.F32, 2, direct), 2);
         assertThrows(IllegalStateException.class, () -> ro.copyFrom(iota(2)));
     }
+
+    /**
+     * Copies between float32 and BF16/F16 views with unit last strides (a half KV cache's writes and a prefill's
+     * reads) take a bulk path: every element must equal Half's rounding of it, as the per-element path gives, for
+     * rounding ties, subnormals, infinities and NaN, through narrowed and transposed (outer-strided) views.
+     */
+    @Test
+    void halfConversionsThroughUnitStrideRowsRoundLikeHalf() {
+        float[] v = new float[6 * 4 * 40];
+        java.util.Random r = new java.util.Random(7);
+        for (int i = 0; i < v.length; i++) v[i] = (float) (r.nextGaussian() * Math.pow(2, r.nextInt(40) - 20));
+        v[0] = Float.intBitsToFloat(0x3f808000);   // a BF16 tie: rounds to even
+        v[1] = Float.intBitsToFloat(0x3f818000);   // a tie that rounds up
+        v[2] = 1e-40f;                             // subnormal
+        v[3] = Float.POSITIVE_INFINITY;
+        v[4] = Float.NaN;
+        v[5] = 70000f;                             // beyond F16's range
+        Tensor src = Tensor.of(v, 6, 4, 40).transpose(0, 1);                 // [4, 6, 40], rows of 40 with unit stride
+        for (DType half : new DType[]{DType.BF16, DType.F16}) {
+            Tensor dst = Tensor.zeros(half, 4, 8, 40).narrow(1, 1, 6);      // a cache-like narrowed view
+            dst.copyFrom(src);
+            Tensor back = Tensor.zeros(DType.F32, 4, 6, 40);
+            back.copyFrom(dst);
+            for (int a = 0; a < 4; a++) {
+                for (int b = 0; b < 6; b++) {
+                    for (int c = 0; c < 40; c++) {
+                        float x = v[(b * 4 + a) * 40 + c];
+                        short bits = half == DType.BF16 ? Half.floatToBf16(x) : Half.floatToF16(x);
+                        float want = half == DType.BF16 ? Half.bf16ToFloat(bits) : Half.f16ToFloat(bits);
+                        assertEquals(bits, dst.storage().shorts().get(dst.index(a, b, c)), half + " bits at " + a + "," + b + "," + c);
+                        assertEquals(Float.floatToIntBits(want), Float.floatToIntBits(back.getFloat(a, b, c)), half + " widened at " + a + "," + b + "," + c);
+                    }
+                }
+            }
+        }
+    }
 }

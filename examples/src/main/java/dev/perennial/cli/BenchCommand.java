@@ -98,9 +98,9 @@ final class BenchCommand implements Callable<Integer> {
             float[] px = new float[3 * s * s];
             for (int i = 0; i < px.length; i++) px[i] = (float) rng.nextGaussian();
             Tensor pixels = Tensor.of(px, 1, 3, s, s);
-            out.printf(Locale.ROOT, "model %s: %d layers, hidden %d, %s weights; prompt %d positions (%d image features + %d text), %d new tokens%n",
+            out.printf(Locale.ROOT, "model %s: %d layers, hidden %d, %s weights; prompt %d positions (%d image features + %d text), %d new tokens%s%n",
                     modelOptions.model(), c.text().numLayers(), c.text().hiddenSize(), m.weights().values().iterator().next().dtype(),
-                    features + text, features, text, newTokens);
+                    features + text, features, text, newTokens, train != null ? "" : " (KV cache " + m.decoder().kvCacheType(be) + ")");
             if (train != null) {
                 trainingSteps(out, be, m, ids, pixels);
                 return 0;
@@ -130,7 +130,8 @@ final class BenchCommand implements Callable<Integer> {
         long t0 = System.nanoTime();
         MergedInputs in = m.merge(be, List.of(ids), m.imageFeatures(be, pixels), null, true);
         int t = in.length();
-        try (KvCache cache = new KvCache(be, m.config().text(), 1, t + newTokens)) {
+        try (KvCache cache = new KvCache(be, m.config().text(), 1, t + newTokens, new int[m.config().text().numLayers()],
+                dec.kvCacheType(be))) {
             Tensor h = dec.forward(be, in.embeds(), in.positions(), in.valid(), cache).normed();
             long next = be.argmax(dec.logits(be, h.narrow(1, t - 1, 1))).toLongArray()[0];
             long t1 = System.nanoTime();

@@ -97,4 +97,52 @@ class Bf16ModelOnDeviceTest {
             assertTrue(d <= 0.2, "step " + s + " logits differ by " + d);
         }
     }
+
+    /**
+     * On the CPU with the native row kernel, a BF16 model's KV cache is BF16 (read in place by decode steps); the
+     * reference and device backends keep float32. Decoding through the BF16 cache picks the same greedy tokens as
+     * through a float32 one, and its logits stay within this class's CPU bound: the cache adds one bfloat16 rounding
+     * of each key and value, the same kind of rounding the BF16 products already apply to their inputs.
+     */
+    @Test
+    void aBf16ModelDecodesOnTheCpuThroughABf16Cache() {
+        CpuBackend cpu = new CpuBackend();
+        dev.perennial.llava.LlamaDecoder dec = model.decoder();
+        assertEquals(DType.BF16, dec.kvCacheType(cpu));
+        assertEquals(DType.F32, dec.kvCacheType(dev.perennial.tensor.ReferenceBackend.INSTANCE));
+        assertEquals(DType.F32, dec.kvCacheType(CudaBackend.emulated()));
+        long[] prompt = {1, 17, 290, 33, 102, 7, 95, 41, 12, 300, 28, 5};
+        int steps = 6, t = prompt.length;
+        List<long[]> tokens = new java.util.ArrayList<>();
+        List<List<Tensor>> logits = new java.util.ArrayList<>();
+        for (DType kv : new DType[]{DType.F32, DType.BF16}) {
+            long[] picked = new long[steps];
+            List<Tensor> stepLogits = new java.util.ArrayList<>();
+            try (dev.perennial.llava.KvCache cache = new dev.perennial.llava.KvCache(cpu, model.config().text(), 1,
+                    t + steps, new int[model.config().text().numLayers()], kv)) {
+                assertEquals(kv, cache.dtype());
+                long[] pos = new long[t];
+                for (int i = 0; i < t; i++) pos[i] = i;
+                boolean[][] valid = {new boolean[t]};
+                java.util.Arrays.fill(valid[0], true);
+                Tensor h = dec.forward(cpu, dec.embed(cpu, Tensor.ofLongs(prompt, 1, t)), Tensor.ofLongs(pos, 1, t), valid, cache).normed();
+                Tensor l = dec.logits(cpu, h.narrow(1, t - 1, 1)).reshape(1, -1);
+                for (int s = 0; s < steps; s++) {
+                    stepLogits.add(l);
+                    picked[s] = cpu.argmax(l).toLongArray()[0];
+                    if (s + 1 == steps) break;
+                    h = dec.forward(cpu, dec.embed(cpu, Tensor.ofLongs(new long[]{picked[s]}, 1, 1)),
+                            Tensor.ofLongs(new long[]{t + s}, 1, 1), new boolean[][]{{true}}, cache).normed();
+                    l = dec.logits(cpu, h).reshape(1, -1);
+                }
+            }
+            tokens.add(picked);
+            logits.add(stepLogits);
+        }
+        assertArrayEquals(tokens.get(0), tokens.get(1), "greedy tokens through F32 and BF16 caches");
+        double worst = 0;
+        for (int s = 0; s < steps; s++) worst = Math.max(worst, maxAbsDiff(logits.get(0).get(s), logits.get(1).get(s)));
+        assertTrue(worst <= 0.2, "BF16 cache logits differ from the F32 cache's by " + worst);
+        assertTrue(worst > 0, "the BF16 cache rounded nothing: it was not used");
+    }
 }
