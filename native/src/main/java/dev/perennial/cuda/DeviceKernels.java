@@ -704,19 +704,24 @@ public final class DeviceKernels {
     public AttentionGrads attentionBackward(Tensor q, Tensor k, Tensor v, Tensor keyValid, boolean causal, int start,
                                             float scale, Tensor out, Tensor lse, Tensor dout) {
         AttentionOperands a = attentionOperands(q, k, v, keyValid);
+        BackwardBuffers bb = backwardBuffers(a, out, lse, dout);
+        check("pn_attention_backward", abi.attentionBackward(floats(a.q()), floats(a.k()), floats(a.v()),
+                bytes(a.keyValid()), floats(bb.o()), floats(bb.l()), floats(bb.g()), a.b(), a.h(), a.kv(), a.t(), a.tk(),
+                a.hd(), a.qBatchStride(), a.qHeadStride(), a.kvBatchStride(), a.kvHeadStride(), causal ? 1 : 0, start,
+                scale, floats(bb.grads().dq()), floats(bb.grads().dk()), floats(bb.grads().dv()), memory.stream()));
+        return bb.grads();
+    }
+
+    /** An attention backward's float32 inputs (out, lse, dout, shape-checked) and its new dq, dk, dv. */
+    private record BackwardBuffers(Tensor o, Tensor l, Tensor g, AttentionGrads grads) {}
+
+    private BackwardBuffers backwardBuffers(AttentionOperands a, Tensor out, Tensor lse, Tensor dout) {
         int[] rows = {a.b(), a.h(), a.t(), a.hd()};
         requireShape("out", out, rows);
         requireShape("dout", dout, rows);
         requireShape("lse", lse, a.b(), a.h(), a.t());
-        Tensor o = f32(out), l = f32(lse), g = f32(dout);
-        Tensor dq = memory.empty(DType.F32, rows);
-        Tensor dk = memory.empty(DType.F32, a.b(), a.kv(), a.tk(), a.hd());
-        Tensor dv = memory.empty(DType.F32, a.b(), a.kv(), a.tk(), a.hd());
-        check("pn_attention_backward", abi.attentionBackward(floats(a.q()), floats(a.k()), floats(a.v()),
-                bytes(a.keyValid()), floats(o), floats(l), floats(g), a.b(), a.h(), a.kv(), a.t(), a.tk(), a.hd(),
-                a.qBatchStride(), a.qHeadStride(), a.kvBatchStride(), a.kvHeadStride(), causal ? 1 : 0, start, scale,
-                floats(dq), floats(dk), floats(dv), memory.stream()));
-        return new AttentionGrads(dq, dk, dv);
+        return new BackwardBuffers(f32(out), f32(lse), f32(dout), new AttentionGrads(memory.empty(DType.F32, rows),
+                memory.empty(DType.F32, a.b(), a.kv(), a.tk(), a.hd()), memory.empty(DType.F32, a.b(), a.kv(), a.tk(), a.hd())));
     }
 
     /**
@@ -747,19 +752,12 @@ public final class DeviceKernels {
     public AttentionGrads attentionBf16Backward(Tensor q, Tensor k, Tensor v, Tensor keyValid, boolean causal,
                                                 int start, float scale, Tensor out, Tensor lse, Tensor dout) {
         AttentionOperands a = bf16AttentionOperands(q, k, v, keyValid);
-        int[] rows = {a.b(), a.h(), a.t(), a.hd()};
-        requireShape("out", out, rows);
-        requireShape("dout", dout, rows);
-        requireShape("lse", lse, a.b(), a.h(), a.t());
-        Tensor o = f32(out), l = f32(lse), g = f32(dout);
-        Tensor dq = memory.empty(DType.F32, rows);
-        Tensor dk = memory.empty(DType.F32, a.b(), a.kv(), a.tk(), a.hd());
-        Tensor dv = memory.empty(DType.F32, a.b(), a.kv(), a.tk(), a.hd());
+        BackwardBuffers bb = backwardBuffers(a, out, lse, dout);
         check("pn_attention_bf16_backward", abi.attentionBf16Backward(bytesAt(a.q()), bytesAt(a.k()), bytesAt(a.v()),
-                bytes(a.keyValid()), floats(o), floats(l), floats(g), a.b(), a.h(), a.kv(), a.t(), a.tk(), a.hd(),
-                a.qBatchStride(), a.qHeadStride(), a.kvBatchStride(), a.kvHeadStride(), causal ? 1 : 0, start, scale,
-                floats(dq), floats(dk), floats(dv), memory.stream()));
-        return new AttentionGrads(dq, dk, dv);
+                bytes(a.keyValid()), floats(bb.o()), floats(bb.l()), floats(bb.g()), a.b(), a.h(), a.kv(), a.t(), a.tk(),
+                a.hd(), a.qBatchStride(), a.qHeadStride(), a.kvBatchStride(), a.kvHeadStride(), causal ? 1 : 0, start,
+                scale, floats(bb.grads().dq()), floats(bb.grads().dk()), floats(bb.grads().dv()), memory.stream()));
+        return bb.grads();
     }
 
     /** True when {@link #attentionBf16Forward} takes these operands: q, k and v all BF16. */
