@@ -13,6 +13,8 @@
  *   −∞ give the zero row and lse = −∞, as CpuAttention does.
  *
  *   pn_cpu_softmax_rows(s, ld, rows, causal, first_lim, scale, lse): the blocked path's row softmax in place (below).
+ *   pn_cpu_attn_backward_rows(s, dp, ld, rows, causal, first_lim, scale, lse, d): the blocked backward's rows,
+ *       P = exp(scale·S − lse) into s and dS = scale·P∘(dP − D) into dp (below).
  *
  * Why: a decode step (one new token, T = 1) attends over every cached position of every layer. On the 221M bench
  * model after a 707-position prompt that is 12 layers × 12 heads × ≈ 770 keys × 64 × 2 floats ≈ 57 MB per token,
@@ -239,6 +241,51 @@ __attribute__((target("avx512f,avx512bw,avx512vl"))) inline void softmax_rows_av
 }
 #endif
 
+/**
+ * The blocked backward's element-wise part over a block's rows, in place: row r of s [rows, ld] holds Q·Kᵀ and of dp
+ * [rows, ld] holds dO·Vᵀ; it sees keys [0, lim_r) (lim_r = min(ld, first_lim + r) when causal, else ld, at least 0).
+ * There P = e^(scale·s − lse_r) goes into s and dS = scale·P·(dp − d_r) into dp; both are 0 after lim_r, and a row
+ * with lse_r = −∞ (it saw no key) is 0 throughout. d_r = dO_r·O_r (computed by the caller).
+ */
+__attribute__((target("avx512f,avx512bw,avx512vl"))) inline void backward_rows_avx512(float* s, float* dp, int ld, int rows,
+                                                                              int causal, int first_lim, float scale,
+                                                                              const float* lse, const float* d) {
+    const __m512 sc = _mm512_set1_ps(scale);
+    for (int r = 0; r < rows; r++) {
+        float* srow = s + (long long) r * ld;
+        float* drow = dp + (long long) r * ld;
+        int lim = causal ? first_lim + r : ld;
+        if (lim > ld) lim = ld;
+        if (lim < 0) lim = 0;
+        if (lse[r] == -INFINITY) lim = 0;                              // saw no key: no gradient
+        const __m512 l = _mm512_set1_ps(lse[r]), dv = _mm512_set1_ps(d[r]);
+        for (int j = 0; j < lim; j += 16) {
+            __mmask16 m = lim - j >= 16 ? (__mmask16) 0xffff : (__mmask16) ((1u << (lim - j)) - 1);
+            __m512 p = pn_cpu_act::exp512(_mm512_fmsub_ps(sc, _mm512_maskz_loadu_ps(m, srow + j), l));
+            __m512 ds = _mm512_mul_ps(sc, _mm512_mul_ps(p, _mm512_sub_ps(_mm512_maskz_loadu_ps(m, drow + j), dv)));
+            _mm512_mask_storeu_ps(srow + j, m, p);
+            _mm512_mask_storeu_ps(drow + j, m, ds);
+        }
+        for (int j = lim; j < ld; j++) srow[j] = drow[j] = 0;
+    }
+}
+
+/** backward_rows: 0, or 1 for bad arguments or without AVX-512 (the caller keeps its own loop). */
+inline int backward_rows(long long s_addr, long long dp_addr, int ld, int rows, int causal, int first_lim, float scale,
+                         long long lse_addr, long long d_addr) {
+    if (s_addr == 0 || dp_addr == 0 || lse_addr == 0 || d_addr == 0 || ld < 0 || rows < 0) return 1;
+#if defined(__x86_64__)
+    static const int avx512 = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl");
+    if (avx512) {
+        backward_rows_avx512((float*) (uintptr_t) s_addr, (float*) (uintptr_t) dp_addr, ld, rows, causal, first_lim, scale,
+                             (const float*) (uintptr_t) lse_addr, (const float*) (uintptr_t) d_addr);
+        return 0;
+    }
+#endif
+    (void) causal; (void) first_lim; (void) scale;
+    return 1;
+}
+
 /** softmax_rows: 0, or 1 for bad arguments or without AVX-512 (the caller keeps its own loop). */
 inline int softmax_rows(long long s_addr, int ld, int rows, int causal, int first_lim, float scale, long long lse_addr) {
     if (s_addr == 0 || lse_addr == 0 || ld < 0 || rows < 0) return 1;
@@ -257,6 +304,11 @@ inline int softmax_rows(long long s_addr, int ld, int rows, int causal, int firs
 
 inline int pn_cpu_softmax_rows(long long s, int ld, int rows, int causal, int first_lim, float scale, long long lse) {
     return pn_cpu_attn::softmax_rows(s, ld, rows, causal, first_lim, scale, lse);
+}
+
+inline int pn_cpu_attn_backward_rows(long long s, long long dp, int ld, int rows, int causal, int first_lim, float scale,
+                                     long long lse, long long d) {
+    return pn_cpu_attn::backward_rows(s, dp, ld, rows, causal, first_lim, scale, lse, d);
 }
 
 inline int pn_cpu_attend_row(int dtype, long long q, long long k, long long k_ld, long long v, long long v_ld, int n, int hd,

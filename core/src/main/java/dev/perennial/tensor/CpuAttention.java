@@ -15,7 +15,8 @@
  * A query that sees no key gets a zero output row, lse = -inf and no gradient, as in the composition.
  *
  * Without padding, a block's row softmax runs in the native kernel of CpuKernels.softmaxRows when perennial-native
- * provides it (in place in the block's buffer, the same semantics). Decode steps (runs of at most ROW_KERNEL_ROWS
+ * provides it (in place in the block's buffer, the same semantics), and so do the backward's rows (P and dS from S,
+ * dP, lse and D: CpuKernels.attentionBackwardRows) instead of a scalar Java loop with one expf per score. Decode steps (runs of at most ROW_KERNEL_ROWS
  * query rows, no padding) go row by row to the native kernel of
  * CpuKernels.attendRow when perennial-native provides it: one pass over the cached keys and values per row, instead
  * of two one-row GEMMs and a scalar softmax in Java. That kernel reads a BF16/F16 cache in place (a half-precision
@@ -194,23 +195,25 @@ final class CpuAttention {
             int cap = Math.min(BLOCK, p.t) * p.tk;
             float[] s = new float[cap], dp = new float[cap];
             Storage sBuf = Storage.allocateUninitialized(DType.F32, cap), dpBuf = Storage.allocateUninitialized(DType.F32, cap);
+            Storage dBuf = Storage.allocateUninitialized(DType.F32, BLOCK);
             try {
                 for (int r = r0; r < r1; r++) {
                     int bi = r / p.kv, ki = r % p.kv;
                     for (int hi = ki * p.group(); hi < (ki + 1) * p.group(); hi++) {
-                        backwardHead(p, bi, hi, ki, dO, o, lse, dq, dk, dv, sBuf, dpBuf, s, dp);
+                        backwardHead(p, bi, hi, ki, dO, o, lse, dq, dk, dv, sBuf, dpBuf, dBuf, s, dp);
                     }
                 }
             } finally {
                 sBuf.close();
                 dpBuf.close();
+                dBuf.close();
             }
         });
         return new FusedAttention.Gradients(dq, dk, dv);
     }
 
     private void backwardHead(Problem p, int bi, int hi, int ki, Tensor dO, Tensor o, Tensor lse, Tensor dq, Tensor dk,
-                              Tensor dv, Storage sBuf, Storage dpBuf, float[] s, float[] dp) {
+                              Tensor dv, Storage sBuf, Storage dpBuf, Storage dBuf, float[] s, float[] dp) {
         java.nio.FloatBuffer sf = sBuf.floats(), dpf = dpBuf.floats(), lf = lse.storage().floats();
         java.nio.FloatBuffer of = o.storage().floats(), gf = dO.storage().floats();
         int row = (bi * p.h + hi) * p.t;                                     // row index into [B*H*T, hd] tensors
@@ -226,29 +229,8 @@ final class CpuAttention {
                     p.k.storage(), p.kAt(bi, ki, 0), p.k.stride(2), 0f, sBuf, 0, end);                 // S
             gemm.sgemm(false, true, rows, end, p.hd, 1f, dO.storage(), gAt, p.hd,
                     p.v.storage(), p.vAt(bi, ki, 0), p.v.stride(2), 0f, dpBuf, 0, end);               // dP = dO·Vᵀ
-            sf.get(0, s, 0, rows * end);
-            dpf.get(0, dp, 0, rows * end);
-            for (int r = 0; r < rows; r++) {
-                int i = i0 + r, at = r * end, lim = p.rowEnd(i, end);
-                float l = lf.get(lse.offset() + row + i);
-                if (l == Float.NEGATIVE_INFINITY) {                           // saw no key: no gradient
-                    for (int j = 0; j < end; j++) s[at + j] = dp[at + j] = 0f;
-                    continue;
-                }
-                double d = 0;                                                // D_i = dO_i · O_i
-                int oi = o.offset() + (row + i) * p.hd, gi = gAt + r * p.hd;
-                for (int x = 0; x < p.hd; x++) d += (double) gf.get(gi + x) * of.get(oi + x);
-                float df = (float) d;
-                boolean padded = p.padded();
-                for (int j = 0; j < lim; j++) {
-                    float pj = padded && !p.valid(bi, j) ? 0f : MathFunctions.expf(p.scale * s[at + j] - l);
-                    s[at + j] = pj;                                          // P
-                    dp[at + j] = p.scale * pj * (dp[at + j] - df);           // dS
-                }
-                for (int j = lim; j < end; j++) s[at + j] = dp[at + j] = 0f; // after the causal limit
-            }
-            sf.put(0, s, 0, rows * end);
-            dpf.put(0, dp, 0, rows * end);
+            if (!nativeRows(p, i0, rows, end, dO, gAt, o, lse, row, sBuf, dpBuf, dBuf)) javaRows(p, bi, i0, rows,
+                    end, gAt, gf, of, o, lf, lse, row, sf, dpf, s, dp);
             gemm.sgemm(true, false, end, p.hd, rows, 1f, sBuf, 0, end, dO.storage(), gAt, p.hd,
                     1f, dv.storage(), kvAt, p.hd);                                                    // dV += Pᵀ·dO
             gemm.sgemm(false, false, rows, p.hd, end, 1f, dpBuf, 0, end, p.k.storage(), p.kAt(bi, ki, 0), p.k.stride(2),
@@ -256,5 +238,54 @@ final class CpuAttention {
             gemm.sgemm(true, false, end, p.hd, rows, 1f, dpBuf, 0, end, p.q.storage(), p.qAt(bi, hi, i0), p.q.stride(2),
                     1f, dk.storage(), kvAt, p.hd);                                                    // dK += dSᵀ·Q
         }
+    }
+
+    /** D_i = dO_i · O_i in double, rounded to float (the same value on both paths). */
+    private static float rowDot(Problem p, java.nio.FloatBuffer gf, int gi, java.nio.FloatBuffer of, int oi) {
+        double d = 0;
+        for (int x = 0; x < p.hd; x++) d += (double) gf.get(gi + x) * of.get(oi + x);
+        return (float) d;
+    }
+
+    /**
+     * P and dS of a block's rows in place in the native buffers through CpuKernels.attentionBackwardRows (no padding);
+     * false without the kernel.
+     */
+    private static boolean nativeRows(Problem p, int i0, int rows, int end, Tensor dO, int gAt, Tensor o,
+                                      Tensor lse, int row, Storage sBuf, Storage dpBuf, Storage dBuf) {
+        CpuKernels kernels = CpuKernels.available();
+        if (kernels == null || p.padded()) return false;
+        java.nio.FloatBuffer gf = dO.storage().floats(), of = o.storage().floats(), df = dBuf.floats();
+        for (int r = 0; r < rows; r++) df.put(r, rowDot(p, gf, gAt + r * p.hd, of, o.offset() + (row + i0 + r) * p.hd));
+        boolean causal = p.mask != null && p.mask.isCausal();
+        return kernels.attentionBackwardRows(sBuf.address(), dpBuf.address(), end, rows, causal,
+                causal ? p.mask.start() + i0 + 1 : end, p.scale, lse.storage().address() + 4L * (lse.offset() + row + i0),
+                dBuf.address());
+    }
+
+    /** The same rows in Java through float arrays (padding, or no native kernel). */
+    private static void javaRows(Problem p, int bi, int i0, int rows, int end, int gAt, java.nio.FloatBuffer gf,
+                                 java.nio.FloatBuffer of, Tensor o, java.nio.FloatBuffer lf, Tensor lse, int row,
+                                 java.nio.FloatBuffer sf, java.nio.FloatBuffer dpf, float[] s, float[] dp) {
+        sf.get(0, s, 0, rows * end);
+        dpf.get(0, dp, 0, rows * end);
+        for (int r = 0; r < rows; r++) {
+            int i = i0 + r, at = r * end, lim = p.rowEnd(i, end);
+            float l = lf.get(lse.offset() + row + i);
+            if (l == Float.NEGATIVE_INFINITY) {                           // saw no key: no gradient
+                for (int j = 0; j < end; j++) s[at + j] = dp[at + j] = 0f;
+                continue;
+            }
+            float df = rowDot(p, gf, gAt + r * p.hd, of, o.offset() + (row + i) * p.hd);   // D_i = dO_i · O_i
+            boolean padded = p.padded();
+            for (int j = 0; j < lim; j++) {
+                float pj = padded && !p.valid(bi, j) ? 0f : MathFunctions.expf(p.scale * s[at + j] - l);
+                s[at + j] = pj;                                          // P
+                dp[at + j] = p.scale * pj * (dp[at + j] - df);           // dS
+            }
+            for (int j = lim; j < end; j++) s[at + j] = dp[at + j] = 0f; // after the causal limit
+        }
+        sf.put(0, s, 0, rows * end);
+        dpf.put(0, dp, 0, rows * end);
     }
 }

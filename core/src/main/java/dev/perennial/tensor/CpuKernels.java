@@ -69,6 +69,18 @@ public interface CpuKernels {
         return false;
     }
 
+    /**
+     * CpuAttention's backward rows in place over a block (float32 [rows, ld] at s holding S = Q·Kᵀ and at dp holding
+     * dP = dO·Vᵀ): for the keys [0, lim_r) row r sees (as in softmaxRows), P = e^(scale·S − lse_r) into s and
+     * dS = scale·P·(dP − d_r) into dp, both 0 after lim_r; a row with lse_r = −∞ is 0 throughout. lse and d are
+     * [rows] floats (d_r = dO_r·O_r).
+     * @return false when this provider has no such kernel (the caller runs its Java loop)
+     */
+    default boolean attentionBackwardRows(long s, long dp, int ld, int rows, boolean causal, int firstLim, float scale,
+                                          long lse, long d) {
+        return false;
+    }
+
     /** Whether {@code gemmBf16} runs here (e.g. the CPU has AMX tiles and the OS granted them). */
     default boolean hasBf16Gemm() {
         return false;

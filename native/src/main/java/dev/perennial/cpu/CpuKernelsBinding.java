@@ -36,6 +36,10 @@ public final class CpuKernelsBinding {
     /** pn_cpu_softmax_rows (pn_cpu_attn.h): a block's score rows to softmax in place, with their log-sum-exp. */
     public static native int pn_cpu_softmax_rows(long s, int ld, int rows, int causal, int firstLim, float scale, long lse);
 
+    /** pn_cpu_attn_backward_rows (pn_cpu_attn.h): a backward block's P and dS rows in place from S, dP, lse and D. */
+    public static native int pn_cpu_attn_backward_rows(long s, long dp, int ld, int rows, int causal, int firstLim, float scale,
+                                                       long lse, long d);
+
     /** pn_cpu_amx_available (pn_cpu_amx.h): 1 when AMX-BF16 tiles can run in this process. */
     public static native int pn_cpu_amx_available();
 

@@ -63,6 +63,12 @@ public final class NativeCpuKernels implements CpuKernels {
         return CpuKernelsBinding.pn_cpu_softmax_rows(s, ld, rows, causal ? 1 : 0, firstLim, scale, lse) == 0;
     }
 
+    @Override
+    public boolean attentionBackwardRows(long s, long dp, int ld, int rows, boolean causal, int firstLim, float scale,
+                                         long lse, long d) {
+        return CpuKernelsBinding.pn_cpu_attn_backward_rows(s, dp, ld, rows, causal ? 1 : 0, firstLim, scale, lse, d) == 0;
+    }
+
     private static final boolean AMX = CpuKernelsBinding.pn_cpu_amx_available() == 1;
 
     @Override

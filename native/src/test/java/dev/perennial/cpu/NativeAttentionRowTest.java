@@ -35,6 +35,7 @@ import static dev.perennial.tensor.AttentionReference.assertClose;
 import static org.junit.jupiter.api.Assertions.*;
 
 class NativeAttentionRowTest {
+    private static final double BWD_ATOL = 1e-4, BWD_RTOL = 1e-3;   // CpuAttentionTest's backward bound
     private static final double ATOL = 1e-5, RTOL = 1e-4;
 
     static List<Arguments> decodeCases() {
@@ -85,6 +86,32 @@ class NativeAttentionRowTest {
         Tensor expected = ReferenceBackend.INSTANCE.attention(qkv[0], qkv[1], qkv[2], mask, scale);
         assertClose("out", expected.toDoubleArray(), f.out().toFloatArray(), ATOL, RTOL);
         assertClose("lse", AttentionReference.lse(qkv[0], qkv[1], mask, scale), f.lse().toFloatArray(), ATOL, RTOL);
+    }
+
+    /**
+     * The backward's rows through the native kernel (CpuKernels.attentionBackwardRows, no padding): dq, dk and dv
+     * against the autograd of the composition in double (ReferenceBackend.DOUBLE), CpuAttentionTest's backward bound.
+     */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("blockCases")
+    void blockedBackwardMatchesAutogradInDouble(String name, int b, int h, int kv, int t, int tk, int hd, boolean causal,
+                                                float scale) {
+        Random rnd = new Random(name.hashCode());
+        Tensor[] qkv = AttentionReference.operands(rnd, Layout.CACHE_VIEW, b, h, kv, t, tk, hd);
+        AttentionMask mask = causal ? AttentionMask.causal(Math.max(0, tk - t), null) : AttentionMask.none();
+        Tensor dout = AttentionReference.gaussian(new Random(name.hashCode() + 1L), b, h, t, hd);
+        CpuBackend cpu = new CpuBackend();
+        FusedAttention.Forward f = cpu.attentionForward(qkv[0], qkv[1], qkv[2], mask, scale);
+        FusedAttention.Gradients g = cpu.attentionBackward(qkv[0], qkv[1], qkv[2], mask, scale, f, dout);
+        dev.perennial.autograd.Tape tape = new dev.perennial.autograd.Tape();
+        dev.perennial.autograd.GradBackend gb = new dev.perennial.autograd.GradBackend(ReferenceBackend.DOUBLE, tape);
+        Tensor q = tape.watch(qkv[0].to(DType.F64)), k = tape.watch(qkv[1].to(DType.F64)), v = tape.watch(qkv[2].to(DType.F64));
+        Tensor out = gb.attention(q, k, v, mask, scale);
+        int n = (int) out.numel();
+        var expected = tape.backward(gb.sum(gb.contiguous(gb.mul(out, dout.to(DType.F64))).reshape(n), 0, false));
+        assertClose("dq", expected.of(q).toDoubleArray(), g.dq().toFloatArray(), BWD_ATOL, BWD_RTOL);
+        assertClose("dk", expected.of(k).toDoubleArray(), g.dk().toFloatArray(), BWD_ATOL, BWD_RTOL);
+        assertClose("dv", expected.of(v).toDoubleArray(), g.dv().toFloatArray(), BWD_ATOL, BWD_RTOL);
     }
 
     /** softmax(scale·q·Kᵀ)·V and its lse in double over K and V as stored ([n, ld] rows). */
