@@ -2,8 +2,8 @@
  * Keys and values of past positions for incremental decoding: per layer K and V [B, KV, capacity, hd],
  * allocated once for the whole generation, in float32 or, for a half-precision model on a backend that reads such a
  * cache in place (Backend.kvCacheType), in the model's BF16/F16: a decode step reads every cached position of every
- * layer, so that halves the cache's share of a step's memory traffic. Attention reads the filled prefix as a strided view (no copies);
- * each step writes the new positions in place. All rows of a batch share the length; rows shorter than the
+ * layer, so that halves the cache's share of a step's memory traffic. Attention reads the filled prefix as a strided
+ * view (no copies); each step writes the new positions in place. All rows of a batch share the length; rows shorter than the
  * longest prompt are left-padded and their padding keys stay masked through keyValid.
  * The cache lives in the backend's memory and new positions are written by the backend (copyInto), so on a
  * device a decoding step moves nothing but its token in and its logits out.

@@ -16,8 +16,8 @@
  *
  * Without padding, a block's row softmax runs in the native kernel of CpuKernels.softmaxRows when perennial-native
  * provides it (in place in the block's buffer, the same semantics), and so do the backward's rows (P and dS from S,
- * dP, lse and D: CpuKernels.attentionBackwardRows) instead of a scalar Java loop with one expf per score. Decode steps (runs of at most ROW_KERNEL_ROWS
- * query rows, no padding) go row by row to the native kernel of
+ * dP, lse and D: CpuKernels.attentionBackwardRows) instead of a scalar Java loop with one expf per score. Decode
+ * steps (runs of at most ROW_KERNEL_ROWS query rows, no padding) go row by row to the native kernel of
  * CpuKernels.attendRow when perennial-native provides it: one pass over the cached keys and values per row, instead
  * of two one-row GEMMs and a scalar softmax in Java. That kernel reads a BF16/F16 cache in place (a half-precision
  * model's KV cache, docs/architecture.md "KV cache precision"); every other path widens half k and v to float32.
