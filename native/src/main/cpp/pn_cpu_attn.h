@@ -39,6 +39,42 @@
 
 namespace pn_cpu_attn {
 
+#if defined(__x86_64__)
+/** The lanes of a 16-wide step that lie before `left` elements run out. */
+inline __mmask16 tail_mask(int left) { return left >= 16 ? (__mmask16) 0xffff : (__mmask16) ((1u << left) - 1); }
+
+/** max_j scale·s_j over s[0, n), and in *nan whether some scaled score is NaN (max_ps would drop it); −∞ for n = 0. */
+__attribute__((target("avx512f,avx512bw,avx512vl"))) inline float scaled_max(const float* s, int n, __m512 sc, bool* nan) {
+    __m512 mx = _mm512_set1_ps(-INFINITY);
+    __mmask16 bad = 0;
+    for (int j = 0; j < n; j += 16) {
+        __mmask16 m = tail_mask(n - j);
+        __m512 x = _mm512_mask_mov_ps(_mm512_set1_ps(-INFINITY), m, _mm512_mul_ps(_mm512_maskz_loadu_ps(m, s + j), sc));
+        bad |= _mm512_cmp_ps_mask(x, x, _CMP_UNORD_Q);
+        mx = _mm512_max_ps(mx, x);
+    }
+    *nan = bad != 0;
+    return _mm512_reduce_max_ps(mx);
+}
+
+/** s_j ← e^(scale·s_j − m) in place over [0, n); returns Z = Σ_j s_j, summed in 16 float lanes and then in double. */
+__attribute__((target("avx512f,avx512bw,avx512vl"))) inline double exp_shifted_sum(float* s, int n, __m512 sc, __m512 mv) {
+    __m512 zv = _mm512_setzero_ps();
+    for (int j = 0; j < n; j += 16) {
+        __mmask16 m = tail_mask(n - j);
+        __m512 x = _mm512_mul_ps(_mm512_maskz_loadu_ps(m, s + j), sc);
+        __m512 p = _mm512_maskz_mov_ps(m, pn_cpu_act::exp512(_mm512_sub_ps(x, mv)));
+        _mm512_mask_storeu_ps(s + j, m, p);
+        zv = _mm512_add_ps(zv, p);
+    }
+    float lanes[16];
+    _mm512_storeu_ps(lanes, zv);
+    double z = 0;
+    for (int l = 0; l < 16; l++) z += lanes[l];
+    return z;
+}
+#endif
+
 /** The plain loops: any CPU (and the reference the vector path is tested against, with the Java reference). */
 template <int DT>
 inline void attend_scalar(const float* q, const void* k, long long k_ld, const void* v, long long v_ld, int n, int hd,
@@ -115,34 +151,17 @@ __attribute__((target("avx512f,avx512bw,avx512vl"))) inline void attend_avx512(
             a = _mm512_fmadd_ps(pn_cpu::wload<DT>(k, (long long) j * k_ld + 16 * c, c == chunks - 1 ? last : 0xffff), qv[c], a);
         s[j] = scale * _mm512_reduce_add_ps(a);
     }
-    // the maximum, and whether some score is NaN (max_ps would drop it)
-    __m512 mx = _mm512_set1_ps(-INFINITY);
-    __mmask16 nan = 0;
-    for (j = 0; j < n; j += 16) {
-        __mmask16 m = n - j >= 16 ? (__mmask16) 0xffff : (__mmask16) ((1u << (n - j)) - 1);
-        __m512 x = _mm512_mask_loadu_ps(_mm512_set1_ps(-INFINITY), m, s + j);
-        nan |= _mm512_cmp_ps_mask(x, x, _CMP_UNORD_Q);
-        mx = _mm512_max_ps(mx, x);
-    }
-    float m = _mm512_reduce_max_ps(mx);
+    // the maximum (the scores are scaled already: a factor of 1 is exact), and whether some score is NaN
+    const __m512 one = _mm512_set1_ps(1.0f);
+    bool nan;
+    float m = scaled_max(s, n, one, &nan);
     if (!nan && m == -INFINITY) {                                  // every score −∞: the row sees no key
         for (int c = 0; c < hd; c++) out[c] = 0;
         *lse = -INFINITY;
         return;
     }
-    // p_j = e^(s_j − m) in place, Z in 16 float lanes
-    __m512 zv = _mm512_setzero_ps(), mv = _mm512_set1_ps(m);
-    for (j = 0; j < n; j += 16) {
-        __mmask16 msk = n - j >= 16 ? (__mmask16) 0xffff : (__mmask16) ((1u << (n - j)) - 1);
-        __m512 p = pn_cpu_act::exp512(_mm512_sub_ps(_mm512_maskz_loadu_ps(msk, s + j), mv));
-        p = _mm512_maskz_mov_ps(msk, p);
-        _mm512_mask_storeu_ps(s + j, msk, p);
-        zv = _mm512_add_ps(zv, p);
-    }
-    float lanes[16];
-    _mm512_storeu_ps(lanes, zv);
-    double z = 0;
-    for (int l = 0; l < 16; l++) z += lanes[l];
+    // p_j = e^(s_j − m) in place, Z in 16 float lanes and then in double
+    double z = exp_shifted_sum(s, n, one, _mm512_set1_ps(m));
     // out = Σ_j p_j · V[j] / Z
     __m512 acc[16];
     for (int c = 0; c < chunks; c++) acc[c] = _mm512_setzero_ps();
@@ -203,37 +222,18 @@ __attribute__((target("avx512f,avx512bw,avx512vl"))) inline void softmax_rows_av
         int lim = causal ? first_lim + r : ld;
         if (lim > ld) lim = ld;
         if (lim < 0) lim = 0;
-        __m512 mx = _mm512_set1_ps(-INFINITY);
-        __mmask16 nan = 0;
-        for (int j = 0; j < lim; j += 16) {
-            __mmask16 m = lim - j >= 16 ? (__mmask16) 0xffff : (__mmask16) ((1u << (lim - j)) - 1);
-            __m512 x = _mm512_mul_ps(_mm512_maskz_loadu_ps(m, row + j), sc);
-            x = _mm512_mask_mov_ps(_mm512_set1_ps(-INFINITY), m, x);
-            nan |= _mm512_cmp_ps_mask(x, x, _CMP_UNORD_Q);
-            mx = _mm512_max_ps(mx, x);
-        }
-        float m = _mm512_reduce_max_ps(mx);
+        bool nan;
+        float m = scaled_max(row, lim, sc, &nan);
         for (int j = lim; j < ld; j++) row[j] = 0;
         if (!nan && m == -INFINITY) {
             for (int j = 0; j < lim; j++) row[j] = 0;
             lse[r] = -INFINITY;
             continue;
         }
-        __m512 zv = _mm512_setzero_ps(), mv = _mm512_set1_ps(nan ? NAN : m);
-        for (int j = 0; j < lim; j += 16) {
-            __mmask16 msk = lim - j >= 16 ? (__mmask16) 0xffff : (__mmask16) ((1u << (lim - j)) - 1);
-            __m512 x = _mm512_mul_ps(_mm512_maskz_loadu_ps(msk, row + j), sc);
-            __m512 p = _mm512_maskz_mov_ps(msk, pn_cpu_act::exp512(_mm512_sub_ps(x, mv)));
-            _mm512_mask_storeu_ps(row + j, msk, p);
-            zv = _mm512_add_ps(zv, p);
-        }
-        float lanes[16];
-        _mm512_storeu_ps(lanes, zv);
-        double z = 0;
-        for (int l = 0; l < 16; l++) z += lanes[l];
+        double z = exp_shifted_sum(row, lim, sc, _mm512_set1_ps(nan ? NAN : m));
         __m512 inv = _mm512_set1_ps((float) (1 / z));
         for (int j = 0; j < lim; j += 16) {
-            __mmask16 msk = lim - j >= 16 ? (__mmask16) 0xffff : (__mmask16) ((1u << (lim - j)) - 1);
+            __mmask16 msk = tail_mask(lim - j);
             _mm512_mask_storeu_ps(row + j, msk, _mm512_mul_ps(_mm512_maskz_loadu_ps(msk, row + j), inv));
         }
         lse[r] = nan ? NAN : (float) (m + log(z));
@@ -260,7 +260,7 @@ __attribute__((target("avx512f,avx512bw,avx512vl"))) inline void backward_rows_a
         if (lse[r] == -INFINITY) lim = 0;                              // saw no key: no gradient
         const __m512 l = _mm512_set1_ps(lse[r]), dv = _mm512_set1_ps(d[r]);
         for (int j = 0; j < lim; j += 16) {
-            __mmask16 m = lim - j >= 16 ? (__mmask16) 0xffff : (__mmask16) ((1u << (lim - j)) - 1);
+            __mmask16 m = tail_mask(lim - j);
             __m512 p = pn_cpu_act::exp512(_mm512_fmsub_ps(sc, _mm512_maskz_loadu_ps(m, srow + j), l));
             __m512 ds = _mm512_mul_ps(sc, _mm512_mul_ps(p, _mm512_sub_ps(_mm512_maskz_loadu_ps(m, drow + j), dv)));
             _mm512_mask_storeu_ps(srow + j, m, p);
